@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the test control plane from Go modules (nothing but the module proxy is reached):
+# kube-apiserver, kube-controller-manager, kube-scheduler (k8s.io/kubernetes), etcd and kwok.
+# The binaries land in $ASSETS_DIR (default bin/k8s/<k8s version>) and are reused when present.
+set -euo pipefail
+
+K8S_VERSION="${K8S_VERSION:-1.37.2}"
+ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ASSETS_DIR="${ASSETS_DIR:-$ROOT/bin/k8s/$K8S_VERSION}"
+STAGING_VERSION="v0.${K8S_VERSION#1.}"
+
+need=()
+for b in kube-apiserver kube-controller-manager kube-scheduler etcd kwok; do
+  [ -x "$ASSETS_DIR/$b" ] || need+=("$b")
+done
+if [ ${#need[@]} -eq 0 ]; then
+  echo "envtest assets present in $ASSETS_DIR"
+  exit 0
+fi
+echo "building ${need[*]} into $ASSETS_DIR (first run takes several minutes)"
+mkdir -p "$ASSETS_DIR"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export GOWORK=off CGO_ENABLED=0 GOFLAGS=-mod=mod
+
+build_kube() {
+  local d="$work/kube"
+  mkdir -p "$d"
+  local gomod
+  gomod="$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
+  {
+    echo "module kubernaut.io/envtest-assets"
+    echo
+    echo "go 1.26"
+    echo
+    echo "require k8s.io/kubernetes v$K8S_VERSION"
+    echo
+    echo "replace ("
+    grep -E '^\s+k8s.io/[a-z0-9-]+ => ./staging/src/' "$gomod" | awk -v v="$STAGING_VERSION" '{print "\t" $1 " => " $1 " " v}'
+    echo ")"
+  } >"$d/go.mod"
+  cat >"$d/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)
+GO
+  (cd "$d" && go mod tidy -e >/dev/null 2>&1 || true
+   cd "$d" && go build -tags tools -o "$ASSETS_DIR/" \
+     k8s.io/kubernetes/cmd/kube-apiserver \
+     k8s.io/kubernetes/cmd/kube-controller-manager \
+     k8s.io/kubernetes/cmd/kube-scheduler)
+}
+
+build_etcd() {
+  local d="$work/etcd"
+  mkdir -p "$d"
+  (cd "$d" && go mod init kubernaut.io/etcd-asset >/dev/null 2>&1 &&
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1 &&
+    go build -o "$ASSETS_DIR/etcd" go.etcd.io/etcd/server/v3)
+}
+
+build_kwok() {
+  GOBIN="$ASSETS_DIR" go install "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  # kwok's stage manifests (node init, heartbeat, fast pod lifecycle) for the local cluster.
+  local dir
+  dir="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
+  : >"$ASSETS_DIR/kwok-stages.yaml"
+  for s in node/fast node/heartbeat pod/fast; do
+    for f in "$dir"/kustomize/stage/$s/*.yaml; do
+      case "$f" in */kustomization.yaml) continue ;; esac
+      { echo "---"; cat "$f"; } >>"$ASSETS_DIR/kwok-stages.yaml"
+    done
+  done
+}
+
+for b in "${need[@]}"; do
+  case "$b" in
+    kube-apiserver|kube-controller-manager|kube-scheduler) kube=1 ;;
+    etcd) build_etcd ;;
+    kwok) build_kwok ;;
+  esac
+done
+[ -n "${kube:-}" ] && build_kube
+echo "envtest assets ready in $ASSETS_DIR"
+ls -la "$ASSETS_DIR"
