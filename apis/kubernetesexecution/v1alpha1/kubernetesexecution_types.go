@@ -1,0 +1,188 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+)
+
+// Phase is the phase of a KubernetesExecution.
+// +kubebuilder:validation:Enum=Pending;Validating;Executing;Completed;Failed;RolledBack
+type Phase string
+
+// Phases of a KubernetesExecution.
+const (
+	PhasePending    Phase = "Pending"
+	PhaseValidating Phase = "Validating"
+	PhaseExecuting  Phase = "Executing"
+	PhaseCompleted  Phase = "Completed"
+	PhaseFailed     Phase = "Failed"
+	PhaseRolledBack Phase = "RolledBack"
+)
+
+// OperationPhase is the phase of one operation.
+// +kubebuilder:validation:Enum=Pending;Running;Succeeded;Failed;Skipped;Refused;RolledBack
+type OperationPhase string
+
+// Phases of an operation.
+const (
+	OperationPending    OperationPhase = "Pending"
+	OperationRunning    OperationPhase = "Running"
+	OperationSucceeded  OperationPhase = "Succeeded"
+	OperationFailed     OperationPhase = "Failed"
+	OperationSkipped    OperationPhase = "Skipped"
+	OperationRefused    OperationPhase = "Refused"
+	OperationRolledBack OperationPhase = "RolledBack"
+)
+
+// Condition types and reasons of a KubernetesExecution.
+const (
+	// ConditionReady is True once every operation succeeded.
+	ConditionReady = common.ConditionReady
+	// ConditionSafe is True when every operation passed the safety checks.
+	ConditionSafe = "SafetyValidated"
+
+	ReasonExecuted          = "Executed"
+	ReasonNotCatalogAction  = "NotCatalogAction"
+	ReasonInvalidParameters = "InvalidParameters"
+	ReasonUnmanagedNS       = "NamespaceNotManaged"
+	ReasonProtected         = "TargetProtected"
+	ReasonDeniedNamespace   = "NamespaceDenied"
+	ReasonBlastRadius       = "BlastRadiusExceeded"
+	ReasonCooldown          = "TargetCooldown"
+	ReasonDryRunFailed      = "DryRunFailed"
+	ReasonOperationFailed   = "OperationFailed"
+	ReasonRolledBack        = "RolledBack"
+	ReasonTimedOut          = "TimedOut"
+)
+
+// ExecutionConfig configures the execution.
+type ExecutionConfig struct {
+	// dryRun records what would change and changes nothing.
+	// +optional
+	DryRun bool `json:"dryRun,omitempty"`
+	// safetyValidation runs the safety checks before any change.
+	// +optional
+	// +kubebuilder:default=true
+	SafetyValidation *bool `json:"safetyValidation,omitempty"`
+	// timeout bounds the whole execution.
+	// +optional
+	// +kubebuilder:default="10m"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+}
+
+// RollbackInfo records how an operation can be undone.
+type RollbackInfo struct {
+	// available reports whether the operation can be rolled back.
+	Available bool `json:"available"`
+	// previousState is the before-state needed to roll back (JSON).
+	// +optional
+	// +kubebuilder:validation:MaxLength=16384
+	PreviousState string `json:"previousState,omitempty"`
+}
+
+// OperationResult is the result of one operation.
+type OperationResult struct {
+	// name of the operation.
+	// +required
+	Name string `json:"name"`
+	// phase of the operation.
+	// +required
+	Phase OperationPhase `json:"phase"`
+	// startTime is when the operation started.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// completionTime is when the operation finished.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+	// message explains the result.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Message string `json:"message,omitempty"`
+	// dryRunResult describes what the server-side dry-run would change.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	DryRunResult string `json:"dryRunResult,omitempty"`
+	// rollback records how to undo the operation.
+	// +optional
+	Rollback *RollbackInfo `json:"rollback,omitempty"`
+}
+
+// KubernetesExecutionSpec asks the executor to run operations against the cluster.
+type KubernetesExecutionSpec struct {
+	// remediationRequestRef names the parent RemediationRequest.
+	// +required
+	RemediationRequestRef common.ObjectReference `json:"remediationRequestRef"`
+	// operations to run, dependency-ordered.
+	// +required
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=20
+	Operations []common.Operation `json:"operations"`
+	// executionConfig configures the execution.
+	// +optional
+	ExecutionConfig ExecutionConfig `json:"executionConfig,omitempty"`
+}
+
+// KubernetesExecutionStatus is written by the executor.
+type KubernetesExecutionStatus struct {
+	// phase of the execution.
+	// +optional
+	Phase Phase `json:"phase,omitempty"`
+	// message explains the phase.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+	// startTime is when execution began.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// completionTime is when execution finished.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+	// operationResults has one entry per operation.
+	// +optional
+	// +kubebuilder:validation:MaxItems=20
+	OperationResults []OperationResult `json:"operationResults,omitempty"`
+	// observedGeneration is the generation last executed.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions describe the execution; Ready summarises it.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// KubernetesExecution runs validated operations against the cluster, safely, with rollback.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=ke,categories=kubernaut
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Remediation",type=string,JSONPath=`.spec.remediationRequestRef.name`
+// +kubebuilder:printcolumn:name="Action",type=string,JSONPath=`.spec.operations[0].action`
+// +kubebuilder:printcolumn:name="DryRun",type=boolean,JSONPath=`.spec.executionConfig.dryRun`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type KubernetesExecution struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the operations to run.
+	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec is immutable"
+	Spec KubernetesExecutionSpec `json:"spec"`
+	// status is the execution result.
+	// +optional
+	Status KubernetesExecutionStatus `json:"status,omitempty"`
+}
+
+// KubernetesExecutionList is a list of KubernetesExecutions.
+// +kubebuilder:object:root=true
+type KubernetesExecutionList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []KubernetesExecution `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&KubernetesExecution{}, &KubernetesExecutionList{})
+}

@@ -1,0 +1,380 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+)
+
+// Severity is the normalised severity of a signal.
+// +kubebuilder:validation:Enum=critical;warning;info
+type Severity string
+
+// Severities.
+const (
+	SeverityCritical Severity = "critical"
+	SeverityWarning  Severity = "warning"
+	SeverityInfo     Severity = "info"
+)
+
+// Environment is the environment class of the signal's namespace.
+// +kubebuilder:validation:Enum=production;staging;development;test;unknown
+type Environment string
+
+// Environments.
+const (
+	EnvironmentProduction  Environment = "production"
+	EnvironmentStaging     Environment = "staging"
+	EnvironmentDevelopment Environment = "development"
+	EnvironmentTest        Environment = "test"
+	EnvironmentUnknown     Environment = "unknown"
+)
+
+// Priority is the business priority of a remediation, P0 (most urgent) to P3.
+// +kubebuilder:validation:Enum=P0;P1;P2;P3
+type Priority string
+
+// Priorities.
+const (
+	PriorityP0 Priority = "P0"
+	PriorityP1 Priority = "P1"
+	PriorityP2 Priority = "P2"
+	PriorityP3 Priority = "P3"
+)
+
+// SignalType says where a signal came from.
+// +kubebuilder:validation:Enum=prometheus-alert;kubernetes-event
+type SignalType string
+
+// Signal types.
+const (
+	SignalTypePrometheusAlert SignalType = "prometheus-alert"
+	SignalTypeKubernetesEvent SignalType = "kubernetes-event"
+)
+
+// Phase is the overall phase of a RemediationRequest.
+// +kubebuilder:validation:Enum=Pending;Processing;Analyzing;AwaitingApproval;Planning;Executing;Verifying;Completed;Failed;TimedOut;Blocked;Skipped
+type Phase string
+
+// Phases of a RemediationRequest.
+const (
+	PhasePending          Phase = "Pending"
+	PhaseProcessing       Phase = "Processing"
+	PhaseAnalyzing        Phase = "Analyzing"
+	PhaseAwaitingApproval Phase = "AwaitingApproval"
+	PhasePlanning         Phase = "Planning"
+	PhaseExecuting        Phase = "Executing"
+	PhaseVerifying        Phase = "Verifying"
+	PhaseCompleted        Phase = "Completed"
+	PhaseFailed           Phase = "Failed"
+	PhaseTimedOut         Phase = "TimedOut"
+	PhaseBlocked          Phase = "Blocked"
+	PhaseSkipped          Phase = "Skipped"
+)
+
+// IsTerminal reports whether a request in this phase is finished.
+func (p Phase) IsTerminal() bool {
+	switch p {
+	case PhaseCompleted, PhaseFailed, PhaseTimedOut, PhaseSkipped:
+		return true
+	}
+	return false
+}
+
+// Outcome is how a finished remediation ended.
+// +kubebuilder:validation:Enum=Remediated;Ineffective;NoActionRequired;ManualReviewRequired;Rejected;DryRun
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeRemediated           Outcome = "Remediated"
+	OutcomeIneffective          Outcome = "Ineffective"
+	OutcomeNoActionRequired     Outcome = "NoActionRequired"
+	OutcomeManualReviewRequired Outcome = "ManualReviewRequired"
+	OutcomeRejected             Outcome = "Rejected"
+	OutcomeDryRun               Outcome = "DryRun"
+)
+
+// Labels the gateway sets on every RemediationRequest.
+const (
+	// LabelSignalFingerprint holds the first 63 characters of spec.signalFingerprint.
+	LabelSignalFingerprint = "kubernaut.io/signal-fingerprint"
+	// LabelSeverity holds spec.severity.
+	LabelSeverity = "kubernaut.io/severity"
+	// LabelEnvironment holds spec.environment.
+	LabelEnvironment = "kubernaut.io/environment"
+)
+
+// Condition types and reasons of a RemediationRequest.
+const (
+	// ConditionReady summarises the request: True when it completed, False while running or after a failure.
+	ConditionReady = common.ConditionReady
+	// ConditionAudited is True when datastorage has acknowledged the current phase.
+	ConditionAudited = "Audited"
+
+	ReasonInProgress          = "InProgress"
+	ReasonRemediated          = "Remediated"
+	ReasonChildFailed         = "ChildFailed"
+	ReasonPhaseTimedOut       = "PhaseTimedOut"
+	ReasonRejected            = "Rejected"
+	ReasonConcurrencyLimit    = "ConcurrencyLimit"
+	ReasonConsecutiveFailures = "ConsecutiveFailures"
+	ReasonAuditAcknowledged   = "AuditAcknowledged"
+	ReasonAuditPending        = "AuditPending"
+)
+
+// ProviderData carries the provider-specific context of a signal.
+type ProviderData struct {
+	// namespace of the signal's target.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+	// resource is the signal's target as the provider named it.
+	// +optional
+	Resource *common.TargetResource `json:"resource,omitempty"`
+	// alertmanagerURL links to the Alertmanager that sent the signal (its externalURL).
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	AlertmanagerURL string `json:"alertmanagerURL,omitempty"`
+	// grafanaURL links to a dashboard for the signal, from the alert's annotations.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	GrafanaURL string `json:"grafanaURL,omitempty"`
+}
+
+// Timeouts overrides the orchestrator's default timeouts for one request.
+type Timeouts struct {
+	// processing bounds the Processing phase (default 5m).
+	// +optional
+	Processing *metav1.Duration `json:"processing,omitempty"`
+	// analysis bounds the Analyzing phase (default 10m).
+	// +optional
+	Analysis *metav1.Duration `json:"analysis,omitempty"`
+	// awaitingApproval bounds the AwaitingApproval phase (default 15m).
+	// +optional
+	AwaitingApproval *metav1.Duration `json:"awaitingApproval,omitempty"`
+	// planning bounds the Planning phase (default 20m).
+	// +optional
+	Planning *metav1.Duration `json:"planning,omitempty"`
+	// execution bounds the Executing phase (default 10m).
+	// +optional
+	Execution *metav1.Duration `json:"execution,omitempty"`
+	// overall bounds the whole remediation (default 1h).
+	// +optional
+	Overall *metav1.Duration `json:"overall,omitempty"`
+}
+
+// RemediationRequestSpec is the signal as the gateway received it. It is immutable.
+type RemediationRequestSpec struct {
+	// signalFingerprint is the SHA-256 (64 lowercase hex characters) of the resolved target identity.
+	// +required
+	// +kubebuilder:validation:Pattern=`^[a-f0-9]{64}$`
+	SignalFingerprint string `json:"signalFingerprint"`
+	// signalName is the alert name or event reason.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	SignalName string `json:"signalName"`
+	// severity is the normalised severity.
+	// +required
+	Severity Severity `json:"severity"`
+	// environment is the environment of the target's namespace.
+	// +required
+	Environment Environment `json:"environment"`
+	// priority is derived from severity and environment.
+	// +required
+	Priority Priority `json:"priority"`
+	// signalType says which gateway endpoint received the signal.
+	// +required
+	SignalType SignalType `json:"signalType"`
+	// signalSource names the sender, for example the Alertmanager receiver.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	SignalSource string `json:"signalSource,omitempty"`
+	// targetResource is the resolved target (Pods are resolved to their top-level controller).
+	// +required
+	TargetResource common.TargetResource `json:"targetResource"`
+	// firingTime is when the signal started firing.
+	// +required
+	FiringTime metav1.Time `json:"firingTime"`
+	// receivedTime is when the gateway received the signal.
+	// +required
+	ReceivedTime metav1.Time `json:"receivedTime"`
+	// signalLabels are the signal's labels.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	SignalLabels map[string]string `json:"signalLabels,omitempty"`
+	// signalAnnotations are the signal's annotations.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	SignalAnnotations map[string]string `json:"signalAnnotations,omitempty"`
+	// originalPayload is the signal as received, capped by the gateway.
+	// +optional
+	// +kubebuilder:validation:MaxLength=65536
+	OriginalPayload []byte `json:"originalPayload,omitempty"`
+	// providerData carries links and the provider's view of the target.
+	// +optional
+	ProviderData *ProviderData `json:"providerData,omitempty"`
+	// timeouts overrides the orchestrator's default timeouts for this request.
+	// +optional
+	Timeouts *Timeouts `json:"timeouts,omitempty"`
+}
+
+// Deduplication counts the repeats of a signal while its remediation is active.
+type Deduplication struct {
+	// firstSeen is when the signal was first received.
+	// +required
+	FirstSeen metav1.Time `json:"firstSeen"`
+	// lastSeen is when the signal was last received.
+	// +required
+	LastSeen metav1.Time `json:"lastSeen"`
+	// occurrenceCount is the number of duplicates received after the first signal.
+	// +kubebuilder:validation:Minimum=0
+	OccurrenceCount int32 `json:"occurrenceCount"`
+}
+
+// EscalationRecord remembers one escalation that was sent.
+type EscalationRecord struct {
+	// phase that escalated.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Phase string `json:"phase"`
+	// reason of the escalation: timeout, failure or rejection.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Reason string `json:"reason"`
+	// time the notification service accepted the escalation.
+	// +required
+	Time metav1.Time `json:"time"`
+	// notificationName is the NotificationRequest the notification service created.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	NotificationName string `json:"notificationName,omitempty"`
+}
+
+// AuditStatus is the audit outbox: which phase datastorage has acknowledged.
+type AuditStatus struct {
+	// lastAcknowledgedPhase is the last phase datastorage acknowledged.
+	// +optional
+	LastAcknowledgedPhase Phase `json:"lastAcknowledgedPhase,omitempty"`
+	// pending is true while a phase change has not been acknowledged.
+	// +optional
+	Pending bool `json:"pending,omitempty"`
+	// attempts counts failed deliveries of the pending record.
+	// +optional
+	Attempts int32 `json:"attempts,omitempty"`
+	// lastError is the last delivery error.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	LastError string `json:"lastError,omitempty"`
+}
+
+// RemediationRequestStatus is written by the orchestrator, except deduplication and
+// signalResolvedAt, which only the gateway writes.
+type RemediationRequestStatus struct {
+	// overallPhase is where the remediation stands.
+	// +optional
+	OverallPhase Phase `json:"overallPhase,omitempty"`
+	// outcome says how a finished remediation ended.
+	// +optional
+	Outcome Outcome `json:"outcome,omitempty"`
+	// message explains the phase in a sentence.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+	// startTime is when the orchestrator started the remediation.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// phaseStartTime is when the current phase began (the base of per-phase timeouts).
+	// +optional
+	PhaseStartTime *metav1.Time `json:"phaseStartTime,omitempty"`
+	// completionTime is when the remediation reached a terminal phase.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+	// remediationProcessingRef names the RemediationProcessing child.
+	// +optional
+	RemediationProcessingRef *common.ObjectReference `json:"remediationProcessingRef,omitempty"`
+	// aiAnalysisRef names the AIAnalysis child.
+	// +optional
+	AIAnalysisRef *common.ObjectReference `json:"aiAnalysisRef,omitempty"`
+	// workflowExecutionRef names the WorkflowExecution child.
+	// +optional
+	WorkflowExecutionRef *common.ObjectReference `json:"workflowExecutionRef,omitempty"`
+	// kubernetesExecutionRef names the KubernetesExecution child.
+	// +optional
+	KubernetesExecutionRef *common.ObjectReference `json:"kubernetesExecutionRef,omitempty"`
+	// notificationRequestRefs names the NotificationRequests created for this request.
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	NotificationRequestRefs []common.ObjectReference `json:"notificationRequestRefs,omitempty"`
+	// deduplication counts the repeats of the signal (written by the gateway).
+	// +optional
+	Deduplication *Deduplication `json:"deduplication,omitempty"`
+	// signalResolvedAt is when Alertmanager reported the signal resolved (written by the gateway).
+	// +optional
+	SignalResolvedAt *metav1.Time `json:"signalResolvedAt,omitempty"`
+	// timeoutPhase is the phase that timed out.
+	// +optional
+	TimeoutPhase Phase `json:"timeoutPhase,omitempty"`
+	// failureReason explains a failure.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	FailureReason string `json:"failureReason,omitempty"`
+	// retryCount counts retries of the current phase.
+	// +optional
+	RetryCount int32 `json:"retryCount,omitempty"`
+	// escalations lists the escalations sent, one per phase at most.
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	Escalations []EscalationRecord `json:"escalations,omitempty"`
+	// audit is the audit outbox state.
+	// +optional
+	Audit AuditStatus `json:"audit,omitempty"`
+	// observedGeneration is the generation the orchestrator last reconciled.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions describe the request; Ready summarises it.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// RemediationRequest is one signal to remediate, created by the gateway and driven by the orchestrator.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=rr,categories=kubernaut
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.overallPhase`
+// +kubebuilder:printcolumn:name="Outcome",type=string,JSONPath=`.status.outcome`
+// +kubebuilder:printcolumn:name="Signal",type=string,JSONPath=`.spec.signalName`
+// +kubebuilder:printcolumn:name="Priority",type=string,JSONPath=`.spec.priority`
+// +kubebuilder:printcolumn:name="Kind",type=string,JSONPath=`.spec.targetResource.kind`
+// +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.targetResource.name`
+// +kubebuilder:printcolumn:name="Occurrences",type=integer,JSONPath=`.status.deduplication.occurrenceCount`,priority=1
+// +kubebuilder:printcolumn:name="Namespace",type=string,JSONPath=`.spec.targetResource.namespace`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type RemediationRequest struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the signal; it cannot change after creation.
+	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec is immutable"
+	Spec RemediationRequestSpec `json:"spec"`
+	// status is where the remediation stands.
+	// +optional
+	Status RemediationRequestStatus `json:"status,omitempty"`
+}
+
+// RemediationRequestList is a list of RemediationRequests.
+// +kubebuilder:object:root=true
+type RemediationRequestList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []RemediationRequest `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&RemediationRequest{}, &RemediationRequestList{})
+}

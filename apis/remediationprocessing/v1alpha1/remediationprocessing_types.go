@@ -1,0 +1,171 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+)
+
+// Phase is the phase of a RemediationProcessing.
+// +kubebuilder:validation:Enum=Pending;Enriching;Classifying;Completed;Failed
+type Phase string
+
+// Phases of a RemediationProcessing.
+const (
+	PhasePending     Phase = "Pending"
+	PhaseEnriching   Phase = "Enriching"
+	PhaseClassifying Phase = "Classifying"
+	PhaseCompleted   Phase = "Completed"
+	PhaseFailed      Phase = "Failed"
+)
+
+// Condition types and reasons of a RemediationProcessing.
+const (
+	// ConditionReady is True once the signal is enriched and classified.
+	ConditionReady = common.ConditionReady
+
+	ReasonEnriched       = "Enriched"
+	ReasonTargetNotFound = "TargetNotFound"
+	ReasonEnrichFailed   = "EnrichmentFailed"
+	ReasonInProgress     = "InProgress"
+)
+
+// Alert is the data snapshot of the signal that processing enriches.
+type Alert struct {
+	// fingerprint of the signal.
+	// +required
+	// +kubebuilder:validation:Pattern=`^[a-f0-9]{64}$`
+	Fingerprint string `json:"fingerprint"`
+	// payload is the original signal payload.
+	// +optional
+	// +kubebuilder:validation:MaxLength=65536
+	Payload []byte `json:"payload,omitempty"`
+	// severity of the signal.
+	// +required
+	// +kubebuilder:validation:Enum=critical;warning;info
+	Severity string `json:"severity"`
+	// signalName is the alert name or event reason.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	SignalName string `json:"signalName"`
+	// environment the gateway derived.
+	// +optional
+	// +kubebuilder:validation:Enum=production;staging;development;test;unknown
+	Environment string `json:"environment,omitempty"`
+	// priority the gateway derived.
+	// +optional
+	// +kubebuilder:validation:Enum=P0;P1;P2;P3
+	Priority string `json:"priority,omitempty"`
+	// labels of the signal.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Labels map[string]string `json:"labels,omitempty"`
+	// annotations of the signal.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// targetResource is the signal's target.
+	// +required
+	TargetResource common.TargetResource `json:"targetResource"`
+}
+
+// RemediationProcessingSpec asks the processing service to enrich and classify a signal.
+type RemediationProcessingSpec struct {
+	// remediationRequestRef names the parent RemediationRequest.
+	// +required
+	RemediationRequestRef common.ObjectReference `json:"remediationRequestRef"`
+	// alert is the data snapshot of the signal.
+	// +required
+	Alert Alert `json:"alert"`
+}
+
+// EnrichedSignal is the signal with its Kubernetes context and classification.
+type EnrichedSignal struct {
+	// fingerprint of the signal.
+	// +required
+	Fingerprint string `json:"fingerprint"`
+	// severity of the signal.
+	// +required
+	Severity string `json:"severity"`
+	// environment classified from the namespace.
+	// +required
+	Environment string `json:"environment"`
+	// businessPriority (P0–P3) classified from severity and environment.
+	// +required
+	BusinessPriority string `json:"businessPriority"`
+	// namespace of the target.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// resourceKind of the target.
+	// +required
+	ResourceKind string `json:"resourceKind"`
+	// resourceName of the target.
+	// +required
+	ResourceName string `json:"resourceName"`
+	// kubernetesContext is the bounded Kubernetes context of the target.
+	// +optional
+	KubernetesContext *common.KubernetesContext `json:"kubernetesContext,omitempty"`
+}
+
+// RemediationProcessingStatus is written by the processing service.
+type RemediationProcessingStatus struct {
+	// phase of the processing.
+	// +optional
+	Phase Phase `json:"phase,omitempty"`
+	// message explains the phase.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+	// startTime is when processing began.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// completionTime is when processing finished.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+	// enrichedSignal is the result, set when Completed.
+	// +optional
+	EnrichedSignal *EnrichedSignal `json:"enrichedSignal,omitempty"`
+	// observedGeneration is the generation last processed.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions describe the processing; Ready summarises it.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// RemediationProcessing enriches and classifies one signal.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=rp,categories=kubernaut
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Remediation",type=string,JSONPath=`.spec.remediationRequestRef.name`
+// +kubebuilder:printcolumn:name="Environment",type=string,JSONPath=`.status.enrichedSignal.environment`
+// +kubebuilder:printcolumn:name="Priority",type=string,JSONPath=`.status.enrichedSignal.businessPriority`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type RemediationProcessing struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the signal to process.
+	// +required
+	Spec RemediationProcessingSpec `json:"spec"`
+	// status is the processing result.
+	// +optional
+	Status RemediationProcessingStatus `json:"status,omitempty"`
+}
+
+// RemediationProcessingList is a list of RemediationProcessings.
+// +kubebuilder:object:root=true
+type RemediationProcessingList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []RemediationProcessing `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&RemediationProcessing{}, &RemediationProcessingList{})
+}
