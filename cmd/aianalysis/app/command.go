@@ -1,0 +1,45 @@
+// Package app wires the aianalysis command: flags → Config → Run.
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/spf13/cobra"
+
+	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
+)
+
+const service = "aianalysis"
+
+// Config is everything Run needs, built from flags.
+type Config struct {
+	shared.Options
+	Clients shared.ClientOptions
+}
+
+// NewConfig returns the defaults.
+func NewConfig() *Config {
+	return &Config{Options: shared.NewOptions(true), Clients: shared.NewClientOptions()}
+}
+
+// Validate reports every invalid setting.
+func (c *Config) Validate() error {
+	return errors.Join(c.Options.Validate(), c.Clients.Validate())
+}
+
+// NewCommand returns the aianalysis root command.
+func NewCommand() *cobra.Command {
+	cfg := NewConfig()
+	return shared.NewRootCommand(service,
+		"Kubernaut aianalysis: investigates AIAnalysis resources and recommends actions, with an approval gate.",
+		"Kubernaut aianalysis: investigates AIAnalysis resources and recommends actions, with an approval gate.\n\nIt reconciles its custom resources in --namespace, serves /healthz and /readyz on --health-probe-bind-address and Prometheus metrics on --metrics-bind-address, and stops cleanly on SIGTERM.",
+		func(cmd *cobra.Command) { cfg.AddFlags(cmd.Flags()); cfg.Clients.AddFlags(cmd.Flags()) },
+		cfg.Validate,
+		func(ctx context.Context) error { return Run(ctx, cfg) })
+}
+
+// Run runs the service until ctx ends.
+func Run(ctx context.Context, cfg *Config) error {
+	return shared.RunManager(ctx, &cfg.Options, service, nil, nil)
+}
