@@ -19,6 +19,14 @@ if [ ${#need[@]} -eq 0 ]; then
   echo "envtest assets present in $ASSETS_DIR"
   exit 0
 fi
+# A machine-wide cache outside the checkout lets a fresh clone on the same machine skip the build.
+CACHE_DIR="${KUBERNAUT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubernaut}/k8s/$K8S_VERSION"
+if [ -x "$CACHE_DIR/kube-apiserver" ] && [ -x "$CACHE_DIR/etcd" ] && [ -x "$CACHE_DIR/kwok" ]; then
+  mkdir -p "$ASSETS_DIR"
+  cp -a "$CACHE_DIR"/. "$ASSETS_DIR"/
+  echo "envtest assets copied from $CACHE_DIR"
+  exit 0
+fi
 echo "building ${need[*]} into $ASSETS_DIR (first run takes several minutes)"
 mkdir -p "$ASSETS_DIR"
 work="$(mktemp -d)"
@@ -89,5 +97,6 @@ for b in "${need[@]}"; do
   esac
 done
 [ -n "${kube:-}" ] && build_kube
+if mkdir -p "$CACHE_DIR" 2>/dev/null; then cp -a "$ASSETS_DIR"/. "$CACHE_DIR"/ || true; fi
 echo "envtest assets ready in $ASSETS_DIR"
 ls -la "$ASSETS_DIR"

@@ -29,13 +29,16 @@ func (c *Config) Validate() error {
 
 // NewCommand returns the workflow root command.
 func NewCommand() *cobra.Command {
-	cfg := NewConfig()
+	return newCommand(NewConfig(), Run)
+}
+
+func newCommand(cfg *Config, run func(context.Context, *Config) error) *cobra.Command {
 	return shared.NewRootCommand(service,
 		"Kubernaut workflow: plans and validates WorkflowExecution steps into operations.",
 		"Kubernaut workflow: plans and validates WorkflowExecution steps into operations.\n\nIt reconciles its custom resources in --namespace, serves /healthz and /readyz on --health-probe-bind-address and Prometheus metrics on --metrics-bind-address, and stops cleanly on SIGTERM.",
 		func(cmd *cobra.Command) { cfg.AddFlags(cmd.Flags()) },
 		cfg.Validate,
-		func(ctx context.Context) error { return Run(ctx, cfg) })
+		func(ctx context.Context) error { return run(ctx, cfg) })
 }
 
 // Run runs the service until ctx ends.
