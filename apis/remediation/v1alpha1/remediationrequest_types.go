@@ -267,6 +267,29 @@ type AuditStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	LastError string `json:"lastError,omitempty"`
+	// sequence counts the phase changes of this request; each audit record carries its own, so an
+	// older phase never overwrites a newer one in datastorage.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Sequence int64 `json:"sequence,omitempty"`
+	// pendingPhases are the phase changes datastorage has not acknowledged yet, oldest first.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	PendingPhases []AuditPendingPhase `json:"pendingPhases,omitempty"`
+}
+
+// AuditPendingPhase is one phase change waiting in the audit outbox.
+type AuditPendingPhase struct {
+	// phase the request entered.
+	// +required
+	Phase Phase `json:"phase"`
+	// sequence of this phase change.
+	// +required
+	// +kubebuilder:validation:Minimum=0
+	Sequence int64 `json:"sequence"`
+	// time the request entered the phase.
+	// +required
+	Time metav1.Time `json:"time"`
 }
 
 // RemediationRequestStatus is written by the orchestrator, except deduplication and
@@ -316,6 +339,14 @@ type RemediationRequestStatus struct {
 	// timeoutPhase is the phase that timed out.
 	// +optional
 	TimeoutPhase Phase `json:"timeoutPhase,omitempty"`
+	// failedPhase is the phase in which a child failed or the recommendation was rejected.
+	// +optional
+	FailedPhase Phase `json:"failedPhase,omitempty"`
+	// verificationBaseline is deduplication.occurrenceCount when Verifying began; a higher count
+	// during the stabilization window means the remediation was ineffective.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	VerificationBaseline *int32 `json:"verificationBaseline,omitempty"`
 	// failureReason explains a failure.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
