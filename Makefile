@@ -33,12 +33,13 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code for the API types.
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs (deploy/crds) and per-service RBAC (deploy/base/rbac).
-	rm -f deploy/crds/*.yaml
+	rm -f deploy/crds/*.kubernaut.io_*.yaml
 	cd apis && $(CONTROLLER_GEN) crd:allowDangerousTypes=true paths=./... output:crd:artifacts:config=../deploy/crds
 	for s in $(SERVICES); do \
-	  if grep -rqs '+kubebuilder:rbac' pkg/$$s cmd/$$s; then \
+	  paths=""; for d in pkg/$$s cmd/$$s; do grep -rqs '+kubebuilder:rbac' $$d && paths="$$paths paths=./$$d/..."; done; \
+	  if [ -n "$$paths" ]; then \
 	    mkdir -p deploy/base/rbac/$$s; \
-	    $(CONTROLLER_GEN) rbac:roleName=kubernaut-$$s paths=./pkg/$$s/... paths=./cmd/$$s/... output:rbac:artifacts:config=deploy/base/rbac/$$s; \
+	    $(CONTROLLER_GEN) rbac:roleName=kubernaut-$$s $$paths output:rbac:artifacts:config=deploy/base/rbac/$$s; \
 	  fi; \
 	done
 
