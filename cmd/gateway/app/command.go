@@ -4,10 +4,15 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/kubernaut/kubernaut/pkg/gateway"
 	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
+	"github.com/kubernaut/kubernaut/pkg/shared/httpapi"
 )
 
 const service = "gateway"
@@ -16,16 +21,71 @@ const service = "gateway"
 type Config struct {
 	shared.Options
 	HTTP shared.HTTPOptions
+	// Cooldown keeps a finished RemediationRequest absorbing duplicates for this long.
+	Cooldown time.Duration
+	// PriorityOverrides changes cells of the default priority table.
+	PriorityOverrides string
+	// APITimeout bounds the API server calls made for one signal.
+	APITimeout time.Duration
+	// MaxPayloadBytes caps spec.originalPayload.
+	MaxPayloadBytes int
+	// QPS and Burst bound the gateway's API server client.
+	QPS   float32
+	Burst int
 }
 
 // NewConfig returns the defaults.
 func NewConfig() *Config {
-	return &Config{Options: shared.NewOptions(false), HTTP: shared.NewHTTPOptions()}
+	d := gateway.DefaultConfig(shared.DefaultNamespace)
+	return &Config{
+		Options: shared.NewOptions(false), HTTP: shared.NewHTTPOptions(),
+		Cooldown: d.Cooldown, APITimeout: d.APITimeout, MaxPayloadBytes: d.MaxPayloadBytes,
+		QPS: 500, Burst: 1000,
+	}
+}
+
+// AddFlags registers the gateway's own flags.
+func (c *Config) AddFlags(fs *pflag.FlagSet) {
+	c.Options.AddFlags(fs)
+	c.HTTP.AddFlags(fs)
+	fs.DurationVar(&c.Cooldown, "dedup-cooldown", c.Cooldown, "How long after a RemediationRequest ends a repeat of its signal still counts as a duplicate instead of starting a new remediation.")
+	fs.StringVar(&c.PriorityOverrides, "priority-overrides", c.PriorityOverrides, "Changes to the severity × environment priority table, as comma-separated severity/environment=Pn entries (for example warning/production=P0).")
+	fs.DurationVar(&c.APITimeout, "api-timeout", c.APITimeout, "Longest time the API server calls for one signal may take before the gateway answers 503 with Retry-After.")
+	fs.IntVar(&c.MaxPayloadBytes, "max-payload-bytes", c.MaxPayloadBytes, "Largest original payload stored in a RemediationRequest (at most 65536); larger payloads are stored without their shared labels, or not at all.")
+	fs.Float32Var(&c.QPS, "kube-api-qps", c.QPS, "Sustained request rate the gateway may send to the API server.")
+	fs.IntVar(&c.Burst, "kube-api-burst", c.Burst, "Burst of requests the gateway may send to the API server above --kube-api-qps.")
 }
 
 // Validate reports every invalid setting.
 func (c *Config) Validate() error {
-	return errors.Join(c.Options.Validate(), c.HTTP.Validate())
+	var errs []error
+	if c.Cooldown < 0 {
+		errs = append(errs, fmt.Errorf("--dedup-cooldown must not be negative, not %s", c.Cooldown))
+	}
+	if c.APITimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--api-timeout must be positive, not %s", c.APITimeout))
+	}
+	if c.MaxPayloadBytes <= 0 || c.MaxPayloadBytes > 65536 {
+		errs = append(errs, fmt.Errorf("--max-payload-bytes must be between 1 and 65536, not %d", c.MaxPayloadBytes))
+	}
+	if c.QPS <= 0 || c.Burst <= 0 {
+		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
+	}
+	if _, err := gateway.DefaultPriorityTable().ParsePriorityOverrides(c.PriorityOverrides); err != nil {
+		errs = append(errs, fmt.Errorf("--priority-overrides: %w", err))
+	}
+	return errors.Join(c.Options.Validate(), c.HTTP.Validate(), errors.Join(errs...))
+}
+
+// GatewayConfig builds the gateway package's configuration.
+func (c *Config) GatewayConfig() (gateway.Config, error) {
+	prio, err := gateway.DefaultPriorityTable().ParsePriorityOverrides(c.PriorityOverrides)
+	if err != nil {
+		return gateway.Config{}, err
+	}
+	g := gateway.DefaultConfig(c.Namespace)
+	g.Cooldown, g.Priorities, g.APITimeout, g.MaxPayloadBytes = c.Cooldown, prio, c.APITimeout, c.MaxPayloadBytes
+	return g, nil
 }
 
 // NewCommand returns the gateway root command.
@@ -33,13 +93,49 @@ func NewCommand() *cobra.Command {
 	cfg := NewConfig()
 	return shared.NewRootCommand(service,
 		"Kubernaut gateway: turns Alertmanager webhooks and Kubernetes events into RemediationRequests.",
-		"Kubernaut gateway: turns Alertmanager webhooks and Kubernetes events into RemediationRequests.\n\nIt reconciles its custom resources in --namespace, serves /healthz and /readyz on --health-probe-bind-address and Prometheus metrics on --metrics-bind-address, and stops cleanly on SIGTERM.",
-		func(cmd *cobra.Command) { cfg.AddFlags(cmd.Flags()); cfg.HTTP.AddFlags(cmd.Flags()) },
+		"Kubernaut gateway: turns Alertmanager webhooks and Kubernetes events into RemediationRequests.\n\nIt serves POST /api/v1/signals/prometheus and POST /api/v1/signals/kubernetes-event on --http-bind-address, creates RemediationRequests in --namespace with duplicate detection that holds across replicas, serves /healthz and /readyz on --health-probe-bind-address and Prometheus metrics on --metrics-bind-address, and stops cleanly on SIGTERM.",
+		func(cmd *cobra.Command) { cfg.AddFlags(cmd.Flags()) },
 		cfg.Validate,
 		func(ctx context.Context) error { return Run(ctx, cfg) })
 }
 
-// Run runs the service until ctx ends.
+// Run runs the service until ctx ends: a manager (no leader election; every replica serves)
+// with a narrowed cache and the HTTP server as a runnable.
 func Run(ctx context.Context, cfg *Config) error {
-	return shared.RunManager(ctx, &cfg.Options, service, nil, nil)
+	log, err := cfg.NewLogger(service)
+	if err != nil {
+		return err
+	}
+	restCfg, err := cfg.RESTConfig()
+	if err != nil {
+		return err
+	}
+	restCfg.QPS, restCfg.Burst = cfg.QPS, cfg.Burst
+	gcfg, err := cfg.GatewayConfig()
+	if err != nil {
+		return err
+	}
+	opts := cfg.ManagerOptions(service)
+	opts.Cache = gateway.CacheOptions(opts.Cache, cfg.Namespace)
+	mgr, err := shared.NewManager(restCfg, opts)
+	if err != nil {
+		return err
+	}
+	gw, err := gateway.New(ctx, mgr, gcfg)
+	if err != nil {
+		return err
+	}
+	auth, err := httpapi.NewAuthenticator(cfg.HTTP, restCfg)
+	if err != nil {
+		return fmt.Errorf("setting up authentication: %w", err)
+	}
+	if err := mgr.Add(&httpapi.Server{Addr: cfg.HTTP.BindAddress, Handler: gw.Handler(auth, cfg.HTTP.MaxBodyBytes)}); err != nil {
+		return err
+	}
+	log.Info("Starting", "namespace", cfg.Namespace, "http", cfg.HTTP.BindAddress, "auth", cfg.HTTP.AuthMode, "metrics", cfg.MetricsBindAddress, "probes", cfg.HealthProbeBindAddress)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("running %s: %w", service, err)
+	}
+	log.Info("Stopped cleanly")
+	return nil
 }

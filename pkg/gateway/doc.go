@@ -1,0 +1,77 @@
+// Package gateway turns Alertmanager webhooks and Kubernetes Warning events into
+// RemediationRequests in the system namespace, with duplicate detection that holds when many
+// identical signals arrive at once, at one replica or spread over several.
+//
+// # Endpoints
+//
+//   - POST /api/v1/signals/prometheus takes Alertmanager's webhook payload (version "4"). Each
+//     alert of the batch is handled on its own and reported in the response: created, duplicate,
+//     resolved or rejected (with the reason).
+//   - POST /api/v1/signals/kubernetes-event takes a core/v1 Event. Warning events become signals
+//     (the reason is the signal name, the involved object the target); Normal events are
+//     acknowledged and ignored.
+//
+// Answers: 201 when a request was created, 202 when every accepted signal was a duplicate, 200
+// for resolved-only batches and ignored events, 400 for malformed input (the body says what is
+// wrong), 401 without an accepted bearer token, 405 for a wrong method, 413 for a body over
+// --max-body-bytes, and 503 with Retry-After when the API server cannot be reached in
+// --api-timeout. A signal is never answered 2xx unless it was stored or counted.
+//
+// # Target and fingerprint
+//
+// The target comes from the alert's labels, first match wins: deployment, statefulset,
+// daemonset, replicaset, job, cronjob, pod, node, namespace (namespaced kinds take their
+// namespace from the "namespace" label). Pods, ReplicaSets and Jobs are resolved through their
+// controller owner references to the top-level controller (Pod → ReplicaSet → Deployment,
+// Pod → StatefulSet, Job → CronJob) when the API server knows them. The fingerprint is
+//
+//	hex(sha256(kind + "/" + namespace + "/" + name))
+//
+// of the resolved target, so one failing Deployment is one remediation whatever its pods or its
+// alerts are called.
+//
+// # Duplicate detection under concurrency
+//
+// A signal is a duplicate while a RemediationRequest with its fingerprint is not terminal, or
+// ended less than --dedup-cooldown ago. Requests of one fingerprint form a sequence of
+// generations 0, 1, 2, …; generation g is named deterministically
+//
+//	remediation-<first 16 hex of sha256(fingerprint + "/" + g)>
+//
+// and records g in the annotation kubernaut.io/signal-generation. To place a firing signal the
+// gateway looks up the newest known generation (its own last write, else the informer cache,
+// indexed by spec.signalFingerprint). If that request is active, it increments
+// status.deduplication.occurrenceCount with a JSON merge patch carrying the resourceVersion it
+// read (optimistic lock); on a conflict it re-reads the request from the API server (not the
+// cache) and tries again, so no increment is lost and a request that turned terminal meanwhile
+// is noticed. Otherwise it creates generation g+1. Concurrent creators — goroutines of one
+// replica or different replicas — race on the same name: the API server lets exactly one
+// Create succeed, and every loser gets AlreadyExists, reads that request from the API server
+// and becomes a duplicate increment. A stale cache can therefore only cost extra round trips,
+// never a second request or a lost count.
+//
+// Within one replica, signals of the same fingerprint are grouped: while one write for a
+// fingerprint is in flight, the signals that arrive meanwhile wait and are applied together
+// by the next write (occurrenceCount += n), and each HTTP answer is sent only after the write
+// that includes its signal succeeded. This keeps a burst of identical alerts from turning into
+// a storm of conflicting writes.
+//
+// status.deduplication is written at the first duplicate (firstSeen = spec.receivedTime), so
+// creating a request costs one API call. A resolved alert sets status.signalResolvedAt on the
+// newest non-terminal request of its fingerprint (the orchestrator's verification reads it) and
+// never creates a request.
+//
+// # Metrics
+//
+// On controller-runtime's registry:
+//
+//   - kubernaut_gateway_signals_received_total{source}: signals received (per alert or event).
+//   - kubernaut_gateway_signals_created_total{source}: RemediationRequests created.
+//   - kubernaut_gateway_signals_deduplicated_total{source}: duplicates counted on an active request.
+//   - kubernaut_gateway_signals_resolved_total{source,matched}: resolved alerts, matched="true" when a request was marked.
+//   - kubernaut_gateway_signals_rejected_total{source,reason}: signals rejected (invalid, no_target, ignored, unavailable, …).
+//   - kubernaut_gateway_http_request_duration_seconds{endpoint,code}: request latency.
+//   - kubernaut_gateway_api_errors_total{operation}: failed API server calls other than expected conflicts.
+//
+// source is "prometheus" or "kubernetes-event".
+package gateway

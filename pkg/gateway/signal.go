@@ -1,0 +1,216 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+)
+
+// Sources, as used in metrics and responses.
+const (
+	SourcePrometheus      = "prometheus"
+	SourceKubernetesEvent = "kubernetes-event"
+)
+
+// Signal is one alert or event, normalised.
+type Signal struct {
+	// Source is SourcePrometheus or SourceKubernetesEvent.
+	Source string
+	// Type is the RemediationRequest signal type.
+	Type remediationv1.SignalType
+	// Name is the alert name or event reason.
+	Name string
+	// Resolved is true for a resolved alert.
+	Resolved bool
+	// ResolvedAt is when the alert ended (resolved alerts).
+	ResolvedAt time.Time
+	// Severity is normalised.
+	Severity remediationv1.Severity
+	// Labels and Annotations of the signal.
+	Labels, Annotations map[string]string
+	// Target is the target as the sender named it; the gateway resolves it before storing.
+	Target common.TargetResource
+	// FiringTime is when the signal started.
+	FiringTime time.Time
+	// SignalSource names the sender.
+	SignalSource string
+	// AlertmanagerURL and GrafanaURL are links for providerData.
+	AlertmanagerURL, GrafanaURL string
+	// Payload is the signal as received (capped before storing).
+	Payload []byte
+	// EnvironmentHint is the environment the signal's labels claim.
+	EnvironmentHint string
+}
+
+// Fingerprint returns hex(sha256(kind/namespace/name)) of a resolved target.
+func Fingerprint(t common.TargetResource) string {
+	sum := sha256.Sum256([]byte(t.Kind + "/" + t.Namespace + "/" + t.Name))
+	return hex.EncodeToString(sum[:])
+}
+
+// RequestName returns the deterministic name of generation gen of a fingerprint.
+func RequestName(fingerprint string, gen int64) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d", fingerprint, gen))
+	return "remediation-" + hex.EncodeToString(sum[:])[:16]
+}
+
+// targetLabels is the order in which alert labels name the target.
+var targetLabels = []struct {
+	label, apiVersion, kind string
+	namespaced              bool
+}{
+	{"deployment", "apps/v1", "Deployment", true},
+	{"statefulset", "apps/v1", "StatefulSet", true},
+	{"daemonset", "apps/v1", "DaemonSet", true},
+	{"replicaset", "apps/v1", "ReplicaSet", true},
+	{"job", "batch/v1", "Job", true},
+	{"job_name", "batch/v1", "Job", true},
+	{"cronjob", "batch/v1", "CronJob", true},
+	{"pod", "v1", "Pod", true},
+	{"node", "v1", "Node", false},
+	{"namespace", "v1", "Namespace", false},
+}
+
+// TargetFromLabels picks the target an alert is about; see the package doc for the order.
+func TargetFromLabels(labels map[string]string) (common.TargetResource, error) {
+	ns := labels["namespace"]
+	for _, tl := range targetLabels {
+		name := strings.TrimSpace(labels[tl.label])
+		if name == "" {
+			continue
+		}
+		if tl.kind == "Namespace" {
+			return common.TargetResource{APIVersion: tl.apiVersion, Kind: tl.kind, Name: name}, nil
+		}
+		if tl.namespaced && ns == "" {
+			return common.TargetResource{}, fmt.Errorf("label %q names a %s but the alert has no \"namespace\" label", tl.label, tl.kind)
+		}
+		t := common.TargetResource{APIVersion: tl.apiVersion, Kind: tl.kind, Name: name}
+		if tl.namespaced {
+			t.Namespace = ns
+		}
+		return t, nil
+	}
+	return common.TargetResource{}, fmt.Errorf("no target label: one of deployment, statefulset, daemonset, replicaset, job, cronjob, pod, node or namespace is required")
+}
+
+// NormalizeSeverity maps the many spellings of severity to critical, warning or info
+// (unknown or missing → warning).
+func NormalizeSeverity(s string) remediationv1.Severity {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "critical", "crit", "fatal", "emergency", "alert", "page", "high", "error", "p0", "p1", "sev1", "disaster":
+		return remediationv1.SeverityCritical
+	case "info", "informational", "information", "low", "none", "notice", "debug", "p4", "p5":
+		return remediationv1.SeverityInfo
+	}
+	return remediationv1.SeverityWarning
+}
+
+// NormalizeEnvironment maps an environment name to the contract's values ("" → unknown).
+func NormalizeEnvironment(s string) remediationv1.Environment {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "production", "prod", "prd", "live":
+		return remediationv1.EnvironmentProduction
+	case "staging", "stage", "stg", "preprod", "pre-production", "uat":
+		return remediationv1.EnvironmentStaging
+	case "development", "dev", "develop":
+		return remediationv1.EnvironmentDevelopment
+	case "test", "testing", "qa":
+		return remediationv1.EnvironmentTest
+	}
+	return remediationv1.EnvironmentUnknown
+}
+
+// PriorityTable maps severity × environment class to a priority; test counts as development.
+type PriorityTable map[remediationv1.Severity]map[remediationv1.Environment]remediationv1.Priority
+
+// DefaultPriorityTable is the contract's default.
+func DefaultPriorityTable() PriorityTable {
+	return PriorityTable{
+		remediationv1.SeverityCritical: {remediationv1.EnvironmentProduction: "P0", remediationv1.EnvironmentStaging: "P1", remediationv1.EnvironmentDevelopment: "P2", remediationv1.EnvironmentUnknown: "P1"},
+		remediationv1.SeverityWarning:  {remediationv1.EnvironmentProduction: "P1", remediationv1.EnvironmentStaging: "P2", remediationv1.EnvironmentDevelopment: "P2", remediationv1.EnvironmentUnknown: "P2"},
+		remediationv1.SeverityInfo:     {remediationv1.EnvironmentProduction: "P2", remediationv1.EnvironmentStaging: "P2", remediationv1.EnvironmentDevelopment: "P2", remediationv1.EnvironmentUnknown: "P3"},
+	}
+}
+
+// Priority looks up severity × environment (test → development; missing cells → P2).
+func (t PriorityTable) Priority(sev remediationv1.Severity, env remediationv1.Environment) remediationv1.Priority {
+	if env == remediationv1.EnvironmentTest {
+		env = remediationv1.EnvironmentDevelopment
+	}
+	if p, ok := t[sev][env]; ok {
+		return p
+	}
+	return remediationv1.PriorityP2
+}
+
+// ParsePriorityOverrides applies "severity/environment=Pn" entries (comma separated) to a copy
+// of the table, for example "warning/production=P0,info/unknown=P2".
+func (t PriorityTable) ParsePriorityOverrides(spec string) (PriorityTable, error) {
+	out := PriorityTable{}
+	for sev, row := range t {
+		out[sev] = map[remediationv1.Environment]remediationv1.Priority{}
+		for env, p := range row {
+			out[sev][env] = p
+		}
+	}
+	for _, entry := range strings.Split(spec, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		key, prio, ok := strings.Cut(entry, "=")
+		sev, env, ok2 := strings.Cut(key, "/")
+		if !ok || !ok2 {
+			return nil, fmt.Errorf("priority override %q is not severity/environment=Pn", entry)
+		}
+		s := remediationv1.Severity(strings.TrimSpace(sev))
+		e := remediationv1.Environment(strings.TrimSpace(env))
+		p := remediationv1.Priority(strings.TrimSpace(prio))
+		if s != remediationv1.SeverityCritical && s != remediationv1.SeverityWarning && s != remediationv1.SeverityInfo {
+			return nil, fmt.Errorf("priority override %q: severity must be critical, warning or info", entry)
+		}
+		switch e {
+		case remediationv1.EnvironmentProduction, remediationv1.EnvironmentStaging, remediationv1.EnvironmentDevelopment, remediationv1.EnvironmentUnknown:
+		default:
+			return nil, fmt.Errorf("priority override %q: environment must be production, staging, development or unknown", entry)
+		}
+		switch p {
+		case "P0", "P1", "P2", "P3":
+		default:
+			return nil, fmt.Errorf("priority override %q: priority must be P0, P1, P2 or P3", entry)
+		}
+		out[s][e] = p
+	}
+	return out, nil
+}
+
+// capMap keeps at most limit entries (by sorted key), so the CRD's MaxProperties holds.
+func capMap(m map[string]string, limit int) map[string]string {
+	if len(m) <= limit {
+		return m
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(map[string]string, limit)
+	for _, k := range keys[:limit] {
+		out[k] = m[k]
+	}
+	return out
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,325 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+)
+
+// slot serialises the writes of one fingerprint in this replica and groups the signals that
+// arrive while a write is in flight.
+type slot struct {
+	running bool
+	next    *batch
+}
+
+type batch struct {
+	signals  []*Signal
+	outcomes []Outcome
+	done     chan struct{}
+}
+
+// submit queues a firing signal behind the fingerprint's in-flight write and waits for the
+// write that includes it.
+func (g *Gateway) submit(ctx context.Context, s *Signal, fp string) Outcome {
+	g.mu.Lock()
+	sl := g.slots[fp]
+	if sl == nil {
+		sl = &slot{}
+		g.slots[fp] = sl
+	}
+	if sl.next == nil {
+		sl.next = &batch{done: make(chan struct{})}
+	}
+	b := sl.next
+	idx := len(b.signals)
+	b.signals = append(b.signals, s)
+	if !sl.running {
+		sl.running = true
+		go g.drain(fp, sl)
+	}
+	g.mu.Unlock()
+	select {
+	case <-b.done:
+		return b.outcomes[idx]
+	case <-ctx.Done():
+		// The batch may still be written; the caller answers 503 and the sender retries,
+		// which at worst counts this signal twice (never loses it).
+		return classify("waiting for the write", ctx.Err())
+	}
+}
+
+// drain writes the fingerprint's batches one after another until none is pending.
+func (g *Gateway) drain(fp string, sl *slot) {
+	for {
+		g.mu.Lock()
+		b := sl.next
+		sl.next = nil
+		if b == nil {
+			sl.running = false
+			delete(g.slots, fp)
+			g.mu.Unlock()
+			return
+		}
+		g.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), g.cfg.APITimeout)
+		b.outcomes = g.write(ctx, fp, b.signals)
+		cancel()
+		close(b.done)
+	}
+}
+
+// write places a batch of firing signals of one fingerprint: the first may create a request,
+// the rest (or all, when a request is active) are counted as duplicates in one increment.
+func (g *Gateway) write(ctx context.Context, fp string, signals []*Signal) []Outcome {
+	out := make([]Outcome, len(signals))
+	fill := func(from int, o Outcome) {
+		for i := from; i < len(out); i++ {
+			out[i] = o
+		}
+	}
+	rr, err := g.newest(ctx, fp)
+	if err != nil {
+		fill(0, classify("listing RemediationRequests", err))
+		return out
+	}
+	now := g.now()
+	for range 64 {
+		if rr != nil && g.isActive(rr, now) {
+			updated, active, err := g.increment(ctx, rr, int32(len(signals)), now)
+			if err != nil {
+				fill(0, classify("counting a duplicate", err))
+				return out
+			}
+			if active {
+				fill(0, Outcome{Status: StatusDuplicate, RemediationRequest: updated.Name, OccurrenceCount: updated.Status.Deduplication.OccurrenceCount})
+				return out
+			}
+			rr = updated // terminal past the cooldown, or deleted (nil)
+			continue
+		}
+		gen := int64(0)
+		if rr != nil {
+			gen = generation(rr) + 1
+		}
+		created, err := g.create(ctx, signals[0], fp, gen, now)
+		switch {
+		case err == nil:
+			out[0] = Outcome{Status: StatusCreated, RemediationRequest: created.Name}
+			if len(signals) == 1 {
+				return out
+			}
+			updated, active, err := g.increment(ctx, created, int32(len(signals)-1), now)
+			if err != nil || !active {
+				if err == nil {
+					err = fmt.Errorf("request %s ended before its duplicates were counted", created.Name)
+				}
+				fill(1, classify("counting a duplicate", err))
+				return out
+			}
+			fill(1, Outcome{Status: StatusDuplicate, RemediationRequest: updated.Name, OccurrenceCount: updated.Status.Deduplication.OccurrenceCount})
+			return out
+		case apierrors.IsAlreadyExists(err):
+			// Another writer created this generation: read it from the API server.
+			existing := &remediationv1.RemediationRequest{}
+			if err := g.reader.Get(ctx, client.ObjectKey{Namespace: g.cfg.Namespace, Name: RequestName(fp, gen)}, existing); err != nil {
+				if apierrors.IsNotFound(err) {
+					continue // deleted in between; try the same generation again
+				}
+				fill(0, classify("reading a RemediationRequest", err))
+				return out
+			}
+			if existing.Annotations[AnnotationGeneration] == "" {
+				existing.Annotations = map[string]string{AnnotationGeneration: strconv.FormatInt(gen, 10)}
+			}
+			rr = existing
+		default:
+			fill(0, classify("creating a RemediationRequest", err))
+			return out
+		}
+	}
+	fill(0, classify("placing a signal", fmt.Errorf("too many generations raced for fingerprint %s", fp)))
+	return out
+}
+
+// increment adds n occurrences to rr with an optimistic lock, re-reading from the API server on
+// conflicts. It returns active=false (and the fresh object, or nil when deleted) when the
+// request no longer absorbs duplicates.
+func (g *Gateway) increment(ctx context.Context, rr *remediationv1.RemediationRequest, n int32, now time.Time) (*remediationv1.RemediationRequest, bool, error) {
+	for {
+		if !g.isActive(rr, now) {
+			return rr, false, nil
+		}
+		patched := rr.DeepCopy()
+		d := patched.Status.Deduplication
+		if d == nil {
+			d = &remediationv1.Deduplication{FirstSeen: patched.Spec.ReceivedTime}
+			patched.Status.Deduplication = d
+		}
+		d.OccurrenceCount += n
+		d.LastSeen = metav1.NewTime(now)
+		err := g.client.Status().Patch(ctx, patched, client.MergeFromWithOptions(rr, client.MergeFromWithOptimisticLock{}))
+		if err == nil {
+			g.remember(patched.Spec.SignalFingerprint, patched)
+			return patched, true, nil
+		}
+		if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+			return nil, false, err
+		}
+		fresh := &remediationv1.RemediationRequest{}
+		if err := g.reader.Get(ctx, client.ObjectKeyFromObject(rr), fresh); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, false, nil
+			}
+			return nil, false, err
+		}
+		if fresh.Annotations[AnnotationGeneration] == "" {
+			fresh.Annotations = map[string]string{AnnotationGeneration: strconv.FormatInt(generation(rr), 10)}
+		}
+		rr = fresh
+	}
+}
+
+// create stores generation gen of the fingerprint from signal s.
+func (g *Gateway) create(ctx context.Context, s *Signal, fp string, gen int64, now time.Time) (*remediationv1.RemediationRequest, error) {
+	env, err := g.environment(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	firing := s.FiringTime
+	if firing.IsZero() {
+		firing = now
+	}
+	rr := &remediationv1.RemediationRequest{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      RequestName(fp, gen),
+			Namespace: g.cfg.Namespace,
+			Labels: map[string]string{
+				remediationv1.LabelSignalFingerprint: fp[:63],
+				remediationv1.LabelSeverity:          string(s.Severity),
+				remediationv1.LabelEnvironment:       string(env),
+			},
+			Annotations: map[string]string{AnnotationGeneration: strconv.FormatInt(gen, 10)},
+		},
+		Spec: remediationv1.RemediationRequestSpec{
+			SignalFingerprint: fp,
+			SignalName:        s.Name,
+			Severity:          s.Severity,
+			Environment:       env,
+			Priority:          g.cfg.Priorities.Priority(s.Severity, env),
+			SignalType:        s.Type,
+			SignalSource:      s.SignalSource,
+			TargetResource:    s.Target,
+			FiringTime:        metav1.NewTime(firing),
+			ReceivedTime:      metav1.NewTime(now),
+			SignalLabels:      capMap(s.Labels, 64),
+			SignalAnnotations: capMap(s.Annotations, 64),
+			OriginalPayload:   s.Payload,
+			ProviderData: &remediationv1.ProviderData{
+				Namespace:       s.Target.Namespace,
+				Resource:        &s.Target,
+				AlertmanagerURL: s.AlertmanagerURL,
+				GrafanaURL:      s.GrafanaURL,
+			},
+		},
+	}
+	if err := g.client.Create(ctx, rr); err != nil {
+		return nil, err
+	}
+	g.remember(fp, rr)
+	g.log.V(1).Info("Created RemediationRequest", "remediationRequest", rr.Name, "fingerprint", fp, "signal", s.Name, "target", s.Target.Kind+"/"+s.Target.Name)
+	return rr, nil
+}
+
+// environment reads the target namespace's labels (from the cache), then the signal's labels.
+func (g *Gateway) environment(ctx context.Context, s *Signal) (remediationv1.Environment, error) {
+	ns := s.Target.Namespace
+	if s.Target.Kind == "Namespace" {
+		ns = s.Target.Name
+	}
+	if ns != "" {
+		meta := &metav1.PartialObjectMetadata{}
+		meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+		err := g.client.Get(ctx, client.ObjectKey{Name: ns}, meta)
+		switch {
+		case err == nil:
+			for _, l := range environmentLabels {
+				if v := meta.Labels[l]; v != "" {
+					return NormalizeEnvironment(v), nil
+				}
+			}
+		case apierrors.IsNotFound(err):
+		default:
+			apiErrors.WithLabelValues("get_Namespace").Inc()
+			return "", fmt.Errorf("reading namespace %s: %w", ns, err)
+		}
+	}
+	return NormalizeEnvironment(s.EnvironmentHint), nil
+}
+
+// resolve marks the newest non-terminal request of the fingerprint as resolved.
+func (g *Gateway) resolve(ctx context.Context, s *Signal, fp string) Outcome {
+	rr, err := g.activeForResolve(ctx, fp)
+	if err != nil {
+		return classify("listing RemediationRequests", err)
+	}
+	at := s.ResolvedAt
+	if at.IsZero() || at.Year() < 2000 {
+		at = g.now()
+	}
+	for rr != nil {
+		if rr.Status.SignalResolvedAt != nil {
+			return Outcome{Status: StatusResolved, RemediationRequest: rr.Name}
+		}
+		patched := rr.DeepCopy()
+		t := metav1.NewTime(at)
+		patched.Status.SignalResolvedAt = &t
+		err := g.client.Status().Patch(ctx, patched, client.MergeFromWithOptions(rr, client.MergeFromWithOptimisticLock{}))
+		if err == nil {
+			return Outcome{Status: StatusResolved, RemediationRequest: rr.Name}
+		}
+		if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+			return classify("marking a RemediationRequest resolved", err)
+		}
+		fresh := &remediationv1.RemediationRequest{}
+		if err := g.reader.Get(ctx, client.ObjectKeyFromObject(rr), fresh); err != nil {
+			if apierrors.IsNotFound(err) {
+				return Outcome{Status: StatusResolved, Reason: "no active RemediationRequest for this signal"}
+			}
+			return classify("reading a RemediationRequest", err)
+		}
+		if fresh.Status.OverallPhase.IsTerminal() {
+			return Outcome{Status: StatusResolved, Reason: "no active RemediationRequest for this signal"}
+		}
+		rr = fresh
+	}
+	return Outcome{Status: StatusResolved, Reason: "no active RemediationRequest for this signal"}
+}
+
+// activeForResolve finds the newest non-terminal request of a fingerprint, asking the API
+// server (not the cache), so a request created a moment ago is found.
+func (g *Gateway) activeForResolve(ctx context.Context, fp string) (*remediationv1.RemediationRequest, error) {
+	var list remediationv1.RemediationRequestList
+	if err := g.reader.List(ctx, &list, client.InNamespace(g.cfg.Namespace), client.MatchingLabels{remediationv1.LabelSignalFingerprint: fp[:63]}); err != nil {
+		return nil, err
+	}
+	var best *remediationv1.RemediationRequest
+	for i := range list.Items {
+		rr := &list.Items[i]
+		if rr.Spec.SignalFingerprint != fp || rr.Status.OverallPhase.IsTerminal() || rr.DeletionTimestamp != nil {
+			continue
+		}
+		if best == nil || generation(rr) > generation(best) {
+			best = rr
+		}
+	}
+	return best, nil
+}
