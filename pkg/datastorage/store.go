@@ -398,3 +398,6 @@ WHERE signal_name = $1
 	}
 	return out, nil
 }
+
+// Pool returns the connection pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
