@@ -107,4 +107,3 @@ func prefixed(prefix string, names []string) []string {
 	}
 	return out
 }
-

@@ -44,7 +44,7 @@ type AIApprovalRequestSpec struct {
 
 // AIApprovalRequestStatus holds the human decision (status.decision and who took it);
 // the aianalysis controller writes only the expiry and the phase.
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.decision) || oldSelf.decision == '' || self.decision == oldSelf.decision",message="a decision cannot be changed once taken"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.decision) || size(oldSelf.decision) == 0 || self.decision == oldSelf.decision",message="a decision cannot be changed once taken"
 type AIApprovalRequestStatus struct {
 	// phase mirrors the decision: Pending until decided.
 	// +optional

@@ -25,7 +25,9 @@ const fp = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 func meta(ns, name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: ns, Name: name} }
 
-func rrRef(ns string) common.ObjectReference { return common.ObjectReference{Name: "rr", Namespace: ns} }
+func rrRef(ns string) common.ObjectReference {
+	return common.ObjectReference{Name: "rr", Namespace: ns}
+}
 
 func target() common.TargetResource {
 	return common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}
