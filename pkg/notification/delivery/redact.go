@@ -19,12 +19,12 @@ var redactions = []struct {
 	// Credentials in URLs: scheme://user:password@host.
 	{regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@`), "${1}" + Redacted + "@"},
 	// Well-known token formats.
-	{regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), Redacted},                           // Slack tokens
-	{regexp.MustCompile(`https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+`), Redacted},        // Slack webhook URLs
-	{regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{30,}`), Redacted},                              // GitHub tokens
-	{regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`), Redacted},                               // AWS access key IDs
+	{regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), Redacted},                              // Slack tokens
+	{regexp.MustCompile(`https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+`), Redacted},           // Slack webhook URLs
+	{regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{30,}`), Redacted},                                 // GitHub tokens
+	{regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`), Redacted},                                  // AWS access key IDs
 	{regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`), Redacted}, // JWTs (service-account tokens)
-	{regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{20,}`), Redacted},                                   // API keys of LLM providers
+	{regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{20,}`), Redacted},                                      // API keys of LLM providers
 	// key=value and key: value pairs whose key names a secret ("password: x", "api_key=y", `"token":"z"`).
 	{regexp.MustCompile(`(?i)("?\b[a-z0-9_.-]*(password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|routing[_-]?key)"?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;&}]+)`), "${1}" + Redacted},
 }
