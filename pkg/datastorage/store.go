@@ -218,6 +218,9 @@ func (s *Store) GetRemediation(ctx context.Context, name string) (*auditapi.Reme
 	return a, nil
 }
 
+// pipelineOrder orders service statuses that started together.
+var pipelineOrder = []string{"RemediationProcessing", "AIAnalysis", "AIApprovalRequest", "WorkflowExecution", "KubernetesExecution", "NotificationRequest"}
+
 func (s *Store) attachStatuses(ctx context.Context, records []*auditapi.RemediationAudit) error {
 	if len(records) == 0 {
 		return nil
@@ -230,7 +233,8 @@ func (s *Store) attachStatuses(ctx context.Context, records []*auditapi.Remediat
 	}
 	err := observe("list_service_statuses", func() error {
 		rows, err := s.pool.Query(ctx, `SELECT remediation_name, service_type, crd_name, phase, start_time, completion_time
-FROM service_crd_status WHERE remediation_name = ANY($1) ORDER BY remediation_name, service_type`, names)
+FROM service_crd_status WHERE remediation_name = ANY($1)
+ORDER BY remediation_name, start_time, array_position($2::text[], service_type), service_type`, names, pipelineOrder)
 		if err != nil {
 			return err
 		}
