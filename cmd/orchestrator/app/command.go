@@ -4,10 +4,16 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	"github.com/kubernaut/kubernaut/pkg/orchestrator"
 	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
+	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
+	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
 
 const service = "orchestrator"
@@ -15,17 +21,53 @@ const service = "orchestrator"
 // Config is everything Run needs, built from flags.
 type Config struct {
 	shared.Options
-	Clients shared.ClientOptions
+	Clients      shared.ClientOptions
+	Orchestrator orchestrator.Config
+	// KubeAPIQPS and KubeAPIBurst bound the client's request rate to the API server.
+	KubeAPIQPS   float32
+	KubeAPIBurst int
 }
 
 // NewConfig returns the defaults.
 func NewConfig() *Config {
-	return &Config{Options: shared.NewOptions(true), Clients: shared.NewClientOptions()}
+	return &Config{
+		Options:      shared.NewOptions(true),
+		Clients:      shared.NewClientOptions(),
+		Orchestrator: orchestrator.DefaultConfig(),
+		KubeAPIQPS:   100,
+		KubeAPIBurst: 200,
+	}
+}
+
+// AddFlags registers the orchestrator's own flags.
+func (c *Config) AddFlags(fs *pflag.FlagSet) {
+	o := &c.Orchestrator
+	fs.DurationVar(&o.Timeouts.Processing, "timeout-processing", o.Timeouts.Processing, "Default time a request may spend in Processing before it times out.")
+	fs.DurationVar(&o.Timeouts.Analysis, "timeout-analysis", o.Timeouts.Analysis, "Default time a request may spend in Analyzing before it times out.")
+	fs.DurationVar(&o.Timeouts.AwaitingApproval, "timeout-awaiting-approval", o.Timeouts.AwaitingApproval, "Default time a request may wait for an approval decision before it times out.")
+	fs.DurationVar(&o.Timeouts.Planning, "timeout-planning", o.Timeouts.Planning, "Default time a request may spend in Planning before it times out.")
+	fs.DurationVar(&o.Timeouts.Execution, "timeout-execution", o.Timeouts.Execution, "Default time a request may spend in Executing before it times out.")
+	fs.DurationVar(&o.Timeouts.Overall, "timeout-overall", o.Timeouts.Overall, "Default time a whole remediation may take, from its start, before it times out.")
+	fs.DurationVar(&o.StabilizationWindow, "stabilization-window", o.StabilizationWindow, "How long Verifying waits for the signal to resolve or fire again before declaring the remediation successful.")
+	fs.IntVar(&o.MaxActive, "max-active-remediations", o.MaxActive, "Largest number of remediations active at once; further requests wait in Blocked (0 means no cap).")
+	fs.IntVar(&o.MaxActivePerNamespace, "max-active-per-namespace", o.MaxActivePerNamespace, "Largest number of active remediations per target namespace; further requests wait in Blocked (0 means no cap).")
+	fs.IntVar(&o.FailureThreshold, "failure-block-threshold", o.FailureThreshold, "Consecutive failed remediations of one signal fingerprint that block it (0 disables the block).")
+	fs.DurationVar(&o.FailureBlock, "failure-block-duration", o.FailureBlock, "How long a fingerprint stays blocked after reaching --failure-block-threshold.")
+	fs.DurationVar(&o.Retention, "retention", o.Retention, "How long finished requests (and their children) are kept before deletion (0 keeps them).")
+	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Run every remediation through planning and a dry-run execution that changes nothing; requests end with outcome DryRun.")
+	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "Number of requests reconciled in parallel.")
+	fs.Float32Var(&c.KubeAPIQPS, "kube-api-qps", c.KubeAPIQPS, "Sustained requests per second the orchestrator may send to the API server.")
+	fs.IntVar(&c.KubeAPIBurst, "kube-api-burst", c.KubeAPIBurst, "Burst of requests the orchestrator may send to the API server above --kube-api-qps.")
 }
 
 // Validate reports every invalid setting.
 func (c *Config) Validate() error {
-	return errors.Join(c.Options.Validate(), c.Clients.Validate())
+	c.Orchestrator.Namespace = c.Namespace
+	var errs []error
+	if c.KubeAPIQPS <= 0 || c.KubeAPIBurst <= 0 {
+		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
+	}
+	return errors.Join(c.Options.Validate(), c.Clients.Validate(), c.Orchestrator.Validate(), errors.Join(errs...))
 }
 
 // NewCommand returns the orchestrator root command.
@@ -33,13 +75,51 @@ func NewCommand() *cobra.Command {
 	cfg := NewConfig()
 	return shared.NewRootCommand(service,
 		"Kubernaut orchestrator: drives each RemediationRequest through its child resources.",
-		"Kubernaut orchestrator: drives each RemediationRequest through its child resources.\n\nIt reconciles its custom resources in --namespace, serves /healthz and /readyz on --health-probe-bind-address and Prometheus metrics on --metrics-bind-address, and stops cleanly on SIGTERM.",
-		func(cmd *cobra.Command) { cfg.AddFlags(cmd.Flags()); cfg.Clients.AddFlags(cmd.Flags()) },
+		"Kubernaut orchestrator: drives each RemediationRequest through its child resources.\n\nIt reconciles its custom resources in --namespace, escalates timeouts and failures to --notification-url, audits every phase change to --datastorage-url, serves /healthz and /readyz on --health-probe-bind-address and Prometheus metrics on --metrics-bind-address, and stops cleanly on SIGTERM.",
+		func(cmd *cobra.Command) {
+			cfg.Options.AddFlags(cmd.Flags())
+			cfg.Clients.AddFlags(cmd.Flags())
+			cfg.AddFlags(cmd.Flags())
+		},
 		cfg.Validate,
 		func(ctx context.Context) error { return Run(ctx, cfg) })
 }
 
 // Run runs the service until ctx ends.
 func Run(ctx context.Context, cfg *Config) error {
-	return shared.RunManager(ctx, &cfg.Options, service, nil, nil)
+	cfg.Orchestrator.Namespace = cfg.Namespace
+	log, err := cfg.NewLogger(service)
+	if err != nil {
+		return err
+	}
+	rest, err := cfg.RESTConfig()
+	if err != nil {
+		return err
+	}
+	rest.QPS, rest.Burst = cfg.KubeAPIQPS, cfg.KubeAPIBurst
+	opts := cfg.ManagerOptions(service)
+	Tune(&opts, cfg.Namespace)
+	mgr, err := shared.NewManager(rest, opts)
+	if err != nil {
+		return err
+	}
+	r := &orchestrator.Reconciler{
+		Config:   cfg.Orchestrator,
+		Notifier: notificationapi.NewClient(cfg.Clients.NotificationURL, cfg.Clients.ServiceTokenFile),
+		Audit:    auditapi.NewClient(cfg.Clients.DatastorageURL, cfg.Clients.ServiceTokenFile),
+	}
+	if err := r.SetupWithManager(ctx, mgr); err != nil {
+		return fmt.Errorf("setting up %s: %w", service, err)
+	}
+	log.Info("Starting", "namespace", cfg.Namespace, "dryRun", cfg.Orchestrator.DryRun, "leaderElect", cfg.LeaderElect)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("running %s: %w", service, err)
+	}
+	log.Info("Stopped cleanly")
+	return nil
+}
+
+// Tune narrows the manager's cache for the orchestrator (system namespace, big fields dropped).
+func Tune(opts *manager.Options, namespace string) {
+	orchestrator.CacheOptions(&opts.Cache, namespace)
 }

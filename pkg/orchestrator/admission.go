@@ -1,0 +1,122 @@
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+)
+
+// admission counts requests admitted by this process that the cache may not show as active yet,
+// so that parallel reconciles never exceed the caps.
+type admission struct {
+	mu       sync.Mutex
+	inflight map[types.NamespacedName]string // → target namespace
+}
+
+func (a *admission) release(key types.NamespacedName) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.inflight, key)
+}
+
+// checkValves applies the consecutive-failure block and the concurrency caps. When the request
+// may start, it is recorded as admitted before the caller creates its first child.
+func (r *Reconciler) checkValves(ctx context.Context, s *scope) (blocked bool, reason, message string, retry time.Duration) {
+	rr := s.rr
+	if until, n, err := r.fingerprintBlockedUntil(ctx, rr, s.now); err == nil && until.After(s.now) {
+		return true, remediationv1.ReasonConsecutiveFailures,
+			fmt.Sprintf("blocked: %d consecutive failed remediations of this signal; retrying after %s", n, until.UTC().Format(time.RFC3339)),
+			until.Sub(s.now)
+	}
+	if r.Config.MaxActive == 0 && r.Config.MaxActivePerNamespace == 0 {
+		return false, "", "", 0
+	}
+	a := &r.admission
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.inflight == nil {
+		a.inflight = map[types.NamespacedName]string{}
+	}
+	key := keyOf(rr)
+	targetNS := rr.Spec.TargetResource.Namespace
+	var all remediationv1.RemediationRequestList
+	if err := r.Client.List(ctx, &all, client.InNamespace(rr.Namespace), client.MatchingFields{indexActive: "all"}); err != nil {
+		return true, remediationv1.ReasonConcurrencyLimit, "waiting: cannot count active remediations", r.Config.BlockedRecheck
+	}
+	active := map[types.NamespacedName]string{}
+	for i := range all.Items {
+		active[keyOf(&all.Items[i])] = all.Items[i].Spec.TargetResource.Namespace
+	}
+	// Admissions the cache already shows (or that ended) leave the in-flight set.
+	for k := range a.inflight {
+		if _, ok := active[k]; ok {
+			delete(a.inflight, k)
+		}
+	}
+	for k, ns := range a.inflight {
+		if k != key {
+			active[k] = ns
+		}
+	}
+	total, perNS := 0, 0
+	for k, ns := range active {
+		if k == key {
+			continue
+		}
+		total++
+		if ns == targetNS {
+			perNS++
+		}
+	}
+	if r.Config.MaxActive > 0 && total >= r.Config.MaxActive {
+		return true, remediationv1.ReasonConcurrencyLimit,
+			fmt.Sprintf("waiting: %d remediations are active, the cap is %d", total, r.Config.MaxActive), r.Config.BlockedRecheck
+	}
+	if r.Config.MaxActivePerNamespace > 0 && perNS >= r.Config.MaxActivePerNamespace {
+		return true, remediationv1.ReasonConcurrencyLimit,
+			fmt.Sprintf("waiting: %d remediations are active in namespace %q, the cap is %d", perNS, targetNS, r.Config.MaxActivePerNamespace), r.Config.BlockedRecheck
+	}
+	a.inflight[key] = targetNS
+	return false, "", "", 0
+}
+
+// fingerprintBlockedUntil returns when the fingerprint's block ends: after FailureThreshold
+// consecutive failed (Failed or TimedOut) remediations, it is blocked for FailureBlock from the last one.
+func (r *Reconciler) fingerprintBlockedUntil(ctx context.Context, rr *remediationv1.RemediationRequest, now time.Time) (time.Time, int, error) {
+	if r.Config.FailureThreshold <= 0 {
+		return time.Time{}, 0, nil
+	}
+	var list remediationv1.RemediationRequestList
+	if err := r.Client.List(ctx, &list, client.InNamespace(rr.Namespace), client.MatchingFields{indexFingerprint: rr.Spec.SignalFingerprint}); err != nil {
+		return time.Time{}, 0, err
+	}
+	var done []remediationv1.RemediationRequest
+	for _, o := range list.Items {
+		if o.Name != rr.Name && o.Status.OverallPhase.IsTerminal() && o.Status.CompletionTime != nil {
+			done = append(done, o)
+		}
+	}
+	// newest first
+	for i := 1; i < len(done); i++ {
+		for j := i; j > 0 && done[j].Status.CompletionTime.After(done[j-1].Status.CompletionTime.Time); j-- {
+			done[j], done[j-1] = done[j-1], done[j]
+		}
+	}
+	n := 0
+	for _, o := range done {
+		if o.Status.OverallPhase != remediationv1.PhaseFailed && o.Status.OverallPhase != remediationv1.PhaseTimedOut {
+			break
+		}
+		n++
+	}
+	if n < r.Config.FailureThreshold {
+		return time.Time{}, n, nil
+	}
+	return done[0].Status.CompletionTime.Add(r.Config.FailureBlock), n, nil
+}

@@ -1,0 +1,292 @@
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
+	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+)
+
+// +kubebuilder:rbac:groups=remediation.kubernaut.io,resources=remediationrequests,verbs=get;list;watch;delete
+// +kubebuilder:rbac:groups=remediation.kubernaut.io,resources=remediationrequests/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=remediationprocessing.kubernaut.io,resources=remediationprocessings,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=aianalysis.kubernaut.io,resources=aianalyses,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=workflowexecution.kubernaut.io,resources=workflowexecutions,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=kubernetesexecution.kubernaut.io,resources=kubernetesexecutions,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=notification.kubernaut.io,resources=notificationrequests,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+const controllerName = "remediation-orchestrator"
+
+// Reconciler drives RemediationRequests.
+type Reconciler struct {
+	Client client.Client
+	// APIReader reads objects whose big fields the cache drops (payload, Kubernetes context).
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	Config    Config
+	Notifier  Escalator
+	Audit     Auditor
+	// Now returns the current time (tests may shift it); nil means time.Now.
+	Now func() time.Time
+
+	admission admission
+	// written remembers the resourceVersion of our last status patch per request, so a reconcile
+	// that reads an older copy from the cache waits for the watch event of its own write.
+	written sync.Map // types.NamespacedName → int64
+	// approvingSeen remembers when an AIAnalysis was first observed in Approving, for the latency histogram.
+	approvingSeen sync.Map // types.NamespacedName (request) → time.Time
+	wake          chan event.GenericEvent
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// SetupWithManager registers the controller, its field indexes, watches on the five child kinds
+// and the cache-backed metrics.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if r.Client == nil {
+		r.Client = mgr.GetClient()
+	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder(controllerName)
+	}
+	if err := setupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+		return fmt.Errorf("indexing remediation requests: %w", err)
+	}
+	r.wake = make(chan event.GenericEvent, 1024)
+	registerMetrics(mgr.GetCache(), r.Config.Namespace)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("remediationrequest").
+		For(&remediationv1.RemediationRequest{}).
+		Watches(&processingv1.RemediationProcessing{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			return toParent(o.(*processingv1.RemediationProcessing).Spec.RemediationRequestRef)
+		})).
+		Watches(&aiv1.AIAnalysis{}, handler.EnqueueRequestsFromMapFunc(r.mapAIAnalysis)).
+		Watches(&workflowv1.WorkflowExecution{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			return toParent(o.(*workflowv1.WorkflowExecution).Spec.RemediationRequestRef)
+		})).
+		Watches(&kev1.KubernetesExecution{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			return toParent(o.(*kev1.KubernetesExecution).Spec.RemediationRequestRef)
+		})).
+		Watches(&notificationv1.NotificationRequest{}, handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(),
+			&remediationv1.RemediationRequest{}, handler.OnlyControllerOwner()), builder.OnlyMetadata).
+		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Config.MaxConcurrentReconciles}).
+		Complete(r)
+}
+
+func toParent(ref common.ObjectReference) []reconcile.Request {
+	if ref.Name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}}}
+}
+
+func (r *Reconciler) mapAIAnalysis(_ context.Context, o client.Object) []reconcile.Request {
+	a := o.(*aiv1.AIAnalysis)
+	reqs := toParent(a.Spec.RemediationRequestRef)
+	if a.Status.Phase == aiv1.PhaseApproving && len(reqs) == 1 {
+		r.approvingSeen.LoadOrStore(reqs[0].NamespacedName, time.Now())
+	}
+	return reqs
+}
+
+// scope is what one reconcile read and decided.
+type scope struct {
+	rr     *remediationv1.RemediationRequest
+	before *remediationv1.RemediationRequest
+	now    time.Time
+	rp     *processingv1.RemediationProcessing
+	aia    *aiv1.AIAnalysis
+	wfe    *workflowv1.WorkflowExecution
+	ke     *kev1.KubernetesExecution
+	// requeue is the earliest deadline this reconcile must come back at (zero: none).
+	requeue time.Duration
+}
+
+func (s *scope) requeueAfter(d time.Duration) {
+	if d <= 0 {
+		d = time.Millisecond
+	}
+	if s.requeue == 0 || d < s.requeue {
+		s.requeue = d
+	}
+}
+
+// Reconcile moves one RemediationRequest forward.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	rr := &remediationv1.RemediationRequest{}
+	if err := r.Client.Get(ctx, req.NamespacedName, rr); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.written.Delete(req.NamespacedName)
+			r.approvingSeen.Delete(req.NamespacedName)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("getting %s: %w", req.NamespacedName, err)
+	}
+	logger := log.FromContext(ctx).WithValues("remediationRequest", klog.KObj(rr), "phase", rr.Status.OverallPhase)
+	ctx = log.IntoContext(ctx, logger)
+
+	if r.staleRead(req.NamespacedName, rr) {
+		// Our own newer write is on its way through the watch; it triggers the next reconcile.
+		return ctrl.Result{}, nil
+	}
+
+	s := &scope{rr: rr, before: rr.DeepCopy(), now: r.now()}
+	defer func() {
+		if err := r.patchStatus(ctx, s); err != nil {
+			if retErr == nil {
+				retErr = err
+			}
+			return
+		}
+		if retErr == nil && s.requeue > 0 {
+			res.RequeueAfter = s.requeue
+		}
+	}()
+
+	if err := r.loadChildren(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	var errs []error
+	if err := r.reconcilePhase(ctx, s); err != nil {
+		errs = append(errs, err)
+	}
+	// The outbox and the one-off side effects of terminal requests run after every phase step.
+	if err := r.flushAudit(ctx, s); err != nil {
+		errs = append(errs, err)
+	}
+	if s.rr.Status.OverallPhase.IsTerminal() {
+		if err := r.reconcileTerminal(ctx, s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	r.setConditions(s)
+	if len(errs) > 0 {
+		return ctrl.Result{}, errs[0]
+	}
+	if s.rr.Status.ObservedGeneration != s.rr.Generation {
+		s.rr.Status.ObservedGeneration = s.rr.Generation
+	}
+	return ctrl.Result{}, nil
+}
+
+// staleRead reports whether the cached copy is older than our last status write.
+func (r *Reconciler) staleRead(key types.NamespacedName, rr *remediationv1.RemediationRequest) bool {
+	v, ok := r.written.Load(key)
+	if !ok {
+		return false
+	}
+	cur, err := strconv.ParseInt(rr.ResourceVersion, 10, 64)
+	if err != nil {
+		return false
+	}
+	return cur < v.(int64)
+}
+
+// patchStatus writes the status once, as a merge patch from the snapshot, when it changed.
+func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
+	if equality.Semantic.DeepEqual(s.before.Status, s.rr.Status) {
+		return nil
+	}
+	if err := r.Client.Status().Patch(ctx, s.rr, client.MergeFrom(s.before)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("patching the status of %s: %w", klog.KObj(s.rr), err)
+	}
+	if v, err := strconv.ParseInt(s.rr.ResourceVersion, 10, 64); err == nil {
+		r.written.Store(client.ObjectKeyFromObject(s.rr), v)
+	}
+	return nil
+}
+
+// loadChildren reads the children named in the status from the cache.
+func (r *Reconciler) loadChildren(ctx context.Context, s *scope) error {
+	st := &s.rr.Status
+	get := func(ref *common.ObjectReference, obj client.Object) (bool, error) {
+		if ref == nil {
+			return false, nil
+		}
+		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, obj); err != nil {
+			if apierrors.IsNotFound(err) {
+				return false, nil
+			}
+			return false, fmt.Errorf("getting %s/%s: %w", ref.Namespace, ref.Name, err)
+		}
+		return true, nil
+	}
+	rp, aia, wfe, ke := &processingv1.RemediationProcessing{}, &aiv1.AIAnalysis{}, &workflowv1.WorkflowExecution{}, &kev1.KubernetesExecution{}
+	if ok, err := get(st.RemediationProcessingRef, rp); err != nil {
+		return err
+	} else if ok {
+		s.rp = rp
+	}
+	if ok, err := get(st.AIAnalysisRef, aia); err != nil {
+		return err
+	} else if ok {
+		s.aia = aia
+	}
+	if ok, err := get(st.WorkflowExecutionRef, wfe); err != nil {
+		return err
+	} else if ok {
+		s.wfe = wfe
+	}
+	if ok, err := get(st.KubernetesExecutionRef, ke); err != nil {
+		return err
+	} else if ok {
+		s.ke = ke
+	}
+	return nil
+}
+
+// wakeBlocked enqueues the oldest Blocked requests after a request left the active set.
+func (r *Reconciler) wakeBlocked(ctx context.Context, namespace string, n int) {
+	var list remediationv1.RemediationRequestList
+	if err := r.Client.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{indexBlocked: "true"}); err != nil {
+		return
+	}
+	sortByCreation(list.Items)
+	for i := range list.Items {
+		if i >= n {
+			break
+		}
+		select {
+		case r.wake <- event.GenericEvent{Object: &list.Items[i]}:
+		default:
+			return
+		}
+	}
+}
