@@ -154,3 +154,5 @@ func names(items []*auditapi.RemediationAudit) []string {
 }
 
 func listPath(q string) string { return fmt.Sprintf("%s?%s", auditapi.RemediationPath, q) }
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content+"\n"), 0o600) }
