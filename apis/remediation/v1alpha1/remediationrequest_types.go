@@ -208,9 +208,13 @@ type RemediationRequestSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
 	SignalAnnotations map[string]string `json:"signalAnnotations,omitempty"`
-	// originalPayload is the signal as received, capped by the gateway.
+	// originalPayload is the signal as received, capped by the gateway. It is stored base64
+	// encoded without the OpenAPI "byte" format: the API server's CEL evaluation of the spec's
+	// immutability rule rejects byte-formatted strings that contain "/" (any JSON payload with a
+	// URL), which made every status write to such a request fail.
 	// +optional
 	// +kubebuilder:validation:MaxLength=65536
+	// +kubebuilder:validation:Format=""
 	OriginalPayload []byte `json:"originalPayload,omitempty"`
 	// providerData carries links and the provider's view of the target.
 	// +optional
