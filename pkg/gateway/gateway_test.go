@@ -87,12 +87,12 @@ func TestEnvironmentAndPriority(t *testing.T) {
 		env         remediationv1.Environment
 		priority    remediationv1.Priority
 	}{
-		"kubernaut label wins":        {map[string]string{"kubernaut.io/environment": "staging", "environment": "prod"}, map[string]string{"severity": "critical"}, "staging", "P1"},
-		"plain environment label":     {map[string]string{"environment": "prod"}, map[string]string{"severity": "warning"}, "production", "P1"},
+		"kubernaut label wins":         {map[string]string{"kubernaut.io/environment": "staging", "environment": "prod"}, map[string]string{"severity": "critical"}, "staging", "P1"},
+		"plain environment label":      {map[string]string{"environment": "prod"}, map[string]string{"severity": "warning"}, "production", "P1"},
 		"alert label when ns has none": {nil, map[string]string{"severity": "info", "env": "dev"}, "development", "P2"},
-		"test counts as development":  {map[string]string{"environment": "qa"}, map[string]string{"severity": "critical"}, "test", "P2"},
-		"unknown":                     {nil, map[string]string{"severity": "bogus"}, "unknown", "P2"},
-		"configured override":         {map[string]string{"environment": "staging"}, map[string]string{"severity": "warning"}, "staging", "P3"},
+		"test counts as development":   {map[string]string{"environment": "qa"}, map[string]string{"severity": "critical"}, "test", "P2"},
+		"unknown":                      {nil, map[string]string{"severity": "bogus"}, "unknown", "P2"},
+		"configured override":          {map[string]string{"environment": "staging"}, map[string]string{"severity": "warning"}, "staging", "P3"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
