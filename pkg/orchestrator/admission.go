@@ -17,12 +17,25 @@ import (
 type admission struct {
 	mu       sync.Mutex
 	inflight map[types.NamespacedName]string // → target namespace
+	// finished are requests this process moved to a terminal phase that the cache may still show as active.
+	finished map[types.NamespacedName]struct{}
 }
 
 func (a *admission) release(key types.NamespacedName) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.inflight, key)
+}
+
+// finish records that key left the active set.
+func (a *admission) finish(key types.NamespacedName) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.inflight, key)
+	if a.finished == nil {
+		a.finished = map[types.NamespacedName]struct{}{}
+	}
+	a.finished[key] = struct{}{}
 }
 
 // checkValves applies the consecutive-failure block and the concurrency caps. When the request
@@ -53,10 +66,18 @@ func (r *Reconciler) checkValves(ctx context.Context, s *scope) (blocked bool, r
 	for i := range all.Items {
 		active[keyOf(&all.Items[i])] = all.Items[i].Spec.TargetResource.Namespace
 	}
-	// Admissions the cache already shows (or that ended) leave the in-flight set.
+	// Admissions the cache already shows leave the in-flight set; finished requests the cache
+	// still shows as active do not count, and leave the finished set once the cache catches up.
 	for k := range a.inflight {
 		if _, ok := active[k]; ok {
 			delete(a.inflight, k)
+		}
+	}
+	for k := range a.finished {
+		if _, ok := active[k]; ok {
+			delete(active, k)
+		} else {
+			delete(a.finished, k)
 		}
 	}
 	for k, ns := range a.inflight {

@@ -59,6 +59,13 @@ func childStart(start *metav1.Time, created metav1.Time) time.Time {
 	return created.UTC()
 }
 
+func phaseOrPending[T ~string](p T) string {
+	if p == "" {
+		return "Pending"
+	}
+	return string(p)
+}
+
 func targetString(t common.TargetResource) string {
 	if t.Namespace == "" {
 		return t.Kind + "/" + t.Name
@@ -103,22 +110,22 @@ func (r *Reconciler) buildAudit(s *scope, p remediationv1.AuditPendingPhase) aud
 	}
 	if s.rp != nil {
 		a.ServiceCRDStatuses = append(a.ServiceCRDStatuses, auditapi.ServiceCRDStatus{ServiceType: "RemediationProcessing", CRDName: s.rp.Name,
-			Phase: string(s.rp.Status.Phase), StartTime: childStart(s.rp.Status.StartTime, s.rp.CreationTimestamp), CompletionTime: timePtr(s.rp.Status.CompletionTime)})
+			Phase: phaseOrPending(s.rp.Status.Phase), StartTime: childStart(s.rp.Status.StartTime, s.rp.CreationTimestamp), CompletionTime: timePtr(s.rp.Status.CompletionTime)})
 	}
 	if s.aia != nil {
 		a.ServiceCRDStatuses = append(a.ServiceCRDStatuses, auditapi.ServiceCRDStatus{ServiceType: "AIAnalysis", CRDName: s.aia.Name,
-			Phase: string(s.aia.Status.Phase), StartTime: childStart(s.aia.Status.StartTime, s.aia.CreationTimestamp), CompletionTime: timePtr(s.aia.Status.CompletionTime)})
+			Phase: phaseOrPending(s.aia.Status.Phase), StartTime: childStart(s.aia.Status.StartTime, s.aia.CreationTimestamp), CompletionTime: timePtr(s.aia.Status.CompletionTime)})
 		if ap := s.aia.Status.Approval; ap != nil {
 			a.Approval = &auditapi.ApprovalRecord{Required: ap.Required, Decision: string(ap.Decision), DecidedBy: ap.DecidedBy, DecidedAt: timePtr(ap.DecidedAt)}
 		}
 	}
 	if s.wfe != nil {
 		a.ServiceCRDStatuses = append(a.ServiceCRDStatuses, auditapi.ServiceCRDStatus{ServiceType: "WorkflowExecution", CRDName: s.wfe.Name,
-			Phase: string(s.wfe.Status.Phase), StartTime: childStart(s.wfe.Status.StartTime, s.wfe.CreationTimestamp), CompletionTime: timePtr(s.wfe.Status.CompletionTime)})
+			Phase: phaseOrPending(s.wfe.Status.Phase), StartTime: childStart(s.wfe.Status.StartTime, s.wfe.CreationTimestamp), CompletionTime: timePtr(s.wfe.Status.CompletionTime)})
 	}
 	if s.ke != nil {
 		a.ServiceCRDStatuses = append(a.ServiceCRDStatuses, auditapi.ServiceCRDStatus{ServiceType: "KubernetesExecution", CRDName: s.ke.Name,
-			Phase: string(s.ke.Status.Phase), StartTime: childStart(s.ke.Status.StartTime, s.ke.CreationTimestamp), CompletionTime: timePtr(s.ke.Status.CompletionTime)})
+			Phase: phaseOrPending(s.ke.Status.Phase), StartTime: childStart(s.ke.Status.StartTime, s.ke.CreationTimestamp), CompletionTime: timePtr(s.ke.Status.CompletionTime)})
 		results := map[string]int{}
 		for i, res := range s.ke.Status.OperationResults {
 			results[res.Name] = i

@@ -132,6 +132,8 @@ type scope struct {
 	aia    *aiv1.AIAnalysis
 	wfe    *workflowv1.WorkflowExecution
 	ke     *kev1.KubernetesExecution
+	// freedSlot is set when the request left the active set in this reconcile.
+	freedSlot bool
 	// requeue is the earliest deadline this reconcile must come back at (zero: none).
 	requeue time.Duration
 }
@@ -171,6 +173,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 				retErr = err
 			}
 			return
+		}
+		if s.freedSlot {
+			r.wakeBlocked(ctx, s.rr.Namespace, 1)
 		}
 		if retErr == nil && s.requeue > 0 {
 			res.RequeueAfter = s.requeue

@@ -16,10 +16,12 @@ import (
 func (r *Reconciler) reconcileTerminal(ctx context.Context, s *scope) error {
 	rr := s.rr
 	key := keyOf(rr)
-	r.admission.release(key)
 	if s.before.Status.OverallPhase != rr.Status.OverallPhase {
-		// This reconcile freed a slot.
-		defer r.wakeBlocked(ctx, rr.Namespace, 1)
+		// This reconcile freed a slot: Blocked requests are woken once the status is written.
+		r.admission.finish(key)
+		s.freedSlot = true
+	} else {
+		r.admission.release(key)
 	}
 	if err := r.escalate(ctx, s); err != nil {
 		return err
