@@ -35,6 +35,8 @@ import (
 type Request struct {
 	Header http.Header
 	Body   []byte
+	// Time the request was accepted.
+	Time time.Time
 }
 
 // HTTP is a stand-in HTTP service.
@@ -102,7 +104,7 @@ func newHTTP(path string, check func(r *http.Request, body []byte) (int, string)
 			http.Error(w, msg, code)
 			return
 		}
-		req := Request{Header: r.Header.Clone(), Body: body}
+		req := Request{Header: r.Header.Clone(), Body: body, Time: time.Now()}
 		s.mu.Lock()
 		s.received = append(s.received, req)
 		s.mu.Unlock()
