@@ -2,6 +2,7 @@ package datastorage_test
 
 import (
 	"context"
+	"net/url"
 	"sync"
 	"testing"
 
@@ -88,4 +89,22 @@ func queryStrings(t *testing.T, pool *pgxpool.Pool, sql string) []string {
 	}
 	require.NoError(t, rows.Err())
 	return out
+}
+
+func TestOpenPoolFromPGEnvironmentVariables(t *testing.T) {
+	u, err := url.Parse(testpg.Start(t))
+	require.NoError(t, err)
+	t.Setenv("PGHOST", u.Hostname())
+	t.Setenv("PGPORT", u.Port())
+	t.Setenv("PGUSER", u.User.Username())
+	t.Setenv("PGDATABASE", u.Path[1:])
+	t.Setenv("PGSSLMODE", "disable")
+	pool, err := datastorage.OpenPool(t.Context(), "", 2)
+	require.NoError(t, err)
+	defer datastorage.ClosePool(pool)
+	_, err = datastorage.Migrate(t.Context(), pool)
+	require.NoError(t, err)
+	var db string
+	require.NoError(t, pool.QueryRow(t.Context(), "SELECT current_database()").Scan(&db))
+	assert.Equal(t, u.Path[1:], db)
 }
