@@ -24,7 +24,7 @@ import (
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/notification/controller"
 	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
-	"github.com/kubernaut/kubernaut/pkg/notification/internal/standin"
+	"github.com/kubernaut/kubernaut/pkg/notification/standin"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
 )

@@ -15,7 +15,7 @@ import (
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
-	"github.com/kubernaut/kubernaut/pkg/notification/internal/standin"
+	"github.com/kubernaut/kubernaut/pkg/notification/standin"
 )
 
 func startStandins(t *testing.T) *standin.Set {
