@@ -25,8 +25,12 @@ func (r *Reconciler) flushAudit(ctx context.Context, s *scope) error {
 		p := st.Audit.PendingPhases[0]
 		if err := r.Audit.PostRemediation(ctx, r.buildAudit(s, p)); err != nil {
 			auditPostsTotal.WithLabelValues("error").Inc()
-			st.Audit.Attempts++
-			st.Audit.LastError = truncate(err.Error(), 1024)
+			// Only a new error changes the status: an unchanged status writes nothing, so the
+			// workqueue's backoff (not our own watch event) paces the retries.
+			if msg := truncate(err.Error(), 1024); msg != st.Audit.LastError {
+				st.Audit.Attempts++
+				st.Audit.LastError = msg
+			}
 			st.Audit.Pending = true
 			return fmt.Errorf("auditing phase %s: %w", p.Phase, err)
 		}
