@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -129,7 +131,23 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return fmt.Errorf("setting up authentication: %w", err)
 	}
-	if err := mgr.Add(&httpapi.Server{Addr: cfg.HTTP.BindAddress, Handler: gw.Handler(auth, cfg.HTTP.MaxBodyBytes)}); err != nil {
+	// Listen now, so connections wait in the backlog while the caches sync instead of being refused.
+	ln, err := net.Listen("tcp", cfg.HTTP.BindAddress)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.HTTP.BindAddress, err)
+	}
+	if err := mgr.Add(&httpapi.Server{Addr: cfg.HTTP.BindAddress, Listener: ln, Handler: gw.Handler(auth, cfg.HTTP.MaxBodyBytes)}); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	if err := mgr.AddReadyzCheck("caches", func(*http.Request) error {
+		sctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		if !mgr.GetCache().WaitForCacheSync(sctx) {
+			return errors.New("caches are not synced yet")
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	log.Info("Starting", "namespace", cfg.Namespace, "http", cfg.HTTP.BindAddress, "auth", cfg.HTTP.AuthMode, "metrics", cfg.MetricsBindAddress, "probes", cfg.HealthProbeBindAddress)
