@@ -481,4 +481,17 @@ func TestAPIServerUnavailable(t *testing.T) {
 		assert.Equal(c, http.StatusCreated, code)
 	}, 30*time.Second, 200*time.Millisecond)
 	assert.Len(t, requests(t, sys), 1)
+
+	// A slow API server (connections accepted, never answered): 503 after --api-timeout.
+	proxy.Hang()
+	other := webhook(t, memoryAlert(shop, "api"))
+	code, header, body = post(t, gw.url, gateway.PathPrometheus, other, nil)
+	assert.Equal(t, http.StatusServiceUnavailable, code, body)
+	assert.Equal(t, "5", header.Get("Retry-After"))
+	proxy.Resume()
+	assert.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, _, _ := post(t, gw.url, gateway.PathPrometheus, other, nil)
+		assert.Contains(c, []int{http.StatusCreated, http.StatusAccepted}, code)
+	}, 30*time.Second, 200*time.Millisecond)
+	assert.Len(t, requests(t, sys), 2)
 }

@@ -205,6 +205,29 @@ type tcpProxy struct {
 	mu     sync.Mutex
 	ln     net.Listener
 	conns  map[net.Conn]struct{}
+	hang   bool
+}
+
+// Hang makes the proxy accept connections and never answer (a slow API server); Resume undoes it.
+func (p *tcpProxy) Hang() {
+	p.mu.Lock()
+	p.hang = true
+	for c := range p.conns {
+		_ = c.Close()
+	}
+	p.conns = map[net.Conn]struct{}{}
+	p.mu.Unlock()
+}
+
+// Resume forwards again.
+func (p *tcpProxy) Resume() {
+	p.mu.Lock()
+	p.hang = false
+	for c := range p.conns {
+		_ = c.Close()
+	}
+	p.conns = map[net.Conn]struct{}{}
+	p.mu.Unlock()
 }
 
 func newProxy(t testing.TB, target string) *tcpProxy {
@@ -238,6 +261,15 @@ func (p *tcpProxy) serve(ln net.Listener) {
 }
 
 func (p *tcpProxy) forward(c net.Conn) {
+	p.mu.Lock()
+	hang := p.hang
+	if hang {
+		p.conns[c] = struct{}{}
+	}
+	p.mu.Unlock()
+	if hang {
+		return // held open, never answered, until Resume or Stop closes it
+	}
 	up, err := net.Dial("tcp", p.target)
 	if err != nil {
 		_ = c.Close()
