@@ -18,13 +18,18 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
+	"github.com/kubernaut/kubernaut/pkg/shared/testpg"
 )
+
+func TestMain(m *testing.M) { testpg.Main(m) }
 
 // extraArgs are the service-specific flags a smoke run needs.
 var extraArgs = map[string]func(t *testing.T) []string{
 	"gateway":      func(t *testing.T) []string { return []string{"--auth-mode=none", "--http-bind-address=" + freeAddr(t)} },
 	"notification": func(t *testing.T) []string { return []string{"--auth-mode=none", "--http-bind-address=" + freeAddr(t)} },
-	"datastorage":  func(t *testing.T) []string { return []string{"--auth-mode=none", "--http-bind-address=" + freeAddr(t)} },
+	"datastorage": func(t *testing.T) []string {
+		return []string{"--auth-mode=none", "--http-bind-address=" + freeAddr(t), "--database-url=" + testpg.Start(t)}
+	},
 	"orchestrator": nil, "processing": nil, "aianalysis": nil, "workflow": nil, "executor": nil,
 }
 
