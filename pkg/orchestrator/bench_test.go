@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -341,41 +342,67 @@ func BenchmarkApprovalNotification(b *testing.B) {
 	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99-ms")
 }
 
-// BenchmarkAPIServerWriteCeiling measures the envtest API server's write rate for small custom
-// resources at 100 concurrent writers (the ceiling the lifecycle throughput is compared with).
+// BenchmarkAPIServerWriteCeiling measures the envtest API server's write rate at 100 concurrent
+// writers, for the two kinds of writes a remediation makes: creating a small custom resource, and
+// merge-patching a RemediationRequest's status. The lifecycle throughput is compared with it.
 func BenchmarkAPIServerWriteCeiling(b *testing.B) {
 	env := testenv.Start(b)
-	ns := env.Namespace(b, nil)
 	cfg := *env.Config
 	cfg.QPS, cfg.Burst = -1, 0
 	c, err := client.New(&cfg, client.Options{Scheme: app.NewScheme()})
 	require.NoError(b, err)
-	var next atomic.Int64
-	b.ResetTimer()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < 100; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1)
-				if i > int64(b.N) {
-					return
+	parallel := func(b *testing.B, write func(i int64) error) {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for w := 0; w < 100; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := next.Add(1)
+					if i > int64(b.N) {
+						return
+					}
+					if err := write(i); err != nil {
+						b.Error(err)
+						return
+					}
 				}
-				nr := &notificationv1.NotificationRequest{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("w-%d", i), Namespace: ns},
-					Spec: notificationv1.NotificationRequestSpec{Type: notificationv1.TypeSimple, Subject: "s", Body: "b", Priority: notificationv1.PriorityLow}}
-				if err := c.Create(context.Background(), nr); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
+			}()
+		}
+		wg.Wait()
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "writes/s")
 	}
-	wg.Wait()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "writes/s")
+	b.Run("create", func(b *testing.B) {
+		ns := env.Namespace(b, nil)
+		b.ResetTimer()
+		parallel(b, func(i int64) error {
+			nr := &notificationv1.NotificationRequest{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("w-%d", i), Namespace: ns},
+				Spec: notificationv1.NotificationRequestSpec{Type: notificationv1.TypeSimple, Subject: "s", Body: "b", Priority: notificationv1.PriorityLow}}
+			return c.Create(context.Background(), nr)
+		})
+	})
+	b.Run("status-patch", func(b *testing.B) {
+		ns := env.Namespace(b, nil)
+		rrs := make([]*remediationv1.RemediationRequest, 100)
+		for i := range rrs {
+			now := metav1.NewTime(time.Now().Truncate(time.Second))
+			fp := fingerprint(fmt.Sprint(ns, i))
+			rrs[i] = &remediationv1.RemediationRequest{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("rr-%d", i), Namespace: ns},
+				Spec: remediationv1.RemediationRequestSpec{SignalFingerprint: fp, SignalName: "HighMemoryUsage",
+					Severity: remediationv1.SeverityCritical, Environment: remediationv1.EnvironmentProduction, Priority: remediationv1.PriorityP0,
+					SignalType: remediationv1.SignalTypePrometheusAlert, FiringTime: now, ReceivedTime: now,
+					TargetResource: common.TargetResource{Kind: "Deployment", Namespace: "shop", Name: "web"}}}
+			require.NoError(b, c.Create(context.Background(), rrs[i]))
+		}
+		b.ResetTimer()
+		parallel(b, func(i int64) error {
+			rr := &remediationv1.RemediationRequest{ObjectMeta: metav1.ObjectMeta{Name: rrs[i%100].Name, Namespace: ns}}
+			patch := client.RawPatch(types.MergePatchType, []byte(fmt.Sprintf(`{"status":{"message":"write %d","audit":{"sequence":%d}}}`, i, i)))
+			return c.Status().Patch(context.Background(), rr, patch)
+		})
+	})
 }
 
-func controllerOpts() ctrlcontroller.Options {
-	return ctrlcontroller.Options{MaxConcurrentReconciles: 8}
-}
+func controllerOpts() ctrlcontroller.Options { return ctrlcontroller.Options{MaxConcurrentReconciles: 8} }
