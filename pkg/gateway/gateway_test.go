@@ -15,8 +15,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -494,4 +496,27 @@ func TestAPIServerUnavailable(t *testing.T) {
 		assert.Contains(c, []int{http.StatusCreated, http.StatusAccepted}, code)
 	}, 30*time.Second, 200*time.Millisecond)
 	assert.Len(t, requests(t, sys), 2)
+}
+
+func TestTokenReviewAuth(t *testing.T) {
+	sys := env.Namespace(t, nil)
+	shop := env.Namespace(t, nil)
+	ctx := context.Background()
+	auth, err := httpapi.NewTokenReview(env.Config)
+	require.NoError(t, err)
+	gw := startGateway(t, sys, options{auth: auth})
+
+	cs, err := kubernetes.NewForConfig(env.Config)
+	require.NoError(t, err)
+	sa, err := cs.CoreV1().ServiceAccounts(sys).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "alertmanager"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	tr, err := cs.CoreV1().ServiceAccounts(sys).CreateToken(ctx, sa.Name, &authnv1.TokenRequest{}, metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	payload := webhook(t, memoryAlert(shop, "web"))
+	code, _, body := post(t, gw.url, gateway.PathPrometheus, payload, map[string]string{"Authorization": "Bearer not-a-service-account-token"})
+	assert.Equal(t, http.StatusUnauthorized, code, body)
+	assert.Empty(t, requests(t, sys))
+	code, _, body = post(t, gw.url, gateway.PathPrometheus, payload, map[string]string{"Authorization": "Bearer " + tr.Status.Token})
+	assert.Equal(t, http.StatusCreated, code, body)
 }
