@@ -405,4 +405,6 @@ func BenchmarkAPIServerWriteCeiling(b *testing.B) {
 	})
 }
 
-func controllerOpts() ctrlcontroller.Options { return ctrlcontroller.Options{MaxConcurrentReconciles: 8} }
+func controllerOpts() ctrlcontroller.Options {
+	return ctrlcontroller.Options{MaxConcurrentReconciles: 8}
+}
