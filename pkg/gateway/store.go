@@ -249,6 +249,10 @@ func (g *Gateway) environment(ctx context.Context, s *Signal) (remediationv1.Env
 		meta := &metav1.PartialObjectMetadata{}
 		meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 		err := g.client.Get(ctx, client.ObjectKey{Name: ns}, meta)
+		if apierrors.IsNotFound(err) {
+			// The cache may not have seen a namespace created a moment ago: ask the API server.
+			err = g.reader.Get(ctx, client.ObjectKey{Name: ns}, meta)
+		}
 		switch {
 		case err == nil:
 			for _, l := range environmentLabels {
