@@ -72,8 +72,9 @@ func (stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	// Read-only walk over the cache: no deep copy of every request at each scrape.
 	var list remediationv1.RemediationRequestList
-	if err := st.reader.List(ctx, &list, client.InNamespace(st.namespace)); err != nil {
+	if err := st.reader.List(ctx, &list, client.InNamespace(st.namespace), client.UnsafeDisableDeepCopy); err != nil {
 		return
 	}
 	counts := map[remediationv1.Phase]int{}

@@ -132,7 +132,8 @@ func (r *Reconciler) phaseTimeout(rr *remediationv1.RemediationRequest, phase re
 func (r *Reconciler) checkTimeouts(ctx context.Context, s *scope) bool {
 	st := &s.rr.Status
 	phase := st.OverallPhase
-	if st.StartTime != nil {
+	// The overall deadline bounds the work, not the verification that follows it.
+	if st.StartTime != nil && phase != remediationv1.PhaseVerifying {
 		overall := r.phaseTimeout(s.rr, "overall")
 		if left := st.StartTime.Add(overall).Sub(s.now); left <= 0 {
 			r.timeOut(ctx, s, phase, overall, true)
