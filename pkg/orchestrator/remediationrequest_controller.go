@@ -204,6 +204,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		}
 	}
 	r.setConditions(s)
+	if p := s.rr.Status.OverallPhase; p != remediationv1.PhaseAnalyzing && p != "" {
+		r.approvingSeen.Delete(req.NamespacedName) // only the first Approving observation is measured
+	}
 	if len(errs) > 0 {
 		return ctrl.Result{}, errs[0]
 	}
