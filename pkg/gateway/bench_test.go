@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -128,8 +129,9 @@ func BenchmarkWebhookDistinct(b *testing.B) {
 // BenchmarkWebhookDuplicates posts repeats of alerts whose requests are active, spread over
 // fingerprints (fingerprints=1 is an alert storm of one alert).
 func BenchmarkWebhookDuplicates(b *testing.B) {
-	for _, n := range []int{1, 16} {
-		b.Run(fmt.Sprintf("fingerprints=%d", n), func(b *testing.B) {
+	for _, tc := range []struct{ n, parallelism int }{{1, benchParallelism}, {16, benchParallelism}, {1, 4 * benchParallelism}} {
+		n := tc.n
+		b.Run(fmt.Sprintf("fingerprints=%d/senders=%d", n, tc.parallelism*runtime.GOMAXPROCS(0)), func(b *testing.B) {
 			sys := env.Namespace(b, nil)
 			shop := env.Namespace(b, nil)
 			gw := startGateway(b, sys, options{})
@@ -144,7 +146,7 @@ func BenchmarkWebhookDuplicates(b *testing.B) {
 			}
 			var seq atomic.Int64
 			var lat latencies
-			b.SetParallelism(benchParallelism)
+			b.SetParallelism(tc.parallelism)
 			b.ResetTimer()
 			start := time.Now()
 			b.RunParallel(func(pb *testing.PB) {
