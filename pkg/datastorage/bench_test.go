@@ -22,7 +22,8 @@ import (
 // the record and its two service statuses in one round trip) with the ceiling: a raw pgx
 // single-row INSERT of the same audit row into the same table on the same database.
 //
-//	go test ./pkg/datastorage/ -run '^$' -bench . -benchtime 5s
+//	go test ./pkg/datastorage/ -run '^$' -bench UpsertVsCeiling -benchtime 4s   (interleaved, the figure to quote)
+//	go test ./pkg/datastorage/ -run '^$' -bench . -benchtime 3s
 //
 // Each reports ops/s and the p99 latency of one call.
 
@@ -31,32 +32,36 @@ var benchSeq atomic.Int64
 func BenchmarkAuditUpsert(b *testing.B) {
 	for _, clients := range []int{1, 16} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			e := newEnv(b, "")
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
-			url := e.api.URL + auditapi.RemediationPath
-			run(b, clients, func() error {
-				rec := record(fmt.Sprintf("bench-%d", benchSeq.Add(1)))
-				body, err := json.Marshal(rec)
-				if err != nil {
-					return err
-				}
-				req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-				if err != nil {
-					return err
-				}
-				req.Header.Set("Authorization", "Bearer "+testToken)
-				resp, err := client.Do(req)
-				if err != nil {
-					return err
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusCreated {
-					return fmt.Errorf("status %d", resp.StatusCode)
-				}
-				return nil
-			})
+			run(b, clients, apiUpsert(newEnv(b, "")))
 		})
+	}
+}
+
+// apiUpsert posts a new audit record through the HTTP API.
+func apiUpsert(e *env) func() error {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
+	url := e.api.URL + auditapi.RemediationPath
+	return func() error {
+		rec := record(fmt.Sprintf("bench-%d", benchSeq.Add(1)))
+		body, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
 	}
 }
 
@@ -78,44 +83,93 @@ func BenchmarkStoreUpsert(b *testing.B) {
 func BenchmarkRawInsertCeiling(b *testing.B) {
 	for _, clients := range []int{1, 16} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			e := newEnv(b, "")
-			ctx := context.Background()
-			run(b, clients, func() error {
-				a := record(fmt.Sprintf("raw-%d", benchSeq.Add(1)))
-				approval, _ := json.Marshal(a.Approval)
-				ops, _ := json.Marshal(a.Operations)
-				_, err := e.pool.Exec(ctx, `INSERT INTO remediation_audit (remediation_name, alert_fingerprint, namespace,
-signal_name, severity, environment, priority, target_resource, overall_phase, outcome, start_time, completion_time,
-timeout_phase, failure_reason, approval, operations, phase_sequence)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-					a.RemediationName, a.AlertFingerprint, a.Namespace, a.SignalName, a.Severity, a.Environment, a.Priority,
-					a.TargetResource, a.OverallPhase, a.Outcome, a.StartTime, a.CompletionTime, a.TimeoutPhase, a.FailureReason,
-					approval, ops, a.PhaseSequence)
-				return err
-			})
+			run(b, clients, rawInsert(newEnv(b, "")))
 		})
 	}
 }
 
-// run calls op b.N times from `clients` goroutines and reports throughput and p99 latency.
-func run(b *testing.B, clients int, op func() error) {
+// rawInsert is the ceiling: one pgx INSERT of the same audit row, no HTTP, no statuses.
+func rawInsert(e *env) func() error {
+	ctx := context.Background()
+	return func() error {
+		a := record(fmt.Sprintf("raw-%d", benchSeq.Add(1)))
+		approval, _ := json.Marshal(a.Approval)
+		ops, _ := json.Marshal(a.Operations)
+		_, err := e.pool.Exec(ctx, `INSERT INTO remediation_audit (remediation_name, alert_fingerprint, namespace,
+signal_name, severity, environment, priority, target_resource, overall_phase, outcome, start_time, completion_time,
+timeout_phase, failure_reason, approval, operations, phase_sequence)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			a.RemediationName, a.AlertFingerprint, a.Namespace, a.SignalName, a.Severity, a.Environment, a.Priority,
+			a.TargetResource, a.OverallPhase, a.Outcome, a.StartTime, a.CompletionTime, a.TimeoutPhase, a.FailureReason,
+			approval, ops, a.PhaseSequence)
+		return err
+	}
+}
+
+// BenchmarkUpsertVsCeiling alternates short rounds of API upserts and raw inserts on the same
+// database, so that both see the same machine load, and reports both rates, their ratio and
+// both p99 latencies.
+func BenchmarkUpsertVsCeiling(b *testing.B) {
+	for _, clients := range []int{1, 16} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			e := newEnv(b, "")
+			api, raw := apiUpsert(e), rawInsert(e)
+			require.NoError(b, api())
+			require.NoError(b, raw())
+			const rounds = 6
+			per := max(b.N/rounds, 1)
+			var apiRes, rawRes measured
+			b.ResetTimer()
+			for range rounds {
+				rawRes.add(measure(b, clients, per, raw))
+				apiRes.add(measure(b, clients, per, api))
+			}
+			b.StopTimer()
+			b.ReportMetric(apiRes.rate(), "api-ops/s")
+			b.ReportMetric(rawRes.rate(), "ceiling-ops/s")
+			b.ReportMetric(apiRes.rate()/rawRes.rate(), "ratio")
+			b.ReportMetric(apiRes.p99(), "api-p99-ms")
+			b.ReportMetric(rawRes.p99(), "ceiling-p99-ms")
+		})
+	}
+}
+
+type measured struct {
+	n         int
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+func (m *measured) add(o measured) {
+	m.n += o.n
+	m.elapsed += o.elapsed
+	m.latencies = append(m.latencies, o.latencies...)
+}
+
+func (m *measured) rate() float64 { return float64(m.n) / m.elapsed.Seconds() }
+
+func (m *measured) p99() float64 {
+	slices.Sort(m.latencies)
+	return float64(m.latencies[min(len(m.latencies)-1, len(m.latencies)*99/100)].Microseconds()) / 1000
+}
+
+// measure calls op n times from `clients` goroutines.
+func measure(b *testing.B, clients, n int, op func() error) measured {
 	b.Helper()
-	require.NoError(b, op(), "warm-up call")
 	var (
-		next      atomic.Int64
-		mu        sync.Mutex
-		latencies = make([]time.Duration, 0, b.N)
-		wg        sync.WaitGroup
-		failed    atomic.Value
+		next   atomic.Int64
+		mu     sync.Mutex
+		out    = measured{n: n, latencies: make([]time.Duration, 0, n)}
+		wg     sync.WaitGroup
+		failed atomic.Value
 	)
-	b.ResetTimer()
 	start := time.Now()
 	for range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			local := make([]time.Duration, 0, b.N/clients+1)
-			for next.Add(1) <= int64(b.N) {
+			local := make([]time.Duration, 0, n/clients+1)
+			for next.Add(1) <= int64(n) {
 				t0 := time.Now()
 				if err := op(); err != nil {
 					failed.Store(err)
@@ -124,18 +178,25 @@ func run(b *testing.B, clients int, op func() error) {
 				local = append(local, time.Since(t0))
 			}
 			mu.Lock()
-			latencies = append(latencies, local...)
+			out.latencies = append(out.latencies, local...)
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
+	out.elapsed = time.Since(start)
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
 	}
-	slices.Sort(latencies)
-	p99 := latencies[min(len(latencies)-1, len(latencies)*99/100)]
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
-	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+	return out
+}
+
+// run calls op b.N times from `clients` goroutines and reports throughput and p99 latency.
+func run(b *testing.B, clients int, op func() error) {
+	b.Helper()
+	require.NoError(b, op(), "warm-up call")
+	b.ResetTimer()
+	m := measure(b, clients, b.N, op)
+	b.StopTimer()
+	b.ReportMetric(m.rate(), "ops/s")
+	b.ReportMetric(m.p99(), "p99-ms")
 }
