@@ -170,7 +170,7 @@ func (r *Reconciler) reconcileDelivery(ctx context.Context, s *scope) (reconcile
 				}
 				log.FromContext(ctx).Info("Delivery failed", "channel", ch, "attempt", attempt.Attempt, "permanent", attempt.Permanent, "error", attempt.Error)
 			} else {
-				deliveryLatency.WithLabelValues(string(ch)).Observe(now.Sub(nr.CreationTimestamp.Time).Seconds())
+				deliveryLatency.WithLabelValues(string(ch)).Observe(r.Now().Sub(nr.CreationTimestamp.Time).Seconds())
 				log.FromContext(ctx).V(1).Info("Delivered", "channel", ch, "attempt", attempt.Attempt)
 			}
 			deliveriesTotal.WithLabelValues(string(ch), outcome).Inc()
