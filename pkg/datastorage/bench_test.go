@@ -106,28 +106,36 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 	}
 }
 
-// BenchmarkUpsertVsCeiling alternates short rounds of API upserts and raw inserts on the same
-// database, so that both see the same machine load, and reports both rates, their ratio and
-// both p99 latencies.
+// BenchmarkUpsertVsCeiling alternates short rounds of API upserts, raw inserts and Store upserts
+// without HTTP on the same database, so that all see the same machine load, and reports the
+// rates, the API/ceiling ratio and the p99 latencies.
 func BenchmarkUpsertVsCeiling(b *testing.B) {
 	for _, clients := range []int{1, 16} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			e := newEnv(b, "")
 			api, raw := apiUpsert(e), rawInsert(e)
+			store := func() error {
+				rec := record(fmt.Sprintf("store-%d", benchSeq.Add(1)))
+				_, err := e.srv.Store.UpsertRemediation(context.Background(), &rec)
+				return err
+			}
 			require.NoError(b, api())
 			require.NoError(b, raw())
+			require.NoError(b, store())
 			const rounds = 6
 			per := max(b.N/rounds, 1)
-			var apiRes, rawRes measured
+			var apiRes, rawRes, storeRes measured
 			b.ResetTimer()
 			for range rounds {
 				rawRes.add(measure(b, clients, per, raw))
 				apiRes.add(measure(b, clients, per, api))
+				storeRes.add(measure(b, clients, per, store))
 			}
 			b.StopTimer()
 			b.ReportMetric(apiRes.rate(), "api-ops/s")
 			b.ReportMetric(rawRes.rate(), "ceiling-ops/s")
 			b.ReportMetric(apiRes.rate()/rawRes.rate(), "ratio")
+			b.ReportMetric(storeRes.rate(), "store-only-ops/s")
 			b.ReportMetric(apiRes.p99(), "api-p99-ms")
 			b.ReportMetric(rawRes.p99(), "ceiling-p99-ms")
 		})
