@@ -56,10 +56,23 @@
 // that includes its signal succeeded. This keeps a burst of identical alerts from turning into
 // a storm of conflicting writes.
 //
+// A 503 answers the whole batch, so Alertmanager resends it; alerts of that batch that were
+// already stored are then counted again as duplicates. The gateway errs towards over-counting,
+// never towards losing a signal. The same holds when a write outlives --api-timeout.
+// Replicas decide "ended less than the cooldown ago" with their own clocks, so at the cooldown
+// boundary two replicas with skewed clocks may disagree for the width of the skew.
+//
 // status.deduplication is written at the first duplicate (firstSeen = spec.receivedTime), so
 // creating a request costs one API call. A resolved alert sets status.signalResolvedAt on the
 // newest non-terminal request of its fingerprint (the orchestrator's verification reads it) and
 // never creates a request.
+//
+// # Memory
+//
+// The cache holds RemediationRequests of --namespace only, stripped of the payload, signal
+// labels and annotations, providerData, conditions and managedFields; Namespaces are cached as
+// metadata; Pods, ReplicaSets and Jobs are read uncached as metadata. With 10,000 requests the
+// caches hold about 29 MiB of heap (BenchmarkCacheMemory10k).
 //
 // # Metrics
 //
