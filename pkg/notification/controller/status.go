@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"regexp"
+	"strconv"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -121,7 +123,7 @@ func channelStates(nr *notificationv1.NotificationRequest, channels []notificati
 			st.done, st.lastError = true, a.Error
 		default:
 			st.lastError = a.Error
-			st.nextAt = a.Time.Add(p.Backoff(a.Attempt))
+			st.nextAt = a.Time.Add(max(p.Backoff(a.Attempt), retryAfter(a.Error)))
 		}
 	}
 	for _, st := range states {
@@ -130,4 +132,20 @@ func channelStates(nr *notificationv1.NotificationRequest, channels []notificati
 		}
 	}
 	return states
+}
+
+var retryAfterRE = regexp.MustCompile(`\(retry after (\d+)s\)`)
+
+// retryAfter is the wait a service asked for with Retry-After, as the sender recorded it in
+// the attempt's error (so it survives restarts), capped at 1h.
+func retryAfter(errMsg string) time.Duration {
+	m := retryAfterRE.FindStringSubmatch(errMsg)
+	if m == nil {
+		return 0
+	}
+	secs, err := strconv.Atoi(m[1])
+	if err != nil {
+		return 0
+	}
+	return min(time.Duration(secs)*time.Second, time.Hour)
 }

@@ -62,6 +62,11 @@ func TestChannelStates(t *testing.T) {
 	assert.True(t, st["msteams"].done, "out of attempts")
 	assert.Zero(t, st["console"].attempts)
 	assert.False(t, st["console"].done)
+
+	nr.Status.DeliveryAttempts = []notificationv1.DeliveryAttempt{at("email", 1, false, false)}
+	nr.Status.DeliveryAttempts[0].Error = "email answered 429: slow down (retry after 300s)"
+	st = channelStates(nr, []notificationv1.Channel{"email"}, p)
+	assert.Equal(t, t0.Add(5*time.Minute), st["email"].nextAt, "Retry-After beyond the backoff is honoured")
 }
 
 func TestChannels(t *testing.T) {
