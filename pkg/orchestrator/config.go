@@ -54,6 +54,8 @@ type Config struct {
 	DryRun bool
 	// MaxConcurrentReconciles is the number of requests reconciled in parallel.
 	MaxConcurrentReconciles int
+	// RetryMaxBackoff caps the backoff between retries of unavailable services (audit, escalation).
+	RetryMaxBackoff time.Duration
 	// BlockedRecheck is the fallback interval at which Blocked requests look for room again.
 	BlockedRecheck time.Duration
 }
@@ -71,6 +73,7 @@ func DefaultConfig() Config {
 		Retention:               24 * time.Hour,
 		MaxConcurrentReconciles: 8,
 		BlockedRecheck:          30 * time.Second,
+		RetryMaxBackoff:         30 * time.Second,
 	}
 }
 
@@ -95,6 +98,9 @@ func (c Config) Validate() error {
 	}
 	if c.Retention < 0 {
 		errs = append(errs, errors.New("retention must not be negative"))
+	}
+	if c.RetryMaxBackoff < 100*time.Millisecond {
+		errs = append(errs, errors.New("retry max backoff must be at least 100ms"))
 	}
 	if c.MaxConcurrentReconciles < 1 {
 		errs = append(errs, errors.New("max concurrent reconciles must be at least 1"))

@@ -64,6 +64,13 @@ type Reconciler struct {
 	wake          chan event.GenericEvent
 }
 
+func (r *Reconciler) retryMaxBackoff() time.Duration {
+	if r.Config.RetryMaxBackoff < 100*time.Millisecond {
+		return 30 * time.Second
+	}
+	return r.Config.RetryMaxBackoff
+}
+
 func (r *Reconciler) now() time.Time {
 	if r.Now != nil {
 		return r.Now()
@@ -106,8 +113,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: r.Config.MaxConcurrentReconciles,
-			// Retries of unavailable services back off from 100ms to at most a minute.
-			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](100*time.Millisecond, time.Minute),
+			// Retries of unavailable services back off from 100ms to at most RetryMaxBackoff.
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](100*time.Millisecond, r.retryMaxBackoff()),
 		}).
 		Complete(r)
 }
@@ -180,7 +187,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			return
 		}
 		if s.freedSlot {
-			r.wakeBlocked(ctx, s.rr.Namespace, 1)
+			r.wakeBlocked(ctx, s.rr.Namespace, 10) // the oldest few; those still without room stay Blocked without a write
 		}
 		if retErr == nil && s.requeue > 0 {
 			res.RequeueAfter = s.requeue

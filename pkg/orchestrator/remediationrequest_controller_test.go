@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -473,6 +474,31 @@ func TestOrchestrator(t *testing.T) {
 		h.waitPhase("f4", remediationv1.PhaseProcessing) // the block lifts
 	})
 
+	t.Run("metrics", func(t *testing.T) {
+		h := newHarness(t, env, nil)
+		h.ds.down.Store(true)
+		h.createRR("rr", nil)
+		h.completeProcessing("rr")
+		h.analyze("rr", aiv1.PhaseApproving, func(a *aiv1.AIAnalysis) { a.Status.Approval = &aiv1.ApprovalStatus{Required: true, Reason: "policy"} })
+		h.waitPhase("rr", remediationv1.PhaseAwaitingApproval)
+		assert.EventuallyWithT(t, func(c *assert.CollectT) {
+			v, ok := gauge(t, "kubernaut_orchestrator_active_requests", map[string]string{"phase": "AwaitingApproval"})
+			assert.True(c, ok)
+			assert.Equal(c, 1.0, v)
+			v, ok = gauge(t, "kubernaut_orchestrator_audit_backlog", nil)
+			assert.True(c, ok)
+			assert.Equal(c, 3.0, v, "Processing, Analyzing and AwaitingApproval wait for datastorage")
+		}, wait, tick)
+		n, ok := gauge(t, "kubernaut_orchestrator_approval_notification_latency_seconds", nil)
+		assert.True(t, ok)
+		assert.GreaterOrEqual(t, n, 1.0)
+		h.ds.down.Store(false)
+		assert.EventuallyWithT(t, func(c *assert.CollectT) {
+			v, _ := gauge(t, "kubernaut_orchestrator_audit_backlog", nil)
+			assert.Equal(c, 0.0, v)
+		}, 60*time.Second, tick)
+	})
+
 	t.Run("retention", func(t *testing.T) {
 		h := newHarness(t, env, func(c *orchestrator.Config) { c.Retention = 2 * time.Second })
 		h.createRR("rr", nil)
@@ -484,6 +510,33 @@ func TestOrchestrator(t *testing.T) {
 			assert.Equal(c, []string{"Processing", "Failed"}, h.ds.phases("rr"), "audited before deletion")
 		}, wait, tick)
 	})
+}
+
+func gauge(t *testing.T, name string, labels map[string]string) (float64, bool) {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
+					continue next
+				}
+			}
+			if m.GetGauge() != nil {
+				return m.GetGauge().GetValue(), true
+			}
+			if m.GetHistogram() != nil {
+				return float64(m.GetHistogram().GetSampleCount()), true
+			}
+			return m.GetCounter().GetValue(), true
+		}
+	}
+	return 0, false
 }
 
 func metaCondition(conds []metav1.Condition, typ string) *metav1.Condition {

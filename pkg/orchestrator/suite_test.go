@@ -59,6 +59,7 @@ func newHarness(t testing.TB, env *testenv.Env, mutate func(*orchestrator.Config
 	h.cfg = orchestrator.DefaultConfig()
 	h.cfg.Namespace = h.ns
 	h.cfg.StabilizationWindow = time.Hour
+	h.cfg.RetryMaxBackoff = 2 * time.Second
 	h.cfg.BlockedRecheck = time.Hour // blocked requests must be woken by events, not by the fallback
 	if mutate != nil {
 		mutate(&h.cfg)
