@@ -69,7 +69,7 @@ func (r *Reconciler) transition(s *scope, phase remediationv1.Phase, message str
 	st.Message = truncate(message, 1024)
 	st.Audit.Sequence++
 	st.Audit.PendingPhases = append(st.Audit.PendingPhases, remediationv1.AuditPendingPhase{Phase: phase, Sequence: st.Audit.Sequence, Time: now})
-	if n := len(st.Audit.PendingPhases); n > 32 { // bounded by the CRD; the oldest are folded into later records
+	if n := len(st.Audit.PendingPhases); n > 32 { // the CRD bound; a request has at most 8 phase changes, so never reached
 		st.Audit.PendingPhases = st.Audit.PendingPhases[n-32:]
 	}
 	st.Audit.Pending = true
