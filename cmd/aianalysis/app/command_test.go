@@ -6,61 +6,40 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
+	"github.com/kubernaut/kubernaut/pkg/shared/app/apptest"
 )
 
+func execute(args []string) (*Config, error) {
+	var got *Config
+	cmd := newCommand(NewConfig(), func(_ context.Context, c *Config) error { got = c; return nil })
+	cmd.SetArgs(args)
+	return got, cmd.ExecuteContext(context.Background())
+}
+
 func TestCommandBuildsConfigFromFlags(t *testing.T) {
-	tests := map[string]struct {
-		args    []string
-		check   func(t *testing.T, c *Config)
-		wantErr string
-	}{
-		"defaults": {args: nil, check: func(t *testing.T, c *Config) {
-			assert.Equal(t, "kubernaut-system", c.Namespace)
-			assert.Equal(t, ":9090", c.MetricsBindAddress)
-			assert.Equal(t, ":8081", c.HealthProbeBindAddress)
-			assert.True(t, c.LeaderElect)
-			assert.Equal(t, "json", c.LogFormat)
-		}},
-		"every shared flag": {args: []string{"--kubeconfig=/k", "--namespace=ops", "--metrics-bind-address=:19090", "--health-probe-bind-address=127.0.0.1:18081", "--leader-elect=false", "--log-level=debug", "--log-format=console"},
-			check: func(t *testing.T, c *Config) {
-				assert.Equal(t, "/k", c.Kubeconfig)
-				assert.Equal(t, "ops", c.Namespace)
-				assert.Equal(t, ":19090", c.MetricsBindAddress)
-				assert.Equal(t, "127.0.0.1:18081", c.HealthProbeBindAddress)
-				assert.False(t, c.LeaderElect)
-				assert.Equal(t, "debug", c.LogLevel)
-				assert.Equal(t, "console", c.LogFormat)
-			}},
-		"service clients": {args: []string{"--notification-url=http://n:8080", "--datastorage-url=https://d", "--service-token-file=/t"},
-			check: func(t *testing.T, c *Config) {
-				assert.Equal(t, "http://n:8080", c.Clients.NotificationURL)
-				assert.Equal(t, "https://d", c.Clients.DatastorageURL)
-				assert.Equal(t, "/t", c.Clients.ServiceTokenFile)
-			}},
-		"provider": {args: []string{"--provider=openai", "--openai-base-url=http://llm:8000/v1", "--model=m"},
-			check: func(t *testing.T, c *Config) {
-				assert.Equal(t, "openai", c.Provider)
-				assert.Equal(t, "http://llm:8000/v1", c.OpenAIBaseURL)
-				assert.Equal(t, "m", c.Model)
-			}},
-		"invalid values are all reported": {args: []string{"--log-format=xml", "--log-level=loud", "--namespace="}, wantErr: "--log-format"},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			var got *Config
-			cmd := newCommand(NewConfig(), func(_ context.Context, c *Config) error { got = c; return nil })
-			cmd.SetArgs(tc.args)
-			err := cmd.ExecuteContext(context.Background())
-			if tc.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.wantErr)
-				assert.Contains(t, err.Error(), "--log-level")
-				assert.Contains(t, err.Error(), "--namespace")
-				return
-			}
-			require.NoError(t, err)
-			require.NotNil(t, got)
-			tc.check(t, got)
-		})
-	}
+	apptest.TestSharedFlags(t, true, func(args []string) (*shared.Options, error) {
+		c, err := execute(args)
+		if err != nil {
+			return nil, err
+		}
+		return &c.Options, nil
+	})
+	t.Run("service clients and provider", func(t *testing.T) {
+		c, err := execute([]string{"--notification-url=http://n:8080", "--datastorage-url=https://d", "--service-token-file=/t",
+			"--provider=openai", "--openai-base-url=http://llm:8000/v1", "--model=m"})
+		require.NoError(t, err)
+		assert.Equal(t, "http://n:8080", c.Clients.NotificationURL)
+		assert.Equal(t, "https://d", c.Clients.DatastorageURL)
+		assert.Equal(t, "/t", c.Clients.ServiceTokenFile)
+		assert.Equal(t, "openai", c.Provider)
+		assert.Equal(t, "http://llm:8000/v1", c.OpenAIBaseURL)
+		assert.Equal(t, "m", c.Model)
+	})
+	t.Run("provider settings are checked", func(t *testing.T) {
+		_, err := execute([]string{"--provider=holmesgpt"})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "--holmesgpt-url")
+	})
 }

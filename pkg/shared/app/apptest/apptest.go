@@ -1,0 +1,52 @@
+// Package apptest checks that a service command builds the shared part of its config from flags.
+package apptest
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
+)
+
+// Execute runs a service command with args and returns the shared options its Run received.
+type Execute func(args []string) (*shared.Options, error)
+
+// TestSharedFlags checks defaults, every shared flag, and that all invalid values are reported together.
+func TestSharedFlags(t *testing.T, controller bool, execute Execute) {
+	t.Helper()
+	t.Run("defaults", func(t *testing.T) {
+		o, err := execute(nil)
+		require.NoError(t, err)
+		assert.Equal(t, "kubernaut-system", o.Namespace)
+		assert.Equal(t, ":9090", o.MetricsBindAddress)
+		assert.Equal(t, ":8081", o.HealthProbeBindAddress)
+		assert.Equal(t, controller, o.LeaderElect)
+		assert.Equal(t, "json", o.LogFormat)
+		assert.Equal(t, "info", o.LogLevel)
+	})
+	t.Run("every shared flag", func(t *testing.T) {
+		args := []string{"--kubeconfig=/k", "--namespace=ops", "--metrics-bind-address=:19090",
+			"--health-probe-bind-address=127.0.0.1:18081", "--log-level=debug", "--log-format=console"}
+		if controller {
+			args = append(args, "--leader-elect=false")
+		}
+		o, err := execute(args)
+		require.NoError(t, err)
+		assert.Equal(t, "/k", o.Kubeconfig)
+		assert.Equal(t, "ops", o.Namespace)
+		assert.Equal(t, ":19090", o.MetricsBindAddress)
+		assert.Equal(t, "127.0.0.1:18081", o.HealthProbeBindAddress)
+		assert.False(t, o.LeaderElect)
+		assert.Equal(t, "debug", o.LogLevel)
+		assert.Equal(t, "console", o.LogFormat)
+	})
+	t.Run("invalid values are all reported", func(t *testing.T) {
+		_, err := execute([]string{"--log-format=xml", "--log-level=loud", "--namespace="})
+		require.Error(t, err)
+		for _, flag := range []string{"--log-format", "--log-level", "--namespace"} {
+			assert.Contains(t, err.Error(), flag)
+		}
+	})
+}
