@@ -50,8 +50,8 @@ envtest-assets: ## Build kube-apiserver, etcd, controller-manager, scheduler and
 .PHONY: test
 test: envtest-assets ## Run unit, envtest and PostgreSQL tests.
 	./hack/ensure-postgres.sh
-	go test $(GO_TEST_FLAGS) ./... 
 	cd apis && go test $(GO_TEST_FLAGS) ./...
+	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: bench
 bench: envtest-assets ## Run the benchmarks (gateway, orchestrator, notification, datastorage).
