@@ -87,4 +87,3 @@ func TestReadBodyLimit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "0123456789", string(body))
 }
-
