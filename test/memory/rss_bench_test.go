@@ -1,0 +1,154 @@
+// Package memory measures the resident memory of the service binaries with 10,000
+// RemediationRequests in the cluster (the project's budget is 100 MiB per service).
+//
+//	go test ./test/memory/ -run '^$' -bench RSS -benchtime 1x
+//
+// KUBERNAUT_GOMEMLIMIT sets the binaries' GOMEMLIMIT (deploy/base uses 90MiB); empty leaves Go's default.
+package memory
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
+)
+
+const requests = 10000
+
+func freeAddr(b *testing.B) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// procKiB reads a field (VmRSS, VmHWM) of /proc/<pid>/status in KiB.
+func procKiB(pid int, field string) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, field+":") {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			return v
+		}
+	}
+	return -1
+}
+
+func BenchmarkRSS(b *testing.B) {
+	env := testenv.Start(b)
+	ctx := context.Background()
+	ns := env.Namespace(b, nil)
+	payload := bytes.Repeat([]byte("x"), 4096)
+	now := metav1.Now()
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				fp := fmt.Sprintf("%064x", i)
+				rr := &remediationv1.RemediationRequest{
+					ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("remediation-%d", i),
+						Labels: map[string]string{remediationv1.LabelSignalFingerprint: fp[:63]}},
+					Spec: remediationv1.RemediationRequestSpec{SignalFingerprint: fp, SignalName: "HighMemory",
+						Severity: "warning", Environment: "staging", Priority: "P2", SignalType: "prometheus-alert",
+						TargetResource: common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: fmt.Sprintf("web-%d", i)},
+						FiringTime:     now, ReceivedTime: now, OriginalPayload: payload},
+				}
+				if err := env.Client.Create(ctx, rr); err != nil {
+					b.Error(err)
+					return
+				}
+				rr.Status = remediationv1.RemediationRequestStatus{OverallPhase: remediationv1.PhaseCompleted,
+					Outcome: remediationv1.OutcomeRemediated, StartTime: &now, CompletionTime: &now,
+					Audit: remediationv1.AuditStatus{LastAcknowledgedPhase: remediationv1.PhaseCompleted}}
+				if err := env.Client.Status().Update(ctx, rr); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < requests; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	user, err := env.Environment.AddUser(envtest.User{Name: "rss", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	kc, _ := user.KubeConfig()
+	dir := b.TempDir()
+	kcPath := filepath.Join(dir, "kubeconfig")
+	_ = os.WriteFile(kcPath, kc, 0o600)
+	services := map[string][]string{
+		"gateway":      {"--auth-mode=none", "--http-bind-address=" + freeAddr(b)},
+		"orchestrator": {"--leader-elect=false", "--notification-url=http://127.0.0.1:1", "--datastorage-url=http://127.0.0.1:1"},
+		"notification": {"--leader-elect=false", "--auth-mode=none", "--http-bind-address=" + freeAddr(b)},
+		"processing":   {"--leader-elect=false"}, "aianalysis": {"--leader-elect=false"},
+		"workflow": {"--leader-elect=false"}, "executor": {"--leader-elect=false"},
+	}
+	names := []string{}
+	for s := range services {
+		names = append(names, "github.com/kubernaut/kubernaut/cmd/"+s)
+	}
+	build := exec.Command("go", append([]string{"build", "-o", dir + "/"}, names...)...)
+	build.Dir = testenv.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatal(string(out))
+	}
+	b.ResetTimer()
+	for service, extra := range services {
+		probes := freeAddr(b)
+		args := append([]string{"--kubeconfig=" + kcPath, "--namespace=" + ns, "--metrics-bind-address=0",
+			"--health-probe-bind-address=" + probes}, extra...)
+		cmd := exec.Command(filepath.Join(dir, service), args...)
+		cmd.Env = append(os.Environ(), "GOMEMLIMIT="+os.Getenv("KUBERNAUT_GOMEMLIMIT"))
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Minute)
+		for time.Now().Before(deadline) {
+			if resp, err := http.Get("http://" + probes + "/readyz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			time.Sleep(200 * time.Millisecond) // polling a child process's probe, not test state
+		}
+		time.Sleep(10 * time.Second) // let it settle: caches synced, first reconciles done
+		rss, hwm := procKiB(cmd.Process.Pid, "VmRSS"), procKiB(cmd.Process.Pid, "VmHWM")
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		b.ReportMetric(float64(rss)/1024, service+"-rss-MiB")
+		b.ReportMetric(float64(hwm)/1024, service+"-peak-MiB")
+		fmt.Printf("%-13s RSS %6.1f MiB  peak %6.1f MiB  (%d RemediationRequests)\n", service, float64(rss)/1024, float64(hwm)/1024, requests)
+	}
+}
