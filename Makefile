@@ -57,6 +57,7 @@ test: envtest-assets ## Run unit, envtest and PostgreSQL tests.
 bench: envtest-assets ## Run the benchmarks (gateway, orchestrator, notification, datastorage).
 	./hack/ensure-postgres.sh
 	go test -run '^$$' -bench . -benchtime 3s ./pkg/... | tee $(BIN)/bench.txt
+	KUBERNAUT_GOMEMLIMIT=90MiB go test -run '^$$' -bench RSS -benchtime 1x ./test/memory/ | tee -a $(BIN)/bench.txt
 
 .PHONY: verify
 verify: generate manifests ## Fail when generated code, formatting, vet or go.mod are not clean.
