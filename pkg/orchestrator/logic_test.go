@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -73,7 +74,7 @@ func TestBuildEscalation(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rr := &remediationv1.RemediationRequest{
 				ObjectMeta: metav1.ObjectMeta{Name: "rr", Namespace: "kubernaut-system", CreationTimestamp: metav1.NewTime(now.Add(-time.Minute))},
-				Spec: remediationv1.RemediationRequestSpec{SignalFingerprint: "f", SignalName: "HighMemory", Severity: "critical", Environment: "production",
+				Spec: remediationv1.RemediationRequestSpec{SignalFingerprint: strings.Repeat("ab", 32), SignalName: "HighMemory", Severity: "critical", Environment: "production",
 					Priority: tc.priority, SignalType: "prometheus-alert", FiringTime: metav1.NewTime(now), ReceivedTime: metav1.NewTime(now),
 					TargetResource: common.TargetResource{Kind: "Deployment", Namespace: "shop", Name: "web"}, ProviderData: tc.providerData},
 			}
@@ -86,6 +87,7 @@ func TestBuildEscalation(t *testing.T) {
 			assert.Equal(t, "1m0s", e.RemediationDuration)
 			assert.Equal(t, "10m0s", e.EscalationDetails.TimeoutDuration)
 			assert.Equal(t, "web", e.Resource.Name)
+			assert.Empty(t, e.Validate(), "the notification service must accept what the orchestrator sends")
 		})
 	}
 }
