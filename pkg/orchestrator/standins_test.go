@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/kubernaut/kubernaut/pkg/datastorage"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
@@ -159,6 +160,8 @@ func newDatastorageStandIn(t testing.TB) *datastorageStandIn {
 				problems = append(problems, fmt.Sprintf("serviceCrdStatuses[%d]", i))
 			}
 		}
+		// The real service's own rules too, so the orchestrator never sends what datastorage refuses.
+		problems = append(problems, datastorage.ValidateAudit(&a)...)
 		if len(problems) > 0 {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid audit record", "details": problems})
 			return
