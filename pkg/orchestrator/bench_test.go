@@ -3,6 +3,7 @@ package orchestrator_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,12 +15,11 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	ctrlcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -39,54 +39,57 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
 )
 
-// countingRecorder counts the events the orchestrator writes.
-type countingRecorder struct {
-	n     *atomic.Int64
-	inner interface {
-		Eventf(regarding runtime.Object, related runtime.Object, eventtype, reason, action, note string, args ...interface{})
-	}
+// apiCounter counts, exactly, the requests one client (one rest.Config) sends to the API
+// server: writes (POST, PUT, PATCH, DELETE, events included), writes the API server refused
+// with 409 (conflicts and AlreadyExists: wasted writes), and live reads (GETs that are not
+// watches, i.e. reads that bypass the informer cache).
+type apiCounter struct {
+	writes, refused, liveReads atomic.Int64
 }
 
-func (c countingRecorder) Eventf(regarding runtime.Object, related runtime.Object, eventtype, reason, action, note string, args ...interface{}) {
-	c.n.Add(1)
-	c.inner.Eventf(regarding, related, eventtype, reason, action, note, args...)
+type apiCounts struct{ writes, refused, liveReads int64 }
+
+func (c *apiCounter) snapshot() apiCounts {
+	return apiCounts{c.writes.Load(), c.refused.Load(), c.liveReads.Load()}
 }
 
-func countingClient(inner client.WithWatch, n *atomic.Int64) client.WithWatch {
-	return interceptor.NewClient(inner, interceptor.Funcs{
-		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-			n.Add(1)
-			return c.Create(ctx, obj, opts...)
-		},
-		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
-			n.Add(1)
-			return c.Update(ctx, obj, opts...)
-		},
-		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
-			n.Add(1)
-			return c.Patch(ctx, obj, p, opts...)
-		},
-		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
-			n.Add(1)
-			return c.Delete(ctx, obj, opts...)
-		},
-		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
-			n.Add(1)
-			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
-		},
-		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-			n.Add(1)
-			return c.SubResource(sub).Update(ctx, obj, opts...)
-		},
+func (a apiCounts) sub(b apiCounts) apiCounts {
+	return apiCounts{a.writes - b.writes, a.refused - b.refused, a.liveReads - b.liveReads}
+}
+
+// wrap makes every client built from cfg (the manager's client, cache, API reader and event
+// recorder) count through c.
+func (c *apiCounter) wrap(cfg *rest.Config) {
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			write := false
+			switch req.Method {
+			case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+				write = true
+				c.writes.Add(1)
+			case http.MethodGet:
+				if req.URL.Query().Get("watch") != "true" {
+					c.liveReads.Add(1)
+				}
+			}
+			resp, err := rt.RoundTrip(req)
+			if write && err == nil && resp.StatusCode == http.StatusConflict {
+				c.refused.Add(1)
+			}
+			return resp, err
+		})
 	})
 }
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 // benchRig is an orchestrator plus a driver that plays the five child services and the gateway.
 type benchRig struct {
 	env            *testenv.Env
 	ns             string
-	orchWrites     atomic.Int64
-	driverWrites   atomic.Int64
+	orch, drv      apiCounter
 	approval       bool
 	mu             sync.Mutex
 	done           map[string]chan struct{}
@@ -108,7 +111,7 @@ func newBenchRig(b *testing.B, env *testenv.Env, approval bool) *benchRig {
 	rig.cancel = cancel
 	b.Cleanup(func() { cancel(); rig.wg.Wait() })
 
-	newMgr := func(name string) manager.Manager {
+	newMgr := func(name string, counter *apiCounter) manager.Manager {
 		o := app.NewOptions(true)
 		o.Namespace, o.MetricsBindAddress, o.HealthProbeBindAddress, o.LeaderElect = rig.ns, "0", "0", false
 		opts := o.ManagerOptions(name)
@@ -117,21 +120,17 @@ func newBenchRig(b *testing.B, env *testenv.Env, approval bool) *benchRig {
 		opts.Controller.SkipNameValidation = &skip
 		cfg := *env.Config
 		cfg.QPS, cfg.Burst = -1, 0 // no client-side throttling: measure the API server
+		counter.wrap(&cfg)
 		mgr, err := app.NewManager(&cfg, opts)
 		require.NoError(b, err)
 		return mgr
 	}
 
-	// The orchestrator, with its writes counted.
-	om := newMgr("orchestrator")
+	// The orchestrator, with its API requests counted, configured as cmd/orchestrator configures it.
+	om := newMgr("orchestrator", &rig.orch)
 	ocfg := orchestrator.DefaultConfig()
 	ocfg.Namespace, ocfg.MaxActive, ocfg.MaxActivePerNamespace, ocfg.StabilizationWindow = rig.ns, 0, 0, time.Hour
-	ocfg.MaxConcurrentReconciles = 16
-	inner, err := client.NewWithWatch(om.GetConfig(), client.Options{Scheme: om.GetScheme(), Cache: &client.CacheOptions{Reader: om.GetCache()}})
-	require.NoError(b, err)
 	r := &orchestrator.Reconciler{
-		Client:   countingClient(inner, &rig.orchWrites),
-		Recorder: countingRecorder{n: &rig.orchWrites, inner: om.GetEventRecorder("remediation-orchestrator")},
 		Config:   ocfg,
 		Notifier: notificationapi.NewClient(notif.srv.URL, token),
 		Audit:    auditapi.NewClient(ds.srv.URL, token),
@@ -139,8 +138,8 @@ func newBenchRig(b *testing.B, env *testenv.Env, approval bool) *benchRig {
 	require.NoError(b, r.SetupWithManager(ctx, om))
 
 	// The driver: the child services and the gateway, reacting to watches.
-	dm := newMgr("driver")
-	rig.driver = countingClient(mustWatchClient(b, dm), &rig.driverWrites)
+	dm := newMgr("driver", &rig.drv)
+	rig.driver = mustWatchClient(b, dm)
 	rig.setupDriver(b, dm)
 
 	for _, m := range []manager.Manager{om, dm} {
@@ -265,10 +264,23 @@ func (rig *benchRig) finish(name string) {
 	}
 }
 
-// run drives n remediations with inflight of them active at once and returns the elapsed time.
-func (rig *benchRig) run(b *testing.B, prefix string, n, inflight int) time.Duration {
+// runResult is one run of remediations.
+type runResult struct {
+	n       int
+	elapsed time.Duration
+	// steadyN remediations completed in steadyTime, the window in which inflight requests were
+	// active all the time (from the first completion to the last submission): the rate without
+	// the ramp-up and drain of a short run.
+	steadyN    int
+	steadyTime time.Duration
+}
+
+// run drives n remediations with inflight of them active at once.
+func (rig *benchRig) run(b *testing.B, prefix string, n, inflight int) runResult {
 	sem := make(chan struct{}, inflight)
 	var wg sync.WaitGroup
+	var doneMu sync.Mutex
+	var completions []time.Time
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		sem <- struct{}{}
@@ -296,31 +308,171 @@ func (rig *benchRig) run(b *testing.B, prefix string, n, inflight int) time.Dura
 			}
 			select {
 			case <-ch:
+				doneMu.Lock()
+				completions = append(completions, time.Now())
+				doneMu.Unlock()
 			case <-time.After(2 * time.Minute):
 				b.Errorf("%s did not finish", name)
 			}
 		}()
 	}
+	lastSubmit := time.Now()
 	wg.Wait()
-	return time.Since(start)
+	res := runResult{n: n, elapsed: time.Since(start), steadyN: n, steadyTime: time.Since(start)}
+	slices.SortFunc(completions, func(a, b time.Time) int { return a.Compare(b) })
+	if n > inflight && len(completions) > 0 && lastSubmit.After(completions[0]) {
+		res.steadyN, res.steadyTime = 0, lastSubmit.Sub(completions[0])
+		for _, t := range completions[1:] {
+			if !t.After(lastSubmit) {
+				res.steadyN++
+			}
+		}
+	}
+	return res
+}
+
+// reportCounts reports the API requests counted per remediation, for the orchestrator and the
+// driver separately, and returns the total writes per remediation.
+func reportCounts(b *testing.B, n int, orch, drv apiCounts) (orchWrites, totalWrites float64) {
+	per := func(v int64) float64 { return float64(v) / float64(n) }
+	b.ReportMetric(per(orch.writes), "orchestrator-writes/remediation")
+	b.ReportMetric(per(drv.writes), "driver-writes/remediation")
+	b.ReportMetric(per(orch.writes+drv.writes), "total-writes/remediation")
+	b.ReportMetric(per(orch.refused), "orchestrator-409s/remediation")
+	b.ReportMetric(per(drv.refused), "driver-409s/remediation")
+	b.ReportMetric(per(orch.liveReads), "orchestrator-live-reads/remediation")
+	return per(orch.writes), per(orch.writes + drv.writes)
 }
 
 // BenchmarkLifecycle drives whole remediations (children completed by a driver playing the
-// child services) against the envtest API server at 1, 10 and 100 in flight. Run with
+// child services) against the envtest API server at 1, 10 and 100 in flight, and reports the
+// API writes counted per remediation for the orchestrator and the driver. Run with
 // -benchtime=Nx to set the number of remediations per level.
 func BenchmarkLifecycle(b *testing.B) {
 	env := testenv.Start(b)
 	for _, inflight := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("inflight=%d", inflight), func(b *testing.B) {
 			rig := newBenchRig(b, env, false)
+			o0, d0 := rig.orch.snapshot(), rig.drv.snapshot()
 			b.ResetTimer()
-			elapsed := rig.run(b, "rr", b.N, inflight)
+			res := rig.run(b, "rr", b.N, inflight)
 			b.StopTimer()
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "remediations/s")
-			b.ReportMetric(float64(rig.orchWrites.Load())/float64(b.N), "orchestrator-writes/remediation")
-			b.ReportMetric(float64(rig.driverWrites.Load())/float64(b.N), "driver-writes/remediation")
+			b.ReportMetric(float64(res.n)/res.elapsed.Seconds(), "remediations/s")
+			b.ReportMetric(float64(res.steadyN)/res.steadyTime.Seconds(), "steady-remediations/s")
+			reportCounts(b, b.N, rig.orch.snapshot().sub(o0), rig.drv.snapshot().sub(d0))
 		})
 	}
+}
+
+// ceilingWriter writes, from 100 concurrent writers, the mix of writes a remediation makes:
+// creates of small custom resources (NotificationRequests, the size of the children) and
+// status merge patches of RemediationRequests (the size of a phase change), in the lifecycle's
+// proportion of 7 creates to 11 status patches (the orchestrator creates four children, one
+// notification and one event and patches the status six times; the driver creates the request
+// and patches five statuses).
+type ceilingWriter struct {
+	c    client.Client
+	ns   string
+	rrs  []string
+	next atomic.Int64
+}
+
+func newCeilingWriter(b *testing.B, env *testenv.Env) *ceilingWriter {
+	cfg := *env.Config
+	cfg.QPS, cfg.Burst = -1, 0
+	c, err := client.New(&cfg, client.Options{Scheme: app.NewScheme()})
+	require.NoError(b, err)
+	w := &ceilingWriter{c: c, ns: env.Namespace(b, nil)}
+	for i := 0; i < 100; i++ {
+		now := metav1.NewTime(time.Now().Truncate(time.Second))
+		fp := fingerprint(fmt.Sprint(w.ns, i))
+		rr := &remediationv1.RemediationRequest{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("ceiling-%d", i), Namespace: w.ns},
+			Spec: remediationv1.RemediationRequestSpec{SignalFingerprint: fp, SignalName: "HighMemoryUsage",
+				Severity: remediationv1.SeverityCritical, Environment: remediationv1.EnvironmentProduction, Priority: remediationv1.PriorityP0,
+				SignalType: remediationv1.SignalTypePrometheusAlert, FiringTime: now, ReceivedTime: now,
+				TargetResource: common.TargetResource{Kind: "Deployment", Namespace: "shop", Name: "web"}}}
+		require.NoError(b, c.Create(context.Background(), rr))
+		w.rrs = append(w.rrs, rr.Name)
+	}
+	return w
+}
+
+func (w *ceilingWriter) write(i int64) error {
+	ctx := context.Background()
+	if i%18 < 7 {
+		nr := &notificationv1.NotificationRequest{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("w-%d", i), Namespace: w.ns},
+			Spec: notificationv1.NotificationRequestSpec{Type: notificationv1.TypeSimple, Subject: "Remediation completed",
+				Body: "Remediation ceiling-0 for HighMemoryUsage on Deployment/shop/web completed: Remediated.", Priority: notificationv1.PriorityLow}}
+		return w.c.Create(ctx, nr)
+	}
+	rr := &remediationv1.RemediationRequest{ObjectMeta: metav1.ObjectMeta{Name: w.rrs[i%int64(len(w.rrs))], Namespace: w.ns}}
+	patch := client.RawPatch(types.MergePatchType, []byte(fmt.Sprintf(
+		`{"status":{"overallPhase":"Processing","phaseStartTime":%q,"message":"write %d","audit":{"sequence":%d,"lastAcknowledgedPhase":"Processing"}}}`,
+		time.Now().UTC().Format(time.RFC3339), i, i)))
+	return w.c.Status().Patch(ctx, rr, patch)
+}
+
+// round makes n writes from 100 concurrent writers and returns the elapsed time.
+func (w *ceilingWriter) round(b *testing.B, n int64) time.Duration {
+	end := w.next.Load() + n
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := 0; g < 100; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := w.next.Add(1)
+				if i > end {
+					return
+				}
+				if err := w.write(i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	w.next.Store(end)
+	return time.Since(start)
+}
+
+// BenchmarkLifecycleVsCeiling compares the throughput at 100 in flight with the API server's
+// write ceiling measured under the same load: short lifecycle rounds alternate with ceiling
+// rounds that make as many writes as the lifecycle round before them. It reports the counted
+// writes per remediation and the ratio of the steady throughput to ceiling ÷ writes per
+// remediation, for the orchestrator's writes alone and for all writes (orchestrator + driver).
+// b.N is the number of remediations, split into four rounds.
+func BenchmarkLifecycleVsCeiling(b *testing.B) {
+	env := testenv.Start(b)
+	rig := newBenchRig(b, env, false)
+	ceiling := newCeilingWriter(b, env)
+	const rounds = 4
+	per := max(b.N/rounds, 1)
+	var steadyN, n int
+	var steadyTime, elapsed, ceilingTime time.Duration
+	var ceilingWrites int64
+	o0, d0 := rig.orch.snapshot(), rig.drv.snapshot()
+	b.ResetTimer()
+	for round := 0; round < rounds; round++ {
+		ob, db := rig.orch.snapshot(), rig.drv.snapshot()
+		res := rig.run(b, fmt.Sprintf("r%d", round), per, 100)
+		n, elapsed = n+res.n, elapsed+res.elapsed
+		steadyN, steadyTime = steadyN+res.steadyN, steadyTime+res.steadyTime
+		w := rig.orch.snapshot().sub(ob).writes + rig.drv.snapshot().sub(db).writes
+		ceilingTime += ceiling.round(b, w)
+		ceilingWrites += w
+	}
+	b.StopTimer()
+	orchW, totalW := reportCounts(b, n, rig.orch.snapshot().sub(o0), rig.drv.snapshot().sub(d0))
+	steady := float64(steadyN) / steadyTime.Seconds()
+	ceil := float64(ceilingWrites) / ceilingTime.Seconds()
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "remediations/s")
+	b.ReportMetric(steady, "steady-remediations/s")
+	b.ReportMetric(ceil, "ceiling-writes/s")
+	b.ReportMetric(steady/(ceil/orchW), "ratio-orchestrator-writes")
+	b.ReportMetric(steady/(ceil/totalW), "ratio-total-writes")
 }
 
 // BenchmarkApprovalNotification measures the time from the driver patching an AIAnalysis to
@@ -329,7 +481,7 @@ func BenchmarkApprovalNotification(b *testing.B) {
 	env := testenv.Start(b)
 	rig := newBenchRig(b, env, true)
 	b.ResetTimer()
-	rig.run(b, "ap", b.N, 10)
+	_ = rig.run(b, "ap", b.N, 10)
 	b.StopTimer()
 	rig.mu.Lock()
 	defer rig.mu.Unlock()
