@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -22,6 +24,14 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 )
+
+// Benchmarks of the webhook path against the envtest API server. The figure to quote for
+// distinct alerts is the interleaved one, which sees the same machine load on both sides:
+//
+//	go test ./pkg/gateway/ -run '^$' -bench DistinctVsCeiling -benchtime 3s
+//	go test ./pkg/gateway/ -run '^$' -bench WebhookDuplicates -benchtime 3s
+//
+// BenchmarkCreateCeiling and BenchmarkWebhookDistinct measure the two sides alone.
 
 // benchParallelism is goroutines per GOMAXPROCS for every benchmark, so they compare.
 const benchParallelism = 8
@@ -134,7 +144,8 @@ func BenchmarkWebhookDuplicates(b *testing.B) {
 		b.Run(fmt.Sprintf("fingerprints=%d/senders=%d", n, tc.parallelism*runtime.GOMAXPROCS(0)), func(b *testing.B) {
 			sys := env.Namespace(b, nil)
 			shop := env.Namespace(b, nil)
-			gw := startGateway(b, sys, options{})
+			calls := &callCounter{}
+			gw := startGateway(b, sys, options{rest: calls.config()})
 			hc := benchHTTPClient()
 			bodies := make([][]byte, n)
 			for i := range bodies {
@@ -146,6 +157,7 @@ func BenchmarkWebhookDuplicates(b *testing.B) {
 			}
 			var seq atomic.Int64
 			var lat latencies
+			before := calls.snapshot()
 			b.SetParallelism(tc.parallelism)
 			b.ResetTimer()
 			start := time.Now()
@@ -171,6 +183,10 @@ func BenchmarkWebhookDuplicates(b *testing.B) {
 			elapsed := time.Since(start)
 			b.StopTimer()
 			lat.report(b, elapsed)
+			after := calls.snapshot()
+			for _, verb := range []string{"PATCH", "GET", "POST"} {
+				b.ReportMetric(float64(after[verb]-before[verb])/float64(max(len(lat.all), 1)), verb+"/signal")
+			}
 			var total int32
 			for _, rr := range requests(b, sys) {
 				if rr.Status.Deduplication != nil {
@@ -182,4 +198,220 @@ func BenchmarkWebhookDuplicates(b *testing.B) {
 			}
 		})
 	}
+}
+
+// ceilingCreate returns a raw client-go Create of a distinct RemediationRequest (generation 0
+// of a fresh fingerprint, with the same payload the webhook path stores) into ns.
+func ceilingCreate(b *testing.B, ns string, seq *atomic.Int64) func() error {
+	cfg := rest.CopyConfig(env.Config)
+	cfg.QPS, cfg.Burst = 2000, 4000
+	c, err := client.New(cfg, client.Options{Scheme: app.NewScheme()})
+	require.NoError(b, err)
+	payload := webhook(b, memoryAlert("shop", "web"))
+	return func() error {
+		i := seq.Add(1)
+		now := metav1.Now()
+		target := common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: fmt.Sprintf("web-%d", i)}
+		fp := gateway.Fingerprint(target)
+		rr := &remediationv1.RemediationRequest{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: gateway.RequestName(fp, 0), Labels: map[string]string{remediationv1.LabelSignalFingerprint: fp[:63]}},
+			Spec: remediationv1.RemediationRequestSpec{
+				SignalFingerprint: fp, SignalName: "HighMemoryUsage", Severity: "critical", Environment: "production", Priority: "P0",
+				SignalType: "prometheus-alert", TargetResource: target, FiringTime: now, ReceivedTime: now,
+				SignalLabels: map[string]string{"alertname": "HighMemoryUsage", "deployment": target.Name}, OriginalPayload: payload,
+			},
+		}
+		return c.Create(context.Background(), rr)
+	}
+}
+
+// webhookPost returns a post of one firing alert to gw that must be answered with want.
+func webhookPost(gw *instance, hc *http.Client, body func() []byte, want int) func() error {
+	return func() error {
+		resp, err := hc.Post(gw.url+gateway.PathPrometheus, "application/json", bytes.NewReader(body()))
+		if err != nil {
+			return err
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != want {
+			return fmt.Errorf("status %d, want %d", resp.StatusCode, want)
+		}
+		return nil
+	}
+}
+
+// watchAll runs an informer on every RemediationRequest of ns (full objects, as the
+// orchestrator watches them) until the benchmark ends.
+func watchAll(b *testing.B, ns string) {
+	cfg := rest.CopyConfig(env.Config)
+	c, err := cache.New(cfg, cache.Options{Scheme: app.NewScheme(), DefaultNamespaces: map[string]cache.Config{ns: {}}})
+	require.NoError(b, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err = c.GetInformer(ctx, &remediationv1.RemediationRequest{})
+	require.NoError(b, err)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Start(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	require.True(b, c.WaitForCacheSync(ctx))
+}
+
+// BenchmarkDistinctVsCeiling alternates short rounds of raw client-go Creates (the ceiling),
+// raw Creates into a namespace that an informer watches (every real cluster has one: the
+// orchestrator watches all requests), and webhook posts of distinct alerts through a gateway,
+// all from the same number of senders against the same API server, so that every side sees
+// the same machine load. It reports the rates, the webhook/ceiling ratios, p50/p99 of each
+// side and the gateway's API calls per signal.
+func BenchmarkDistinctVsCeiling(b *testing.B) {
+	senders := benchParallelism * runtime.GOMAXPROCS(0)
+	var seq atomic.Int64
+	ceiling := ceilingCreate(b, env.Namespace(b, nil), &seq)
+	informedNS := env.Namespace(b, nil)
+	watchAll(b, informedNS)
+	informed := ceilingCreate(b, informedNS, &seq)
+	sys := env.Namespace(b, nil)
+	shop := env.Namespace(b, map[string]string{"kubernaut.io/environment": "production"})
+	calls := &callCounter{}
+	gw := startGateway(b, sys, options{rest: calls.config()})
+	hc := benchHTTPClient()
+	distinct := webhookPost(gw, hc, func() []byte { return webhook(b, memoryAlert(shop, fmt.Sprintf("web-%d", seq.Add(1)))) }, http.StatusCreated)
+	for _, op := range []func() error{ceiling, informed, distinct} {
+		require.NoError(b, op(), "warm-up call")
+	}
+	const rounds = 6
+	per := max(b.N/rounds, 1)
+	var ceilRes, informedRes, hookRes measured
+	b.ResetTimer()
+	for range rounds {
+		ceilRes.add(measure(b, senders, per, ceiling))
+		before := calls.total()
+		hookRes.add(measure(b, senders, per, distinct))
+		hookRes.calls += calls.total() - before
+		informedRes.add(measure(b, senders, per, informed))
+	}
+	b.StopTimer()
+	b.ReportMetric(hookRes.rate(), "webhook-signals/s")
+	b.ReportMetric(ceilRes.rate(), "ceiling-creates/s")
+	b.ReportMetric(informedRes.rate(), "informed-ceiling-creates/s")
+	b.ReportMetric(hookRes.rate()/ceilRes.rate(), "ratio")
+	b.ReportMetric(hookRes.rate()/informedRes.rate(), "ratio-vs-informed")
+	b.ReportMetric(hookRes.pct(0.50), "webhook-p50-ms")
+	b.ReportMetric(hookRes.pct(0.99), "webhook-p99-ms")
+	b.ReportMetric(ceilRes.pct(0.50), "ceiling-p50-ms")
+	b.ReportMetric(ceilRes.pct(0.99), "ceiling-p99-ms")
+	b.ReportMetric(informedRes.pct(0.99), "informed-ceiling-p99-ms")
+	b.ReportMetric(float64(hookRes.calls)/float64(hookRes.n), "api-calls/signal")
+}
+
+// callCounter counts the API requests of a rest.Config it made, by verb.
+type callCounter struct {
+	mu    sync.Mutex
+	verbs map[string]int
+}
+
+type countingTransport struct {
+	c    *callCounter
+	next http.RoundTripper
+}
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.c.mu.Lock()
+	if t.c.verbs == nil {
+		t.c.verbs = map[string]int{}
+	}
+	verb := r.Method
+	if r.URL.Query().Get("watch") == "true" {
+		verb = "WATCH"
+	}
+	t.c.verbs[verb]++
+	t.c.mu.Unlock()
+	return t.next.RoundTrip(r)
+}
+
+// config returns a copy of the test API server's config whose requests are counted.
+func (c *callCounter) config() *rest.Config {
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{c: c, next: rt} })
+	return cfg
+}
+
+// total counts the requests so far except watches.
+func (c *callCounter) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for v, k := range c.verbs {
+		if v != "WATCH" {
+			n += k
+		}
+	}
+	return n
+}
+
+// snapshot copies the counts by verb.
+func (c *callCounter) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for v, k := range c.verbs {
+		out[v] = k
+	}
+	return out
+}
+
+// measured accumulates the operations of several rounds.
+type measured struct {
+	n         int
+	calls     int
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+func (m *measured) add(o measured) {
+	m.n += o.n
+	m.elapsed += o.elapsed
+	m.latencies = append(m.latencies, o.latencies...)
+}
+
+func (m *measured) rate() float64 { return float64(m.n) / m.elapsed.Seconds() }
+
+func (m *measured) pct(p float64) float64 {
+	slices.Sort(m.latencies)
+	return float64(m.latencies[int(p*float64(len(m.latencies)-1))].Microseconds()) / 1000
+}
+
+// measure calls op n times from `senders` goroutines.
+func measure(b *testing.B, senders, n int, op func() error) measured {
+	b.Helper()
+	var (
+		next   atomic.Int64
+		mu     sync.Mutex
+		out    = measured{n: n, latencies: make([]time.Duration, 0, n)}
+		wg     sync.WaitGroup
+		failed atomic.Value
+	)
+	start := time.Now()
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, n/senders+1)
+			for next.Add(1) <= int64(n) {
+				t0 := time.Now()
+				if err := op(); err != nil {
+					failed.Store(err)
+					return
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			out.latencies = append(out.latencies, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	out.elapsed = time.Since(start)
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	return out
 }

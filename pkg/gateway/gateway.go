@@ -12,11 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
-
-	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 )
 
 // RBAC of the gateway (generated into deploy/base/rbac/gateway by `make manifests`).
@@ -33,8 +30,6 @@ const AnnotationGeneration = "kubernaut.io/signal-generation"
 
 // Namespace labels read for the environment, in order.
 var environmentLabels = []string{"kubernaut.io/environment", "environment"}
-
-const fingerprintField = "spec.signalFingerprint"
 
 // Config tunes the gateway.
 type Config struct {
@@ -63,49 +58,19 @@ func DefaultConfig(namespace string) Config {
 // Gateway turns signals into RemediationRequests.
 type Gateway struct {
 	cfg    Config
-	client client.Client // writes go to the API server; reads of RRs and Namespaces from the cache
-	reader client.Reader // uncached reads
+	client client.Client // reads Namespaces from the manager's cache
+	reader client.Reader // uncached metadata reads (owner chains, new namespaces)
+	rrs    *requests     // RemediationRequests: slim informer, reads and writes
 	log    logr.Logger
 	now    func() time.Time
 
 	mu     sync.Mutex
 	slots  map[string]*slot
-	latest map[string]*remediationv1.RemediationRequest // last object this replica wrote, by fingerprint
+	latest map[string]*rrState // last object this replica wrote, by fingerprint
 }
 
-// CacheOptions narrows a manager's cache for the gateway: RemediationRequests only in the
-// system namespace, without their payload, labels and annotations of the signal (memory stays
-// small with many requests). Namespaces are read as metadata only.
-func CacheOptions(base cache.Options, namespace string) cache.Options {
-	if base.ByObject == nil {
-		base.ByObject = map[client.Object]cache.ByObject{}
-	}
-	base.ByObject[&remediationv1.RemediationRequest{}] = cache.ByObject{
-		Namespaces: map[string]cache.Config{namespace: {}},
-		Transform:  StripRemediationRequest,
-	}
-	return base
-}
-
-// StripRemediationRequest drops what the gateway never reads from a cached RemediationRequest.
-func StripRemediationRequest(obj any) (any, error) {
-	rr, ok := obj.(*remediationv1.RemediationRequest)
-	if !ok {
-		return obj, nil
-	}
-	rr.ManagedFields = nil
-	rr.Spec.OriginalPayload = nil
-	rr.Spec.SignalLabels = nil
-	rr.Spec.SignalAnnotations = nil
-	rr.Spec.ProviderData = nil
-	rr.Status.Conditions = nil
-	rr.Status.Escalations = nil
-	rr.Status.NotificationRequestRefs = nil
-	return rr, nil
-}
-
-// New registers the gateway's index and informers on mgr. The manager's cache must have been
-// built with CacheOptions.
+// New registers the gateway's informers on mgr: Namespaces as metadata in the manager's cache,
+// and RemediationRequests of cfg.Namespace in the gateway's own slim informer (see rrState).
 func New(ctx context.Context, mgr manager.Manager, cfg Config) (*Gateway, error) {
 	if cfg.Priorities == nil {
 		cfg.Priorities = DefaultPriorityTable()
@@ -119,10 +84,12 @@ func New(ctx context.Context, mgr manager.Manager, cfg Config) (*Gateway, error)
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = 5 * time.Second
 	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &remediationv1.RemediationRequest{}, fingerprintField, func(o client.Object) []string {
-		return []string{o.(*remediationv1.RemediationRequest).Spec.SignalFingerprint}
-	}); err != nil {
-		return nil, fmt.Errorf("indexing RemediationRequests by fingerprint: %w", err)
+	rrs, err := newRequests(mgr, cfg.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(rrs); err != nil {
+		return nil, fmt.Errorf("adding the RemediationRequest informer: %w", err)
 	}
 	nsMeta := &metav1.PartialObjectMetadata{}
 	nsMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
@@ -130,9 +97,9 @@ func New(ctx context.Context, mgr manager.Manager, cfg Config) (*Gateway, error)
 		return nil, fmt.Errorf("watching namespaces: %w", err)
 	}
 	return &Gateway{
-		cfg: cfg, client: mgr.GetClient(), reader: mgr.GetAPIReader(),
+		cfg: cfg, client: mgr.GetClient(), reader: mgr.GetAPIReader(), rrs: rrs,
 		log: mgr.GetLogger().WithName("gateway"), now: time.Now,
-		slots: map[string]*slot{}, latest: map[string]*remediationv1.RemediationRequest{},
+		slots: map[string]*slot{}, latest: map[string]*rrState{},
 	}, nil
 }
 
@@ -209,7 +176,7 @@ func classify(op string, err error) Outcome {
 }
 
 // isActive says whether rr absorbs duplicates at now.
-func (g *Gateway) isActive(rr *remediationv1.RemediationRequest, now time.Time) bool {
+func (g *Gateway) isActive(rr *rrState, now time.Time) bool {
 	if rr.DeletionTimestamp != nil {
 		return false
 	}
@@ -223,41 +190,39 @@ func (g *Gateway) isActive(rr *remediationv1.RemediationRequest, now time.Time) 
 	return now.Sub(end.Time) < g.cfg.Cooldown
 }
 
-func generation(rr *remediationv1.RemediationRequest) int64 {
-	g, err := strconv.ParseInt(rr.Annotations[AnnotationGeneration], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return g
-}
-
 // newest returns the newest known request of a fingerprint: the last one this replica wrote,
-// or the cache's newest generation, whichever generation is higher.
-func (g *Gateway) newest(ctx context.Context, fp string) (*remediationv1.RemediationRequest, error) {
+// or the informer's newest generation, whichever generation is higher (on a tie, the one with
+// the newer status: this replica's own write, unless the informer has seen a later one).
+func (g *Gateway) newest(fp string) *rrState {
 	g.mu.Lock()
 	best := g.latest[fp]
 	g.mu.Unlock()
-	var list remediationv1.RemediationRequestList
-	if err := g.client.List(ctx, &list, client.InNamespace(g.cfg.Namespace), client.MatchingFields{fingerprintField: fp}); err != nil {
-		return nil, err
-	}
-	for i := range list.Items {
-		rr := &list.Items[i]
-		if best == nil || generation(rr) > generation(best) {
+	for _, rr := range g.rrs.cached(fp) {
+		if best == nil || rr.generation() > best.generation() ||
+			(rr.generation() == best.generation() && rr.UID == best.UID && newerVersion(rr.ResourceVersion, best.ResourceVersion)) {
 			best = rr
 		}
 	}
-	return best, nil
+	return best
 }
 
-func (g *Gateway) remember(fp string, rr *remediationv1.RemediationRequest) {
+// newerVersion compares resourceVersions of one object. They are opaque in general, but etcd's
+// are integers; anything else counts as not newer, which only costs a conflict and a re-read.
+func newerVersion(a, b string) bool {
+	x, err1 := strconv.ParseUint(a, 10, 64)
+	y, err2 := strconv.ParseUint(b, 10, 64)
+	return err1 == nil && err2 == nil && x > y
+}
+
+// remember keeps the object this replica just wrote as the fingerprint's newest.
+func (g *Gateway) remember(fp string, rr *rrState) {
+	rr.ManagedFields = nil
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.latest) > 20000 {
-		g.latest = map[string]*remediationv1.RemediationRequest{}
+		g.latest = map[string]*rrState{}
 	}
-	if old := g.latest[fp]; old == nil || generation(rr) >= generation(old) {
-		stripped, _ := StripRemediationRequest(rr.DeepCopy())
-		g.latest[fp] = stripped.(*remediationv1.RemediationRequest)
+	if old := g.latest[fp]; old == nil || rr.generation() >= old.generation() {
+		g.latest[fp] = rr
 	}
 }

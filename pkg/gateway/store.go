@@ -86,11 +86,7 @@ func (g *Gateway) write(ctx context.Context, fp string, signals []*Signal) []Out
 			out[i] = o
 		}
 	}
-	rr, err := g.newest(ctx, fp)
-	if err != nil {
-		fill(0, classify("listing RemediationRequests", err))
-		return out
-	}
+	rr := g.newest(fp)
 	now := g.now()
 	for range 64 {
 		if rr != nil && g.isActive(rr, now) {
@@ -108,7 +104,7 @@ func (g *Gateway) write(ctx context.Context, fp string, signals []*Signal) []Out
 		}
 		gen := int64(0)
 		if rr != nil {
-			gen = generation(rr) + 1
+			gen = rr.generation() + 1
 		}
 		created, err := g.create(ctx, signals[0], fp, gen, now)
 		switch {
@@ -129,18 +125,15 @@ func (g *Gateway) write(ctx context.Context, fp string, signals []*Signal) []Out
 			return out
 		case apierrors.IsAlreadyExists(err):
 			// Another writer created this generation: read it from the API server.
-			existing := &remediationv1.RemediationRequest{}
-			if err := g.reader.Get(ctx, client.ObjectKey{Namespace: g.cfg.Namespace, Name: RequestName(fp, gen)}, existing); err != nil {
+			existing, err := g.rrs.get(ctx, RequestName(fp, gen))
+			if err != nil {
 				if apierrors.IsNotFound(err) {
 					continue // deleted in between; try the same generation again
 				}
 				fill(0, classify("reading a RemediationRequest", err))
 				return out
 			}
-			if existing.Annotations[AnnotationGeneration] == "" {
-				existing.Annotations = map[string]string{AnnotationGeneration: strconv.FormatInt(gen, 10)}
-			}
-			rr = existing
+			rr = existing.withGeneration(gen)
 		default:
 			fill(0, classify("creating a RemediationRequest", err))
 			return out
@@ -153,43 +146,39 @@ func (g *Gateway) write(ctx context.Context, fp string, signals []*Signal) []Out
 // increment adds n occurrences to rr with an optimistic lock, re-reading from the API server on
 // conflicts. It returns active=false (and the fresh object, or nil when deleted) when the
 // request no longer absorbs duplicates.
-func (g *Gateway) increment(ctx context.Context, rr *remediationv1.RemediationRequest, n int32, now time.Time) (*remediationv1.RemediationRequest, bool, error) {
+func (g *Gateway) increment(ctx context.Context, rr *rrState, n int32, now time.Time) (*rrState, bool, error) {
 	for {
 		if !g.isActive(rr, now) {
 			return rr, false, nil
 		}
-		patched := rr.DeepCopy()
-		d := patched.Status.Deduplication
-		if d == nil {
-			d = &remediationv1.Deduplication{FirstSeen: patched.Spec.ReceivedTime}
-			patched.Status.Deduplication = d
+		d := remediationv1.Deduplication{FirstSeen: rr.Spec.ReceivedTime, LastSeen: metav1.NewTime(now), OccurrenceCount: n}
+		if old := rr.Status.Deduplication; old != nil {
+			d.FirstSeen, d.OccurrenceCount = old.FirstSeen, old.OccurrenceCount+n
 		}
-		d.OccurrenceCount += n
-		d.LastSeen = metav1.NewTime(now)
-		err := g.client.Status().Patch(ctx, patched, client.MergeFromWithOptions(rr, client.MergeFromWithOptimisticLock{}))
+		patched, err := g.rrs.patchStatus(ctx, rr.Name, rr.ResourceVersion, struct {
+			Deduplication remediationv1.Deduplication `json:"deduplication"`
+		}{d})
 		if err == nil {
-			g.remember(patched.Spec.SignalFingerprint, patched)
+			patched.withGeneration(rr.generation())
+			g.remember(rr.Spec.SignalFingerprint, patched)
 			return patched, true, nil
 		}
 		if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
 			return nil, false, err
 		}
-		fresh := &remediationv1.RemediationRequest{}
-		if err := g.reader.Get(ctx, client.ObjectKeyFromObject(rr), fresh); err != nil {
+		fresh, err := g.rrs.get(ctx, rr.Name)
+		if err != nil {
 			if apierrors.IsNotFound(err) {
 				return nil, false, nil
 			}
 			return nil, false, err
 		}
-		if fresh.Annotations[AnnotationGeneration] == "" {
-			fresh.Annotations = map[string]string{AnnotationGeneration: strconv.FormatInt(generation(rr), 10)}
-		}
-		rr = fresh
+		rr = fresh.withGeneration(rr.generation())
 	}
 }
 
 // create stores generation gen of the fingerprint from signal s.
-func (g *Gateway) create(ctx context.Context, s *Signal, fp string, gen int64, now time.Time) (*remediationv1.RemediationRequest, error) {
+func (g *Gateway) create(ctx context.Context, s *Signal, fp string, gen int64, now time.Time) (*rrState, error) {
 	env, err := g.environment(ctx, s)
 	if err != nil {
 		return nil, err
@@ -231,12 +220,13 @@ func (g *Gateway) create(ctx context.Context, s *Signal, fp string, gen int64, n
 			},
 		},
 	}
-	if err := g.client.Create(ctx, rr); err != nil {
+	created, err := g.rrs.create(ctx, rr)
+	if err != nil {
 		return nil, err
 	}
-	g.remember(fp, rr)
+	g.remember(fp, created)
 	g.log.V(1).Info("Created RemediationRequest", "remediationRequest", rr.Name, "fingerprint", fp, "signal", s.Name, "target", s.Target.Kind+"/"+s.Target.Name)
-	return rr, nil
+	return created, nil
 }
 
 // environment reads the target namespace's labels (from the cache), then the signal's labels.
@@ -283,18 +273,18 @@ func (g *Gateway) resolve(ctx context.Context, s *Signal, fp string) Outcome {
 		if rr.Status.SignalResolvedAt != nil {
 			return Outcome{Status: StatusResolved, RemediationRequest: rr.Name}
 		}
-		patched := rr.DeepCopy()
 		t := metav1.NewTime(at)
-		patched.Status.SignalResolvedAt = &t
-		err := g.client.Status().Patch(ctx, patched, client.MergeFromWithOptions(rr, client.MergeFromWithOptimisticLock{}))
+		_, err := g.rrs.patchStatus(ctx, rr.Name, rr.ResourceVersion, struct {
+			SignalResolvedAt *metav1.Time `json:"signalResolvedAt"`
+		}{&t})
 		if err == nil {
 			return Outcome{Status: StatusResolved, RemediationRequest: rr.Name}
 		}
 		if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
 			return classify("marking a RemediationRequest resolved", err)
 		}
-		fresh := &remediationv1.RemediationRequest{}
-		if err := g.reader.Get(ctx, client.ObjectKeyFromObject(rr), fresh); err != nil {
+		fresh, err := g.rrs.get(ctx, rr.Name)
+		if err != nil {
 			if apierrors.IsNotFound(err) {
 				return Outcome{Status: StatusResolved, Reason: "no active RemediationRequest for this signal"}
 			}
@@ -310,18 +300,18 @@ func (g *Gateway) resolve(ctx context.Context, s *Signal, fp string) Outcome {
 
 // activeForResolve finds the newest non-terminal request of a fingerprint, asking the API
 // server (not the cache), so a request created a moment ago is found.
-func (g *Gateway) activeForResolve(ctx context.Context, fp string) (*remediationv1.RemediationRequest, error) {
-	var list remediationv1.RemediationRequestList
-	if err := g.reader.List(ctx, &list, client.InNamespace(g.cfg.Namespace), client.MatchingLabels{remediationv1.LabelSignalFingerprint: fp[:63]}); err != nil {
+func (g *Gateway) activeForResolve(ctx context.Context, fp string) (*rrState, error) {
+	list, err := g.rrs.list(ctx, remediationv1.LabelSignalFingerprint+"="+fp[:63])
+	if err != nil {
 		return nil, err
 	}
-	var best *remediationv1.RemediationRequest
+	var best *rrState
 	for i := range list.Items {
 		rr := &list.Items[i]
 		if rr.Spec.SignalFingerprint != fp || rr.Status.OverallPhase.IsTerminal() || rr.DeletionTimestamp != nil {
 			continue
 		}
-		if best == nil || generation(rr) > generation(best) {
+		if best == nil || rr.generation() > best.generation() {
 			best = rr
 		}
 	}

@@ -91,7 +91,7 @@ func startGateway(t testing.TB, ns string, o options) *instance {
 		Scheme:                 app.NewScheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  gateway.CacheOptions(cache.Options{DefaultTransform: cache.TransformStripManagedFields()}, ns),
+		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
 		Client:                 client.Options{Cache: &client.CacheOptions{Unstructured: false}},
 	}
 	mgr, err := manager.New(cfg, opts)
@@ -110,6 +110,7 @@ func startGateway(t testing.TB, ns string, o options) *instance {
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	require.True(t, mgr.GetCache().WaitForCacheSync(ctx), "cache sync")
+	require.True(t, gw.WaitForCacheSync(ctx), "RemediationRequest informer sync")
 	auth := o.auth
 	if auth == nil {
 		auth = httpapi.NoAuth{}

@@ -118,7 +118,6 @@ func Run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	opts := cfg.ManagerOptions(service)
-	opts.Cache = gateway.CacheOptions(opts.Cache, cfg.Namespace)
 	mgr, err := shared.NewManager(restCfg, opts)
 	if err != nil {
 		return err
@@ -143,7 +142,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err := mgr.AddReadyzCheck("caches", func(*http.Request) error {
 		sctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
-		if !mgr.GetCache().WaitForCacheSync(sctx) {
+		if !mgr.GetCache().WaitForCacheSync(sctx) || !gw.WaitForCacheSync(sctx) {
 			return errors.New("caches are not synced yet")
 		}
 		return nil

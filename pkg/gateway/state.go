@@ -1,0 +1,308 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	jsonserializer "k8s.io/apimachinery/pkg/runtime/serializer/json"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+)
+
+// rrState is the part of a RemediationRequest the gateway reads. The gateway's informer, its
+// writes and its reads all decode RemediationRequests into this type, so that the original
+// payload, labels, annotations and provider data of every request are skipped by the JSON
+// decoder instead of being base64-decoded and allocated, then thrown away. Values are
+// immutable once built: they are shared between the informer's store, the gateway's memory of
+// its own writes and the goroutines that read them.
+type rrState struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              rrStateSpec   `json:"spec"`
+	Status            rrStateStatus `json:"status"`
+}
+
+type rrStateSpec struct {
+	SignalFingerprint string      `json:"signalFingerprint"`
+	ReceivedTime      metav1.Time `json:"receivedTime"`
+}
+
+type rrStateStatus struct {
+	OverallPhase     remediationv1.Phase          `json:"overallPhase,omitempty"`
+	CompletionTime   *metav1.Time                 `json:"completionTime,omitempty"`
+	Deduplication    *remediationv1.Deduplication `json:"deduplication,omitempty"`
+	SignalResolvedAt *metav1.Time                 `json:"signalResolvedAt,omitempty"`
+}
+
+// rrStateList is a list of rrState.
+type rrStateList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []rrState `json:"items"`
+}
+
+// DeepCopyObject implements runtime.Object.
+func (s *rrState) DeepCopyObject() runtime.Object {
+	out := *s
+	s.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
+	s.Spec.ReceivedTime.DeepCopyInto(&out.Spec.ReceivedTime)
+	if s.Status.CompletionTime != nil {
+		out.Status.CompletionTime = s.Status.CompletionTime.DeepCopy()
+	}
+	if s.Status.Deduplication != nil {
+		out.Status.Deduplication = s.Status.Deduplication.DeepCopy()
+	}
+	if s.Status.SignalResolvedAt != nil {
+		out.Status.SignalResolvedAt = s.Status.SignalResolvedAt.DeepCopy()
+	}
+	return &out
+}
+
+// DeepCopyObject implements runtime.Object.
+func (l *rrStateList) DeepCopyObject() runtime.Object {
+	out := *l
+	l.ListMeta.DeepCopyInto(&out.ListMeta)
+	out.Items = make([]rrState, len(l.Items))
+	for i := range l.Items {
+		out.Items[i] = *l.Items[i].DeepCopyObject().(*rrState)
+	}
+	return &out
+}
+
+// generation is the request's generation within its fingerprint (annotation
+// kubernaut.io/signal-generation; 0 when missing).
+func (s *rrState) generation() int64 {
+	g, err := strconv.ParseInt(s.Annotations[AnnotationGeneration], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return g
+}
+
+// withGeneration makes sure the annotation is there, for requests written by hand.
+func (s *rrState) withGeneration(gen int64) *rrState {
+	if s.Annotations[AnnotationGeneration] == "" {
+		s.Annotations = map[string]string{AnnotationGeneration: strconv.FormatInt(gen, 10)}
+	}
+	return s
+}
+
+const resource = "remediationrequests"
+
+// requests reads and writes the RemediationRequests of one namespace with the slim types, and
+// keeps an informer of them indexed by fingerprint.
+type requests struct {
+	namespace string
+	rc        *rest.RESTClient
+	informer  toolscache.SharedIndexInformer
+}
+
+const byFingerprint = "fingerprint"
+
+// newRequests builds the REST client and the (not yet started) informer from the manager's
+// configuration and HTTP client.
+func newRequests(mgr manager.Manager, namespace string) (*requests, error) {
+	cfg := rest.CopyConfig(mgr.GetConfig())
+	cfg.GroupVersion = &remediationv1.GroupVersion
+	cfg.APIPath = "/apis"
+	cfg.ContentType = runtime.ContentTypeJSON
+	cfg.AcceptContentTypes = runtime.ContentTypeJSON
+	cfg.NegotiatedSerializer = stateCodecs{}
+	rc, err := rest.RESTClientForConfigAndClient(cfg, mgr.GetHTTPClient())
+	if err != nil {
+		return nil, fmt.Errorf("building the RemediationRequest client: %w", err)
+	}
+	lw := toolscache.NewListWatchFromClient(rc, resource, namespace, fields.Everything())
+	inf := toolscache.NewSharedIndexInformerWithOptions(toolscache.ToListWatcherWithWatchListSemantics(lw, rc), &rrState{},
+		toolscache.SharedIndexInformerOptions{Indexers: toolscache.Indexers{byFingerprint: func(obj any) ([]string, error) {
+			return []string{obj.(*rrState).Spec.SignalFingerprint}, nil
+		}}})
+	if err := inf.SetTransform(func(obj any) (any, error) {
+		if s, ok := obj.(*rrState); ok {
+			s.ManagedFields = nil
+		}
+		return obj, nil
+	}); err != nil {
+		return nil, fmt.Errorf("setting up the RemediationRequest informer: %w", err)
+	}
+	return &requests{namespace: namespace, rc: rc, informer: inf}, nil
+}
+
+// Start runs the informer until ctx ends (a manager runnable on every replica).
+func (r *requests) Start(ctx context.Context) error {
+	r.informer.RunWithContext(ctx)
+	return nil
+}
+
+// NeedLeaderElection says that every replica runs the informer.
+func (r *requests) NeedLeaderElection() bool { return false }
+
+// cached returns the informer's requests of a fingerprint (shared; never modify them).
+func (r *requests) cached(fp string) []*rrState {
+	objs, err := r.informer.GetIndexer().ByIndex(byFingerprint, fp)
+	if err != nil {
+		return nil
+	}
+	out := make([]*rrState, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, o.(*rrState))
+	}
+	return out
+}
+
+// create posts a RemediationRequest and returns what the API server stored.
+func (r *requests) create(ctx context.Context, rr *remediationv1.RemediationRequest) (*rrState, error) {
+	rr.APIVersion, rr.Kind = remediationv1.GroupVersion.String(), "RemediationRequest"
+	body, err := json.Marshal(rr)
+	if err != nil {
+		return nil, fmt.Errorf("encoding RemediationRequest %s: %w", rr.Name, err)
+	}
+	out := &rrState{}
+	err = r.rc.Post().Namespace(r.namespace).Resource(resource).Body(body).Do(ctx).Into(out)
+	return out, err
+}
+
+// get reads one request from the API server.
+func (r *requests) get(ctx context.Context, name string) (*rrState, error) {
+	out := &rrState{}
+	err := r.rc.Get().Namespace(r.namespace).Resource(resource).Name(name).Do(ctx).Into(out)
+	return out, err
+}
+
+// list reads the requests with a label selector from the API server.
+func (r *requests) list(ctx context.Context, selector string) (*rrStateList, error) {
+	out := &rrStateList{}
+	err := r.rc.Get().Namespace(r.namespace).Resource(resource).Param("labelSelector", selector).Do(ctx).Into(out)
+	return out, err
+}
+
+// patchStatus applies a JSON merge patch of status to the request, guarded by the
+// resourceVersion it was computed from (the API server answers Conflict when it moved on).
+func (r *requests) patchStatus(ctx context.Context, name, resourceVersion string, status any) (*rrState, error) {
+	if resourceVersion == "" {
+		// Never patch without the lock; the caller re-reads the request and tries again.
+		return nil, apierrors.NewConflict(remediationv1.GroupVersion.WithResource(resource).GroupResource(), name, errors.New("no resourceVersion to patch from"))
+	}
+	body, err := json.Marshal(struct {
+		Metadata struct {
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+		Status any `json:"status"`
+	}{Metadata: struct {
+		ResourceVersion string `json:"resourceVersion"`
+	}{resourceVersion}, Status: status})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the status patch of RemediationRequest %s: %w", name, err)
+	}
+	out := &rrState{}
+	err = r.rc.Patch(types.MergePatchType).Namespace(r.namespace).Resource(resource).Name(name).SubResource("status").Body(body).Do(ctx).Into(out)
+	return out, err
+}
+
+// hasSynced says whether the informer has listed the namespace once.
+func (r *requests) hasSynced() bool { return r.informer.HasSynced() }
+
+// WaitForCacheSync waits until the gateway's informer of RemediationRequests has listed its
+// namespace, or ctx ends; it says whether it synced.
+func (g *Gateway) WaitForCacheSync(ctx context.Context) bool {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !g.rrs.hasSynced() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
+// stateCodecs is the REST client's serializer for the slim types: plain encoding/json straight
+// into rrState, rrStateList, metav1.WatchEvent and metav1.Status. The API machinery's JSON
+// serializer reads every document three times (finding apiVersion and kind, checking it, then
+// decoding it) and each watch event twice more; this one reads each once to frame it and once
+// to decode it.
+type stateCodecs struct{}
+
+var _ runtime.NegotiatedSerializer = stateCodecs{}
+
+func (stateCodecs) SupportedMediaTypes() []runtime.SerializerInfo {
+	return []runtime.SerializerInfo{{
+		MediaType: runtime.ContentTypeJSON, MediaTypeType: "application", MediaTypeSubType: "json", EncodesAsText: true,
+		Serializer: stateSerializer{}, PrettySerializer: stateSerializer{},
+		StreamSerializer: &runtime.StreamSerializerInfo{EncodesAsText: true, Serializer: stateSerializer{}, Framer: jsonserializer.Framer},
+	}}
+}
+
+func (stateCodecs) EncoderForVersion(e runtime.Encoder, _ runtime.GroupVersioner) runtime.Encoder {
+	return e
+}
+
+func (stateCodecs) DecoderToVersion(d runtime.Decoder, _ runtime.GroupVersioner) runtime.Decoder {
+	return d
+}
+
+type stateSerializer struct{}
+
+func (stateSerializer) Identifier() runtime.Identifier { return "kubernaut-gateway-state-json" }
+
+func (stateSerializer) Encode(obj runtime.Object, w io.Writer) error {
+	return json.NewEncoder(w).Encode(obj)
+}
+
+// Decode decodes into `into` when given (a request, a list, a watch event or a Status), and
+// otherwise (the object of a watch event, an error body) into a request or a Status, by kind.
+func (stateSerializer) Decode(data []byte, _ *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	switch into := into.(type) {
+	case *metav1.WatchEvent:
+		var ev struct {
+			Type   string          `json:"type"`
+			Object json.RawMessage `json:"object"`
+		}
+		if err := json.Unmarshal(data, &ev); err != nil {
+			return nil, nil, fmt.Errorf("decoding a watch event of RemediationRequests: %w", err)
+		}
+		into.Type, into.Object = ev.Type, runtime.RawExtension{Raw: ev.Object}
+		return into, nil, nil
+	case nil:
+		var s rrState
+		err := json.Unmarshal(data, &s)
+		if err == nil && s.Kind == "RemediationRequest" {
+			s.ManagedFields = nil
+			gvk := s.GroupVersionKind()
+			return &s, &gvk, nil
+		}
+		var st metav1.Status
+		if serr := json.Unmarshal(data, &st); serr == nil && (st.Kind == "Status" || st.Status == metav1.StatusFailure) {
+			gvk := metav1.SchemeGroupVersion.WithKind("Status")
+			return &st, &gvk, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("unexpected kind %q where a RemediationRequest or a Status was expected", s.Kind)
+		}
+		return nil, nil, fmt.Errorf("decoding a RemediationRequest: %w", err)
+	default:
+		if err := json.Unmarshal(data, into); err != nil {
+			return nil, nil, fmt.Errorf("decoding %T: %w", into, err)
+		}
+		if s, ok := into.(*rrState); ok {
+			s.ManagedFields = nil
+		}
+		gvk := into.GetObjectKind().GroupVersionKind()
+		return into, &gvk, nil
+	}
+}
