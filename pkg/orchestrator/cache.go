@@ -2,12 +2,18 @@ package orchestrator
 
 import (
 	"context"
+	"unique"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
@@ -23,48 +29,69 @@ const (
 	indexBlocked = "orchestrator.blocked"
 )
 
-// CacheOptions narrows the manager's cache to the system namespace and drops the fields the
-// orchestrator never reads from the cache (the original payload, the Kubernetes context and
-// previous states): 10,000 requests stay small. Call it on the manager options before creating
-// the manager.
+// childLabel is the label every child carries; the child caches select on it.
+const childLabel = "kubernaut.io/remediation-request"
+
+// CacheOptions narrows the manager's cache to the system namespace, to the children the
+// orchestrator created (label kubernaut.io/remediation-request), and to the fields the
+// orchestrator reads from the cache: 10,000 requests stay small. The fields dropped are read
+// from the API server in the rare reconciles that need them (APIReader): a request's payload,
+// signal labels and annotations when its RemediationProcessing is created, its providerData when
+// it is escalated, and the processing's Kubernetes context when the AIAnalysis is created. Call
+// it on the manager options before creating the manager.
 func CacheOptions(opts *cache.Options, namespace string) {
 	opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
 	strip := cache.TransformStripManagedFields()
 	if opts.ByObject == nil {
 		opts.ByObject = map[client.Object]cache.ByObject{}
 	}
+	ours, err := labels.NewRequirement(childLabel, selection.Exists, nil)
+	if err != nil {
+		panic(err) // a constant label key: cannot fail
+	}
+	children := labels.NewSelector().Add(*ours)
 	opts.ByObject[&remediationv1.RemediationRequest{}] = cache.ByObject{Transform: chain(strip, func(o any) (any, error) {
 		if rr, ok := o.(*remediationv1.RemediationRequest); ok {
-			rr.Spec.OriginalPayload = nil
 			rr.Annotations = nil
+			rr.Labels = nil
+			rr.Spec.OriginalPayload = nil
+			rr.Spec.SignalLabels = nil
+			rr.Spec.SignalAnnotations = nil
+			rr.Spec.ProviderData = nil
+			rr.Spec.SignalSource = ""
+			internRequest(rr)
 		}
 		return o, nil
 	})}
-	opts.ByObject[&processingv1.RemediationProcessing{}] = cache.ByObject{Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&processingv1.RemediationProcessing{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
 		if rp, ok := o.(*processingv1.RemediationProcessing); ok {
-			rp.Spec.Alert.Payload = nil
-			rp.Spec.Alert.Annotations = nil
+			rp.Labels, rp.Annotations = nil, nil
+			rp.Spec = processingv1.RemediationProcessingSpec{RemediationRequestRef: rp.Spec.RemediationRequestRef}
 			if rp.Status.EnrichedSignal != nil {
 				rp.Status.EnrichedSignal.KubernetesContext = nil
 			}
 		}
 		return o, nil
 	})}
-	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
 		if a, ok := o.(*aiv1.AIAnalysis); ok {
-			a.Spec.AnalysisRequest.AlertContext.KubernetesContext = nil
+			a.Labels, a.Annotations = nil, nil
+			a.Spec = aiv1.AIAnalysisSpec{RemediationRequestRef: a.Spec.RemediationRequestRef}
 		}
 		return o, nil
 	})}
-	opts.ByObject[&workflowv1.WorkflowExecution{}] = cache.ByObject{Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&workflowv1.WorkflowExecution{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
 		if w, ok := o.(*workflowv1.WorkflowExecution); ok {
-			w.Spec.WorkflowDefinition.Steps = nil
+			w.Labels, w.Annotations = nil, nil
+			w.Spec = workflowv1.WorkflowExecutionSpec{RemediationRequestRef: w.Spec.RemediationRequestRef,
+				ExecutionConfig: workflowv1.ExecutionConfig{DryRun: w.Spec.ExecutionConfig.DryRun}}
 			w.Status.ValidationResults = nil
 		}
 		return o, nil
 	})}
-	opts.ByObject[&kev1.KubernetesExecution{}] = cache.ByObject{Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&kev1.KubernetesExecution{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
 		if k, ok := o.(*kev1.KubernetesExecution); ok {
+			k.Labels, k.Annotations = nil, nil
 			for i := range k.Status.OperationResults {
 				if k.Status.OperationResults[i].Rollback != nil {
 					k.Status.OperationResults[i].Rollback.PreviousState = ""
@@ -73,6 +100,33 @@ func CacheOptions(opts *cache.Options, namespace string) {
 		}
 		return o, nil
 	})}
+	// Approval, completion and manual-review notifications are watched as metadata only.
+	opts.ByObject[&notificationv1.NotificationRequest{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
+		if m, ok := o.(*metav1.PartialObjectMetadata); ok {
+			m.Labels, m.Annotations = nil, nil
+		}
+		return o, nil
+	})}
+}
+
+// internRequest makes the cached requests share one copy of the strings most of them repeat
+// (namespace, enums, signal names, target kinds), instead of one copy per decoded object.
+func internRequest(rr *remediationv1.RemediationRequest) {
+	rr.Namespace = unique.Make(rr.Namespace).Value()
+	rr.Spec.SignalName = unique.Make(rr.Spec.SignalName).Value()
+	rr.Spec.Severity = remediationv1.Severity(unique.Make(string(rr.Spec.Severity)).Value())
+	rr.Spec.Environment = remediationv1.Environment(unique.Make(string(rr.Spec.Environment)).Value())
+	rr.Spec.Priority = remediationv1.Priority(unique.Make(string(rr.Spec.Priority)).Value())
+	rr.Spec.SignalType = remediationv1.SignalType(unique.Make(string(rr.Spec.SignalType)).Value())
+	t := &rr.Spec.TargetResource
+	t.APIVersion, t.Kind, t.Namespace = unique.Make(t.APIVersion).Value(), unique.Make(t.Kind).Value(), unique.Make(t.Namespace).Value()
+	rr.Status.OverallPhase = remediationv1.Phase(unique.Make(string(rr.Status.OverallPhase)).Value())
+	rr.Status.Outcome = remediationv1.Outcome(unique.Make(string(rr.Status.Outcome)).Value())
+	rr.Status.Message = unique.Make(rr.Status.Message).Value()
+	for i := range rr.Status.Conditions {
+		c := &rr.Status.Conditions[i]
+		c.Type, c.Reason, c.Message = unique.Make(c.Type).Value(), unique.Make(c.Reason).Value(), unique.Make(c.Message).Value()
+	}
 }
 
 func chain(fs ...func(any) (any, error)) func(any) (any, error) {

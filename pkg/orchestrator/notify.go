@@ -274,7 +274,15 @@ func (r *Reconciler) escalate(ctx context.Context, s *scope) error {
 	if !ok || escalated(s.rr, phase) || r.Notifier == nil {
 		return nil
 	}
-	resp, err := r.Notifier.SendEscalation(ctx, r.buildEscalation(s.rr, phase, reason, s.now))
+	// The cache drops providerData (namespace, resource, Alertmanager and Grafana links); read it
+	// once from the API server for the escalation.
+	full := &remediationv1.RemediationRequest{}
+	if err := r.APIReader.Get(ctx, keyOf(s.rr), full); err != nil {
+		return fmt.Errorf("reading the full request for its %s escalation: %w", reason, err)
+	}
+	withProvider := *s.rr
+	withProvider.Spec.ProviderData = full.Spec.ProviderData
+	resp, err := r.Notifier.SendEscalation(ctx, r.buildEscalation(&withProvider, phase, reason, s.now))
 	if err != nil {
 		escalationsTotal.WithLabelValues(reason, "error").Inc()
 		if !httpclient.Retryable(err) {

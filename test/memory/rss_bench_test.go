@@ -4,6 +4,7 @@
 //	go test ./test/memory/ -run '^$' -bench RSS -benchtime 1x
 //
 // KUBERNAUT_GOMEMLIMIT sets the binaries' GOMEMLIMIT (deploy/base uses 90MiB); empty leaves Go's default.
+// KUBERNAUT_RSS_SERVICES (comma-separated, e.g. "orchestrator") measures only those services.
 package memory
 
 import (
@@ -113,6 +114,20 @@ func BenchmarkRSS(b *testing.B) {
 		"notification": {"--leader-elect=false", "--auth-mode=none", "--http-bind-address=" + freeAddr(b)},
 		"processing":   {"--leader-elect=false"}, "aianalysis": {"--leader-elect=false"},
 		"workflow": {"--leader-elect=false"}, "executor": {"--leader-elect=false"},
+	}
+	if only := os.Getenv("KUBERNAUT_RSS_SERVICES"); only != "" {
+		keep := map[string]bool{}
+		for _, s := range strings.Split(only, ",") {
+			keep[strings.TrimSpace(s)] = true
+		}
+		for s := range services {
+			if !keep[s] {
+				delete(services, s)
+			}
+		}
+		if len(services) == 0 {
+			b.Fatalf("KUBERNAUT_RSS_SERVICES=%q names no service", only)
+		}
 	}
 	names := []string{}
 	for s := range services {
