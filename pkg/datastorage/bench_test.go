@@ -138,6 +138,9 @@ func BenchmarkUpsertVsCeiling(b *testing.B) {
 			b.ReportMetric(storeRes.rate(), "store-only-ops/s")
 			b.ReportMetric(apiRes.p99(), "api-p99-ms")
 			b.ReportMetric(rawRes.p99(), "ceiling-p99-ms")
+			b.ReportMetric(apiRes.cpuPerOp(), "api-cpu-us/op")
+			b.ReportMetric(rawRes.cpuPerOp(), "ceiling-cpu-us/op")
+			b.ReportMetric(storeRes.cpuPerOp(), "store-cpu-us/op")
 		})
 	}
 }
@@ -145,14 +148,19 @@ func BenchmarkUpsertVsCeiling(b *testing.B) {
 type measured struct {
 	n         int
 	elapsed   time.Duration
+	cpu       time.Duration
 	latencies []time.Duration
 }
 
 func (m *measured) add(o measured) {
 	m.n += o.n
 	m.elapsed += o.elapsed
+	m.cpu += o.cpu
 	m.latencies = append(m.latencies, o.latencies...)
 }
+
+// cpuPerOp is the CPU time (this process and PostgreSQL) per call, in microseconds.
+func (m *measured) cpuPerOp() float64 { return float64(m.cpu.Microseconds()) / float64(m.n) }
 
 func (m *measured) rate() float64 { return float64(m.n) / m.elapsed.Seconds() }
 
@@ -171,6 +179,7 @@ func measure(b *testing.B, clients, n int, op func() error) measured {
 		wg     sync.WaitGroup
 		failed atomic.Value
 	)
+	cpu0 := cpuTime()
 	start := time.Now()
 	for range clients {
 		wg.Add(1)
@@ -192,6 +201,7 @@ func measure(b *testing.B, clients, n int, op func() error) measured {
 	}
 	wg.Wait()
 	out.elapsed = time.Since(start)
+	out.cpu = cpuTime() - cpu0
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
 	}

@@ -26,10 +26,19 @@ var (
 		Help:    "Database call latency by query and result (ok or error).",
 		Buckets: []float64{.0002, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
 	}, []string{"query", "result"})
+	batchSize = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "kubernaut_datastorage_upsert_batch_records",
+		Help:    "Audit records written per upsert statement (concurrent posts are grouped).",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+	})
+	batchRetries = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "kubernaut_datastorage_upsert_batch_retries_total",
+		Help: "Grouped upsert statements that failed as a whole and were retried record by record.",
+	})
 )
 
 func init() {
-	metrics.Registry.MustRegister(requestsTotal, requestDuration, queryDuration, pools)
+	metrics.Registry.MustRegister(requestsTotal, requestDuration, queryDuration, batchSize, batchRetries, pools)
 }
 
 // observe times a database call.

@@ -21,11 +21,18 @@ var ErrNotFound = errors.New("audit record not found")
 
 // Store keeps audit records in PostgreSQL.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	writer *writer
+	// WriteTimeout bounds one batch write (default 10s).
+	WriteTimeout time.Duration
 }
 
-// NewStore wraps a connection pool; see OpenPool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// NewStore wraps a connection pool (see OpenPool). writers bounds the concurrent batch writes
+// of upserts (<= 0: DefaultWriters); it should stay below the pool size so reads find a
+// connection.
+func NewStore(pool *pgxpool.Pool, writers int) *Store {
+	return &Store{pool: pool, writer: newWriter(writers)}
+}
 
 // OpenPool creates a connection pool for dsn (empty: the PG* environment variables). It does not
 // connect yet, so a service can start before its database. maxConns <= 0 keeps pgx's default.
@@ -74,84 +81,12 @@ const (
 	Stale UpsertResult = "stale"
 )
 
-const upsertAuditSQL = `
-INSERT INTO remediation_audit AS r (remediation_name, alert_fingerprint, namespace, signal_name, severity,
-    environment, priority, target_resource, overall_phase, outcome, start_time, completion_time,
-    timeout_phase, failure_reason, approval, operations, phase_sequence)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-ON CONFLICT (remediation_name) DO UPDATE SET
-    alert_fingerprint = EXCLUDED.alert_fingerprint, namespace = EXCLUDED.namespace,
-    signal_name = EXCLUDED.signal_name, severity = EXCLUDED.severity, environment = EXCLUDED.environment,
-    priority = EXCLUDED.priority, target_resource = EXCLUDED.target_resource,
-    overall_phase = EXCLUDED.overall_phase, outcome = EXCLUDED.outcome, start_time = EXCLUDED.start_time,
-    completion_time = EXCLUDED.completion_time, timeout_phase = EXCLUDED.timeout_phase,
-    failure_reason = EXCLUDED.failure_reason, approval = EXCLUDED.approval,
-    operations = EXCLUDED.operations, phase_sequence = EXCLUDED.phase_sequence, updated_at = now()
-WHERE r.phase_sequence <= EXCLUDED.phase_sequence
-RETURNING (xmax = 0)`
-
-// The statuses arrive as the JSON array of the request; each row is kept unless a newer
-// phaseSequence already wrote it.
-const upsertStatusSQL = `
-INSERT INTO service_crd_status AS c (remediation_name, service_type, crd_name, phase, start_time,
-    completion_time, phase_sequence)
-SELECT $1, s."serviceType", s."crdName", s."phase", s."startTime", s."completionTime", $3
-FROM jsonb_to_recordset($2::jsonb) AS s("serviceType" text, "crdName" text, "phase" text,
-    "startTime" timestamptz, "completionTime" timestamptz)
-ON CONFLICT (remediation_name, service_type) DO UPDATE SET
-    crd_name = EXCLUDED.crd_name, phase = EXCLUDED.phase, start_time = EXCLUDED.start_time,
-    completion_time = EXCLUDED.completion_time, phase_sequence = EXCLUDED.phase_sequence, updated_at = now()
-WHERE c.phase_sequence <= EXCLUDED.phase_sequence`
-
-// UpsertRemediation stores a record idempotently by remediationName. The record and its
-// service statuses are written in one transaction (one round trip); concurrent writers of one
-// remediation queue on its row, and a record or status never replaces one written with a
-// higher phaseSequence.
+// UpsertRemediation stores a record idempotently by remediationName: the record and its service
+// statuses are written by one statement. Concurrent writers of one remediation queue on its
+// row, and a record or status never replaces one written with a higher phaseSequence.
+// Concurrent calls are grouped into batches (see writer.go).
 func (s *Store) UpsertRemediation(ctx context.Context, a *auditapi.RemediationAudit) (UpsertResult, error) {
-	var approval, ops, statuses []byte
-	var err error
-	if a.Approval != nil {
-		if approval, err = json.Marshal(a.Approval); err != nil {
-			return "", fmt.Errorf("encoding the approval: %w", err)
-		}
-	}
-	if ops, err = json.Marshal(nonNil(a.Operations)); err != nil {
-		return "", fmt.Errorf("encoding the operations: %w", err)
-	}
-	b := &pgx.Batch{}
-	var inserted *bool
-	var res UpsertResult
-	b.Queue(upsertAuditSQL, a.RemediationName, a.AlertFingerprint, a.Namespace, a.SignalName, a.Severity,
-		a.Environment, a.Priority, a.TargetResource, a.OverallPhase, a.Outcome, a.StartTime, a.CompletionTime,
-		a.TimeoutPhase, a.FailureReason, approval, ops, a.PhaseSequence).QueryRow(func(row pgx.Row) error {
-		var ins bool
-		switch err := row.Scan(&ins); {
-		case errors.Is(err, pgx.ErrNoRows):
-			res = Stale
-		case err != nil:
-			return err
-		default:
-			inserted = &ins
-		}
-		return nil
-	})
-	if len(a.ServiceCRDStatuses) > 0 {
-		if statuses, err = json.Marshal(a.ServiceCRDStatuses); err != nil {
-			return "", fmt.Errorf("encoding the service statuses: %w", err)
-		}
-		b.Queue(upsertStatusSQL, a.RemediationName, statuses, a.PhaseSequence)
-	}
-	err = observe("upsert_remediation", func() error { return s.pool.SendBatch(ctx, b).Close() })
-	if err != nil {
-		return "", fmt.Errorf("upserting the audit record of %s: %w", a.RemediationName, err)
-	}
-	if inserted != nil {
-		res = Updated
-		if *inserted {
-			res = Created
-		}
-	}
-	return res, nil
+	return s.upsert(ctx, a)
 }
 
 func nonNil[T any](s []T) []T {

@@ -51,7 +51,7 @@ func newEnv(t testing.TB, dsn string) *env {
 	tokenFile := filepath.Join(t.TempDir(), "tokens")
 	require.NoError(t, os.WriteFile(tokenFile, []byte("# callers\n"+testToken+"\n"), 0o600))
 	srv := &datastorage.Server{
-		Store:        datastorage.NewStore(pool),
+		Store:        datastorage.NewStore(pool, 0),
 		Auth:         &httpapi.TokenFile{Path: tokenFile},
 		MaxBodyBytes: 64 << 10,
 		QueryTimeout: 3 * time.Second,

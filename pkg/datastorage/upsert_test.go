@@ -1,6 +1,7 @@
 package datastorage_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -220,4 +221,58 @@ func TestAPIRequiresBearerToken(t *testing.T) {
 			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 		})
 	}
+}
+
+// Concurrent upserts are grouped into shared statements; each caller still gets its own
+// result, a record that the database refuses fails alone, and a second write of a remediation
+// in the same burst is applied after the first.
+func TestConcurrentUpsertsOfManyRemediations(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	const n = 60
+	var wg sync.WaitGroup
+	results := make([]datastorage.UpsertResult, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := record(fmt.Sprintf("rr-many-%02d", i))
+			switch i {
+			case 7:
+				rec.SignalName = "bad\x00name" // PostgreSQL text cannot hold NUL
+			case 8, 9:
+				rec.RemediationName = "rr-many-shared"
+				rec.PhaseSequence = int64(i)
+			}
+			results[i], errs[i] = e.srv.Store.UpsertRemediation(ctx, &rec)
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		switch i {
+		case 7:
+			require.Error(t, errs[i], "the record with a NUL byte")
+		case 8, 9:
+			require.NoError(t, errs[i])
+		default:
+			require.NoError(t, errs[i], "record %d", i)
+			assert.Equal(t, datastorage.Created, results[i], "record %d", i)
+		}
+	}
+	// Whichever of the two writes of rr-many-shared ran first created it.
+	assert.Contains(t, []datastorage.UpsertResult{results[8], results[9]}, datastorage.Created)
+	shared, err := e.srv.Store.GetRemediation(ctx, "rr-many-shared")
+	require.NoError(t, err)
+	assert.Equal(t, int64(9), shared.PhaseSequence, "the newer of the two writes wins whatever their order")
+	for i := range n {
+		if i == 7 || i == 8 || i == 9 {
+			continue
+		}
+		got, err := e.srv.Store.GetRemediation(ctx, fmt.Sprintf("rr-many-%02d", i))
+		require.NoError(t, err)
+		assert.Len(t, got.ServiceCRDStatuses, 2)
+	}
+	_, err = e.srv.Store.GetRemediation(ctx, "rr-many-07")
+	assert.ErrorIs(t, err, datastorage.ErrNotFound)
 }

@@ -35,6 +35,8 @@ type Config struct {
 	DatabaseMaxConns int32
 	// QueryTimeout bounds the database work of one request.
 	QueryTimeout time.Duration
+	// Writers bounds the concurrent batched audit writes.
+	Writers int
 
 	// Listeners, when set, replace the bind addresses (tests).
 	APIListener, HealthListener, MetricsListener net.Listener
@@ -47,6 +49,7 @@ func NewConfig() *Config {
 		HTTP:             shared.NewHTTPOptions(),
 		DatabaseMaxConns: 16,
 		QueryTimeout:     10 * time.Second,
+		Writers:          datastorage.DefaultWriters,
 	}
 }
 
@@ -56,6 +59,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	c.HTTP.AddFlags(fs)
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL connection URL (postgres://user@host:5432/db?sslmode=...); empty uses the standard PG* environment variables.")
 	fs.Int32Var(&c.DatabaseMaxConns, "database-max-conns", c.DatabaseMaxConns, "Largest number of open database connections.")
+	fs.IntVar(&c.Writers, "database-writers", c.Writers, "Largest number of audit upsert statements in flight. Concurrent upserts are grouped into one statement per writer; keep it below --database-max-conns so reads find a connection.")
 	fs.DurationVar(&c.QueryTimeout, "query-timeout", c.QueryTimeout, "Longest time one API request may spend in the database before it is answered 503.")
 }
 
@@ -64,6 +68,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.DatabaseMaxConns < 2 {
 		errs = append(errs, fmt.Errorf("--database-max-conns must be at least 2 (migrations hold one for their lock), not %d", c.DatabaseMaxConns))
+	}
+	if c.Writers < 1 || int32(c.Writers) >= c.DatabaseMaxConns {
+		errs = append(errs, fmt.Errorf("--database-writers must be at least 1 and below --database-max-conns (%d), not %d", c.DatabaseMaxConns, c.Writers))
 	}
 	if c.QueryTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--query-timeout must be positive, not %s", c.QueryTimeout))
@@ -108,8 +115,10 @@ func Run(ctx context.Context, cfg *Config) error {
 	}
 	defer datastorage.ClosePool(pool)
 
+	store := datastorage.NewStore(pool, cfg.Writers)
+	store.WriteTimeout = cfg.QueryTimeout
 	srv := &datastorage.Server{
-		Store:        datastorage.NewStore(pool),
+		Store:        store,
 		Auth:         auth,
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		QueryTimeout: cfg.QueryTimeout,

@@ -32,6 +32,7 @@ func TestFlagValidation(t *testing.T) {
 		"token file mode without a file": {[]string{"--auth-mode=token-file"}, "--auth-token-file is required"},
 		"unknown auth mode":              {[]string{"--auth-mode=magic"}, "--auth-mode must be"},
 		"one connection":                 {[]string{"--database-max-conns=1"}, "--database-max-conns must be at least 2"},
+		"writers as many as connections": {[]string{"--database-max-conns=4", "--database-writers=4"}, "--database-writers must be at least 1 and below --database-max-conns (4)"},
 		"zero query timeout":             {[]string{"--query-timeout=0s"}, "--query-timeout must be positive"},
 		"bad log format":                 {[]string{"--log-format=xml"}, "--log-format must be"},
 	}
