@@ -113,12 +113,12 @@ func (r *Reconciler) fingerprintBlockedUntil(ctx context.Context, rr *remediatio
 	if r.Config.FailureThreshold <= 0 {
 		return time.Time{}, 0, nil
 	}
-	var list remediationv1.RemediationRequestList
-	if err := r.Client.List(ctx, &list, client.InNamespace(rr.Namespace), client.MatchingFields{indexFingerprint: rr.Spec.SignalFingerprint}); err != nil {
+	same, err := r.fingerprints.list(ctx, r.Client, rr.Namespace, rr.Spec.SignalFingerprint)
+	if err != nil {
 		return time.Time{}, 0, err
 	}
 	var done []remediationv1.RemediationRequest
-	for _, o := range list.Items {
+	for _, o := range same {
 		if o.Name != rr.Name && o.Status.OverallPhase.IsTerminal() && o.Status.CompletionTime != nil {
 			done = append(done, o)
 		}

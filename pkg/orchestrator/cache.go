@@ -23,8 +23,6 @@ import (
 const (
 	// indexActive holds "all" and the target namespace for requests that count against the caps.
 	indexActive = "orchestrator.active"
-	// indexFingerprint holds spec.signalFingerprint.
-	indexFingerprint = "orchestrator.fingerprint"
 	// indexBlocked holds "true" for requests waiting in Blocked.
 	indexBlocked = "orchestrator.blocked"
 )
@@ -157,11 +155,6 @@ func setupIndexes(ctx context.Context, idx client.FieldIndexer) error {
 			return nil
 		}
 		return []string{"all", "ns/" + rr.Spec.TargetResource.Namespace}
-	}); err != nil {
-		return err
-	}
-	if err := idx.IndexField(ctx, &remediationv1.RemediationRequest{}, indexFingerprint, func(o client.Object) []string {
-		return []string{o.(*remediationv1.RemediationRequest).Spec.SignalFingerprint}
 	}); err != nil {
 		return err
 	}

@@ -56,6 +56,8 @@ type Reconciler struct {
 	Now func() time.Time
 
 	admission admission
+	// fingerprints finds the requests of a fingerprint for the consecutive-failure block.
+	fingerprints fingerprints
 	// written remembers the resourceVersion of our last status patch per request, so a reconcile
 	// that reads an older copy from the cache waits for the watch event of its own write.
 	written sync.Map // types.NamespacedName → int64
@@ -92,6 +94,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	}
 	if err := setupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("indexing remediation requests: %w", err)
+	}
+	if err := r.fingerprints.start(ctx, mgr.GetCache()); err != nil {
+		return err
 	}
 	r.wake = make(chan event.GenericEvent, 1024)
 	registerMetrics(mgr.GetCache(), r.Config.Namespace)
