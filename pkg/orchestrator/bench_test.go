@@ -32,6 +32,7 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	orchestratorapp "github.com/kubernaut/kubernaut/cmd/orchestrator/app"
 	"github.com/kubernaut/kubernaut/pkg/orchestrator"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
@@ -119,7 +120,9 @@ func newBenchRig(b *testing.B, env *testenv.Env, approval bool) *benchRig {
 		skip := true
 		opts.Controller.SkipNameValidation = &skip
 		cfg := *env.Config
-		cfg.QPS, cfg.Burst = -1, 0 // no client-side throttling: measure the API server
+		// The client-side rate limit of cmd/orchestrator (the driver gets the same).
+		defaults := orchestratorapp.NewConfig()
+		cfg.QPS, cfg.Burst = defaults.KubeAPIQPS, defaults.KubeAPIBurst
 		counter.wrap(&cfg)
 		mgr, err := app.NewManager(&cfg, opts)
 		require.NoError(b, err)
@@ -558,5 +561,5 @@ func BenchmarkAPIServerWriteCeiling(b *testing.B) {
 }
 
 func controllerOpts() ctrlcontroller.Options {
-	return ctrlcontroller.Options{MaxConcurrentReconciles: 8}
+	return ctrlcontroller.Options{MaxConcurrentReconciles: 16}
 }

@@ -63,7 +63,7 @@ func CacheOptions(opts *cache.Options, namespace string) {
 	})}
 	opts.ByObject[&processingv1.RemediationProcessing{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
 		if rp, ok := o.(*processingv1.RemediationProcessing); ok {
-			rp.Labels, rp.Annotations = nil, nil
+			slimChildMeta(&rp.ObjectMeta)
 			rp.Spec = processingv1.RemediationProcessingSpec{RemediationRequestRef: rp.Spec.RemediationRequestRef}
 			if rp.Status.EnrichedSignal != nil {
 				rp.Status.EnrichedSignal.KubernetesContext = nil
@@ -73,14 +73,14 @@ func CacheOptions(opts *cache.Options, namespace string) {
 	})}
 	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
 		if a, ok := o.(*aiv1.AIAnalysis); ok {
-			a.Labels, a.Annotations = nil, nil
+			slimChildMeta(&a.ObjectMeta)
 			a.Spec = aiv1.AIAnalysisSpec{RemediationRequestRef: a.Spec.RemediationRequestRef}
 		}
 		return o, nil
 	})}
 	opts.ByObject[&workflowv1.WorkflowExecution{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
 		if w, ok := o.(*workflowv1.WorkflowExecution); ok {
-			w.Labels, w.Annotations = nil, nil
+			slimChildMeta(&w.ObjectMeta)
 			w.Spec = workflowv1.WorkflowExecutionSpec{RemediationRequestRef: w.Spec.RemediationRequestRef,
 				ExecutionConfig: workflowv1.ExecutionConfig{DryRun: w.Spec.ExecutionConfig.DryRun}}
 			w.Status.ValidationResults = nil
@@ -89,7 +89,7 @@ func CacheOptions(opts *cache.Options, namespace string) {
 	})}
 	opts.ByObject[&kev1.KubernetesExecution{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
 		if k, ok := o.(*kev1.KubernetesExecution); ok {
-			k.Labels, k.Annotations = nil, nil
+			slimChildMeta(&k.ObjectMeta)
 			for i := range k.Status.OperationResults {
 				if k.Status.OperationResults[i].Rollback != nil {
 					k.Status.OperationResults[i].Rollback.PreviousState = ""
@@ -101,10 +101,26 @@ func CacheOptions(opts *cache.Options, namespace string) {
 	// Approval, completion and manual-review notifications are watched as metadata only.
 	opts.ByObject[&notificationv1.NotificationRequest{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
 		if m, ok := o.(*metav1.PartialObjectMetadata); ok {
-			m.Labels, m.Annotations = nil, nil
+			// The watch maps a notification to its controller owner: only that reference is kept.
+			var owner []metav1.OwnerReference
+			if c := metav1.GetControllerOfNoCopy(m); c != nil {
+				owner = []metav1.OwnerReference{{APIVersion: unique.Make(c.APIVersion).Value(), Kind: unique.Make(c.Kind).Value(),
+					Name: c.Name, Controller: &isController}}
+			}
+			slimChildMeta(&m.ObjectMeta)
+			m.OwnerReferences = owner
 		}
 		return o, nil
 	})}
+}
+
+var isController = true
+
+// slimChildMeta drops the metadata of a child the orchestrator never reads: labels, annotations
+// and owner references (the watches map children through spec.remediationRequestRef).
+func slimChildMeta(m *metav1.ObjectMeta) {
+	m.Labels, m.Annotations, m.OwnerReferences = nil, nil, nil
+	m.Namespace = unique.Make(m.Namespace).Value()
 }
 
 // internRequest makes the cached requests share one copy of the strings most of them repeat
