@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -258,6 +259,32 @@ func (stateCodecs) DecoderToVersion(d runtime.Decoder, _ runtime.GroupVersioner)
 
 type stateSerializer struct{}
 
+var payloadKey = []byte(`"originalPayload":"`)
+
+// withoutPayload returns data with the value of spec.originalPayload emptied (the gateway never
+// reads it), so that the JSON decoder does not scan it again and again. The exact bytes
+// "originalPayload":" can only be that key: inside a JSON string every quote is escaped. The
+// value is base64, which holds no quote, so it ends at the next quote. A list holds one
+// payload per item; each is cut.
+func withoutPayload(data []byte) []byte {
+	i := bytes.Index(data, payloadKey)
+	if i < 0 {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	for i >= 0 {
+		start := i + len(payloadKey)
+		end := bytes.IndexByte(data[start:], '"')
+		if end < 0 {
+			break
+		}
+		out = append(out, data[:start]...)
+		data = data[start+end:]
+		i = bytes.Index(data, payloadKey)
+	}
+	return append(out, data...)
+}
+
 func (stateSerializer) Identifier() runtime.Identifier { return "kubernaut-gateway-state-json" }
 
 func (stateSerializer) Encode(obj runtime.Object, w io.Writer) error {
@@ -267,6 +294,7 @@ func (stateSerializer) Encode(obj runtime.Object, w io.Writer) error {
 // Decode decodes into `into` when given (a request, a list, a watch event or a Status), and
 // otherwise (the object of a watch event, an error body) into a request or a Status, by kind.
 func (stateSerializer) Decode(data []byte, _ *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	data = withoutPayload(data)
 	switch into := into.(type) {
 	case *metav1.WatchEvent:
 		var ev struct {
@@ -279,12 +307,12 @@ func (stateSerializer) Decode(data []byte, _ *schema.GroupVersionKind, into runt
 		into.Type, into.Object = ev.Type, runtime.RawExtension{Raw: ev.Object}
 		return into, nil, nil
 	case nil:
-		var s rrState
-		err := json.Unmarshal(data, &s)
-		if err == nil && s.Kind == "RemediationRequest" {
-			s.ManagedFields = nil
-			gvk := s.GroupVersionKind()
-			return &s, &gvk, nil
+		var w wireState
+		err := json.Unmarshal(data, &w)
+		if err == nil && w.Kind == "RemediationRequest" {
+			out := w.state()
+			gvk := out.GroupVersionKind()
+			return out, &gvk, nil
 		}
 		var st metav1.Status
 		if serr := json.Unmarshal(data, &st); serr == nil && (st.Kind == "Status" || st.Status == metav1.StatusFailure) {
@@ -292,17 +320,79 @@ func (stateSerializer) Decode(data []byte, _ *schema.GroupVersionKind, into runt
 			return &st, &gvk, nil
 		}
 		if err == nil {
-			err = fmt.Errorf("unexpected kind %q where a RemediationRequest or a Status was expected", s.Kind)
+			err = fmt.Errorf("unexpected kind %q where a RemediationRequest or a Status was expected", w.Kind)
 		}
 		return nil, nil, fmt.Errorf("decoding a RemediationRequest: %w", err)
+	case *rrState:
+		var w wireState
+		if err := json.Unmarshal(data, &w); err != nil {
+			return nil, nil, fmt.Errorf("decoding a RemediationRequest: %w", err)
+		}
+		*into = *w.state()
+		gvk := into.GroupVersionKind()
+		return into, &gvk, nil
+	case *rrStateList:
+		var w struct {
+			metav1.TypeMeta `json:",inline"`
+			metav1.ListMeta `json:"metadata"`
+			Items           []wireState `json:"items"`
+		}
+		if err := json.Unmarshal(data, &w); err != nil {
+			return nil, nil, fmt.Errorf("decoding a list of RemediationRequests: %w", err)
+		}
+		into.TypeMeta, into.ListMeta = w.TypeMeta, w.ListMeta
+		into.Items = make([]rrState, len(w.Items))
+		for i := range w.Items {
+			into.Items[i] = *w.Items[i].state()
+		}
+		gvk := into.GroupVersionKind()
+		return into, &gvk, nil
 	default:
 		if err := json.Unmarshal(data, into); err != nil {
 			return nil, nil, fmt.Errorf("decoding %T: %w", into, err)
 		}
-		if s, ok := into.(*rrState); ok {
-			s.ManagedFields = nil
-		}
 		gvk := into.GetObjectKind().GroupVersionKind()
 		return into, &gvk, nil
 	}
+}
+
+// wireState names the only fields of a RemediationRequest's JSON that the gateway decodes; the
+// decoder skips the rest (labels, managedFields, the signal's labels and annotations, provider
+// data, status refs) without allocating anything for them.
+type wireState struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        struct {
+		Name              string       `json:"name"`
+		Namespace         string       `json:"namespace"`
+		UID               types.UID    `json:"uid"`
+		ResourceVersion   string       `json:"resourceVersion"`
+		CreationTimestamp metav1.Time  `json:"creationTimestamp"`
+		DeletionTimestamp *metav1.Time `json:"deletionTimestamp"`
+		Annotations       struct {
+			Generation string `json:"kubernaut.io/signal-generation"`
+			// InitialEventsEnd marks the bookmark that ends the initial events of a watch
+			// list (metav1.InitialEventsAnnotationKey); the informer syncs on it.
+			InitialEventsEnd string `json:"k8s.io/initial-events-end"`
+		} `json:"annotations"`
+	} `json:"metadata"`
+	Spec   rrStateSpec   `json:"spec"`
+	Status rrStateStatus `json:"status"`
+}
+
+func (w *wireState) state() *rrState {
+	m := &w.Metadata
+	out := &rrState{TypeMeta: w.TypeMeta, Spec: w.Spec, Status: w.Status, ObjectMeta: metav1.ObjectMeta{
+		Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
+		CreationTimestamp: m.CreationTimestamp, DeletionTimestamp: m.DeletionTimestamp,
+	}}
+	if m.Annotations.Generation != "" {
+		out.Annotations = map[string]string{AnnotationGeneration: m.Annotations.Generation}
+	}
+	if m.Annotations.InitialEventsEnd != "" {
+		if out.Annotations == nil {
+			out.Annotations = map[string]string{}
+		}
+		out.Annotations[metav1.InitialEventsAnnotationKey] = m.Annotations.InitialEventsEnd
+	}
+	return out
 }
