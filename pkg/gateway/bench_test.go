@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -422,4 +423,76 @@ func measure(b *testing.B, senders, n int, op func() error) measured {
 		b.Fatal(err)
 	}
 	return out
+}
+
+// statusPatcher returns raw client-go status merge patches of occurrenceCount with the
+// resourceVersion lock on `objects` requests created in ns (each request patched by one sender
+// at a time, so that no patch conflicts).
+func statusPatcher(b *testing.B, ns string, objects int) func() error {
+	var seq atomic.Int64
+	create := ceilingCreate(b, ns, &seq)
+	for range objects {
+		require.NoError(b, create())
+	}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.QPS, cfg.Burst = 2000, 4000
+	c, err := client.New(cfg, client.Options{Scheme: app.NewScheme()})
+	require.NoError(b, err)
+	var list remediationv1.RemediationRequestList
+	require.NoError(b, c.List(context.Background(), &list, client.InNamespace(ns)))
+	locks := make([]sync.Mutex, len(list.Items))
+	var next atomic.Int64
+	return func() error {
+		i := int(next.Add(1)) % len(list.Items)
+		locks[i].Lock()
+		defer locks[i].Unlock()
+		rr := &list.Items[i]
+		body := fmt.Sprintf(`{"metadata":{"resourceVersion":%q},"status":{"deduplication":{"firstSeen":"2026-11-26T01:00:00Z","lastSeen":%q,"occurrenceCount":%d}}}`,
+			rr.ResourceVersion, time.Now().UTC().Format(time.RFC3339), seq.Add(1)%1000)
+		return c.Status().Patch(context.Background(), rr, client.RawPatch(types.MergePatchType, []byte(body)))
+	}
+}
+
+// BenchmarkDuplicatesVsPatchCeiling alternates short rounds of raw status patches (one per
+// signal: the most an API server allows when no two signals can share a write) and webhook
+// posts of duplicates over the same number of fingerprints, from the same number of senders,
+// and reports both rates, the ratio, p50/p99 and the gateway's API writes per signal.
+func BenchmarkDuplicatesVsPatchCeiling(b *testing.B) {
+	for _, n := range []int{1, 16} {
+		b.Run(fmt.Sprintf("fingerprints=%d", n), func(b *testing.B) {
+			senders := benchParallelism * runtime.GOMAXPROCS(0)
+			ceiling := statusPatcher(b, env.Namespace(b, nil), n)
+			sys, shop := env.Namespace(b, nil), env.Namespace(b, nil)
+			calls := &callCounter{}
+			gw := startGateway(b, sys, options{rest: calls.config()})
+			hc := benchHTTPClient()
+			bodies := make([][]byte, n)
+			for i := range bodies {
+				bodies[i] = webhook(b, memoryAlert(shop, fmt.Sprintf("web-%d", i)))
+				require.NoError(b, webhookPost(gw, hc, func() []byte { return bodies[i] }, http.StatusCreated)())
+			}
+			var seq atomic.Int64
+			dup := webhookPost(gw, hc, func() []byte { return bodies[int(seq.Add(1))%n] }, http.StatusAccepted)
+			require.NoError(b, ceiling())
+			const rounds = 6
+			per := max(b.N/rounds, 1)
+			var ceilRes, hookRes measured
+			b.ResetTimer()
+			for range rounds {
+				ceilRes.add(measure(b, senders, per, ceiling))
+				before := calls.total()
+				hookRes.add(measure(b, senders, per, dup))
+				hookRes.calls += calls.total() - before
+			}
+			b.StopTimer()
+			b.ReportMetric(hookRes.rate(), "webhook-signals/s")
+			b.ReportMetric(ceilRes.rate(), "ceiling-patches/s")
+			b.ReportMetric(hookRes.rate()/ceilRes.rate(), "ratio")
+			b.ReportMetric(hookRes.pct(0.50), "webhook-p50-ms")
+			b.ReportMetric(hookRes.pct(0.99), "webhook-p99-ms")
+			b.ReportMetric(ceilRes.pct(0.50), "ceiling-p50-ms")
+			b.ReportMetric(ceilRes.pct(0.99), "ceiling-p99-ms")
+			b.ReportMetric(float64(hookRes.calls)/float64(hookRes.n), "api-calls/signal")
+		})
+	}
 }

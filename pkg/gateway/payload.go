@@ -127,7 +127,7 @@ func (m *WebhookMessage) Signal(i int, maxPayload int) (*Signal, error) {
 		GroupLabels: m.GroupLabels, CommonLabels: m.CommonLabels, CommonAnnotations: m.CommonAnnotations,
 		ExternalURL: m.ExternalURL, NotificationReason: m.NotificationReason, Alerts: []Alert{a},
 	}
-	s.Payload = capPayload(stored, maxPayload)
+	s.payload = func() []byte { return capPayload(stored, maxPayload) }
 	return s, nil
 }
 

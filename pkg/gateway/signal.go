@@ -42,8 +42,11 @@ type Signal struct {
 	SignalSource string
 	// AlertmanagerURL and GrafanaURL are links for providerData.
 	AlertmanagerURL, GrafanaURL string
-	// Payload is the signal as received (capped before storing).
+	// Payload is the signal as received (capped before storing). Alerts leave it empty and
+	// set payload instead, which builds it only when a request is created (see
+	// OriginalPayload): duplicates never need it.
 	Payload []byte
+	payload func() []byte
 	// EnvironmentHint is the environment the signal's labels claim.
 	EnvironmentHint string
 }
@@ -213,4 +216,13 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// OriginalPayload returns the signal as stored in spec.originalPayload, building it on first use.
+func (s *Signal) OriginalPayload() []byte {
+	if s.Payload == nil && s.payload != nil {
+		s.Payload = s.payload()
+		s.payload = nil
+	}
+	return s.Payload
 }

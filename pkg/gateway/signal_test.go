@@ -174,11 +174,11 @@ func TestPayloadCap(t *testing.T) {
 			s, err := msg.Signal(0, tc.limit)
 			require.NoError(t, err)
 			if tc.wantEmpty {
-				assert.Empty(t, s.Payload)
+				assert.Empty(t, s.OriginalPayload())
 				return
 			}
-			assert.LessOrEqual(t, len(s.Payload), tc.limit)
-			assert.Contains(t, string(s.Payload), tc.contains)
+			assert.LessOrEqual(t, len(s.OriginalPayload()), tc.limit)
+			assert.Contains(t, string(s.OriginalPayload()), tc.contains)
 		})
 	}
 }

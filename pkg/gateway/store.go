@@ -211,7 +211,7 @@ func (g *Gateway) create(ctx context.Context, s *Signal, fp string, gen int64, n
 			ReceivedTime:      metav1.NewTime(now),
 			SignalLabels:      capMap(s.Labels, 64),
 			SignalAnnotations: capMap(s.Annotations, 64),
-			OriginalPayload:   s.Payload,
+			OriginalPayload:   s.OriginalPayload(),
 			ProviderData: &remediationv1.ProviderData{
 				Namespace:       s.Target.Namespace,
 				Resource:        &s.Target,
