@@ -39,12 +39,12 @@
 //	remediation-<first 16 hex of sha256(fingerprint + "/" + g)>
 //
 // and records g in the annotation kubernaut.io/signal-generation. To place a firing signal the
-// gateway looks up the newest known generation (its own last write, else the informer cache,
-// indexed by spec.signalFingerprint). If that request is active, it increments
-// status.deduplication.occurrenceCount with a JSON merge patch carrying the resourceVersion it
-// read (optimistic lock); on a conflict it re-reads the request from the API server (not the
-// cache) and tries again, so no increment is lost and a request that turned terminal meanwhile
-// is noticed. Otherwise it creates generation g+1. Concurrent creators — goroutines of one
+// gateway looks up the newest known generation: its own last write, or the informer's copy
+// when that is of a higher generation or a newer resourceVersion of the same request. If that
+// request is active, it increments status.deduplication.occurrenceCount with a JSON merge
+// patch carrying the resourceVersion it read (optimistic lock); on a conflict it re-reads the
+// request from the API server (not the cache) and tries again, so no increment is lost and a
+// request that turned terminal meanwhile is noticed. Otherwise it creates generation g+1. Concurrent creators — goroutines of one
 // replica or different replicas — race on the same name: the API server lets exactly one
 // Create succeed, and every loser gets AlreadyExists, reads that request from the API server
 // and becomes a duplicate increment. A stale cache can therefore only cost extra round trips,
@@ -54,7 +54,10 @@
 // fingerprint is in flight, the signals that arrive meanwhile wait and are applied together
 // by the next write (occurrenceCount += n), and each HTTP answer is sent only after the write
 // that includes its signal succeeded. This keeps a burst of identical alerts from turning into
-// a storm of conflicting writes.
+// a storm of conflicting writes. Each duplicate costs at most one status patch, and a burst of
+// one alert far less (BenchmarkDuplicatesVsPatchCeiling reports API calls per signal). Signals
+// of different fingerprints cannot share a write, so duplicates spread over many fingerprints
+// with one signal in flight per fingerprint are bounded by the API server's status patch rate.
 //
 // A 503 answers the whole batch, so Alertmanager resends it; alerts of that batch that were
 // already stored are then counted again as duplicates. The gateway errs towards over-counting,
@@ -67,12 +70,26 @@
 // newest non-terminal request of its fingerprint (the orchestrator's verification reads it) and
 // never creates a request.
 //
+// # Reading and writing RemediationRequests
+//
+// Every replica runs its own informer on the RemediationRequests of --namespace (indexed by
+// spec.signalFingerprint), and reads and writes them through its own REST client. Both decode
+// into a slim type that names only what the gateway reads: name, namespace, uid,
+// resourceVersion, creation and deletion time, the generation annotation, spec.signalFingerprint,
+// spec.receivedTime, status.overallPhase, completionTime, deduplication and signalResolvedAt.
+// Plain encoding/json decodes each document once (the API machinery's codecs read it three
+// times, and each watch event five), skips every other field without allocating, and the
+// base64 of spec.originalPayload is cut out before any JSON scan. Creating a request sends it
+// as encoded by encoding/json; counting a duplicate sends a hand-built JSON merge patch of
+// status.deduplication with the resourceVersion of the gateway's last write (no copy or diff
+// of whole objects). The stored payload of an alert is built only when a request is created.
+//
 // # Memory
 //
-// The cache holds RemediationRequests of --namespace only, stripped of the payload, signal
-// labels and annotations, providerData, conditions and managedFields; Namespaces are cached as
-// metadata; Pods, ReplicaSets and Jobs are read uncached as metadata. With 10,000 requests the
-// caches hold about 29 MiB of heap (BenchmarkCacheMemory10k).
+// The informer's store holds the slim type only; Namespaces are cached as metadata by the
+// manager; Pods, ReplicaSets and Jobs are read uncached as metadata. With 10,000 requests the
+// caches hold about 14 MiB of heap (BenchmarkCacheMemory10k; 29 MiB when the manager's cache
+// held the full type, stripped).
 //
 // # Metrics
 //
