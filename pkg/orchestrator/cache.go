@@ -48,6 +48,14 @@ func CacheOptions(opts *cache.Options, namespace string) {
 		panic(err) // a constant label key: cannot fail
 	}
 	children := labels.NewSelector().Add(*ours)
+	// Approval and manual-review notifications are watched; completion notifications (one per
+	// finished request, and nothing follows them) are not cached at all.
+	watched, err := labels.NewRequirement(notificationTypeLabel, selection.In,
+		[]string{string(notificationv1.TypeApproval), string(notificationv1.TypeManualReview)})
+	if err != nil {
+		panic(err) // constant key and values: cannot fail
+	}
+	notifications := labels.NewSelector().Add(*ours, *watched)
 	opts.ByObject[&remediationv1.RemediationRequest{}] = cache.ByObject{Transform: chain(strip, func(o any) (any, error) {
 		if rr, ok := o.(*remediationv1.RemediationRequest); ok {
 			rr.Annotations = nil
@@ -98,8 +106,8 @@ func CacheOptions(opts *cache.Options, namespace string) {
 		}
 		return o, nil
 	})}
-	// Approval, completion and manual-review notifications are watched as metadata only.
-	opts.ByObject[&notificationv1.NotificationRequest{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
+	// Notifications are watched as metadata only.
+	opts.ByObject[&notificationv1.NotificationRequest{}] = cache.ByObject{Label: notifications, Transform: chain(strip, func(o any) (any, error) {
 		if m, ok := o.(*metav1.PartialObjectMetadata); ok {
 			// The watch maps a notification to its controller owner: only that reference is kept.
 			var owner []metav1.OwnerReference

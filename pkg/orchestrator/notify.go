@@ -34,6 +34,16 @@ func hasRef(refs []common.ObjectReference, name string) bool {
 	return false
 }
 
+// notificationTypeLabel carries a NotificationRequest's type, so the orchestrator's cache can
+// leave out the completion notifications (one per finished request) that nothing follows up.
+const notificationTypeLabel = "kubernaut.io/notification-type"
+
+func notificationMeta(rr *remediationv1.RemediationRequest, name string, typ notificationv1.Type) metav1.ObjectMeta {
+	m := childMeta(rr, name)
+	m.Labels[notificationTypeLabel] = string(typ)
+	return m
+}
+
 func (r *Reconciler) ensureNotification(ctx context.Context, s *scope, nr *notificationv1.NotificationRequest) error {
 	if hasRef(s.rr.Status.NotificationRequestRefs, nr.Name) {
 		return nil
@@ -119,7 +129,7 @@ func buildApprovalNotification(rr *remediationv1.RemediationRequest, a *aiv1.AIA
 	}
 	ref := parentRef(rr)
 	nr := &notificationv1.NotificationRequest{
-		ObjectMeta: childMeta(rr, approvalName(rr.Name)),
+		ObjectMeta: notificationMeta(rr, approvalName(rr.Name), notificationv1.TypeApproval),
 		Spec: notificationv1.NotificationRequestSpec{
 			RemediationRequestRef: &ref,
 			Type:                  notificationv1.TypeApproval,
@@ -168,7 +178,7 @@ func buildOutcomeNotification(rr *remediationv1.RemediationRequest) *notificatio
 	}
 	ref := parentRef(rr)
 	return &notificationv1.NotificationRequest{
-		ObjectMeta: childMeta(rr, name),
+		ObjectMeta: notificationMeta(rr, name, typ),
 		Spec: notificationv1.NotificationRequestSpec{
 			RemediationRequestRef: &ref,
 			Type:                  typ,

@@ -238,7 +238,12 @@ func (r *Reconciler) staleRead(key types.NamespacedName, rr *remediationv1.Remed
 	if err != nil {
 		return false
 	}
-	return cur < v.(int64)
+	if cur < v.(int64) {
+		return true
+	}
+	// The cache caught up with our write: forget it (10,000 finished requests keep no entry).
+	r.written.CompareAndDelete(key, v)
+	return false
 }
 
 // patchStatus writes the status once, as a merge patch from the snapshot, when it changed.
