@@ -27,13 +27,15 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 )
 
-// Benchmarks of the webhook path against the envtest API server. The figure to quote for
-// distinct alerts is the interleaved one, which sees the same machine load on both sides:
+// Benchmarks of the webhook path against the envtest API server. The figures to quote are the
+// interleaved ones, whose two sides see the same machine load:
 //
-//	go test ./pkg/gateway/ -run '^$' -bench DistinctVsCeiling -benchtime 3s
+//	go test ./pkg/gateway/ -run '^$' -bench 'DistinctVsCeiling|DuplicatesVsPatchCeiling' -benchtime 3s
 //	go test ./pkg/gateway/ -run '^$' -bench WebhookDuplicates -benchtime 3s
 //
-// BenchmarkCreateCeiling and BenchmarkWebhookDistinct measure the two sides alone.
+// BenchmarkCreateCeiling, BenchmarkWebhookDistinct and BenchmarkStatusPatchCeiling measure one
+// side alone; BenchmarkDecodeRequest (state_test.go) compares the gateway's decoder with the
+// API machinery's; BenchmarkCacheMemory10k (memory_test.go) the caches' heap.
 
 // benchParallelism is goroutines per GOMAXPROCS for every benchmark, so they compare.
 const benchParallelism = 8
