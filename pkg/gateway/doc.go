@@ -77,10 +77,11 @@
 // into a slim type that names only what the gateway reads: name, namespace, uid,
 // resourceVersion, creation and deletion time, the generation annotation, spec.signalFingerprint,
 // spec.receivedTime, status.overallPhase, completionTime, deduplication and signalResolvedAt.
-// Plain encoding/json decodes each document once (the API machinery's codecs read it three
-// times, and each watch event five), skips every other field without allocating, and the
+// Plain encoding/json decodes each document with one call (the API machinery's codecs make
+// three, and five for a watch event), skips every other field without allocating, and the
 // base64 of spec.originalPayload is cut out before any JSON scan. Creating a request sends it
-// as encoded by encoding/json; counting a duplicate sends a hand-built JSON merge patch of
+// as encoded by encoding/json and reads back only uid, resourceVersion and creationTimestamp
+// from the head of the answer; counting a duplicate sends a hand-built JSON merge patch of
 // status.deduplication with the resourceVersion of the gateway's last write (no copy or diff
 // of whole objects). The stored payload of an alert is built only when a request is created.
 //
