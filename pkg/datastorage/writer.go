@@ -68,10 +68,10 @@ func (s *Store) upsert(ctx context.Context, rec *auditapi.RemediationAudit) (Ups
 	w.queue = append(w.queue, p)
 	w.mu.Unlock()
 	for {
-		select {
-		case out := <-p.done:
+		if p.state.Load() == taken {
+			// A flusher is writing it: its statement decides, bounded by the write timeout.
+			out := <-p.done
 			return out.res, out.err
-		default:
 		}
 		select {
 		case out := <-p.done:
@@ -83,10 +83,6 @@ func (s *Store) upsert(ctx context.Context, rec *auditapi.RemediationAudit) (Ups
 			if p.state.CompareAndSwap(queued, abandoned) {
 				return "", ctx.Err()
 			}
-			// A flusher holds the record: its statement decides, and it is bounded by the
-			// query timeout, so wait for it rather than report a write that may still land.
-			out := <-p.done
-			return out.res, out.err
 		}
 	}
 }
