@@ -28,8 +28,9 @@ $(CONTROLLER_GEN):
 	mv $(TOOLS)/controller-gen $@
 
 .PHONY: generate
-generate: $(CONTROLLER_GEN) ## Generate deepcopy code for the API types.
+generate: $(CONTROLLER_GEN) ## Generate deepcopy code for the API types (and the gateway's slim request type).
 	cd apis && $(CONTROLLER_GEN) object:headerFile=../hack/boilerplate.go.txt paths=./...
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./pkg/gateway/internal/slim/
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs (deploy/crds) and per-service RBAC (deploy/base/rbac).

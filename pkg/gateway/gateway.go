@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/kubernaut/kubernaut/pkg/gateway/internal/slim"
 )
 
 // RBAC of the gateway (generated into deploy/base/rbac/gateway by `make manifests`).
@@ -26,7 +28,7 @@ import (
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
 
 // AnnotationGeneration holds the generation of a RemediationRequest within its fingerprint.
-const AnnotationGeneration = "kubernaut.io/signal-generation"
+const AnnotationGeneration = slim.AnnotationGeneration
 
 // Namespace labels read for the environment, in order.
 var environmentLabels = []string{"kubernaut.io/environment", "environment"}
@@ -198,8 +200,8 @@ func (g *Gateway) newest(fp string) *rrState {
 	best := g.latest[fp]
 	g.mu.Unlock()
 	for _, rr := range g.rrs.cached(fp) {
-		if best == nil || rr.generation() > best.generation() ||
-			(rr.generation() == best.generation() && rr.UID == best.UID && newerVersion(rr.ResourceVersion, best.ResourceVersion)) {
+		if best == nil || rr.Generation() > best.Generation() ||
+			(rr.Generation() == best.Generation() && rr.UID == best.UID && newerVersion(rr.ResourceVersion, best.ResourceVersion)) {
 			best = rr
 		}
 	}
@@ -222,7 +224,7 @@ func (g *Gateway) remember(fp string, rr *rrState) {
 	if len(g.latest) > 20000 {
 		g.latest = map[string]*rrState{}
 	}
-	if old := g.latest[fp]; old == nil || rr.generation() >= old.generation() {
+	if old := g.latest[fp]; old == nil || rr.Generation() >= old.Generation() {
 		g.latest[fp] = rr
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -22,85 +21,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/gateway/internal/slim"
 )
 
-// rrState is the part of a RemediationRequest the gateway reads. The gateway's informer, its
-// writes and its reads all decode RemediationRequests into this type, so that the original
-// payload, labels, annotations and provider data of every request are skipped by the JSON
-// decoder instead of being base64-decoded and allocated, then thrown away. Values are
-// immutable once built: they are shared between the informer's store, the gateway's memory of
-// its own writes and the goroutines that read them.
-type rrState struct {
-	metav1.TypeMeta   `json:",inline"`
-	metav1.ObjectMeta `json:"metadata,omitempty"`
-	Spec              rrStateSpec   `json:"spec"`
-	Status            rrStateStatus `json:"status"`
-}
-
-type rrStateSpec struct {
-	SignalFingerprint string      `json:"signalFingerprint"`
-	ReceivedTime      metav1.Time `json:"receivedTime"`
-}
-
-type rrStateStatus struct {
-	OverallPhase     remediationv1.Phase          `json:"overallPhase,omitempty"`
-	CompletionTime   *metav1.Time                 `json:"completionTime,omitempty"`
-	Deduplication    *remediationv1.Deduplication `json:"deduplication,omitempty"`
-	SignalResolvedAt *metav1.Time                 `json:"signalResolvedAt,omitempty"`
-}
-
-// rrStateList is a list of rrState.
-type rrStateList struct {
-	metav1.TypeMeta `json:",inline"`
-	metav1.ListMeta `json:"metadata,omitempty"`
-	Items           []rrState `json:"items"`
-}
-
-// DeepCopyObject implements runtime.Object.
-func (s *rrState) DeepCopyObject() runtime.Object {
-	out := *s
-	s.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
-	s.Spec.ReceivedTime.DeepCopyInto(&out.Spec.ReceivedTime)
-	if s.Status.CompletionTime != nil {
-		out.Status.CompletionTime = s.Status.CompletionTime.DeepCopy()
-	}
-	if s.Status.Deduplication != nil {
-		out.Status.Deduplication = s.Status.Deduplication.DeepCopy()
-	}
-	if s.Status.SignalResolvedAt != nil {
-		out.Status.SignalResolvedAt = s.Status.SignalResolvedAt.DeepCopy()
-	}
-	return &out
-}
-
-// DeepCopyObject implements runtime.Object.
-func (l *rrStateList) DeepCopyObject() runtime.Object {
-	out := *l
-	l.ListMeta.DeepCopyInto(&out.ListMeta)
-	out.Items = make([]rrState, len(l.Items))
-	for i := range l.Items {
-		out.Items[i] = *l.Items[i].DeepCopyObject().(*rrState)
-	}
-	return &out
-}
-
-// generation is the request's generation within its fingerprint (annotation
-// kubernaut.io/signal-generation; 0 when missing).
-func (s *rrState) generation() int64 {
-	g, err := strconv.ParseInt(s.Annotations[AnnotationGeneration], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return g
-}
-
-// withGeneration makes sure the annotation is there, for requests written by hand.
-func (s *rrState) withGeneration(gen int64) *rrState {
-	if s.Annotations[AnnotationGeneration] == "" {
-		s.Annotations = map[string]string{AnnotationGeneration: strconv.FormatInt(gen, 10)}
-	}
-	return s
-}
+// The slim types (see package slim) under the names this package uses.
+type (
+	rrState       = slim.Request
+	rrStateSpec   = slim.Spec
+	rrStateStatus = slim.Status
+	rrStateList   = slim.RequestList
+)
 
 const resource = "remediationrequests"
 

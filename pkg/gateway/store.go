@@ -104,7 +104,7 @@ func (g *Gateway) write(ctx context.Context, fp string, signals []*Signal) []Out
 		}
 		gen := int64(0)
 		if rr != nil {
-			gen = rr.generation() + 1
+			gen = rr.Generation() + 1
 		}
 		created, err := g.create(ctx, signals[0], fp, gen, now)
 		switch {
@@ -133,7 +133,7 @@ func (g *Gateway) write(ctx context.Context, fp string, signals []*Signal) []Out
 				fill(0, classify("reading a RemediationRequest", err))
 				return out
 			}
-			rr = existing.withGeneration(gen)
+			rr = existing.WithGeneration(gen)
 		default:
 			fill(0, classify("creating a RemediationRequest", err))
 			return out
@@ -159,7 +159,7 @@ func (g *Gateway) increment(ctx context.Context, rr *rrState, n int32, now time.
 			Deduplication remediationv1.Deduplication `json:"deduplication"`
 		}{d})
 		if err == nil {
-			patched.withGeneration(rr.generation())
+			patched.WithGeneration(rr.Generation())
 			g.remember(rr.Spec.SignalFingerprint, patched)
 			return patched, true, nil
 		}
@@ -173,7 +173,7 @@ func (g *Gateway) increment(ctx context.Context, rr *rrState, n int32, now time.
 			}
 			return nil, false, err
 		}
-		rr = fresh.withGeneration(rr.generation())
+		rr = fresh.WithGeneration(rr.Generation())
 	}
 }
 
@@ -311,7 +311,7 @@ func (g *Gateway) activeForResolve(ctx context.Context, fp string) (*rrState, er
 		if rr.Spec.SignalFingerprint != fp || rr.Status.OverallPhase.IsTerminal() || rr.DeletionTimestamp != nil {
 			continue
 		}
-		if best == nil || rr.generation() > best.generation() {
+		if best == nil || rr.Generation() > best.Generation() {
 			best = rr
 		}
 	}
