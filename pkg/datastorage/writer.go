@@ -14,7 +14,7 @@ import (
 )
 
 // Writes are grouped ("group commit"): UpsertRemediation puts its record on a queue, and at
-// most Store.writers callers at a time act as flushers, each taking everything queued (up to
+// most NewStore's writers callers at a time act as flushers, each taking everything queued (up to
 // maxBatch records of distinct remediations) and writing it with one statement in one round
 // trip. A lone caller finds the queue empty and a flusher slot free, so it writes its own
 // record at once and waits for nobody; under concurrent load the per-statement and per-commit
@@ -99,8 +99,9 @@ func (s *Store) flush(ctx context.Context, own *pending) {
 }
 
 // take removes up to maxBatch queued records of distinct remediations from the queue, oldest
-// first; a second record of a remediation already in the batch stays queued for the next one,
-// so the order of one remediation's writes is kept.
+// first. A second record of a remediation already in the batch stays queued for the next one,
+// since one statement cannot upsert a row twice; between statements (of one flusher or of
+// several) the phaseSequence guard decides which record of a remediation is kept.
 func (w *writer) take() []*pending {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -136,7 +137,6 @@ func (s *Store) writeBatch(ctx context.Context, batch []*pending) {
 	for i, p := range batch {
 		recs[i] = p.rec
 	}
-
 	batchSize.Observe(float64(len(recs)))
 	results, err := s.upsertBatch(ctx, recs)
 	if err != nil && len(batch) > 1 {
