@@ -446,13 +446,15 @@ func (w *ceilingWriter) round(b *testing.B, n int64) time.Duration {
 // rounds that make as many writes as the lifecycle round before them. It reports the counted
 // writes per remediation and the ratio of the steady throughput to ceiling ÷ writes per
 // remediation, for the orchestrator's writes alone and for all writes (orchestrator + driver).
-// b.N is the number of remediations, split into four rounds.
+// b.N is the number of remediations, split into four rounds; each round runs at least
+// minLifecycleRound remediations whatever b.N is (a round must outlast the ramp-up of 100 in
+// flight to show a steady rate), so `-benchtime 3s` in make bench still measures something.
 func BenchmarkLifecycleVsCeiling(b *testing.B) {
 	env := testenv.Start(b)
 	rig := newBenchRig(b, env, false)
 	ceiling := newCeilingWriter(b, env)
-	const rounds = 4
-	per := max(b.N/rounds, 1)
+	const rounds, minLifecycleRound = 4, 300
+	per := max(b.N/rounds, minLifecycleRound)
 	var steadyN, n int
 	var steadyTime, elapsed, ceilingTime time.Duration
 	var ceilingWrites int64
