@@ -8,15 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
+	"github.com/kubernaut/kubernaut/pkg/shared/loadtest"
 )
 
 // Benchmarks compare audit upserts through the HTTP API (JSON, token auth, validation, upsert of
@@ -142,91 +140,28 @@ func BenchmarkUpsertVsCeiling(b *testing.B) {
 			require.NoError(b, floor())
 			const rounds = 6
 			per := max(b.N/rounds, 1)
-			var apiRes, rawRes, storeRes, floorRes measured
+			var apiRes, rawRes, storeRes, floorRes loadtest.Result
 			b.ResetTimer()
 			for range rounds {
-				rawRes.add(measure(b, clients, per, raw))
-				apiRes.add(measure(b, clients, per, api))
-				storeRes.add(measure(b, clients, per, store))
-				floorRes.add(measure(b, clients, per, floor))
+				rawRes.Add(loadtest.Run(b, clients, per, raw, cpuTime))
+				apiRes.Add(loadtest.Run(b, clients, per, api, cpuTime))
+				storeRes.Add(loadtest.Run(b, clients, per, store, cpuTime))
+				floorRes.Add(loadtest.Run(b, clients, per, floor, cpuTime))
 			}
 			b.StopTimer()
-			b.ReportMetric(apiRes.rate(), "api-ops/s")
-			b.ReportMetric(rawRes.rate(), "ceiling-ops/s")
-			b.ReportMetric(apiRes.rate()/rawRes.rate(), "ratio")
-			b.ReportMetric(storeRes.rate(), "store-only-ops/s")
-			b.ReportMetric(apiRes.p99(), "api-p99-ms")
-			b.ReportMetric(rawRes.p99(), "ceiling-p99-ms")
-			b.ReportMetric(apiRes.cpuPerOp(), "api-cpu-us/op")
-			b.ReportMetric(rawRes.cpuPerOp(), "ceiling-cpu-us/op")
-			b.ReportMetric(storeRes.cpuPerOp(), "store-cpu-us/op")
-			b.ReportMetric(floorRes.rate(), "http-floor-ops/s")
-			b.ReportMetric(floorRes.cpuPerOp(), "http-floor-cpu-us/op")
+			b.ReportMetric(apiRes.Rate(), "api-ops/s")
+			b.ReportMetric(rawRes.Rate(), "ceiling-ops/s")
+			b.ReportMetric(apiRes.Rate()/rawRes.Rate(), "ratio")
+			b.ReportMetric(storeRes.Rate(), "store-only-ops/s")
+			b.ReportMetric(apiRes.Percentile(0.99), "api-p99-ms")
+			b.ReportMetric(rawRes.Percentile(0.99), "ceiling-p99-ms")
+			b.ReportMetric(apiRes.CPUPerOp(), "api-cpu-us/op")
+			b.ReportMetric(rawRes.CPUPerOp(), "ceiling-cpu-us/op")
+			b.ReportMetric(storeRes.CPUPerOp(), "store-cpu-us/op")
+			b.ReportMetric(floorRes.Rate(), "http-floor-ops/s")
+			b.ReportMetric(floorRes.CPUPerOp(), "http-floor-cpu-us/op")
 		})
 	}
-}
-
-type measured struct {
-	n         int
-	elapsed   time.Duration
-	cpu       time.Duration
-	latencies []time.Duration
-}
-
-func (m *measured) add(o measured) {
-	m.n += o.n
-	m.elapsed += o.elapsed
-	m.cpu += o.cpu
-	m.latencies = append(m.latencies, o.latencies...)
-}
-
-// cpuPerOp is the CPU time (this process and PostgreSQL) per call, in microseconds.
-func (m *measured) cpuPerOp() float64 { return float64(m.cpu.Microseconds()) / float64(m.n) }
-
-func (m *measured) rate() float64 { return float64(m.n) / m.elapsed.Seconds() }
-
-func (m *measured) p99() float64 {
-	slices.Sort(m.latencies)
-	return float64(m.latencies[min(len(m.latencies)-1, len(m.latencies)*99/100)].Microseconds()) / 1000
-}
-
-// measure calls op n times from `clients` goroutines.
-func measure(b *testing.B, clients, n int, op func() error) measured {
-	b.Helper()
-	var (
-		next   atomic.Int64
-		mu     sync.Mutex
-		out    = measured{n: n, latencies: make([]time.Duration, 0, n)}
-		wg     sync.WaitGroup
-		failed atomic.Value
-	)
-	cpu0 := cpuTime()
-	start := time.Now()
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			local := make([]time.Duration, 0, n/clients+1)
-			for next.Add(1) <= int64(n) {
-				t0 := time.Now()
-				if err := op(); err != nil {
-					failed.Store(err)
-					return
-				}
-				local = append(local, time.Since(t0))
-			}
-			mu.Lock()
-			out.latencies = append(out.latencies, local...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	out.elapsed = time.Since(start)
-	out.cpu = cpuTime() - cpu0
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
-	}
-	return out
 }
 
 // run calls op b.N times from `clients` goroutines and reports throughput and p99 latency.
@@ -234,8 +169,8 @@ func run(b *testing.B, clients int, op func() error) {
 	b.Helper()
 	require.NoError(b, op(), "warm-up call")
 	b.ResetTimer()
-	m := measure(b, clients, b.N, op)
+	m := loadtest.Run(b, clients, b.N, op, nil)
 	b.StopTimer()
-	b.ReportMetric(m.rate(), "ops/s")
-	b.ReportMetric(m.p99(), "p99-ms")
+	b.ReportMetric(m.Rate(), "ops/s")
+	b.ReportMetric(m.Percentile(0.99), "p99-ms")
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"runtime"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -25,6 +24,7 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
+	"github.com/kubernaut/kubernaut/pkg/shared/loadtest"
 )
 
 // Benchmarks of the webhook path against the envtest API server. The figures to quote are the
@@ -294,27 +294,27 @@ func BenchmarkDistinctVsCeiling(b *testing.B) {
 	}
 	const rounds = 6
 	per := max(b.N/rounds, minRound)
-	var ceilRes, informedRes, hookRes measured
+	var ceilRes, informedRes, hookRes loadtest.Result
 	b.ResetTimer()
 	for range rounds {
-		ceilRes.add(measure(b, senders, per, ceiling))
+		ceilRes.Add(loadtest.Run(b, senders, per, ceiling, nil))
 		before := calls.total()
-		hookRes.add(measure(b, senders, per, distinct))
-		hookRes.calls += calls.total() - before
-		informedRes.add(measure(b, senders, per, informed))
+		hookRes.Add(loadtest.Run(b, senders, per, distinct, nil))
+		hookRes.Calls += calls.total() - before
+		informedRes.Add(loadtest.Run(b, senders, per, informed, nil))
 	}
 	b.StopTimer()
-	b.ReportMetric(hookRes.rate(), "webhook-signals/s")
-	b.ReportMetric(ceilRes.rate(), "ceiling-creates/s")
-	b.ReportMetric(informedRes.rate(), "informed-ceiling-creates/s")
-	b.ReportMetric(hookRes.rate()/ceilRes.rate(), "ratio")
-	b.ReportMetric(hookRes.rate()/informedRes.rate(), "ratio-vs-informed")
-	b.ReportMetric(hookRes.pct(0.50), "webhook-p50-ms")
-	b.ReportMetric(hookRes.pct(0.99), "webhook-p99-ms")
-	b.ReportMetric(ceilRes.pct(0.50), "ceiling-p50-ms")
-	b.ReportMetric(ceilRes.pct(0.99), "ceiling-p99-ms")
-	b.ReportMetric(informedRes.pct(0.99), "informed-ceiling-p99-ms")
-	b.ReportMetric(float64(hookRes.calls)/float64(hookRes.n), "api-calls/signal")
+	b.ReportMetric(hookRes.Rate(), "webhook-signals/s")
+	b.ReportMetric(ceilRes.Rate(), "ceiling-creates/s")
+	b.ReportMetric(informedRes.Rate(), "informed-ceiling-creates/s")
+	b.ReportMetric(hookRes.Rate()/ceilRes.Rate(), "ratio")
+	b.ReportMetric(hookRes.Rate()/informedRes.Rate(), "ratio-vs-informed")
+	b.ReportMetric(hookRes.Percentile(0.50), "webhook-p50-ms")
+	b.ReportMetric(hookRes.Percentile(0.99), "webhook-p99-ms")
+	b.ReportMetric(ceilRes.Percentile(0.50), "ceiling-p50-ms")
+	b.ReportMetric(ceilRes.Percentile(0.99), "ceiling-p99-ms")
+	b.ReportMetric(informedRes.Percentile(0.99), "informed-ceiling-p99-ms")
+	b.ReportMetric(float64(hookRes.Calls)/float64(hookRes.N), "api-calls/signal")
 }
 
 // callCounter counts the API requests of a rest.Config it made, by verb.
@@ -373,64 +373,6 @@ func (c *callCounter) snapshot() map[string]int {
 	return out
 }
 
-// measured accumulates the operations of several rounds.
-type measured struct {
-	n         int
-	calls     int
-	elapsed   time.Duration
-	latencies []time.Duration
-}
-
-func (m *measured) add(o measured) {
-	m.n += o.n
-	m.elapsed += o.elapsed
-	m.latencies = append(m.latencies, o.latencies...)
-}
-
-func (m *measured) rate() float64 { return float64(m.n) / m.elapsed.Seconds() }
-
-func (m *measured) pct(p float64) float64 {
-	slices.Sort(m.latencies)
-	return float64(m.latencies[int(p*float64(len(m.latencies)-1))].Microseconds()) / 1000
-}
-
-// measure calls op n times from `senders` goroutines.
-func measure(b *testing.B, senders, n int, op func() error) measured {
-	b.Helper()
-	var (
-		next   atomic.Int64
-		mu     sync.Mutex
-		out    = measured{n: n, latencies: make([]time.Duration, 0, n)}
-		wg     sync.WaitGroup
-		failed atomic.Value
-	)
-	start := time.Now()
-	for range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			local := make([]time.Duration, 0, n/senders+1)
-			for next.Add(1) <= int64(n) {
-				t0 := time.Now()
-				if err := op(); err != nil {
-					failed.Store(err)
-					return
-				}
-				local = append(local, time.Since(t0))
-			}
-			mu.Lock()
-			out.latencies = append(out.latencies, local...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	out.elapsed = time.Since(start)
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
-	}
-	return out
-}
-
 // statusPatcher returns raw client-go status merge patches of occurrenceCount with the
 // resourceVersion lock on `objects` requests created in ns (each request patched by one sender
 // at a time, so that no patch conflicts).
@@ -482,23 +424,23 @@ func BenchmarkDuplicatesVsPatchCeiling(b *testing.B) {
 			require.NoError(b, ceiling())
 			const rounds = 6
 			per := max(b.N/rounds, minRound)
-			var ceilRes, hookRes measured
+			var ceilRes, hookRes loadtest.Result
 			b.ResetTimer()
 			for range rounds {
-				ceilRes.add(measure(b, senders, per, ceiling))
+				ceilRes.Add(loadtest.Run(b, senders, per, ceiling, nil))
 				before := calls.total()
-				hookRes.add(measure(b, senders, per, dup))
-				hookRes.calls += calls.total() - before
+				hookRes.Add(loadtest.Run(b, senders, per, dup, nil))
+				hookRes.Calls += calls.total() - before
 			}
 			b.StopTimer()
-			b.ReportMetric(hookRes.rate(), "webhook-signals/s")
-			b.ReportMetric(ceilRes.rate(), "ceiling-patches/s")
-			b.ReportMetric(hookRes.rate()/ceilRes.rate(), "ratio")
-			b.ReportMetric(hookRes.pct(0.50), "webhook-p50-ms")
-			b.ReportMetric(hookRes.pct(0.99), "webhook-p99-ms")
-			b.ReportMetric(ceilRes.pct(0.50), "ceiling-p50-ms")
-			b.ReportMetric(ceilRes.pct(0.99), "ceiling-p99-ms")
-			b.ReportMetric(float64(hookRes.calls)/float64(hookRes.n), "api-calls/signal")
+			b.ReportMetric(hookRes.Rate(), "webhook-signals/s")
+			b.ReportMetric(ceilRes.Rate(), "ceiling-patches/s")
+			b.ReportMetric(hookRes.Rate()/ceilRes.Rate(), "ratio")
+			b.ReportMetric(hookRes.Percentile(0.50), "webhook-p50-ms")
+			b.ReportMetric(hookRes.Percentile(0.99), "webhook-p99-ms")
+			b.ReportMetric(ceilRes.Percentile(0.50), "ceiling-p50-ms")
+			b.ReportMetric(ceilRes.Percentile(0.99), "ceiling-p99-ms")
+			b.ReportMetric(float64(hookRes.Calls)/float64(hookRes.N), "api-calls/signal")
 		})
 	}
 }
