@@ -76,13 +76,8 @@ func benchHTTPClient() *http.Client {
 // BenchmarkCreateCeiling is raw client-go Create of RemediationRequests on the same API server:
 // the ceiling for distinct alerts.
 func BenchmarkCreateCeiling(b *testing.B) {
-	ns := env.Namespace(b, nil)
-	cfg := rest.CopyConfig(env.Config)
-	cfg.QPS, cfg.Burst = 2000, 4000
-	c, err := client.New(cfg, client.Options{Scheme: app.NewScheme()})
-	require.NoError(b, err)
-	payload := webhook(b, memoryAlert("shop", "web"))
 	var seq atomic.Int64
+	create := ceilingCreate(b, env.Namespace(b, nil), &seq)
 	var lat latencies
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
@@ -90,20 +85,8 @@ func BenchmarkCreateCeiling(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		var local []time.Duration
 		for pb.Next() {
-			i := seq.Add(1)
-			now := metav1.Now()
-			target := common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: fmt.Sprintf("web-%d", i)}
-			fp := gateway.Fingerprint(target)
-			rr := &remediationv1.RemediationRequest{
-				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: gateway.RequestName(fp, 0), Labels: map[string]string{remediationv1.LabelSignalFingerprint: fp[:63]}},
-				Spec: remediationv1.RemediationRequestSpec{
-					SignalFingerprint: fp, SignalName: "HighMemoryUsage", Severity: "critical", Environment: "production", Priority: "P0",
-					SignalType: "prometheus-alert", TargetResource: target, FiringTime: now, ReceivedTime: now,
-					SignalLabels: map[string]string{"alertname": "HighMemoryUsage", "deployment": target.Name}, OriginalPayload: payload,
-				},
-			}
 			t0 := time.Now()
-			if err := c.Create(context.Background(), rr); err != nil {
+			if err := create(); err != nil {
 				b.Error(err)
 				return
 			}
