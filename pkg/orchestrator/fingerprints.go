@@ -36,7 +36,9 @@ func (f *fingerprints) start(ctx context.Context, c cache.Cache) error {
 	reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 		AddFunc: func(o any) { f.add(o) },
 		UpdateFunc: func(old, o any) {
-			if fingerprintOf(old) != fingerprintOf(o) {
+			before, _, _ := entry(old)
+			after, _, _ := entry(o)
+			if before != after {
 				f.remove(old)
 				f.add(o)
 			}
@@ -55,41 +57,40 @@ func (f *fingerprints) start(ctx context.Context, c cache.Cache) error {
 	return nil
 }
 
-func fingerprintOf(o any) string {
-	if rr, ok := o.(*remediationv1.RemediationRequest); ok {
-		return rr.Spec.SignalFingerprint
+// entry is the fingerprint and key of a request seen by the informer (ok false for anything else).
+func entry(o any) (fp string, key types.NamespacedName, ok bool) {
+	rr, ok := o.(*remediationv1.RemediationRequest)
+	if !ok {
+		return "", key, false
 	}
-	return ""
+	return rr.Spec.SignalFingerprint, types.NamespacedName{Namespace: rr.Namespace, Name: rr.Name}, true
 }
 
 func (f *fingerprints) add(o any) {
-	rr, ok := o.(*remediationv1.RemediationRequest)
+	fp, key, ok := entry(o)
 	if !ok {
 		return
 	}
-	key := types.NamespacedName{Namespace: rr.Namespace, Name: rr.Name}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	keys := f.byFP[rr.Spec.SignalFingerprint]
-	if !slices.Contains(keys, key) {
-		f.byFP[rr.Spec.SignalFingerprint] = append(keys, key)
+	if keys := f.byFP[fp]; !slices.Contains(keys, key) {
+		f.byFP[fp] = append(keys, key)
 	}
 }
 
 func (f *fingerprints) remove(o any) {
-	rr, ok := o.(*remediationv1.RemediationRequest)
+	fp, key, ok := entry(o)
 	if !ok {
 		return
 	}
-	key := types.NamespacedName{Namespace: rr.Namespace, Name: rr.Name}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	keys := slices.DeleteFunc(f.byFP[rr.Spec.SignalFingerprint], func(k types.NamespacedName) bool { return k == key })
+	keys := slices.DeleteFunc(f.byFP[fp], func(k types.NamespacedName) bool { return k == key })
 	if len(keys) == 0 {
-		delete(f.byFP, rr.Spec.SignalFingerprint)
+		delete(f.byFP, fp)
 		return
 	}
-	f.byFP[rr.Spec.SignalFingerprint] = keys
+	f.byFP[fp] = keys
 }
 
 // list returns the cached requests of namespace carrying fingerprint.
