@@ -80,8 +80,8 @@
 // Plain encoding/json decodes each document with one call (the API machinery's codecs make
 // three, and five for a watch event), skips every other field without allocating, and the
 // base64 of spec.originalPayload is cut out before any JSON scan. Creating a request sends it
-// as encoded by encoding/json and reads back only uid, resourceVersion and creationTimestamp
-// from the head of the answer; counting a duplicate sends a hand-built JSON merge patch of
+// as encoded by encoding/json and decodes the answer into the slim type like any other read;
+// counting a duplicate sends a hand-built JSON merge patch of
 // status.deduplication with the resourceVersion of the gateway's last write (no copy or diff
 // of whole objects). The stored payload of an alert is built only when a request is created.
 //

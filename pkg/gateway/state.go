@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -102,90 +101,9 @@ func (r *requests) create(ctx context.Context, rr *remediationv1.RemediationRequ
 	if err != nil {
 		return nil, fmt.Errorf("encoding RemediationRequest %s: %w", rr.Name, err)
 	}
-	res := r.rc.Post().Namespace(r.namespace).Resource(resource).Body(body).Do(ctx)
-	if err := res.Error(); err != nil {
-		return nil, err
-	}
-	raw, _ := res.Raw()
-	return createdState(rr, raw)
-}
-
-// createdState builds the state of a request the gateway just created from what it sent and
-// the three fields the API server set (uid, resourceVersion, creationTimestamp), read from the
-// head of the response's metadata: the rest of the response, the whole request echoed back, is
-// not decoded. An answer of another shape is decoded in full.
-func createdState(rr *remediationv1.RemediationRequest, raw []byte) (*rrState, error) {
-	out := &rrState{TypeMeta: rr.TypeMeta, Spec: rrStateSpec{SignalFingerprint: rr.Spec.SignalFingerprint, ReceivedTime: rr.Spec.ReceivedTime},
-		ObjectMeta: metav1.ObjectMeta{Name: rr.Name, Namespace: rr.Namespace, Annotations: map[string]string{AnnotationGeneration: rr.Annotations[AnnotationGeneration]}}}
-	if readCreatedMeta(raw, &out.ObjectMeta) {
-		return out, nil
-	}
-	var w wireState
-	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, fmt.Errorf("decoding the created RemediationRequest %s: %w", rr.Name, err)
-	}
-	return w.state(), nil
-}
-
-// readCreatedMeta reads uid, resourceVersion and creationTimestamp from the metadata of a JSON
-// object, token by token, and stops as soon as it has the three. It says whether it found them.
-func readCreatedMeta(raw []byte, m *metav1.ObjectMeta) bool {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return false
-	}
-	for dec.More() {
-		key, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		if key != "metadata" {
-			var skip json.RawMessage
-			if dec.Decode(&skip) != nil {
-				return false
-			}
-			continue
-		}
-		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-			return false
-		}
-		var created string
-		for dec.More() && (m.UID == "" || m.ResourceVersion == "" || created == "") {
-			key, err := dec.Token()
-			if err != nil {
-				return false
-			}
-			var dst *string
-			switch key {
-			case "uid":
-				dst = (*string)(&m.UID)
-			case "resourceVersion":
-				dst = &m.ResourceVersion
-			case "creationTimestamp":
-				dst = &created
-			}
-			if dst == nil {
-				var skip json.RawMessage
-				if dec.Decode(&skip) != nil {
-					return false
-				}
-				continue
-			}
-			if dec.Decode(dst) != nil {
-				return false
-			}
-		}
-		if m.UID == "" || m.ResourceVersion == "" || created == "" {
-			return false
-		}
-		t, err := time.Parse(time.RFC3339, created)
-		if err != nil {
-			return false
-		}
-		m.CreationTimestamp = metav1.NewTime(t)
-		return true
-	}
-	return false
+	out := &rrState{}
+	err = r.rc.Post().Namespace(r.namespace).Resource(resource).Body(body).Do(ctx).Into(out)
+	return out, err
 }
 
 // get reads one request from the API server.
@@ -231,16 +149,7 @@ func (r *requests) hasSynced() bool { return r.informer.HasSynced() }
 // WaitForCacheSync waits until the gateway's informer of RemediationRequests has listed its
 // namespace, or ctx ends; it says whether it synced.
 func (g *Gateway) WaitForCacheSync(ctx context.Context) bool {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !g.rrs.hasSynced() {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-tick.C:
-		}
-	}
-	return true
+	return toolscache.WaitForCacheSync(ctx.Done(), g.rrs.hasSynced)
 }
 
 // stateCodecs is the REST client's serializer for the slim types: plain encoding/json straight

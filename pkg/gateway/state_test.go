@@ -30,31 +30,6 @@ func TestWithoutPayload(t *testing.T) {
 	}
 }
 
-func TestCreatedState(t *testing.T) {
-	sent := &remediationv1.RemediationRequest{
-		TypeMeta:   metav1.TypeMeta{APIVersion: remediationv1.GroupVersion.String(), Kind: "RemediationRequest"},
-		ObjectMeta: metav1.ObjectMeta{Name: "remediation-1", Namespace: "sys", Annotations: map[string]string{AnnotationGeneration: "2"}},
-		Spec:       remediationv1.RemediationRequestSpec{SignalFingerprint: "ab", OriginalPayload: []byte("x")},
-	}
-	tests := map[string]string{
-		"API server order": `{"apiVersion":"remediation.kubernaut.io/v1alpha1","kind":"RemediationRequest","metadata":{"name":"remediation-1","namespace":"sys","uid":"u-1","resourceVersion":"77","generation":1,"creationTimestamp":"2026-11-26T01:00:00Z","labels":{"a":"b"}},"spec":{"originalPayload":"eA=="}}`,
-		"other order":      `{"spec":{"signalFingerprint":"ab"},"metadata":{"labels":{"a":"b"},"creationTimestamp":"2026-11-26T01:00:00Z","resourceVersion":"77","uid":"u-1"}}`,
-		"uid after rv":     `{"apiVersion":"remediation.kubernaut.io/v1alpha1","kind":"RemediationRequest","metadata":{"name":"remediation-1","namespace":"sys","resourceVersion":"77","uid":"u-1","creationTimestamp":"2026-11-26T01:00:00Z","annotations":{"kubernaut.io/signal-generation":"2"}},"spec":{"signalFingerprint":"ab"}}`,
-	}
-	for name, raw := range tests {
-		t.Run(name, func(t *testing.T) {
-			s, err := createdState(sent, []byte(raw))
-			require.NoError(t, err)
-			assert.Equal(t, "remediation-1", s.Name)
-			assert.Equal(t, "77", s.ResourceVersion)
-			assert.Equal(t, "u-1", string(s.UID))
-			assert.Equal(t, int64(2), s.Generation())
-			assert.Equal(t, "ab", s.Spec.SignalFingerprint)
-			assert.Equal(t, time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC), s.CreationTimestamp.UTC())
-		})
-	}
-}
-
 func TestStateSerializerDecodes(t *testing.T) {
 	now := metav1.NewTime(time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC))
 	full := remediationv1.RemediationRequest{
@@ -133,10 +108,8 @@ func BenchmarkDecodeRequest(b *testing.B) {
 	scheme := runtime.NewScheme()
 	require.NoError(b, remediationv1.AddToScheme(scheme))
 	codecs := serializer.NewCodecFactory(scheme)
-	info, _ := runtime.SerializerInfoForMediaType(codecs.SupportedMediaTypes(), runtime.ContentTypeJSON)
 	b.Run("apimachinery-full", func(b *testing.B) {
 		dec := codecs.UniversalDeserializer()
-		_ = info
 		for b.Loop() {
 			if _, _, err := dec.Decode(raw, nil, nil); err != nil {
 				b.Fatal(err)
@@ -147,13 +120,6 @@ func BenchmarkDecodeRequest(b *testing.B) {
 		for b.Loop() {
 			var w wireState
 			if err := json.Unmarshal(raw, &w); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("created-response-head", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := createdState(&full, raw); err != nil {
 				b.Fatal(err)
 			}
 		}
