@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"runtime"
 	"sort"
@@ -14,13 +15,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
@@ -194,27 +193,27 @@ func BenchmarkWebhookDuplicates(b *testing.B) {
 	}
 }
 
-// ceilingCreate returns a raw client-go Create of a distinct RemediationRequest (generation 0
-// of a fresh fingerprint, with the same payload the webhook path stores) into ns.
+// ceilingCreate returns a raw client-go Create into ns of exactly the request the gateway
+// creates for memoryAlert of a fresh Deployment (generation 0 of a new fingerprint, with the
+// same labels, annotation, payload and providerData), so that the ceiling stores the same
+// objects as the webhook path.
 func ceilingCreate(b *testing.B, ns string, seq *atomic.Int64) func() error {
 	cfg := rest.CopyConfig(env.Config)
 	cfg.QPS, cfg.Burst = 2000, 4000
 	c, err := client.New(cfg, client.Options{Scheme: app.NewScheme()})
 	require.NoError(b, err)
-	payload := webhook(b, memoryAlert("shop", "web"))
+	msg, problems := gateway.ParseWebhook(webhook(b, memoryAlert("shop", "web")))
+	require.Empty(b, problems)
+	template, err := msg.Signal(0, gateway.DefaultConfig(ns).MaxPayloadBytes)
+	require.NoError(b, err)
+	template.OriginalPayload()
+	gcfg := gateway.DefaultConfig(ns)
 	return func() error {
-		i := seq.Add(1)
-		now := metav1.Now()
-		target := common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: fmt.Sprintf("web-%d", i)}
-		fp := gateway.Fingerprint(target)
-		rr := &remediationv1.RemediationRequest{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: gateway.RequestName(fp, 0), Labels: map[string]string{remediationv1.LabelSignalFingerprint: fp[:63]}},
-			Spec: remediationv1.RemediationRequestSpec{
-				SignalFingerprint: fp, SignalName: "HighMemoryUsage", Severity: "critical", Environment: "production", Priority: "P0",
-				SignalType: "prometheus-alert", TargetResource: target, FiringTime: now, ReceivedTime: now,
-				SignalLabels: map[string]string{"alertname": "HighMemoryUsage", "deployment": target.Name}, OriginalPayload: payload,
-			},
-		}
+		s := *template
+		s.Target.Name = fmt.Sprintf("web-%d", seq.Add(1))
+		s.Labels = maps.Clone(template.Labels)
+		s.Labels["deployment"] = s.Target.Name
+		rr := gateway.NewRequest(gcfg, &s, gateway.Fingerprint(s.Target), 0, remediationv1.EnvironmentProduction, time.Now())
 		return c.Create(context.Background(), rr)
 	}
 }

@@ -183,14 +183,27 @@ func (g *Gateway) create(ctx context.Context, s *Signal, fp string, gen int64, n
 	if err != nil {
 		return nil, err
 	}
+	rr := newRequest(g.cfg, s, fp, gen, env, now)
+	created, err := g.rrs.create(ctx, rr)
+	if err != nil {
+		return nil, err
+	}
+	g.remember(fp, created)
+	g.log.V(1).Info("Created RemediationRequest", "remediationRequest", rr.Name, "fingerprint", fp, "signal", s.Name, "target", s.Target.Kind+"/"+s.Target.Name)
+	return created, nil
+}
+
+// newRequest builds generation gen of the fingerprint fp from signal s, received at now, in
+// environment env.
+func newRequest(cfg Config, s *Signal, fp string, gen int64, env remediationv1.Environment, now time.Time) *remediationv1.RemediationRequest {
 	firing := s.FiringTime
 	if firing.IsZero() {
 		firing = now
 	}
-	rr := &remediationv1.RemediationRequest{
+	return &remediationv1.RemediationRequest{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      RequestName(fp, gen),
-			Namespace: g.cfg.Namespace,
+			Namespace: cfg.Namespace,
 			Labels: map[string]string{
 				remediationv1.LabelSignalFingerprint: fp[:63],
 				remediationv1.LabelSeverity:          string(s.Severity),
@@ -203,7 +216,7 @@ func (g *Gateway) create(ctx context.Context, s *Signal, fp string, gen int64, n
 			SignalName:        s.Name,
 			Severity:          s.Severity,
 			Environment:       env,
-			Priority:          g.cfg.Priorities.Priority(s.Severity, env),
+			Priority:          cfg.Priorities.Priority(s.Severity, env),
 			SignalType:        s.Type,
 			SignalSource:      s.SignalSource,
 			TargetResource:    s.Target,
@@ -220,13 +233,6 @@ func (g *Gateway) create(ctx context.Context, s *Signal, fp string, gen int64, n
 			},
 		},
 	}
-	created, err := g.rrs.create(ctx, rr)
-	if err != nil {
-		return nil, err
-	}
-	g.remember(fp, created)
-	g.log.V(1).Info("Created RemediationRequest", "remediationRequest", rr.Name, "fingerprint", fp, "signal", s.Name, "target", s.Target.Kind+"/"+s.Target.Name)
-	return created, nil
 }
 
 // environment reads the target namespace's labels (from the cache), then the signal's labels.
