@@ -1,6 +1,7 @@
 // Package binaries starts each of the eight service binaries against a real API server and
 // checks that it serves /healthz, /readyz and /metrics, and exits 0 on SIGTERM. Services with an
-// HTTP API are also called once through the built binary (see checks).
+// HTTP API are also called once through the built binary (see checks), and two gateway
+// processes share one alert storm without losing a count.
 package binaries
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -63,40 +65,59 @@ var checks = map[string]func(t *testing.T, env *testenv.Env, api, ns string){
 
 const gatewayToken = "smoke-test-token"
 
-// checkGateway posts a firing Alertmanager webhook to the gateway binary: refused without the
-// token, stored as a RemediationRequest with it, and counted as a duplicate when sent again.
-func checkGateway(t *testing.T, env *testenv.Env, api, ns string) {
-	body := []byte(`{"version":"4","groupKey":"{}:{alertname=\"KubePodCrashLooping\"}","truncatedAlerts":0,"status":"firing",
+// alertBody is a firing Alertmanager webhook for the checkout Deployment.
+var alertBody = []byte(`{"version":"4","groupKey":"{}:{alertname=\"KubePodCrashLooping\"}","truncatedAlerts":0,"status":"firing",
 "receiver":"kubernaut","groupLabels":{"alertname":"KubePodCrashLooping"},"commonLabels":{},"commonAnnotations":{},
 "externalURL":"http://alertmanager.monitoring:9093","alerts":[{"status":"firing","labels":{"alertname":"KubePodCrashLooping",
 "severity":"critical","namespace":"shop","deployment":"checkout"},"annotations":{"summary":"checkout is crash looping"},
 "startsAt":"2026-11-26T03:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prometheus:9090/graph","fingerprint":"0a1b2c3d4e5f6789"}]}`)
-	send := func(token string) int {
-		req, err := http.NewRequest(http.MethodPost, "http://"+api+"/api/v1/signals/prometheus", bytes.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		return resp.StatusCode
+
+// sendAlert posts alertBody to the gateway at api with the bearer token (none when empty) and
+// returns the status code.
+func sendAlert(api, token string) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, "http://"+api+"/api/v1/signals/prometheus", bytes.NewReader(alertBody))
+	if err != nil {
+		return 0, err
 	}
-	assert.Equal(t, http.StatusUnauthorized, send(""), "no token")
-	assert.Equal(t, http.StatusUnauthorized, send("wrong"), "wrong token")
-	require.Equal(t, http.StatusCreated, send(gatewayToken), "first post of the alert")
-	require.Equal(t, http.StatusAccepted, send(gatewayToken), "second post of the alert")
-	var list remediationv1.RemediationRequestList
-	require.NoError(t, env.Client.List(context.Background(), &list, client.InNamespace(ns)))
-	require.Len(t, list.Items, 1)
-	rr := list.Items[0]
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// checkGateway posts a firing Alertmanager webhook to the gateway binary: refused without the
+// token, stored as a RemediationRequest with it, and counted as a duplicate when sent again.
+func checkGateway(t *testing.T, env *testenv.Env, api, ns string) {
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{"", http.StatusUnauthorized}, {"wrong", http.StatusUnauthorized}, {gatewayToken, http.StatusCreated}, {gatewayToken, http.StatusAccepted}} {
+		code, err := sendAlert(api, tc.token)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, code, "post with token %q", tc.token)
+	}
+	rr := onlyRequest(t, env, ns)
 	assert.Equal(t, "KubePodCrashLooping", rr.Spec.SignalName)
 	assert.Equal(t, "Deployment", rr.Spec.TargetResource.Kind)
 	assert.Equal(t, "checkout", rr.Spec.TargetResource.Name)
 	require.NotNil(t, rr.Status.Deduplication)
 	assert.Equal(t, int32(1), rr.Status.Deduplication.OccurrenceCount)
+}
+
+// onlyRequest returns the one RemediationRequest of ns.
+func onlyRequest(t *testing.T, env *testenv.Env, ns string) remediationv1.RemediationRequest {
+	t.Helper()
+	var list remediationv1.RemediationRequestList
+	require.NoError(t, env.Client.List(context.Background(), &list, client.InNamespace(ns)))
+	require.Len(t, list.Items, 1)
+	return list.Items[0]
 }
 
 func freeAddr(t *testing.T) string {
@@ -107,72 +128,145 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func TestBinariesStartServeAndStop(t *testing.T) {
+// cluster is an API server, a kubeconfig for it and the service binaries built into dir.
+type cluster struct {
+	env        *testenv.Env
+	kubeconfig string
+	dir        string
+}
+
+// newCluster starts an API server and builds the named services.
+func newCluster(t *testing.T, services ...string) *cluster {
 	env := testenv.Start(t)
 	user, err := env.Environment.AddUser(envtest.User{Name: "smoke-admin", Groups: []string{"system:masters"}}, nil)
 	require.NoError(t, err)
 	kubeconfig, err := user.KubeConfig()
 	require.NoError(t, err)
-	dir := t.TempDir()
-	kcPath := filepath.Join(dir, "kubeconfig")
-	require.NoError(t, os.WriteFile(kcPath, kubeconfig, 0o600))
+	c := &cluster{env: env, dir: t.TempDir()}
+	c.kubeconfig = filepath.Join(c.dir, "kubeconfig")
+	require.NoError(t, os.WriteFile(c.kubeconfig, kubeconfig, 0o600))
+	build := exec.Command("go", append([]string{"build", "-o", c.dir + "/"}, prefixed("github.com/kubernaut/kubernaut/cmd/", services)...)...)
+	build.Dir = testenv.RepoRoot()
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+	return c
+}
 
+// process is a running service binary.
+type process struct {
+	service string
+	cmd     *exec.Cmd
+	done    chan error
+	logs    *syncBuffer
+}
+
+// start runs service on namespace ns with the shared flags plus extra, and waits until it
+// serves /healthz, /readyz and /metrics. The process is killed at the end of the test.
+func (c *cluster) start(t *testing.T, service, ns string, extra ...string) *process {
+	t.Helper()
+	metrics, probes := freeAddr(t), freeAddr(t)
+	args := append([]string{"--kubeconfig=" + c.kubeconfig, "--namespace=" + ns, "--metrics-bind-address=" + metrics,
+		"--health-probe-bind-address=" + probes, "--log-format=console"}, extra...)
+	p := &process{service: service, cmd: exec.Command(filepath.Join(c.dir, service), args...), done: make(chan error, 1), logs: &syncBuffer{}}
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	require.NoError(t, p.cmd.Start())
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	assert.EventuallyWithT(t, func(c *assert.CollectT) {
+		for _, url := range []string{"http://" + probes + "/healthz", "http://" + probes + "/readyz", "http://" + metrics + "/metrics"} {
+			resp, err := http.Get(url)
+			if !assert.NoError(c, err) {
+				return
+			}
+			resp.Body.Close()
+			assert.Equal(c, http.StatusOK, resp.StatusCode, url)
+		}
+	}, 60*time.Second, 200*time.Millisecond, "%s did not become healthy; logs:\n%s", service, p.logs)
+	return p
+}
+
+// stop sends SIGTERM and requires a clean exit.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-p.done:
+		assert.NoError(t, err, "exit after SIGTERM; logs:\n%s", p.logs)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s did not exit after SIGTERM; logs:\n%s", p.service, p.logs)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a process writes while the test may read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
+
+func TestBinariesStartServeAndStop(t *testing.T) {
 	services := make([]string, 0, len(extraArgs))
 	for s := range extraArgs {
 		services = append(services, s)
 	}
-	build := exec.Command("go", append([]string{"build", "-o", dir + "/"}, prefixed("github.com/kubernaut/kubernaut/cmd/", services)...)...)
-	build.Dir = testenv.RepoRoot()
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
-
+	c := newCluster(t, services...)
 	for service, extra := range extraArgs {
 		t.Run(service, func(t *testing.T) {
-			ns := env.Namespace(t, nil)
-			metrics, probes, api := freeAddr(t), freeAddr(t), freeAddr(t)
-			args := []string{"--kubeconfig=" + kcPath, "--namespace=" + ns, "--metrics-bind-address=" + metrics,
-				"--health-probe-bind-address=" + probes, "--log-format=console"}
-			if extra != nil {
-				args = append(args, extra(t, api, t.TempDir())...)
-			}
-			help, err := exec.Command(filepath.Join(dir, service), "--help").CombinedOutput()
+			help, err := exec.Command(filepath.Join(c.dir, service), "--help").CombinedOutput()
 			require.NoError(t, err)
 			for _, flag := range []string{"--kubeconfig", "--namespace", "--metrics-bind-address", "--health-probe-bind-address", "--log-level", "--log-format"} {
 				assert.Contains(t, string(help), flag)
 			}
-
-			var logs bytes.Buffer
-			cmd := exec.Command(filepath.Join(dir, service), args...)
-			cmd.Stdout, cmd.Stderr = &logs, &logs
-			require.NoError(t, cmd.Start())
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-			assert.EventuallyWithT(t, func(c *assert.CollectT) {
-				for _, url := range []string{"http://" + probes + "/healthz", "http://" + probes + "/readyz", "http://" + metrics + "/metrics"} {
-					resp, err := http.Get(url)
-					if !assert.NoError(c, err) {
-						return
-					}
-					resp.Body.Close()
-					assert.Equal(c, http.StatusOK, resp.StatusCode, url)
-				}
-			}, 60*time.Second, 200*time.Millisecond, "service did not become healthy; logs:\n%s", &logs)
-
+			ns, api := c.env.Namespace(t, nil), freeAddr(t)
+			var args []string
+			if extra != nil {
+				args = extra(t, api, t.TempDir())
+			}
+			p := c.start(t, service, ns, args...)
 			if check := checks[service]; check != nil {
-				check(t, env, api, ns)
+				check(t, c.env, api, ns)
 			}
-
-			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-			select {
-			case err := <-done:
-				assert.NoError(t, err, "exit after SIGTERM; logs:\n%s", logs.String())
-			case <-time.After(60 * time.Second):
-				t.Fatalf("%s did not exit after SIGTERM; logs:\n%s", service, logs.String())
-			}
+			p.stop(t)
 		})
 	}
+}
+
+// TestTwoGatewayProcessesCountEveryDuplicate sends 50 identical alerts at once, alternately to
+// two gateway processes on one API server: exactly one request, with occurrenceCount 49.
+func TestTwoGatewayProcessesCountEveryDuplicate(t *testing.T) {
+	c := newCluster(t, "gateway")
+	ns := c.env.Namespace(t, nil)
+	apis := []string{freeAddr(t), freeAddr(t)}
+	for _, api := range apis {
+		c.start(t, "gateway", ns, extraArgs["gateway"](t, api, t.TempDir())...)
+	}
+	const n = 50
+	codes, errs := make([]int, n), make([]error, n)
+	var wg sync.WaitGroup
+	ready := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-ready
+			codes[i], errs[i] = sendAlert(apis[i%2], gatewayToken)
+		})
+	}
+	close(ready)
+	wg.Wait()
+	byCode := map[int]int{}
+	for i := range n {
+		require.NoError(t, errs[i])
+		byCode[codes[i]]++
+	}
+	assert.Equal(t, map[int]int{http.StatusCreated: 1, http.StatusAccepted: n - 1}, byCode)
+	rr := onlyRequest(t, c.env, ns)
+	require.NotNil(t, rr.Status.Deduplication)
+	assert.Equal(t, int32(n-1), rr.Status.Deduplication.OccurrenceCount)
 }
 
 // checkNotification posts an escalation to the console channel: accepted, and delivered by the
