@@ -4,7 +4,12 @@
 //	go test ./test/memory/ -run '^$' -bench RSS -benchtime 1x
 //
 // KUBERNAUT_GOMEMLIMIT sets the binaries' GOMEMLIMIT (deploy/base uses 90MiB); empty leaves Go's default.
+// KUBERNAUT_RSS_REQUESTS changes the number of remediations (10,000).
 // KUBERNAUT_RSS_SERVICES (comma-separated, e.g. "orchestrator") measures only those services.
+//
+// Each remediation is finished and complete: the request (4 KiB payload) with its four children
+// and its completion NotificationRequest, 60,000 objects in all, each with the status its
+// service leaves behind (see finished). KUBERNAUT_RSS_BARE=1 creates the requests alone.
 package memory
 
 import (
@@ -23,15 +28,23 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
-	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
 )
 
-const requests = 10000
+// remediationCount is how many remediations the cluster holds: 10,000, or KUBERNAUT_RSS_REQUESTS.
+func remediationCount(b *testing.B) int {
+	v := os.Getenv("KUBERNAUT_RSS_REQUESTS")
+	if v == "" {
+		return 10000
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("KUBERNAUT_RSS_REQUESTS=%q is not a positive number", v)
+	}
+	return n
+}
 
 func freeAddr(b *testing.B) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -63,7 +76,7 @@ func BenchmarkRSS(b *testing.B) {
 	ctx := context.Background()
 	ns := env.Namespace(b, nil)
 	payload := bytes.Repeat([]byte("x"), 4096)
-	now := metav1.Now()
+	bare := os.Getenv("KUBERNAUT_RSS_BARE") != ""
 	var wg sync.WaitGroup
 	work := make(chan int)
 	for w := 0; w < 16; w++ {
@@ -71,34 +84,21 @@ func BenchmarkRSS(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				fp := fmt.Sprintf("%064x", i)
-				rr := &remediationv1.RemediationRequest{
-					ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("remediation-%d", i),
-						Labels: map[string]string{remediationv1.LabelSignalFingerprint: fp[:63]}},
-					Spec: remediationv1.RemediationRequestSpec{SignalFingerprint: fp, SignalName: "HighMemory",
-						Severity: "warning", Environment: "staging", Priority: "P2", SignalType: "prometheus-alert",
-						TargetResource: common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: fmt.Sprintf("web-%d", i)},
-						FiringTime:     now, ReceivedTime: now, OriginalPayload: payload},
-				}
-				if err := env.Client.Create(ctx, rr); err != nil {
-					b.Error(err)
-					return
-				}
-				rr.Status = remediationv1.RemediationRequestStatus{OverallPhase: remediationv1.PhaseCompleted,
-					Outcome: remediationv1.OutcomeRemediated, StartTime: &now, CompletionTime: &now,
-					Audit: remediationv1.AuditStatus{LastAcknowledgedPhase: remediationv1.PhaseCompleted}}
-				if err := env.Client.Status().Update(ctx, rr); err != nil {
+				if err := finished(ctx, env.Client, ns, i, payload, bare); err != nil {
 					b.Error(err)
 					return
 				}
 			}
 		}()
 	}
+	requests := remediationCount(b)
+	created := time.Now()
 	for i := 0; i < requests; i++ {
 		work <- i
 	}
 	close(work)
 	wg.Wait()
+	fmt.Printf("created %d remediations in %s\n", requests, time.Since(created).Round(time.Second))
 
 	user, err := env.Environment.AddUser(envtest.User{Name: "rss", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
