@@ -4,6 +4,8 @@
 //	go test ./test/memory/ -run '^$' -bench RSS -benchtime 1x
 //
 // KUBERNAUT_GOMEMLIMIT sets the binaries' GOMEMLIMIT (deploy/base uses 90MiB); empty leaves Go's default.
+// KUBERNAUT_RSS_PROFILES=<dir> saves each service's heap profile there (<service>.heap, read
+// with go tool pprof) just after its RSS is measured.
 // KUBERNAUT_RSS_REQUESTS changes the number of remediations (10,000).
 // KUBERNAUT_RSS_SERVICES (comma-separated, e.g. "orchestrator") measures only those services.
 //
@@ -16,6 +18,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -138,11 +141,22 @@ func BenchmarkRSS(b *testing.B) {
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatal(string(out))
 	}
+	profiles := os.Getenv("KUBERNAUT_RSS_PROFILES")
+	if profiles != "" {
+		if err := os.MkdirAll(profiles, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ResetTimer()
 	for service, extra := range services {
 		probes := freeAddr(b)
 		args := append([]string{"--kubeconfig=" + kcPath, "--namespace=" + ns, "--metrics-bind-address=0",
 			"--health-probe-bind-address=" + probes}, extra...)
+		pprofAddr := ""
+		if profiles != "" {
+			pprofAddr = freeAddr(b)
+			args = append(args, "--pprof-bind-address="+pprofAddr)
+		}
 		cmd := exec.Command(filepath.Join(dir, service), args...)
 		cmd.Env = append(os.Environ(), "GOMEMLIMIT="+os.Getenv("KUBERNAUT_GOMEMLIMIT"))
 		if err := cmd.Start(); err != nil {
@@ -160,10 +174,31 @@ func BenchmarkRSS(b *testing.B) {
 		}
 		time.Sleep(10 * time.Second) // let it settle: caches synced, first reconciles done
 		rss, hwm := procKiB(cmd.Process.Pid, "VmRSS"), procKiB(cmd.Process.Pid, "VmHWM")
+		if pprofAddr != "" {
+			saveHeapProfile(b, "http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(profiles, service+".heap"))
+		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
 		b.ReportMetric(float64(rss)/1024, service+"-rss-MiB")
 		b.ReportMetric(float64(hwm)/1024, service+"-peak-MiB")
 		fmt.Printf("%-13s RSS %6.1f MiB  peak %6.1f MiB  (%d RemediationRequests)\n", service, float64(rss)/1024, float64(hwm)/1024, requests)
+	}
+}
+
+// saveHeapProfile fetches a heap profile from url into path.
+func saveHeapProfile(b *testing.B, url, path string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Errorf("heap profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		b.Errorf("heap profile: %v", err)
 	}
 }

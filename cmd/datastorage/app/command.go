@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -135,6 +136,15 @@ func Run(ctx context.Context, cfg *Config) error {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
 		servers["metrics"] = &httpapi.Server{Addr: cfg.MetricsBindAddress, Handler: mux, Listener: cfg.MetricsListener}
+	}
+	if cfg.PprofBindAddress != "" && cfg.PprofBindAddress != "0" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		servers["pprof"] = &httpapi.Server{Addr: cfg.PprofBindAddress, Handler: mux}
 	}
 
 	var wg sync.WaitGroup

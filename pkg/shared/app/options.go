@@ -31,6 +31,8 @@ type Options struct {
 	MetricsBindAddress string
 	// HealthProbeBindAddress serves /healthz and /readyz.
 	HealthProbeBindAddress string
+	// PprofBindAddress serves Go's /debug/pprof profiles; "" or "0" disables it (the default).
+	PprofBindAddress string
 	// LeaderElect enables leader election (controllers only).
 	LeaderElect bool
 	// LogLevel is debug, info, warn or error.
@@ -60,6 +62,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "System namespace that holds RemediationRequests and their child resources.")
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address that serves Prometheus metrics at /metrics; \"0\" disables it.")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address that serves the /healthz and /readyz probes.")
+	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress, "Address that serves Go's /debug/pprof profiles (heap, CPU, goroutines) for diagnosing memory or CPU use; empty or \"0\" disables it. Bind it to localhost or keep it off the Service: profiles are unauthenticated.")
 	if o.controller {
 		fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect one active replica with a Lease in --namespace, so several replicas can run safely.")
 	}
@@ -78,6 +81,11 @@ func (o *Options) Validate() error {
 	}
 	if err := validateAddress("--health-probe-bind-address", o.HealthProbeBindAddress, true); err != nil {
 		errs = append(errs, err)
+	}
+	if o.PprofBindAddress != "" {
+		if err := validateAddress("--pprof-bind-address", o.PprofBindAddress, true); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if _, err := parseLevel(o.LogLevel); err != nil {
 		errs = append(errs, err)

@@ -94,6 +94,7 @@ func (o *Options) ManagerOptions(service string) manager.Options {
 		Scheme:                        NewScheme(),
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsBindAddress},
 		HealthProbeBindAddress:        o.HealthProbeBindAddress,
+		PprofBindAddress:              o.PprofBindAddress,
 		LeaderElection:                o.LeaderElect,
 		LeaderElectionID:              "kubernaut-" + service,
 		LeaderElectionNamespace:       o.Namespace,
