@@ -5,7 +5,8 @@
 //
 // KUBERNAUT_GOMEMLIMIT sets the binaries' GOMEMLIMIT (deploy/base uses 90MiB); empty leaves Go's default.
 // KUBERNAUT_RSS_PROFILES=<dir> saves each service's heap profile there (<service>.heap, read
-// with go tool pprof) just after its RSS is measured.
+// with go tool pprof; <service>.heap.txt with the runtime's memory statistics) just after its
+// RSS is measured.
 // KUBERNAUT_RSS_REQUESTS changes the number of remediations (10,000).
 // KUBERNAUT_RSS_SERVICES (comma-separated, e.g. "orchestrator") measures only those services.
 //
@@ -176,6 +177,7 @@ func BenchmarkRSS(b *testing.B) {
 		rss, hwm := procKiB(cmd.Process.Pid, "VmRSS"), procKiB(cmd.Process.Pid, "VmHWM")
 		if pprofAddr != "" {
 			saveHeapProfile(b, "http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(profiles, service+".heap"))
+			saveHeapProfile(b, "http://"+pprofAddr+"/debug/pprof/heap?debug=1", filepath.Join(profiles, service+".heap.txt"))
 		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()

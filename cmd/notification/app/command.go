@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
@@ -68,7 +67,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	return shared.RunManager(ctx, &cfg.Options, service, func(o *manager.Options) {
-		o.Cache.DefaultNamespaces = map[string]cache.Config{cfg.Namespace: {}}
+		controller.CacheOptions(&o.Cache, cfg.Namespace)
 	}, func(mgr manager.Manager) error {
 		return Setup(mgr, cfg, channels)
 	})

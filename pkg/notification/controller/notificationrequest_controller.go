@@ -23,9 +23,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrlbuilder "sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -60,8 +62,34 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=notification.kubernaut.io,resources=notificationrequests/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
+// CacheOptions narrows the manager's cache to the NotificationRequests of namespace and keeps of
+// each only what the controller's watch reads: identity, generation and the delivery phase.
+// The reconciler reads every request it works on live from the API server, so nothing else is
+// ever read from the cache; with 10,000 delivered requests it stays a few MiB. Call it on the
+// manager options before creating the manager.
+func CacheOptions(opts *cache.Options, namespace string) {
+	opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
+	if opts.ByObject == nil {
+		opts.ByObject = map[ctrl.Object]cache.ByObject{}
+	}
+	opts.ByObject[&notificationv1.NotificationRequest{}] = cache.ByObject{Transform: func(o any) (any, error) {
+		nr, ok := o.(*notificationv1.NotificationRequest)
+		if !ok {
+			return o, nil
+		}
+		return &notificationv1.NotificationRequest{
+			TypeMeta: nr.TypeMeta,
+			ObjectMeta: metav1.ObjectMeta{Name: nr.Name, Namespace: nr.Namespace, UID: nr.UID, ResourceVersion: nr.ResourceVersion,
+				Generation: nr.Generation, CreationTimestamp: nr.CreationTimestamp, DeletionTimestamp: nr.DeletionTimestamp},
+			Status: notificationv1.NotificationRequestStatus{Phase: nr.Status.Phase, ObservedGeneration: nr.Status.ObservedGeneration},
+		}, nil
+	}}
+}
+
 // SetupWithManager registers the controller. Only creations (and generation changes, which
-// the immutable spec never has) trigger a reconcile; retries are scheduled with RequeueAfter.
+// the immutable spec never has) of requests not yet delivered trigger a reconcile: at start-up
+// the thousands of requests that reached a final phase are skipped without an API call.
+// Retries are scheduled with RequeueAfter.
 func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
@@ -83,10 +111,18 @@ func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
 	}
 	return ctrlbuilder.ControllerManagedBy(mgr).
 		Named(controllerName).
-		For(&notificationv1.NotificationRequest{}, ctrlbuilder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&notificationv1.NotificationRequest{}, ctrlbuilder.WithPredicates(predicate.GenerationChangedPredicate{}, notFinished)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Complete(r)
 }
+
+// notFinished passes requests whose delivery has not reached a final phase. A final phase is
+// never left, so a cached copy that shows one can be trusted; a stale copy that does not is
+// read live by the reconcile.
+var notFinished = predicate.NewPredicateFuncs(func(o ctrl.Object) bool {
+	nr, ok := o.(*notificationv1.NotificationRequest)
+	return !ok || !nr.Status.Phase.IsTerminal()
+})
 
 // scope is what one reconcile works on.
 type scope struct {

@@ -14,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -93,14 +92,15 @@ func namespace(t testing.TB) string {
 // function is called (or the test ends).
 func startManager(t testing.TB, ns string, cfg *delivery.Config) (stop func()) {
 	t.Helper()
-	mgr, err := app.NewManager(restConfig, manager.Options{
+	opts := manager.Options{
 		Scheme:                 app.NewScheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 		Logger:                 logr.Discard(),
-	})
+	}
+	controller.CacheOptions(&opts.Cache, ns) // as the service configures it
+	mgr, err := app.NewManager(restConfig, opts)
 	require.NoError(t, err)
 	r := &controller.Reconciler{Sender: delivery.NewSender(cfg, logr.Discard()), Retry: cfg.Retry}
 	require.NoError(t, r.SetupWithManager(mgr))
