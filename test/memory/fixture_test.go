@@ -59,7 +59,7 @@ func finished(ctx context.Context, c client.Client, ns string, i int, payload []
 func children(ctx context.Context, c client.Client, rr *remediationv1.RemediationRequest, now metav1.Time) ([]common.ObjectReference, error) {
 	meta := func(suffix string) metav1.ObjectMeta {
 		return metav1.ObjectMeta{Namespace: rr.Namespace, Name: rr.Name + suffix,
-			Labels: map[string]string{"kubernaut.io/remediation-request": rr.Name, remediationv1.LabelSignalFingerprint: rr.Spec.SignalFingerprint[:63]},
+			Labels:          map[string]string{"kubernaut.io/remediation-request": rr.Name, remediationv1.LabelSignalFingerprint: rr.Spec.SignalFingerprint[:63]},
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(rr, remediationv1.GroupVersion.WithKind("RemediationRequest"))}}
 	}
 	parent := common.ObjectReference{Name: rr.Name, Namespace: rr.Namespace}
