@@ -5,6 +5,7 @@ import (
 	"unique"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 
@@ -31,7 +32,8 @@ const (
 const childLabel = "kubernaut.io/remediation-request"
 
 // CacheOptions narrows the manager's cache to the system namespace, to the children the
-// orchestrator created (label kubernaut.io/remediation-request), and to the fields the
+// orchestrator created (label kubernaut.io/remediation-request) that have not finished yet
+// (field selector on status.phase), and to the fields the
 // orchestrator reads from the cache: 10,000 requests stay small. The fields dropped are read
 // from the API server in the rare reconciles that need them (APIReader): a request's payload,
 // signal labels and annotations when its RemediationProcessing is created, its providerData when
@@ -69,7 +71,7 @@ func CacheOptions(opts *cache.Options, namespace string) {
 		}
 		return o, nil
 	})}
-	opts.ByObject[&processingv1.RemediationProcessing{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&processingv1.RemediationProcessing{}] = cache.ByObject{Label: children, Field: unfinished(processingv1.PhaseCompleted, processingv1.PhaseFailed), Transform: chain(strip, func(o any) (any, error) {
 		if rp, ok := o.(*processingv1.RemediationProcessing); ok {
 			slimChildMeta(&rp.ObjectMeta)
 			rp.Spec = processingv1.RemediationProcessingSpec{RemediationRequestRef: rp.Spec.RemediationRequestRef}
@@ -79,14 +81,14 @@ func CacheOptions(opts *cache.Options, namespace string) {
 		}
 		return o, nil
 	})}
-	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Label: children, Field: unfinished(aiv1.PhaseCompleted, aiv1.PhaseFailed, aiv1.PhaseRejected), Transform: chain(strip, func(o any) (any, error) {
 		if a, ok := o.(*aiv1.AIAnalysis); ok {
 			slimChildMeta(&a.ObjectMeta)
 			a.Spec = aiv1.AIAnalysisSpec{RemediationRequestRef: a.Spec.RemediationRequestRef}
 		}
 		return o, nil
 	})}
-	opts.ByObject[&workflowv1.WorkflowExecution{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&workflowv1.WorkflowExecution{}] = cache.ByObject{Label: children, Field: unfinished(workflowv1.PhaseCompleted, workflowv1.PhaseFailed), Transform: chain(strip, func(o any) (any, error) {
 		if w, ok := o.(*workflowv1.WorkflowExecution); ok {
 			slimChildMeta(&w.ObjectMeta)
 			w.Spec = workflowv1.WorkflowExecutionSpec{RemediationRequestRef: w.Spec.RemediationRequestRef,
@@ -95,7 +97,7 @@ func CacheOptions(opts *cache.Options, namespace string) {
 		}
 		return o, nil
 	})}
-	opts.ByObject[&kev1.KubernetesExecution{}] = cache.ByObject{Label: children, Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&kev1.KubernetesExecution{}] = cache.ByObject{Label: children, Field: unfinished(kev1.PhaseCompleted, kev1.PhaseFailed, kev1.PhaseRolledBack), Transform: chain(strip, func(o any) (any, error) {
 		if k, ok := o.(*kev1.KubernetesExecution); ok {
 			slimChildMeta(&k.ObjectMeta)
 			for i := range k.Status.OperationResults {
@@ -123,6 +125,18 @@ func CacheOptions(opts *cache.Options, namespace string) {
 }
 
 var isController = true
+
+// unfinished selects children whose status.phase (a selectable field of the child CRDs) is none
+// of the final phases given. A child that reaches one leaves the cache: the watch reports it
+// deleted, which wakes its request, and the reconcile reads its final state once from the API
+// server (see finishedChildren). With 10,000 finished remediations the child caches are empty.
+func unfinished[P ~string](final ...P) fields.Selector {
+	sel := make([]fields.Selector, len(final))
+	for i, p := range final {
+		sel[i] = fields.OneTermNotEqualSelector("status.phase", string(p))
+	}
+	return fields.AndSelectors(sel...)
+}
 
 // slimChildMeta drops the metadata of a child the orchestrator never reads: labels, annotations
 // and owner references (the watches map children through spec.remediationRequestRef).

@@ -39,6 +39,10 @@ var (
 		Name: "kubernaut_orchestrator_blocked_total",
 		Help: "RemediationRequests held in Blocked by a safety valve, by reason.",
 	}, []string{"reason"})
+	childReads = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "kubernaut_orchestrator_child_reads_total",
+		Help: "Children read from the API server because they had finished and left the cache (about one per child, and again after a restart).",
+	})
 	approvalLatency = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "kubernaut_orchestrator_approval_notification_latency_seconds",
 		Help:    "Time from observing an AIAnalysis in Approving to its approval NotificationRequest existing.",
@@ -105,7 +109,7 @@ func (stateCollector) Collect(ch chan<- prometheus.Metric) {
 func registerMetrics(reader client.Reader, namespace string) {
 	registerOnce.Do(func() {
 		metrics.Registry.MustRegister(phaseDuration, remediationsTotal, timeoutsTotal, escalationsTotal,
-			auditPostsTotal, blockedTotal, approvalLatency, stateCollector{})
+			auditPostsTotal, blockedTotal, approvalLatency, childReads, stateCollector{})
 	})
 	stateReader.Store(&cacheState{reader: reader, namespace: namespace})
 }

@@ -215,10 +215,14 @@ func (r *Reconciler) reconcileProcessing(ctx context.Context, s *scope) error {
 			r.fail(s, remediationv1.ReasonChildFailed, "RemediationProcessing completed without an enriched signal", "")
 			return nil
 		}
-		// The cache drops the Kubernetes context; read it once from the API server for the snapshot.
-		full := &processingv1.RemediationProcessing{}
-		if err := r.APIReader.Get(ctx, keyOf(s.rp), full); err != nil {
-			return fmt.Errorf("reading %s: %w", s.rp.Name, err)
+		// A finished processing was read from the API server whole (it has left the cache), so
+		// it carries the Kubernetes context the cache would drop; read it only when it lacks one.
+		full := s.rp
+		if full.Status.EnrichedSignal.KubernetesContext == nil {
+			full = &processingv1.RemediationProcessing{}
+			if err := r.APIReader.Get(ctx, keyOf(s.rp), full); err != nil {
+				return fmt.Errorf("reading %s: %w", s.rp.Name, err)
+			}
 		}
 		ref, err := r.ensureChild(ctx, s.rr, r.buildAnalysis(s.rr, full))
 		if err != nil {

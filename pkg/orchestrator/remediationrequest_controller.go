@@ -63,6 +63,8 @@ type Reconciler struct {
 	written sync.Map // types.NamespacedName → int64
 	// approvingSeen remembers when an AIAnalysis was first observed in Approving, for the latency histogram.
 	approvingSeen sync.Map // types.NamespacedName (request) → time.Time
+	// finished holds the final state of children that left the cache, while their request needs them.
+	finished finishedChildren
 	wake          chan event.GenericEvent
 }
 
@@ -199,8 +201,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		}
 	}()
 
-	if err := r.loadChildren(ctx, s); err != nil {
-		return ctrl.Result{}, err
+	if needsChildren(rr) {
+		if err := r.loadChildren(ctx, s); err != nil {
+			return ctrl.Result{}, err
+		}
+	} else {
+		r.finished.forget(&rr.Status)
 	}
 	var errs []error
 	if err := r.reconcilePhase(ctx, s); err != nil {
@@ -263,43 +269,84 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 	return nil
 }
 
-// loadChildren reads the children named in the status from the cache.
+// needsChildren reports whether a reconcile of rr reads its children: every reconcile of a
+// request that runs, and of a finished one while its audit trail still has phases to store
+// (the records name each child's phase). The other reconciles of finished requests (retention,
+// the outcome notification) never do, so 10,000 finished requests cost no child reads.
+func needsChildren(rr *remediationv1.RemediationRequest) bool {
+	return !rr.Status.OverallPhase.IsTerminal() || len(rr.Status.Audit.PendingPhases) > 0
+}
+
+// loadChildren reads the children named in the status: unfinished ones from the cache, finished
+// ones (which have left the cache) from finishedChildren or, the first time, from the API server.
 func (r *Reconciler) loadChildren(ctx context.Context, s *scope) error {
 	st := &s.rr.Status
-	get := func(ref *common.ObjectReference, obj client.Object) (bool, error) {
+	get := func(ref *common.ObjectReference, obj client.Object) (client.Object, error) {
 		if ref == nil {
-			return false, nil
+			return nil, nil
 		}
-		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, obj); err != nil {
+		key := types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}
+		err := r.Client.Get(ctx, key, obj)
+		if err == nil {
+			return obj, nil
+		}
+		if !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("getting %s: %w", key, err)
+		}
+		if done, ok := r.finished.get(key); ok {
+			return done, nil
+		}
+		// Finished (the cache selects unfinished children only), created a moment ago and not
+		// yet in the cache, or gone: ask the API server.
+		if err := r.APIReader.Get(ctx, key, obj); err != nil {
 			if apierrors.IsNotFound(err) {
-				return false, nil
+				return nil, nil
 			}
-			return false, fmt.Errorf("getting %s/%s: %w", ref.Namespace, ref.Name, err)
+			return nil, fmt.Errorf("reading %s: %w", key, err)
 		}
-		return true, nil
+		childReads.Inc()
+		if childFinished(obj) {
+			r.finished.put(obj)
+		}
+		return obj, nil
 	}
-	rp, aia, wfe, ke := &processingv1.RemediationProcessing{}, &aiv1.AIAnalysis{}, &workflowv1.WorkflowExecution{}, &kev1.KubernetesExecution{}
-	if ok, err := get(st.RemediationProcessingRef, rp); err != nil {
+	if o, err := get(st.RemediationProcessingRef, &processingv1.RemediationProcessing{}); err != nil {
 		return err
-	} else if ok {
-		s.rp = rp
+	} else if o != nil {
+		s.rp = o.(*processingv1.RemediationProcessing)
 	}
-	if ok, err := get(st.AIAnalysisRef, aia); err != nil {
+	if o, err := get(st.AIAnalysisRef, &aiv1.AIAnalysis{}); err != nil {
 		return err
-	} else if ok {
-		s.aia = aia
+	} else if o != nil {
+		s.aia = o.(*aiv1.AIAnalysis)
 	}
-	if ok, err := get(st.WorkflowExecutionRef, wfe); err != nil {
+	if o, err := get(st.WorkflowExecutionRef, &workflowv1.WorkflowExecution{}); err != nil {
 		return err
-	} else if ok {
-		s.wfe = wfe
+	} else if o != nil {
+		s.wfe = o.(*workflowv1.WorkflowExecution)
 	}
-	if ok, err := get(st.KubernetesExecutionRef, ke); err != nil {
+	if o, err := get(st.KubernetesExecutionRef, &kev1.KubernetesExecution{}); err != nil {
 		return err
-	} else if ok {
-		s.ke = ke
+	} else if o != nil {
+		s.ke = o.(*kev1.KubernetesExecution)
 	}
 	return nil
+}
+
+// childFinished reports whether a child is in a final phase: it never changes again, and the
+// cache no longer holds it.
+func childFinished(obj client.Object) bool {
+	switch c := obj.(type) {
+	case *processingv1.RemediationProcessing:
+		return c.Status.Phase == processingv1.PhaseCompleted || c.Status.Phase == processingv1.PhaseFailed
+	case *aiv1.AIAnalysis:
+		return c.Status.Phase == aiv1.PhaseCompleted || c.Status.Phase == aiv1.PhaseFailed || c.Status.Phase == aiv1.PhaseRejected
+	case *workflowv1.WorkflowExecution:
+		return c.Status.Phase == workflowv1.PhaseCompleted || c.Status.Phase == workflowv1.PhaseFailed
+	case *kev1.KubernetesExecution:
+		return c.Status.Phase == kev1.PhaseCompleted || c.Status.Phase == kev1.PhaseFailed || c.Status.Phase == kev1.PhaseRolledBack
+	}
+	return false
 }
 
 // wakeBlocked enqueues the oldest Blocked requests after a request left the active set.

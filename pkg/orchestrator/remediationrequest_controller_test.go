@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -110,6 +111,18 @@ func TestOrchestrator(t *testing.T) {
 		assert.Len(t, row.ServiceCRDStatuses, 4)
 		assert.Len(t, row.Operations, 1)
 		assert.Empty(t, h.notif.escalations("rr"), "a successful remediation is not escalated")
+
+		// Finished children leave the orchestrator's cache (field selector on status.phase);
+		// their final state was read from the API server instead.
+		for name, obj := range map[string]client.Object{"rr-processing": &processingv1.RemediationProcessing{}, "rr-analysis": &aiv1.AIAnalysis{},
+			"rr-workflow": &workflowv1.WorkflowExecution{}, "rr-execution": &kev1.KubernetesExecution{}} {
+			assert.EventuallyWithT(t, func(c *assert.CollectT) {
+				err := h.cache.Get(context.Background(), h.key(name), obj)
+				assert.True(c, apierrors.IsNotFound(err), "%s is still cached: %v", name, err)
+			}, wait, tick)
+		}
+		reads, _ := gauge(t, "kubernaut_orchestrator_child_reads_total", nil)
+		assert.GreaterOrEqual(t, reads, 4.0, "finished children are read from the API server")
 	})
 
 	t.Run("approval path", func(t *testing.T) {

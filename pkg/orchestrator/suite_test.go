@@ -47,6 +47,7 @@ type harness struct {
 	ds     *datastorageStandIn
 	token  string
 	cfg    orchestrator.Config
+	cache  client.Reader // the manager's cache, as the orchestrator reads it
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -89,6 +90,7 @@ func (h *harness) start() {
 	ctrllog.SetLogger(logr.Discard())
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(h.t, r.SetupWithManager(ctx, mgr))
+	h.cache = mgr.GetCache()
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- mgr.Start(ctx) }()
 	_ = manager.Manager(mgr)

@@ -295,6 +295,7 @@ type AIAnalysisStatus struct {
 // AIAnalysis investigates a signal and recommends remediation actions.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:selectablefield:JSONPath=`.status.phase`
 // +kubebuilder:resource:shortName=aia,categories=kubernaut
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Remediation",type=string,JSONPath=`.spec.remediationRequestRef.name`

@@ -156,6 +156,7 @@ type KubernetesExecutionStatus struct {
 // KubernetesExecution runs validated operations against the cluster, safely, with rollback.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:selectablefield:JSONPath=`.status.phase`
 // +kubebuilder:resource:shortName=ke,categories=kubernaut
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Remediation",type=string,JSONPath=`.spec.remediationRequestRef.name`

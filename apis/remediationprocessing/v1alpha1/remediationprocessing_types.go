@@ -140,6 +140,7 @@ type RemediationProcessingStatus struct {
 // RemediationProcessing enriches and classifies one signal.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:selectablefield:JSONPath=`.status.phase`
 // +kubebuilder:resource:shortName=rp,categories=kubernaut
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Remediation",type=string,JSONPath=`.spec.remediationRequestRef.name`

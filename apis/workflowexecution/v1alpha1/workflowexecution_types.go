@@ -128,6 +128,7 @@ type WorkflowExecutionStatus struct {
 // WorkflowExecution plans and validates the steps of a remediation.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:selectablefield:JSONPath=`.status.phase`
 // +kubebuilder:resource:shortName=wfe,categories=kubernaut
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Remediation",type=string,JSONPath=`.spec.remediationRequestRef.name`
