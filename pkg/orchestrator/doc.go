@@ -13,9 +13,9 @@
 // completion event. Each reconcile writes the status at most once, as a merge patch without a
 // resourceVersion (no conflicts): the child it created, the phase change, the conditions and the
 // audit acknowledgement (datastorage is called before the patch) all go into that one patch, and
-// a reconcile that changes nothing writes nothing. Two live reads per remediation fetch what the
-// cache drops (the request's payload for the RemediationProcessing, the processing's Kubernetes
-// context for the AIAnalysis snapshot). BenchmarkLifecycle and BenchmarkLifecycleVsCeiling count
+// a reconcile that changes nothing writes nothing. Live reads fetch what the cache does not hold:
+// the request's payload for the RemediationProcessing, and each child once it has finished (see
+// Memory). BenchmarkLifecycle and BenchmarkLifecycleVsCeiling count
 // these requests exactly at the HTTP transport.
 //
 // # Memory
@@ -26,6 +26,18 @@
 // child or the audit record needs), NotificationRequests as metadata only, and only objects
 // labelled kubernaut.io/remediation-request. Requests of one fingerprint are found through a map
 // fed by an informer handler rather than a field index (about 100 instead of 900 bytes per request).
+//
+// Children are cached only until they finish: status.phase is a selectable field of the four
+// child CRDs, and each child informer selects the phases that are not final. When a child
+// finishes, the watch reports it deleted, which wakes its request; that reconcile reads the
+// child's final state once from the API server and keeps it in memory while the request still
+// needs it (until it is finished and its audit trail stored). Reconciles of finished, audited
+// requests (retention, the outcome notification) read no children at all. A cluster with
+// 10,000 finished remediations therefore costs the orchestrator its 10,000 slim requests and
+// nothing for their 40,000 children; memory grows with the remediations in flight. The cost is
+// one read per finished child (kubernaut_orchestrator_child_reads_total), four per remediation,
+// against the eighteen writes it makes the API server absorb; the processing read also supplies
+// the Kubernetes context the AIAnalysis snapshot needs, which used to be a read of its own.
 //
 // Metrics (on controller-runtime's registry):
 //
@@ -41,4 +53,6 @@
 //   - kubernaut_orchestrator_approval_notification_latency_seconds: histogram of the time from the
 //     orchestrator observing an AIAnalysis in Approving to its approval NotificationRequest existing.
 //   - kubernaut_orchestrator_blocked_total{reason}: counter of requests held in Blocked by a safety valve.
+//   - kubernaut_orchestrator_child_reads_total: children read from the API server because they had
+//     finished and left the cache.
 package orchestrator

@@ -65,7 +65,7 @@ type Reconciler struct {
 	approvingSeen sync.Map // types.NamespacedName (request) → time.Time
 	// finished holds the final state of children that left the cache, while their request needs them.
 	finished finishedChildren
-	wake          chan event.GenericEvent
+	wake     chan event.GenericEvent
 }
 
 func (r *Reconciler) retryMaxBackoff() time.Duration {
