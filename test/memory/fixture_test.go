@@ -18,9 +18,10 @@ import (
 )
 
 // finished creates remediation i in ns as a finished remediation looks in a cluster: the
-// RemediationRequest (payload of payloadBytes) and, unless bare, its four children and its
-// completion NotificationRequest, each with the status its service leaves behind, owned by the
-// request and labelled as the orchestrator labels them.
+// RemediationRequest (with payload) in the state the orchestrator leaves it (phase, outcome,
+// conditions, audit acknowledged) and, unless bare, its four children and its completion
+// NotificationRequest, each with the status its service leaves behind, owned by the request and
+// labelled as the orchestrator labels them.
 func finished(ctx context.Context, c client.Client, ns string, i int, payload []byte, bare bool) error {
 	now := metav1.NewTime(time.Now().Truncate(time.Second))
 	fp := fmt.Sprintf("%064x", i)
@@ -39,9 +40,17 @@ func finished(ctx context.Context, c client.Client, ns string, i int, payload []
 	if err := c.Create(ctx, rr); err != nil {
 		return err
 	}
+	const message = "the signal resolved after the remediation"
 	rr.Status = remediationv1.RemediationRequestStatus{OverallPhase: remediationv1.PhaseCompleted,
-		Outcome: remediationv1.OutcomeRemediated, StartTime: &now, CompletionTime: &now,
-		Audit: remediationv1.AuditStatus{LastAcknowledgedPhase: remediationv1.PhaseCompleted}}
+		Outcome: remediationv1.OutcomeRemediated, StartTime: &now, CompletionTime: &now, Message: message, ObservedGeneration: rr.Generation,
+		Audit: remediationv1.AuditStatus{LastAcknowledgedPhase: remediationv1.PhaseCompleted},
+		// The conditions exactly as the orchestrator leaves them, so that it has nothing to write.
+		Conditions: []metav1.Condition{
+			{Type: remediationv1.ConditionReady, Status: metav1.ConditionTrue, Reason: remediationv1.ReasonRemediated, Message: message,
+				ObservedGeneration: rr.Generation, LastTransitionTime: now},
+			{Type: remediationv1.ConditionAudited, Status: metav1.ConditionTrue, Reason: remediationv1.ReasonAuditAcknowledged,
+				Message: "datastorage acknowledged phase Completed", ObservedGeneration: rr.Generation, LastTransitionTime: now},
+		}}
 	if !bare {
 		refs, err := children(ctx, c, rr, now)
 		if err != nil {
