@@ -50,6 +50,9 @@ type Config struct {
 	FailureBlock time.Duration
 	// Retention is how long terminal requests are kept (0 keeps them forever).
 	Retention time.Duration
+	// RetentionSweep is how often expired requests that no reconcile is waiting for (settled
+	// requests skipped at start-up) are looked for; 0 means one minute.
+	RetentionSweep time.Duration
 	// DryRun makes every remediation plan and dry-run its operations without changing anything.
 	DryRun bool
 	// MaxConcurrentReconciles is the number of requests reconciled in parallel. A reconcile that

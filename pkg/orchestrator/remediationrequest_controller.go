@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -101,10 +102,13 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		return err
 	}
 	r.wake = make(chan event.GenericEvent, 1024)
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error { return r.sweepRetention(ctx) })); err != nil {
+		return fmt.Errorf("adding the retention sweep: %w", err)
+	}
 	registerMetrics(mgr.GetCache(), r.Config.Namespace)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("remediationrequest").
-		For(&remediationv1.RemediationRequest{}).
+		For(&remediationv1.RemediationRequest{}, builder.WithPredicates(r.settledAtStart())).
 		Watches(&processingv1.RemediationProcessing{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return toParent(o.(*processingv1.RemediationProcessing).Spec.RemediationRequestRef)
 		})).

@@ -523,6 +523,31 @@ func TestOrchestrator(t *testing.T) {
 			assert.Equal(c, []string{"Processing", "Failed"}, h.ds.phases("rr"), "audited before deletion")
 		}, wait, tick)
 	})
+
+	t.Run("settled requests are skipped at start-up and deleted by the retention sweep", func(t *testing.T) {
+		h := newHarness(t, env, func(c *orchestrator.Config) {
+			c.Retention = 4 * time.Second
+			c.RetentionSweep = 200 * time.Millisecond
+		})
+		h.createRR("rr", nil)
+		rp := child(h, "rr-processing", &processingv1.RemediationProcessing{})
+		patchStatus(h, rp, func(rp *processingv1.RemediationProcessing) { rp.Status.Phase = processingv1.PhaseFailed })
+		h.waitPhase("rr", remediationv1.PhaseFailed)
+		assert.EventuallyWithT(t, func(c *assert.CollectT) {
+			rr := h.getRR("rr")
+			assert.Empty(c, rr.Status.Audit.PendingPhases)
+			assert.NotEmpty(c, rr.Status.Escalations)
+			assert.Equal(c, rr.Generation, rr.Status.ObservedGeneration)
+		}, wait, tick, "settled: audited and escalated")
+		// Restart: the informer reports the settled request as created, which is not reconciled;
+		// only the sweep can delete it once its retention is over.
+		h.stop()
+		h.start()
+		assert.EventuallyWithT(t, func(c *assert.CollectT) {
+			assert.False(c, h.exists(&remediationv1.RemediationRequest{}, "rr"), "deleted after retention")
+		}, wait, tick)
+		assert.Len(t, h.notif.escalations("rr"), 1, "escalated once, not again after the restart")
+	})
 }
 
 func gauge(t *testing.T, name string, labels map[string]string) (float64, bool) {
