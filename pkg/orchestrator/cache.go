@@ -71,7 +71,7 @@ func CacheOptions(opts *cache.Options, namespace string) {
 		}
 		return o, nil
 	})}
-	opts.ByObject[&processingv1.RemediationProcessing{}] = cache.ByObject{Label: children, Field: unfinished(processingv1.PhaseCompleted, processingv1.PhaseFailed), Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&processingv1.RemediationProcessing{}] = cache.ByObject{Label: children, Field: unfinished(processingFinal...), Transform: chain(strip, func(o any) (any, error) {
 		if rp, ok := o.(*processingv1.RemediationProcessing); ok {
 			slimChildMeta(&rp.ObjectMeta)
 			rp.Spec = processingv1.RemediationProcessingSpec{RemediationRequestRef: rp.Spec.RemediationRequestRef}
@@ -81,14 +81,14 @@ func CacheOptions(opts *cache.Options, namespace string) {
 		}
 		return o, nil
 	})}
-	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Label: children, Field: unfinished(aiv1.PhaseCompleted, aiv1.PhaseFailed, aiv1.PhaseRejected), Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Label: children, Field: unfinished(analysisFinal...), Transform: chain(strip, func(o any) (any, error) {
 		if a, ok := o.(*aiv1.AIAnalysis); ok {
 			slimChildMeta(&a.ObjectMeta)
 			a.Spec = aiv1.AIAnalysisSpec{RemediationRequestRef: a.Spec.RemediationRequestRef}
 		}
 		return o, nil
 	})}
-	opts.ByObject[&workflowv1.WorkflowExecution{}] = cache.ByObject{Label: children, Field: unfinished(workflowv1.PhaseCompleted, workflowv1.PhaseFailed), Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&workflowv1.WorkflowExecution{}] = cache.ByObject{Label: children, Field: unfinished(workflowFinal...), Transform: chain(strip, func(o any) (any, error) {
 		if w, ok := o.(*workflowv1.WorkflowExecution); ok {
 			slimChildMeta(&w.ObjectMeta)
 			w.Spec = workflowv1.WorkflowExecutionSpec{RemediationRequestRef: w.Spec.RemediationRequestRef,
@@ -97,7 +97,7 @@ func CacheOptions(opts *cache.Options, namespace string) {
 		}
 		return o, nil
 	})}
-	opts.ByObject[&kev1.KubernetesExecution{}] = cache.ByObject{Label: children, Field: unfinished(kev1.PhaseCompleted, kev1.PhaseFailed, kev1.PhaseRolledBack), Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&kev1.KubernetesExecution{}] = cache.ByObject{Label: children, Field: unfinished(executionFinal...), Transform: chain(strip, func(o any) (any, error) {
 		if k, ok := o.(*kev1.KubernetesExecution); ok {
 			slimChildMeta(&k.ObjectMeta)
 			for i := range k.Status.OperationResults {

@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -337,18 +338,26 @@ func (r *Reconciler) loadChildren(ctx context.Context, s *scope) error {
 	return nil
 }
 
-// childFinished reports whether a child is in a final phase: it never changes again, and the
-// cache no longer holds it.
+// The final phases of each child kind: a child in one never changes again, and the cache no
+// longer holds it (see unfinished).
+var (
+	processingFinal = []processingv1.Phase{processingv1.PhaseCompleted, processingv1.PhaseFailed}
+	analysisFinal   = []aiv1.Phase{aiv1.PhaseCompleted, aiv1.PhaseFailed, aiv1.PhaseRejected}
+	workflowFinal   = []workflowv1.Phase{workflowv1.PhaseCompleted, workflowv1.PhaseFailed}
+	executionFinal  = []kev1.Phase{kev1.PhaseCompleted, kev1.PhaseFailed, kev1.PhaseRolledBack}
+)
+
+// childFinished reports whether a child is in a final phase.
 func childFinished(obj client.Object) bool {
 	switch c := obj.(type) {
 	case *processingv1.RemediationProcessing:
-		return c.Status.Phase == processingv1.PhaseCompleted || c.Status.Phase == processingv1.PhaseFailed
+		return slices.Contains(processingFinal, c.Status.Phase)
 	case *aiv1.AIAnalysis:
-		return c.Status.Phase == aiv1.PhaseCompleted || c.Status.Phase == aiv1.PhaseFailed || c.Status.Phase == aiv1.PhaseRejected
+		return slices.Contains(analysisFinal, c.Status.Phase)
 	case *workflowv1.WorkflowExecution:
-		return c.Status.Phase == workflowv1.PhaseCompleted || c.Status.Phase == workflowv1.PhaseFailed
+		return slices.Contains(workflowFinal, c.Status.Phase)
 	case *kev1.KubernetesExecution:
-		return c.Status.Phase == kev1.PhaseCompleted || c.Status.Phase == kev1.PhaseFailed || c.Status.Phase == kev1.PhaseRolledBack
+		return slices.Contains(executionFinal, c.Status.Phase)
 	}
 	return false
 }
