@@ -53,6 +53,15 @@ func (f *finishedChildren) forget(st *remediationv1.RemediationRequestStatus) {
 	}
 }
 
+// forgetRequest drops the children of a request that is gone (they carry deterministic names).
+func (f *finishedChildren) forgetRequest(rr types.NamespacedName) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, name := range []string{processingName(rr.Name), analysisName(rr.Name), workflowName(rr.Name), executionName(rr.Name)} {
+		delete(f.m, types.NamespacedName{Namespace: rr.Namespace, Name: name})
+	}
+}
+
 // len is the number of children remembered (for tests and metrics).
 func (f *finishedChildren) len() int {
 	f.mu.Lock()

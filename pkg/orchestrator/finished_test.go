@@ -46,6 +46,9 @@ func TestFinishedChildrenAreForgottenWithTheirRequest(t *testing.T) {
 	assert.Equal(t, aiv1.PhaseCompleted, got.(*aiv1.AIAnalysis).Status.Phase)
 	f.forget(&remediationv1.RemediationRequestStatus{AIAnalysisRef: &common.ObjectReference{Namespace: "ns", Name: "rr-analysis"}})
 	assert.Zero(t, f.len())
+	f.put(a)
+	f.forgetRequest(types.NamespacedName{Namespace: "ns", Name: "rr"}) // the request was deleted
+	assert.Zero(t, f.len())
 }
 
 func TestSettledRequestsAreNotReconciledAtStartUp(t *testing.T) {
