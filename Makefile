@@ -55,9 +55,9 @@ test: envtest-assets ## Run unit, envtest and PostgreSQL tests.
 	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: bench
-bench: envtest-assets ## Run the benchmarks (gateway, orchestrator, notification, datastorage), one package at a time so that none competes for the CPU.
+bench: envtest-assets ## Run the benchmarks (gateway, orchestrator, notification, datastorage).
 	./hack/ensure-postgres.sh
-	go test -p 1 -run '^$$' -bench . -benchtime 3s ./pkg/... | tee $(BIN)/bench.txt
+	go test -run '^$$' -bench . -benchtime 3s ./pkg/... | tee $(BIN)/bench.txt
 	KUBERNAUT_GOMEMLIMIT=90MiB go test -run '^$$' -bench RSS -benchtime 1x ./test/memory/ | tee -a $(BIN)/bench.txt
 
 .PHONY: verify
