@@ -5,9 +5,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
-	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 )
 
 // finishedChildren keeps the final state of the children that have left the cache (see
@@ -42,18 +39,8 @@ func (f *finishedChildren) put(obj client.Object) {
 	f.m[client.ObjectKeyFromObject(obj)] = obj.DeepCopyObject().(client.Object)
 }
 
-// forget drops the children named in a request's status.
-func (f *finishedChildren) forget(st *remediationv1.RemediationRequestStatus) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, ref := range []*common.ObjectReference{st.RemediationProcessingRef, st.AIAnalysisRef, st.WorkflowExecutionRef, st.KubernetesExecutionRef} {
-		if ref != nil {
-			delete(f.m, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name})
-		}
-	}
-}
-
-// forgetRequest drops the children of a request that is gone (they carry deterministic names).
+// forgetRequest drops the children of a request (they carry deterministic names): when it no
+// longer needs them, or when it is gone.
 func (f *finishedChildren) forgetRequest(rr types.NamespacedName) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

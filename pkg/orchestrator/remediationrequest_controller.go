@@ -212,7 +212,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			return ctrl.Result{}, err
 		}
 	} else {
-		r.finished.forget(&rr.Status)
+		r.finished.forgetRequest(req.NamespacedName)
 	}
 	var errs []error
 	if err := r.reconcilePhase(ctx, s); err != nil {
