@@ -374,10 +374,19 @@ func (r *Reconciler) wakeBlocked(ctx context.Context, namespace string, n int) {
 		if i >= n {
 			break
 		}
-		select {
-		case r.wake <- event.GenericEvent{Object: &list.Items[i]}:
-		default:
+		if !r.tryWake(&list.Items[i]) {
 			return
 		}
+	}
+}
+
+// tryWake enqueues a reconcile of rr through the wake channel, unless the channel is full (the
+// caller's next pass will try again).
+func (r *Reconciler) tryWake(rr *remediationv1.RemediationRequest) bool {
+	select {
+	case r.wake <- event.GenericEvent{Object: rr}:
+		return true
+	default:
+		return false
 	}
 }

@@ -89,9 +89,7 @@ func (r *Reconciler) wakeExpired(ctx context.Context) {
 		}
 		ref := &remediationv1.RemediationRequest{}
 		ref.Name, ref.Namespace = rr.Name, rr.Namespace
-		select {
-		case r.wake <- event.GenericEvent{Object: ref}:
-		default:
+		if !r.tryWake(ref) {
 			return
 		}
 	}
