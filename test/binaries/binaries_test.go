@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -28,6 +27,7 @@ import (
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/app/apptest"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 
@@ -120,14 +120,6 @@ func onlyRequest(t *testing.T, env *testenv.Env, ns string) remediationv1.Remedi
 	return list.Items[0]
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // cluster is an API server, a kubeconfig for it and the service binaries built into dir.
 type cluster struct {
 	env        *testenv.Env
@@ -164,7 +156,7 @@ type process struct {
 // serves /healthz, /readyz and /metrics. The process is killed at the end of the test.
 func (c *cluster) start(t *testing.T, service, ns string, extra ...string) *process {
 	t.Helper()
-	metrics, probes := freeAddr(t), freeAddr(t)
+	metrics, probes := apptest.FreeAddr(t), apptest.FreeAddr(t)
 	args := append([]string{"--kubeconfig=" + c.kubeconfig, "--namespace=" + ns, "--metrics-bind-address=" + metrics,
 		"--health-probe-bind-address=" + probes, "--log-format=console"}, extra...)
 	p := &process{service: service, cmd: exec.Command(filepath.Join(c.dir, service), args...), done: make(chan error, 1), logs: &syncBuffer{}}
@@ -223,7 +215,7 @@ func TestBinariesStartServeAndStop(t *testing.T) {
 			for _, flag := range []string{"--kubeconfig", "--namespace", "--metrics-bind-address", "--health-probe-bind-address", "--log-level", "--log-format"} {
 				assert.Contains(t, string(help), flag)
 			}
-			ns, api := c.env.Namespace(t, nil), freeAddr(t)
+			ns, api := c.env.Namespace(t, nil), apptest.FreeAddr(t)
 			var args []string
 			if extra != nil {
 				args = extra(t, api, t.TempDir())
@@ -242,7 +234,7 @@ func TestBinariesStartServeAndStop(t *testing.T) {
 func TestTwoGatewayProcessesCountEveryDuplicate(t *testing.T) {
 	c := newCluster(t, "gateway")
 	ns := c.env.Namespace(t, nil)
-	apis := []string{freeAddr(t), freeAddr(t)}
+	apis := []string{apptest.FreeAddr(t), apptest.FreeAddr(t)}
 	for _, api := range apis {
 		c.start(t, "gateway", ns, extraArgs["gateway"](t, api, t.TempDir())...)
 	}

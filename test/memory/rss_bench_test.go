@@ -20,7 +20,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -34,6 +33,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/kubernaut/kubernaut/pkg/shared/app/apptest"
 	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
 )
 
@@ -48,15 +48,6 @@ func remediationCount(b *testing.B) int {
 		b.Fatalf("KUBERNAUT_RSS_REQUESTS=%q is not a positive number", v)
 	}
 	return n
-}
-
-func freeAddr(b *testing.B) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // procKiB reads a field (VmRSS, VmHWM) of /proc/<pid>/status in KiB.
@@ -113,9 +104,9 @@ func BenchmarkRSS(b *testing.B) {
 	kcPath := filepath.Join(dir, "kubeconfig")
 	_ = os.WriteFile(kcPath, kc, 0o600)
 	services := map[string][]string{
-		"gateway":      {"--auth-mode=none", "--http-bind-address=" + freeAddr(b)},
+		"gateway":      {"--auth-mode=none", "--http-bind-address=" + apptest.FreeAddr(b)},
 		"orchestrator": {"--leader-elect=false", "--notification-url=http://127.0.0.1:1", "--datastorage-url=http://127.0.0.1:1"},
-		"notification": {"--leader-elect=false", "--auth-mode=none", "--http-bind-address=" + freeAddr(b)},
+		"notification": {"--leader-elect=false", "--auth-mode=none", "--http-bind-address=" + apptest.FreeAddr(b)},
 		"processing":   {"--leader-elect=false"}, "aianalysis": {"--leader-elect=false"},
 		"workflow": {"--leader-elect=false"}, "executor": {"--leader-elect=false"},
 	}
@@ -150,12 +141,12 @@ func BenchmarkRSS(b *testing.B) {
 	}
 	b.ResetTimer()
 	for service, extra := range services {
-		probes := freeAddr(b)
+		probes := apptest.FreeAddr(b)
 		args := append([]string{"--kubeconfig=" + kcPath, "--namespace=" + ns, "--metrics-bind-address=0",
 			"--health-probe-bind-address=" + probes}, extra...)
 		pprofAddr := ""
 		if profiles != "" {
-			pprofAddr = freeAddr(b)
+			pprofAddr = apptest.FreeAddr(b)
 			args = append(args, "--pprof-bind-address="+pprofAddr)
 		}
 		cmd := exec.Command(filepath.Join(dir, service), args...)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,15 +19,9 @@ import (
 
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/cmd/gateway/app"
+	"github.com/kubernaut/kubernaut/pkg/shared/app/apptest"
 	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
 )
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 func TestValidate(t *testing.T) {
 	cases := map[string]struct {
@@ -74,7 +67,7 @@ func TestRun(t *testing.T) {
 
 	cfg := app.NewConfig()
 	cfg.Kubeconfig, cfg.Namespace, cfg.LogFormat = kubeconfig, sys, "console"
-	cfg.MetricsBindAddress, cfg.HealthProbeBindAddress, cfg.HTTP.BindAddress = freeAddr(t), freeAddr(t), freeAddr(t)
+	cfg.MetricsBindAddress, cfg.HealthProbeBindAddress, cfg.HTTP.BindAddress = apptest.FreeAddr(t), apptest.FreeAddr(t), apptest.FreeAddr(t)
 	cfg.HTTP.AuthMode, cfg.HTTP.AuthTokenFile = "token-file", tokens
 	require.NoError(t, cfg.Validate())
 	ctx, cancel := context.WithCancel(context.Background())

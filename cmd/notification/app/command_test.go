@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	"github.com/kubernaut/kubernaut/cmd/notification/app"
 	"github.com/kubernaut/kubernaut/pkg/notification/standin"
+	"github.com/kubernaut/kubernaut/pkg/shared/app/apptest"
 	api "github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
 )
@@ -46,13 +46,6 @@ func TestInvalidFlags(t *testing.T) {
 	assert.Contains(t, err.Error(), "--max-concurrent-deliveries")
 }
 
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // TestServiceEndToEnd runs the command as the binary would: an escalation posted over HTTP
 // becomes a NotificationRequest that the controller delivers to the Slack stand-in.
 func TestServiceEndToEnd(t *testing.T) {
@@ -68,7 +61,7 @@ func TestServiceEndToEnd(t *testing.T) {
 	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf("slack:\n  webhookURLFile: %s\nretry:\n  initialBackoff: 1s\n", stand.Config.Slack.WebhookURLFile)), 0o600))
 	tokens := filepath.Join(dir, "tokens")
 	require.NoError(t, os.WriteFile(tokens, []byte("svc-token\n"), 0o600))
-	addr, probes := freeAddr(t), freeAddr(t)
+	addr, probes := apptest.FreeAddr(t), apptest.FreeAddr(t)
 
 	cmd := app.NewCommand()
 	cmd.SetArgs([]string{"--kubeconfig", kubeconfig, "--namespace", ns, "--config", config, "--http-bind-address", addr,

@@ -1,7 +1,9 @@
-// Package apptest checks that a service command builds the shared part of its config from flags.
+// Package apptest helps test the service commands and binaries: it checks that a command builds
+// the shared part of its config from flags, and hands out free local addresses to serve on.
 package apptest
 
 import (
+	"net"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,4 +51,14 @@ func TestSharedFlags(t *testing.T, controller bool, execute Execute) {
 			assert.Contains(t, err.Error(), flag)
 		}
 	})
+}
+
+// FreeAddr returns a 127.0.0.1 address with a port that was free a moment ago, for a server the
+// test starts (a service's API, probes or metrics).
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
 }
