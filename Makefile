@@ -73,3 +73,6 @@ verify: generate manifests ## Fail when generated code, formatting, vet or go.mo
 .PHONY: clean
 clean: ## Remove built binaries (keeps the cached control plane).
 	rm -f $(addprefix $(BIN)/,$(SERVICES))
+
+# Targets of the demo, e2e, images and plugin live in mk/*.mk, one file per area.
+-include mk/*.mk

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
-	"github.com/kubernaut/kubernaut/pkg/shared/loadtest"
+	"github.com/kubernaut/kubernaut/internal/testutil/loadtest"
 )
 
 // Benchmarks compare audit upserts through the HTTP API (JSON, token auth, validation, upsert of

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubernaut/kubernaut/pkg/datastorage"
-	"github.com/kubernaut/kubernaut/pkg/shared/testpg"
+	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
 )
 
 // migrations is the number of embedded migrations (migrations/000NN_*.sql).

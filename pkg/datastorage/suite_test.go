@@ -20,7 +20,7 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/datastorage"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpapi"
-	"github.com/kubernaut/kubernaut/pkg/shared/testpg"
+	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }

@@ -23,7 +23,7 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
-	"github.com/kubernaut/kubernaut/pkg/shared/loadtest"
+	"github.com/kubernaut/kubernaut/internal/testutil/loadtest"
 )
 
 // Benchmarks of the webhook path against the envtest API server. The figures to quote are the

@@ -28,7 +28,7 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpapi"
-	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
 // env is the package's API server, started once in TestMain.

@@ -23,7 +23,7 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/orchestrator"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
-	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
 func rssBytes() int64 {

@@ -27,12 +27,12 @@ import (
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
-	"github.com/kubernaut/kubernaut/pkg/shared/app/apptest"
+	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 
-	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
-	"github.com/kubernaut/kubernaut/pkg/shared/testpg"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
+	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }

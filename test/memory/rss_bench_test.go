@@ -33,8 +33,8 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/kubernaut/kubernaut/pkg/shared/app/apptest"
-	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
+	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
 // remediationCount is how many remediations the cluster holds: 10,000, or KUBERNAUT_RSS_REQUESTS.

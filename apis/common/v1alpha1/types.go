@@ -96,6 +96,16 @@ type Operation struct {
 	// target is the resolved object the operation acts on.
 	// +required
 	Target TargetResource `json:"target"`
+	// targetUID is the UID of the target as the workflow service validated it; the executor
+	// refuses to act when the live object's UID differs (deleted and recreated in between).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	TargetUID string `json:"targetUID,omitempty"`
+	// targetResourceVersion is the target's resourceVersion when it was validated (informational:
+	// the object may legitimately change before execution; the UID is what must match).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	TargetResourceVersion string `json:"targetResourceVersion,omitempty"`
 	// parameters of the action, with catalog defaults filled in.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=32
@@ -108,37 +118,292 @@ type Operation struct {
 	// timeout bounds the operation, for example "5m".
 	// +optional
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	// maxRetries is how often a failed operation is retried before it fails the execution.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=5
+	MaxRetries int32 `json:"maxRetries,omitempty"`
 }
 
-// KubernetesContext is the bounded (about 8 KB) picture of the target that processing collects
-// for the analysis: no logs or metrics, only what the API server knows.
+// KubernetesContext is the bounded (about 8 KB serialized) picture of the target that processing
+// collects for the analysis: no logs or metrics, only what the API server knows. Fields are
+// ordered from most to least useful; when the picture would exceed the bound, processing drops the
+// least useful facts first and lists what it dropped in truncated.
 type KubernetesContext struct {
+	// collectedAt is when processing read these facts; times below are relative to it.
+	// +optional
+	CollectedAt *metav1.Time `json:"collectedAt,omitempty"`
+	// targetNotFound is true when the signal's target did not exist when processing looked
+	// (degraded enrichment: only what is still known is filled in).
+	// +optional
+	TargetNotFound bool `json:"targetNotFound,omitempty"`
 	// namespaceLabels are the labels of the target's namespace.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
 	NamespaceLabels map[string]string `json:"namespaceLabels,omitempty"`
-	// ownerChain lists the target's owners, nearest first (Pod → ReplicaSet → Deployment).
+	// namespaceAnnotations are the namespace annotations that matter to a remediation
+	// (kubernaut.io/*, environment, criticality, owner/team).
+	// +optional
+	// +kubebuilder:validation:MaxProperties=16
+	NamespaceAnnotations map[string]string `json:"namespaceAnnotations,omitempty"`
+	// ownerChain lists the target's owners, nearest first (Pod → ReplicaSet → Deployment,
+	// Job → CronJob).
 	// +optional
 	// +kubebuilder:validation:MaxItems=8
 	OwnerChain []TargetResource `json:"ownerChain,omitempty"`
-	// pods summarises the pods of the target.
+	// workload summarises the top-level workload (Deployment, StatefulSet, DaemonSet, Job,
+	// CronJob) that owns the target, or the target itself when it is one.
+	// +optional
+	Workload *WorkloadSummary `json:"workload,omitempty"`
+	// rollout is the workload's rollout history: its current and previous revisions.
+	// +optional
+	Rollout *RolloutHistory `json:"rollout,omitempty"`
+	// pods summarises the pods of the target, most relevant (failing, newest) first.
 	// +optional
 	// +kubebuilder:validation:MaxItems=10
 	Pods []PodSummary `json:"pods,omitempty"`
-	// nodeConditions lists the non-healthy conditions of the nodes involved.
+	// nodes summarises the nodes involved: the target Node, or the nodes the target's pods run on.
+	// +optional
+	// +kubebuilder:validation:MaxItems=5
+	Nodes []NodeSummary `json:"nodes,omitempty"`
+	// nodeConditions lists the non-healthy conditions of the nodes involved (a flat view of
+	// nodes[].conditions for readers that only want the problems).
 	// +optional
 	// +kubebuilder:validation:MaxItems=20
 	NodeConditions []NodeCondition `json:"nodeConditions,omitempty"`
-	// recentEvents lists recent Warning events about the target and its pods.
+	// hpa is the HorizontalPodAutoscaler whose scale target is the workload.
+	// +optional
+	HPA *HPASummary `json:"hpa,omitempty"`
+	// pdb is the PodDisruptionBudget that selects the workload's pods.
+	// +optional
+	PDB *PDBSummary `json:"pdb,omitempty"`
+	// recentEvents lists recent Warning events about the target, its pods and its node, grouped
+	// by reason and object, newest first.
 	// +optional
 	// +kubebuilder:validation:MaxItems=20
 	RecentEvents []EventSummary `json:"recentEvents,omitempty"`
-	// replicas is the desired replica count of a scalable target.
+	// replicas is the desired replica count of a scalable target (same as workload.replicas).
 	// +optional
 	Replicas *int32 `json:"replicas,omitempty"`
-	// readyReplicas is the ready replica count of a scalable target.
+	// readyReplicas is the ready replica count of a scalable target (same as workload.readyReplicas).
 	// +optional
 	ReadyReplicas *int32 `json:"readyReplicas,omitempty"`
+	// truncated lists what was left out to keep the context within its bound, for example
+	// "12 older events" or "7 pods beyond the 3 most relevant"; empty when nothing was.
+	// +optional
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MaxLength=256
+	Truncated []string `json:"truncated,omitempty"`
+}
+
+// WorkloadSummary is the replica state of a workload.
+type WorkloadSummary struct {
+	// kind of the workload: Deployment, StatefulSet, DaemonSet, Job or CronJob.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Kind string `json:"kind"`
+	// name of the workload.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// replicas desired (for a DaemonSet: the desired number of scheduled pods).
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+	// readyReplicas is how many pods are ready.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+	// updatedReplicas is how many pods run the current template.
+	// +optional
+	UpdatedReplicas int32 `json:"updatedReplicas,omitempty"`
+	// availableReplicas is how many pods are available.
+	// +optional
+	AvailableReplicas int32 `json:"availableReplicas,omitempty"`
+	// paused reports a paused Deployment rollout.
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+	// conditions are the workload's conditions that are not healthy (for example Progressing
+	// False with reason ProgressDeadlineExceeded, or Available False).
+	// +optional
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []ConditionSummary `json:"conditions,omitempty"`
+	// containers are the pod template's containers with their images and resources.
+	// +optional
+	// +kubebuilder:validation:MaxItems=10
+	Containers []ContainerSpecSummary `json:"containers,omitempty"`
+}
+
+// ContainerSpecSummary is one container of a pod template.
+type ContainerSpecSummary struct {
+	// name of the container.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+	// image of the container.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Image string `json:"image,omitempty"`
+	// requests are the container's resource requests ("cpu": "100m", "memory": "128Mi").
+	// +optional
+	// +kubebuilder:validation:MaxProperties=8
+	Requests map[string]string `json:"requests,omitempty"`
+	// limits are the container's resource limits.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=8
+	Limits map[string]string `json:"limits,omitempty"`
+	// hasLivenessProbe reports whether the container has a liveness probe.
+	// +optional
+	HasLivenessProbe bool `json:"hasLivenessProbe,omitempty"`
+}
+
+// ConditionSummary is one condition of an object, shortened.
+type ConditionSummary struct {
+	// type of the condition.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Type string `json:"type"`
+	// status of the condition: True, False or Unknown.
+	// +required
+	// +kubebuilder:validation:MaxLength=16
+	Status string `json:"status"`
+	// reason of the condition.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	Reason string `json:"reason,omitempty"`
+	// message of the condition, shortened.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Message string `json:"message,omitempty"`
+	// lastTransitionTime is when the status last changed.
+	// +optional
+	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
+}
+
+// RolloutHistory is the current and previous revision of a workload.
+type RolloutHistory struct {
+	// current is the revision the workload runs now.
+	// +optional
+	Current *RevisionSummary `json:"current,omitempty"`
+	// previous is the revision before it, the one a rollback returns to.
+	// +optional
+	Previous *RevisionSummary `json:"previous,omitempty"`
+	// revisionCount is how many revisions the cluster still keeps.
+	// +optional
+	RevisionCount int32 `json:"revisionCount,omitempty"`
+}
+
+// RevisionSummary is one revision of a workload (a ReplicaSet of a Deployment, a
+// ControllerRevision of a StatefulSet or DaemonSet).
+type RevisionSummary struct {
+	// revision number (the deployment.kubernetes.io/revision annotation).
+	// +optional
+	Revision int64 `json:"revision,omitempty"`
+	// name of the ReplicaSet or ControllerRevision.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name,omitempty"`
+	// images are the revision's container images as "container=image".
+	// +optional
+	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:MaxLength=576
+	Images []string `json:"images,omitempty"`
+	// becameCurrentAt is when this revision became the current one (its creation, or the
+	// moment a rollback made it current again).
+	// +optional
+	BecameCurrentAt *metav1.Time `json:"becameCurrentAt,omitempty"`
+	// replicas is how many pods of this revision exist.
+	// +optional
+	Replicas int32 `json:"replicas,omitempty"`
+	// readyReplicas is how many pods of this revision are ready.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+}
+
+// NodeSummary is the state of one node.
+type NodeSummary struct {
+	// name of the node.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// ready is the status of the node's Ready condition: True, False or Unknown.
+	// +optional
+	// +kubebuilder:validation:MaxLength=16
+	Ready string `json:"ready,omitempty"`
+	// unschedulable reports a cordoned node.
+	// +optional
+	Unschedulable bool `json:"unschedulable,omitempty"`
+	// conditions are the node's Ready and pressure conditions (MemoryPressure, DiskPressure,
+	// PIDPressure, NetworkUnavailable) with reasons and transition times.
+	// +optional
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []ConditionSummary `json:"conditions,omitempty"`
+	// taints of the node, as "key=value:Effect".
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=384
+	Taints []string `json:"taints,omitempty"`
+	// allocatable resources of the node ("cpu": "4", "memory": "16Gi", "pods": "110").
+	// +optional
+	// +kubebuilder:validation:MaxProperties=8
+	Allocatable map[string]string `json:"allocatable,omitempty"`
+	// podCount is how many pods are bound to the node.
+	// +optional
+	PodCount int32 `json:"podCount,omitempty"`
+}
+
+// HPASummary is the state of a HorizontalPodAutoscaler.
+type HPASummary struct {
+	// name of the HorizontalPodAutoscaler.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// minReplicas is the lower bound.
+	// +optional
+	MinReplicas int32 `json:"minReplicas,omitempty"`
+	// maxReplicas is the upper bound.
+	// +optional
+	MaxReplicas int32 `json:"maxReplicas,omitempty"`
+	// currentReplicas is the current replica count.
+	// +optional
+	CurrentReplicas int32 `json:"currentReplicas,omitempty"`
+	// desiredReplicas is the count the autoscaler last computed.
+	// +optional
+	DesiredReplicas int32 `json:"desiredReplicas,omitempty"`
+	// atMaximum reports currentReplicas >= maxReplicas.
+	// +optional
+	AtMaximum bool `json:"atMaximum,omitempty"`
+	// scalingLimited reports the ScalingLimited condition True (the desired count was clamped).
+	// +optional
+	ScalingLimited bool `json:"scalingLimited,omitempty"`
+	// scalingLimitedReason is the reason of the ScalingLimited condition, for example TooManyReplicas.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	ScalingLimitedReason string `json:"scalingLimitedReason,omitempty"`
+	// currentMetrics are the observed metrics against their targets, for example
+	// "cpu: 95% of requests (target 80%)".
+	// +optional
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MaxLength=256
+	CurrentMetrics []string `json:"currentMetrics,omitempty"`
+}
+
+// PDBSummary is the state of a PodDisruptionBudget.
+type PDBSummary struct {
+	// name of the PodDisruptionBudget.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// disruptionsAllowed is how many pods may be evicted now.
+	// +optional
+	DisruptionsAllowed int32 `json:"disruptionsAllowed"`
+	// currentHealthy is how many selected pods are healthy.
+	// +optional
+	CurrentHealthy int32 `json:"currentHealthy,omitempty"`
+	// desiredHealthy is how many must stay healthy.
+	// +optional
+	DesiredHealthy int32 `json:"desiredHealthy,omitempty"`
+	// expectedPods is how many pods the budget counts.
+	// +optional
+	ExpectedPods int32 `json:"expectedPods,omitempty"`
 }
 
 // PodSummary is what the analysis needs to know about one pod.
@@ -155,6 +420,22 @@ type PodSummary struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	NodeName string `json:"nodeName,omitempty"`
+	// reason of the pod's status, for example Evicted.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	Reason string `json:"reason,omitempty"`
+	// owner is the pod's controlling owner as kind/name, for example ReplicaSet/web-7d9f8.
+	// +optional
+	// +kubebuilder:validation:MaxLength=320
+	Owner string `json:"owner,omitempty"`
+	// createdAt is the pod's creation time.
+	// +optional
+	CreatedAt *metav1.Time `json:"createdAt,omitempty"`
+	// conditions are the pod's conditions that are not True (PodScheduled, Initialized,
+	// ContainersReady, Ready), with reasons.
+	// +optional
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []ConditionSummary `json:"conditions,omitempty"`
 	// containers summarises each container of the pod.
 	// +optional
 	// +kubebuilder:validation:MaxItems=10
@@ -181,10 +462,30 @@ type ContainerSummary struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=128
 	Reason string `json:"reason,omitempty"`
+	// message of the current state, shortened (for example "Back-off pulling image ...").
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Message string `json:"message,omitempty"`
+	// image the container runs.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Image string `json:"image,omitempty"`
+	// exitCode of the current state when it is Terminated.
+	// +optional
+	ExitCode *int32 `json:"exitCode,omitempty"`
+	// startedAt is when the container's current run started (Running state).
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
 	// lastTerminationReason is why the container last terminated, for example OOMKilled.
 	// +optional
 	// +kubebuilder:validation:MaxLength=128
 	LastTerminationReason string `json:"lastTerminationReason,omitempty"`
+	// lastExitCode is the exit code of the last termination (137 for OOMKilled).
+	// +optional
+	LastExitCode *int32 `json:"lastExitCode,omitempty"`
+	// lastTerminatedAt is when the container last terminated.
+	// +optional
+	LastTerminatedAt *metav1.Time `json:"lastTerminatedAt,omitempty"`
 	// requests are the container's resource requests ("cpu": "100m", "memory": "128Mi").
 	// +optional
 	// +kubebuilder:validation:MaxProperties=8
@@ -213,10 +514,21 @@ type NodeCondition struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=128
 	Reason string `json:"reason,omitempty"`
+	// message of the condition, shortened.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Message string `json:"message,omitempty"`
+	// lastTransitionTime is when the status last changed.
+	// +optional
+	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
 }
 
-// EventSummary is one Kubernetes event, shortened.
+// EventSummary is one group of Kubernetes events (same reason, same object), shortened.
 type EventSummary struct {
+	// type of the events: Warning or Normal.
+	// +optional
+	// +kubebuilder:validation:MaxLength=16
+	Type string `json:"type,omitempty"`
 	// reason of the event, for example BackOff.
 	// +required
 	// +kubebuilder:validation:MaxLength=128
@@ -229,9 +541,12 @@ type EventSummary struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=320
 	Object string `json:"object,omitempty"`
-	// count is how often the event occurred.
+	// count is how often the event occurred (summed over the group).
 	// +optional
 	Count int32 `json:"count,omitempty"`
+	// firstTimestamp is when the event first occurred.
+	// +optional
+	FirstTimestamp *metav1.Time `json:"firstTimestamp,omitempty"`
 	// lastTimestamp is when the event last occurred.
 	// +optional
 	LastTimestamp *metav1.Time `json:"lastTimestamp,omitempty"`

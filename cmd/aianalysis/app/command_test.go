@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
-	"github.com/kubernaut/kubernaut/pkg/shared/app/apptest"
+	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
 )
 
 func execute(args []string) (*Config, error) {

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
-	"github.com/kubernaut/kubernaut/pkg/shared/testpg"
+	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }

@@ -19,8 +19,8 @@ import (
 
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/cmd/gateway/app"
-	"github.com/kubernaut/kubernaut/pkg/shared/app/apptest"
-	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
+	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
 func TestValidate(t *testing.T) {

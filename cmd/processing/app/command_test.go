@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
-	"github.com/kubernaut/kubernaut/pkg/shared/app/apptest"
+	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
 )
 
 func TestCommandBuildsConfigFromFlags(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
-	"github.com/kubernaut/kubernaut/pkg/notification/standin"
+	"github.com/kubernaut/kubernaut/internal/testutil/standin"
 	api "github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
 

@@ -30,7 +30,7 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/shared/httpapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpclient"
 	api "github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
-	"github.com/kubernaut/kubernaut/pkg/shared/testenv"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
 const (

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kubernaut/kubernaut/pkg/shared/testpg"
+	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }
