@@ -125,7 +125,9 @@ func buildApprovalNotification(rr *remediationv1.RemediationRequest, a *aiv1.AIA
 	}
 	fmt.Fprintf(&b, "\nWhy approval is required: %s\n", reason)
 	if approvalReq != "" {
-		fmt.Fprintf(&b, "\nDecide with: kubectl -n %s patch aiapprovalrequest %s --subresource=status --type=merge -p '{\"status\":{\"decision\":\"Approved\"}}'\n", rr.Namespace, approvalReq)
+		fmt.Fprintf(&b, "\nTo approve:\n  %s\nTo reject:\n  %s\n",
+			notificationapi.DecisionCommand(rr.Namespace, approvalReq, notificationapi.DecisionApproved),
+			notificationapi.DecisionCommand(rr.Namespace, approvalReq, notificationapi.DecisionRejected))
 	}
 	ref := parentRef(rr)
 	nr := &notificationv1.NotificationRequest{

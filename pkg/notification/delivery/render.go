@@ -142,10 +142,8 @@ func (m *Message) approval() *approval {
 		a.Action = "(see the analysis)"
 	}
 	if name := m.meta(api.MetaApprovalRequest); name != "" {
-		patch := func(decision string) string {
-			return fmt.Sprintf(`kubectl -n %s patch aiar %s --subresource=status --type=merge -p '{"status":{"decision":"%s","decidedBy":"'"$USER"'"}}'`, m.Namespace, name, decision)
-		}
-		a.Approve, a.Reject = patch("Approved"), patch("Rejected")
+		a.Approve = api.DecisionCommand(m.Namespace, name, api.DecisionApproved)
+		a.Reject = api.DecisionCommand(m.Namespace, name, api.DecisionRejected)
 	}
 	return a
 }
