@@ -21,9 +21,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/loadtest"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
-	"github.com/kubernaut/kubernaut/internal/testutil/loadtest"
 )
 
 // Benchmarks of the webhook path against the envtest API server. The figures to quote are the

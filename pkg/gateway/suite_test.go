@@ -25,10 +25,11 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/freeport"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpapi"
-	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
 // env is the package's API server, started once in TestMain.
@@ -232,9 +233,13 @@ func (p *tcpProxy) Resume() {
 }
 
 func newProxy(t testing.TB, target string) *tcpProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// The port stays reserved while the proxy is stopped, so Start always gets it back.
+	addr, release, err := freeport.Reserve()
 	require.NoError(t, err)
-	p := &tcpProxy{target: target, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
+	t.Cleanup(release)
+	ln, err := net.Listen("tcp", addr)
+	require.NoError(t, err)
+	p := &tcpProxy{target: target, addr: addr, conns: map[net.Conn]struct{}{}}
 	p.serve(ln)
 	t.Cleanup(p.Stop)
 	return p

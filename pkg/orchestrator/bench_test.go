@@ -33,11 +33,11 @@ import (
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	orchestratorapp "github.com/kubernaut/kubernaut/cmd/orchestrator/app"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/orchestrator"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
-	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
 // apiCounter counts, exactly, the requests one client (one rest.Config) sends to the API

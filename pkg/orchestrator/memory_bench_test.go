@@ -21,9 +21,9 @@ import (
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/orchestrator"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
-	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
 func rssBytes() int64 {

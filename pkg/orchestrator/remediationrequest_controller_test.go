@@ -19,8 +19,8 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
-	"github.com/kubernaut/kubernaut/pkg/orchestrator"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
+	"github.com/kubernaut/kubernaut/pkg/orchestrator"
 )
 
 func isController(t testing.TB, obj client.Object, rr string) {

@@ -17,10 +17,10 @@ import (
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	"github.com/kubernaut/kubernaut/cmd/notification/app"
-	"github.com/kubernaut/kubernaut/internal/testutil/standin"
 	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
-	api "github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
+	"github.com/kubernaut/kubernaut/internal/testutil/standin"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
+	api "github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
 
 func TestHelpListsEveryFlag(t *testing.T) {

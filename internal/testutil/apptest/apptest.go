@@ -3,11 +3,12 @@
 package apptest
 
 import (
-	"net"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kubernaut/kubernaut/internal/testutil/freeport"
 
 	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
 )
@@ -53,12 +54,17 @@ func TestSharedFlags(t *testing.T, controller bool, execute Execute) {
 	})
 }
 
-// FreeAddr returns a 127.0.0.1 address with a port that was free a moment ago, for a server the
-// test starts (a service's API, probes or metrics).
+// FreeAddr returns a 127.0.0.1 address whose port is reserved for the test: no other call of
+// FreeAddr, no listener on port 0 and no outgoing connection on this machine can get it until
+// the test ends, yet a server started by the test (in process or as a child process) can listen
+// on it (see package freeport). It is released when the test ends.
+//
+// Ports handed out by listening on port 0 and closing the listener at once are not reserved:
+// two calls can return the same port, which made a binary fail with "address already in use".
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
+	addr, release, err := freeport.Reserve()
+	require.NoError(t, err, "reserving a local port")
+	t.Cleanup(release)
+	return addr
 }

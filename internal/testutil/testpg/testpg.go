@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -34,6 +33,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kubernaut/kubernaut/internal/testutil/freeport"
 )
 
 // EnvDatabaseURL names the variable pointing tests at an existing server.
@@ -108,6 +109,7 @@ type Server struct {
 
 	binDir, root, dataDir, sockDir, logFile string
 	port                                    int
+	releasePort                             func()     // ends the port's reservation (freeport)
 	asUser                                  *user.User // run server commands as this user (nil: as ourselves)
 	mu                                      sync.Mutex
 	running                                 bool
@@ -201,6 +203,9 @@ func (s *Server) Close() error {
 		return nil
 	}
 	err := s.Stop()
+	if s.releasePort != nil {
+		s.releasePort()
+	}
 	return errors.Join(err, os.RemoveAll(s.root))
 }
 
@@ -259,22 +264,28 @@ func newLocal() (*Server, error) {
 	if out, err := s.run(filepath.Join(binDir, "initdb"), "-D", s.dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"); err != nil {
 		return nil, errors.Join(fmt.Errorf("initdb: %w: %s", err, out), os.RemoveAll(root))
 	}
-	if s.port, err = freePort(); err != nil {
+	// The port stays reserved while the server lives, so a stopped server starts again on it.
+	if s.port, s.releasePort, err = freePort(); err != nil {
 		return nil, errors.Join(err, os.RemoveAll(root))
 	}
 	s.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.port)
 	if err := s.Start(); err != nil {
+		s.releasePort()
 		return nil, errors.Join(err, os.RemoveAll(root))
 	}
 	return s, nil
 }
 
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func freePort() (int, func(), error) {
+	addr, release, err := freeport.Reserve()
 	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
+		return 0, nil, fmt.Errorf("reserving a port: %w", err)
 	}
-	defer ln.Close()
-	_, p, _ := strings.Cut(ln.Addr().String(), ":")
-	return strconv.Atoi(p)
+	_, p, _ := strings.Cut(addr, ":")
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		release()
+		return 0, nil, err
+	}
+	return port, release, nil
 }

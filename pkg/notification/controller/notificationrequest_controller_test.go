@@ -17,8 +17,8 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
-	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
 	"github.com/kubernaut/kubernaut/internal/testutil/standin"
+	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
 	api "github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
 

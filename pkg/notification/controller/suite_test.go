@@ -21,11 +21,11 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/standin"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/notification/controller"
 	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
-	"github.com/kubernaut/kubernaut/internal/testutil/standin"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
-	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
 // One API server for the package; every test has its own namespace and its own manager

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
-	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
 	"github.com/kubernaut/kubernaut/internal/testutil/standin"
+	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
 )
 
 func startStandins(t *testing.T) *standin.Set {

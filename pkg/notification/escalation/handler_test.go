@@ -25,12 +25,12 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/notification/escalation"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpclient"
 	api "github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
-	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
 const (
