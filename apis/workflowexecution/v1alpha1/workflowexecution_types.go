@@ -30,6 +30,46 @@ const (
 	ReasonUnknownAction    = "UnknownAction"
 	ReasonTargetNotFound   = "TargetNotFound"
 	ReasonWorkflowTimedOut = "WorkflowTimedOut"
+
+	// ReasonPlanning and ReasonValidating: Ready is False while the workflow is being planned,
+	// then checked against the cluster.
+	ReasonPlanning   = "Planning"
+	ReasonValidating = "Validating"
+	// ReasonValidated: every operation was checked against the live cluster (Ready True).
+	ReasonValidated = "Validated"
+	// ReasonInvalidParameters: a step's parameters fail the action catalog's validation.
+	ReasonInvalidParameters = "InvalidParameters"
+	// ReasonUnsupportedTarget: a step's target is of a kind its action does not accept, or a
+	// step has no target and the workflow no targetResource.
+	ReasonUnsupportedTarget = "UnsupportedTarget"
+	// ReasonExceedsWorkflowTimeout: the longest chain of step timeouts, run with
+	// concurrencyLimit steps at once, does not fit in workflowTimeout.
+	ReasonExceedsWorkflowTimeout = "ExceedsWorkflowTimeout"
+	// ReasonTargetMismatch: the target exists but the action has nothing to act on in it (a
+	// container that does not exist, no earlier revision to roll back to, a taint that is not
+	// there, a Node without Pods to drain).
+	ReasonTargetMismatch = "TargetMismatch"
+	// ReasonPermissionDenied: the executor's ServiceAccount may not use a verb the action needs.
+	ReasonPermissionDenied = "PermissionDenied"
+	// ReasonDryRunRejected: the API server refused the server-side dry-run of the change.
+	ReasonDryRunRejected = "DryRunRejected"
+)
+
+// CheckType names one check of a step against the live cluster.
+// +kubebuilder:validation:Enum=TargetExists;TargetResolves;Permission;DryRun
+type CheckType string
+
+// The checks of a step, in the order they run.
+const (
+	// CheckTargetExists: the target exists; its UID and resourceVersion go into the operation.
+	CheckTargetExists CheckType = "TargetExists"
+	// CheckTargetResolves: the target has what the action touches (a drain's Pods, a rollback's
+	// earlier revision, a resource change's containers).
+	CheckTargetResolves CheckType = "TargetResolves"
+	// CheckPermission: SubjectAccessReviews of the executor's ServiceAccount for the action's verbs.
+	CheckPermission CheckType = "Permission"
+	// CheckDryRun: the server-side dry-run of the executor's call.
+	CheckDryRun CheckType = "DryRun"
 )
 
 // WorkflowDefinition is the workflow to plan.
@@ -73,6 +113,55 @@ type ValidationResult struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	Message string `json:"message,omitempty"`
+	// reason is the first problem's typed reason (the Ready condition reasons above); empty
+	// when the step is valid.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Reason string `json:"reason,omitempty"`
+	// checks are the step's checks against the live cluster, in the order they ran; a check
+	// that failed ends the list.
+	// +optional
+	// +kubebuilder:validation:MaxItems=8
+	Checks []Check `json:"checks,omitempty"`
+	// diff is what the step's server-side dry-run would change in the target, field by field
+	// (server-managed fields and status left out), so that a person approving or auditing sees
+	// exactly what will change.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	Diff []FieldChange `json:"diff,omitempty"`
+	// diffOmitted counts the changed fields left out of diff to keep the status bounded.
+	// +optional
+	DiffOmitted int32 `json:"diffOmitted,omitempty"`
+}
+
+// Check is the result of one check of a step against the live cluster.
+type Check struct {
+	// type of the check.
+	// +required
+	Type CheckType `json:"type"`
+	// passed reports whether the check passed.
+	Passed bool `json:"passed"`
+	// message says what was checked and found.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+}
+
+// FieldChange is one field a change sets, removes or replaces.
+type FieldChange struct {
+	// path of the field from the object's root, for example
+	// spec.template.spec.containers[name=app].resources.limits.memory.
+	// +required
+	// +kubebuilder:validation:MaxLength=512
+	Path string `json:"path"`
+	// before is the JSON encoding of the value before the change; empty when absent.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Before string `json:"before,omitempty"`
+	// after is the JSON encoding of the value after the change; empty when removed.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	After string `json:"after,omitempty"`
 }
 
 // WorkflowExecutionSpec asks the workflow service to plan and validate a workflow.
@@ -114,6 +203,14 @@ type WorkflowExecutionStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=20
 	ValidationResults []ValidationResult `json:"validationResults,omitempty"`
+	// dryRun is true when the workflow was planned and validated for a dry run: the
+	// operations will be dry-run by the executor and nothing will be changed.
+	// +optional
+	DryRun bool `json:"dryRun,omitempty"`
+	// estimatedDuration is the longest the operations may take: the critical path of their
+	// timeouts with concurrencyLimit operations at once (at most workflowTimeout).
+	// +optional
+	EstimatedDuration *metav1.Duration `json:"estimatedDuration,omitempty"`
 	// observedGeneration is the generation last planned.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -157,3 +254,6 @@ type WorkflowExecutionList struct {
 func init() {
 	SchemeBuilder.Register(&WorkflowExecution{}, &WorkflowExecutionList{})
 }
+
+// IsTerminal reports whether the phase is final (Completed or Failed).
+func (p Phase) IsTerminal() bool { return p == PhaseCompleted || p == PhaseFailed }
