@@ -102,6 +102,10 @@ func NewServer(tb testing.TB) *Server {
 	return s
 }
 
+// StartServer starts a throwaway PostgreSQL server outside a test (the e2e launcher and the demo
+// use it); Close stops it and removes its files.
+func StartServer() (*Server, error) { return newLocal() }
+
 // Server is one PostgreSQL server.
 type Server struct {
 	url      string // admin URL (database "postgres")
