@@ -1,0 +1,549 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
+	"github.com/kubernaut/kubernaut/pkg/shared/objdiff"
+)
+
+// Bounds of what one step's validation keeps in status.
+const (
+	maxDiff        = 32
+	maxValueLength = 512
+	maxEvictions   = 20
+)
+
+// Validator checks planned operations against the live cluster.
+type Validator struct {
+	// Reader reads targets live from the API server (never from a cache: a target deleted and
+	// recreated must be seen).
+	Reader client.Reader
+	// Writer sends SubjectAccessReviews and the dry-run calls (dryRun=All only).
+	Writer client.Client
+	// Executor is the user name of the executor's ServiceAccount
+	// (system:serviceaccount:<namespace>:<name>).
+	Executor string
+	// Now stamps rollout restarts (default time.Now).
+	Now func() time.Time
+}
+
+// stepCheck accumulates one step's checks.
+type stepCheck struct {
+	result workflowv1.ValidationResult
+}
+
+func (s *stepCheck) pass(t workflowv1.CheckType, format string, args ...any) {
+	s.result.Checks = append(s.result.Checks, workflowv1.Check{Type: t, Passed: true, Message: truncate(fmt.Sprintf(format, args...), 1024)})
+}
+
+func (s *stepCheck) fail(t workflowv1.CheckType, reason, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	s.result.Checks = append(s.result.Checks, workflowv1.Check{Type: t, Passed: false, Message: truncate(msg, 1024)})
+	s.result.Valid = false
+	if s.result.Reason == "" {
+		s.result.Reason = reason
+	}
+	if s.result.Message != "" {
+		s.result.Message += "; "
+	}
+	s.result.Message = truncate(s.result.Message+msg, 2048)
+}
+
+// transientError marks an error that a retry may clear (the API server unavailable, a conflict).
+type transientError struct{ err error }
+
+func (e transientError) Error() string { return e.err.Error() }
+func (e transientError) Unwrap() error { return e.err }
+
+// Validate checks op against the live cluster and records the target's UID and resourceVersion
+// into it. The result says what was checked; an error is returned only for failures a retry may
+// clear.
+func (v *Validator) Validate(ctx context.Context, op *common.Operation) (workflowv1.ValidationResult, error) {
+	s := &stepCheck{result: workflowv1.ValidationResult{Step: op.Name, Valid: true}}
+	a, ok := actions.Lookup(op.Action)
+	if !ok { // planning rejects these; kept for safety
+		s.fail(workflowv1.CheckTargetResolves, workflowv1.ReasonUnknownAction, "unknown action %q", op.Action)
+		return s.result, nil
+	}
+	t := op.Target
+	live := newObject(t.Kind)
+	if live == nil {
+		s.pass(workflowv1.CheckTargetExists, "%s changes nothing; the %s %s is not read", op.Action, t.Kind, t.Name)
+		return s.result, nil
+	}
+	key := client.ObjectKey{Namespace: t.Namespace, Name: t.Name}
+	if err := v.Reader.Get(ctx, key, live); err != nil {
+		if apierrors.IsNotFound(err) {
+			s.fail(workflowv1.CheckTargetExists, workflowv1.ReasonTargetNotFound, "%s %s not found", t.Kind, describe(key))
+			return s.result, nil
+		}
+		return s.result, transientError{fmt.Errorf("reading %s %s: %w", t.Kind, describe(key), err)}
+	}
+	msg := fmt.Sprintf("%s %s exists (uid %s, resourceVersion %s)", t.Kind, describe(key), live.GetUID(), live.GetResourceVersion())
+	if op.TargetUID != "" && op.TargetUID != string(live.GetUID()) {
+		msg += fmt.Sprintf("; recreated since it was last checked (uid was %s)", op.TargetUID)
+	}
+	op.TargetUID, op.TargetResourceVersion = string(live.GetUID()), live.GetResourceVersion()
+	s.pass(workflowv1.CheckTargetExists, "%s", msg)
+	if a.Name == actions.NotifyOnly {
+		return s.result, nil
+	}
+
+	// What the action touches, and the object it would send.
+	r, err := v.resolve(ctx, a.Name, live, op.Parameters)
+	if err != nil {
+		return s.result, err
+	}
+	if r.problem != "" {
+		s.fail(workflowv1.CheckTargetResolves, r.reason, "%s", r.problem)
+		return s.result, nil
+	}
+	s.pass(workflowv1.CheckTargetResolves, "%s", r.found)
+
+	if err := v.checkPermissions(ctx, s, a, t); err != nil {
+		return s.result, err
+	}
+	if err := v.dryRun(ctx, s, a.Name, live, r); err != nil {
+		return s.result, err
+	}
+	return s.result, nil
+}
+
+// resolved is what an action touches in its target.
+type resolved struct {
+	// found says what was found, for the TargetResolves check.
+	found string
+	// problem and reason say why the action does not fit the target.
+	problem, reason string
+	// live and desired are the object the action changes as read and as the executor will
+	// send it (nil when the action changes no object).
+	live, desired client.Object
+	// subresource is "scale" when live and desired are the target's /scale.
+	subresource string
+	// deletes and evictions are the Pods the action deletes or evicts.
+	deletes, evictions []corev1.Pod
+}
+
+func (v *Validator) resolve(ctx context.Context, action actions.Name, live client.Object, params map[string]string) (*resolved, error) {
+	r := &resolved{live: live}
+	var in mutate.Inputs
+	in.Now = v.now()
+	switch action {
+	case actions.IncreaseResources, actions.RolloutRestart:
+		tpl, err := mutate.PodTemplate(live)
+		if err != nil {
+			return mismatch(err), nil
+		}
+		names := make([]string, len(tpl.Spec.Containers))
+		for i, c := range tpl.Spec.Containers {
+			names[i] = c.Name
+		}
+		r.found = "containers " + strings.Join(names, ", ")
+		if c := params["container"]; c != "" && action == actions.IncreaseResources {
+			r.found = "container " + c + " found among " + strings.Join(names, ", ")
+		}
+	case actions.ScaleDeployment, actions.ScaleStatefulSet:
+		scale := &autoscalingv1.Scale{}
+		if err := v.Writer.SubResource("scale").Get(ctx, live, scale); err != nil {
+			if apierrors.IsNotFound(err) {
+				return &resolved{problem: "the /scale of " + describe(client.ObjectKeyFromObject(live)) + " was not found", reason: workflowv1.ReasonTargetNotFound}, nil
+			}
+			return nil, transientError{fmt.Errorf("reading the scale of %s: %w", describe(client.ObjectKeyFromObject(live)), err)}
+		}
+		r.live, r.subresource = scale, "scale"
+		r.found = fmt.Sprintf("%d replicas desired", scale.Spec.Replicas)
+	case actions.RollbackDeployment:
+		var list appsv1.ReplicaSetList
+		if err := v.Reader.List(ctx, &list, client.InNamespace(live.GetNamespace())); err != nil {
+			return nil, transientError{fmt.Errorf("listing the ReplicaSets of %s: %w", describe(client.ObjectKeyFromObject(live)), err)}
+		}
+		in.ReplicaSets = list.Items
+		d := live.(*appsv1.Deployment)
+		revs := mutate.Revisions(d, list.Items)
+		keys := make([]int64, 0, len(revs))
+		for k := range revs {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		r.found = fmt.Sprintf("revisions kept %v, current %s", keys, d.Annotations[mutate.RevisionAnnotation])
+	case actions.DrainNode:
+		var pods corev1.PodList
+		if err := v.Reader.List(ctx, &pods, client.MatchingFieldsSelector{Selector: fields.OneTermEqualSelector("spec.nodeName", live.GetName())}); err != nil {
+			return nil, transientError{fmt.Errorf("listing the Pods of Node %s: %w", live.GetName(), err)}
+		}
+		var daemon []string
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp != nil || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+				continue
+			}
+			if ref := metav1.GetControllerOf(&p); ref != nil && ref.Kind == "DaemonSet" && params["ignoreDaemonSets"] != "false" {
+				daemon = append(daemon, p.Namespace+"/"+p.Name)
+				continue
+			}
+			r.evictions = append(r.evictions, p)
+		}
+		r.found = fmt.Sprintf("%d Pods to evict%s", len(r.evictions), podList(r.evictions))
+		if len(daemon) > 0 {
+			r.found += fmt.Sprintf("; %d DaemonSet Pods left in place", len(daemon))
+		}
+	case actions.RestartPod:
+		p := live.(*corev1.Pod)
+		ref := metav1.GetControllerOf(p)
+		if ref == nil {
+			return &resolved{problem: "Pod " + describe(client.ObjectKeyFromObject(p)) + " has no controller: deleted, it would not be recreated", reason: workflowv1.ReasonTargetMismatch}, nil
+		}
+		r.found = "Pod controlled by " + ref.Kind + " " + ref.Name
+		r.deletes = []corev1.Pod{*p}
+		return r, nil
+	case actions.DeleteFailedPods:
+		opts := []client.ListOption{client.InNamespace(live.GetNamespace())}
+		if ns, ok := live.(*corev1.Namespace); ok {
+			opts = []client.ListOption{client.InNamespace(ns.Name)}
+		}
+		sel := labels.Everything()
+		if d, ok := live.(*appsv1.Deployment); ok && d.Spec.Selector != nil {
+			s, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+			if err != nil {
+				return mismatch(fmt.Errorf("the selector of Deployment %s: %w", d.Name, err)), nil
+			}
+			sel = s
+		}
+		if ls := params["labelSelector"]; ls != "" {
+			extra, err := labels.Parse(ls)
+			if err != nil {
+				return &resolved{problem: err.Error(), reason: workflowv1.ReasonInvalidParameters}, nil
+			}
+			reqs, _ := extra.Requirements()
+			sel = sel.Add(reqs...)
+		}
+		var pods corev1.PodList
+		if err := v.Reader.List(ctx, &pods, append(opts, client.MatchingLabelsSelector{Selector: sel})...); err != nil {
+			return nil, transientError{fmt.Errorf("listing Pods: %w", err)}
+		}
+		for _, p := range pods.Items {
+			if p.Status.Phase == corev1.PodFailed && len(r.deletes) < maxEvictions {
+				r.deletes = append(r.deletes, p)
+			}
+		}
+		r.found = fmt.Sprintf("%d failed Pods%s", len(r.deletes), podList(r.deletes))
+		return r, nil
+	case actions.UpdateHPA:
+		h := live.(*autoscalingv2.HorizontalPodAutoscaler)
+		min := int32(1)
+		if h.Spec.MinReplicas != nil {
+			min = *h.Spec.MinReplicas
+		}
+		r.found = fmt.Sprintf("HorizontalPodAutoscaler of %s %s, replicas %d–%d", h.Spec.ScaleTargetRef.Kind, h.Spec.ScaleTargetRef.Name, min, h.Spec.MaxReplicas)
+	case actions.UntaintNode, actions.TaintNode, actions.CordonNode, actions.UncordonNode:
+		n := live.(*corev1.Node)
+		r.found = fmt.Sprintf("Node unschedulable=%t with %d taints", n.Spec.Unschedulable, len(n.Spec.Taints))
+	case actions.ExpandPVC:
+		p := live.(*corev1.PersistentVolumeClaim)
+		q := p.Spec.Resources.Requests[corev1.ResourceStorage]
+		r.found = "claim requests " + q.String()
+	}
+	if !mutate.Mutates(action) {
+		return r, nil
+	}
+	desired := r.live.DeepCopyObject().(client.Object)
+	if err := mutate.Apply(action, desired, params, in); err != nil {
+		return mismatch(err), nil
+	}
+	r.desired = desired
+	return r, nil
+}
+
+// mismatch turns a mutate error into the reason it stands for.
+func mismatch(err error) *resolved {
+	reason := workflowv1.ReasonTargetMismatch
+	switch {
+	case errors.Is(err, mutate.ErrInvalidParameters):
+		reason = workflowv1.ReasonInvalidParameters
+	case errors.Is(err, mutate.ErrUnsupportedTarget):
+		reason = workflowv1.ReasonUnsupportedTarget
+	}
+	return &resolved{problem: err.Error(), reason: reason}
+}
+
+// checkPermissions asks the API server, with one SubjectAccessReview per verb, whether the
+// executor may use every verb the catalog lists for the action on this target.
+func (v *Validator) checkPermissions(ctx context.Context, s *stepCheck, a actions.Action, t common.TargetResource) error {
+	groups, err := ServiceAccountGroups(v.Executor)
+	if err != nil {
+		return err
+	}
+	targetResource := resourceOf(t.Kind)
+	var attrs []authorizationv1.ResourceAttributes
+	for _, verb := range a.Verbs {
+		resource, sub, _ := strings.Cut(verb.Resource, "/")
+		// Verbs on the other kinds the action accepts are not needed for this target.
+		if resource != targetResource && acceptsResource(a, resource) {
+			continue
+		}
+		namespace := t.Namespace
+		switch {
+		case a.ClusterScoped, resource == "nodes", resource == "namespaces", resource == "storageclasses":
+			namespace = ""
+		case t.Kind == actions.KindNamespace.Kind:
+			namespace = t.Name
+		}
+		for _, vb := range verb.Verbs {
+			attrs = append(attrs, authorizationv1.ResourceAttributes{Namespace: namespace, Verb: vb, Group: verb.Group, Resource: resource, Subresource: sub})
+		}
+	}
+	if len(attrs) == 0 {
+		s.pass(workflowv1.CheckPermission, "the action needs no API verbs")
+		return nil
+	}
+	denied := make([]string, len(attrs))
+	errs := make([]error, len(attrs))
+	var wg sync.WaitGroup
+	for i, ra := range attrs {
+		wg.Go(func() {
+			sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: v.Executor, Groups: groups, ResourceAttributes: &ra}}
+			if err := v.Writer.Create(ctx, sar); err != nil {
+				errs[i] = transientError{fmt.Errorf("asking whether %s may %s: %w", v.Executor, describeAttrs(ra), err)}
+				return
+			}
+			if !sar.Status.Allowed {
+				denied[i] = describeAttrs(ra)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	denied = slices.DeleteFunc(denied, func(d string) bool { return d == "" })
+	if len(denied) > 0 {
+		s.fail(workflowv1.CheckPermission, workflowv1.ReasonPermissionDenied, "the executor %s may not %s", v.Executor, strings.Join(denied, ", "))
+		return nil
+	}
+	s.pass(workflowv1.CheckPermission, "the executor %s may use the %d verbs the action needs", v.Executor, len(attrs))
+	return nil
+}
+
+func describeAttrs(ra authorizationv1.ResourceAttributes) string {
+	res := ra.Resource
+	if ra.Subresource != "" {
+		res += "/" + ra.Subresource
+	}
+	if ra.Group != "" {
+		res = ra.Group + "/" + res
+	}
+	where := "cluster-wide"
+	if ra.Namespace != "" {
+		where = "in " + ra.Namespace
+	}
+	return ra.Verb + " " + res + " " + where
+}
+
+// dryRun sends the executor's call with dryRun=All and keeps the diff it reports.
+func (v *Validator) dryRun(ctx context.Context, s *stepCheck, action actions.Name, target client.Object, r *resolved) error {
+	var notes []string
+	if r.desired != nil {
+		before := r.live.DeepCopyObject().(client.Object)
+		var err error
+		if r.subresource != "" {
+			// The patch is computed from, and its result written into, the body.
+			err = v.Writer.SubResource(r.subresource).Patch(ctx, target, mutate.Patch(r.live), client.WithSubResourceBody(r.desired), client.DryRunAll)
+		} else {
+			err = v.Writer.Patch(ctx, r.desired, mutate.Patch(r.live), client.DryRunAll)
+		}
+		if err != nil {
+			return v.rejected(s, err, "patching %s", describeObj(target))
+		}
+		changes, err := objdiff.Diff(before, r.desired)
+		if err != nil {
+			return fmt.Errorf("diffing the dry-run of %s: %w", describeObj(target), err)
+		}
+		s.result.Diff, s.result.DiffOmitted = fieldChanges(changes)
+		if len(changes) == 0 {
+			notes = append(notes, "the API server accepts the change, which changes nothing")
+		} else {
+			notes = append(notes, fmt.Sprintf("the API server accepts the change of %d fields", len(changes)))
+		}
+	}
+	for _, p := range r.deletes {
+		if err := v.Writer.Delete(ctx, &p, client.DryRunAll); err != nil && !apierrors.IsNotFound(err) {
+			return v.rejected(s, err, "deleting Pod %s/%s", p.Namespace, p.Name)
+		}
+	}
+	if len(r.deletes) > 0 {
+		notes = append(notes, fmt.Sprintf("the API server accepts deleting %d Pods", len(r.deletes)))
+	}
+	var blocked []string
+	for i, p := range r.evictions {
+		if i == maxEvictions {
+			notes = append(notes, fmt.Sprintf("%d more Pods not dry-run", len(r.evictions)-maxEvictions))
+			break
+		}
+		ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace}}
+		err := v.Writer.SubResource("eviction").Create(ctx, &p, ev, client.DryRunAll)
+		switch {
+		case err == nil, apierrors.IsNotFound(err):
+		case apierrors.IsTooManyRequests(err):
+			// A PodDisruptionBudget allows no disruption now; the drain waits for it.
+			blocked = append(blocked, p.Namespace+"/"+p.Name)
+		default:
+			return v.rejected(s, err, "evicting Pod %s/%s", p.Namespace, p.Name)
+		}
+	}
+	if n := len(r.evictions); n > 0 {
+		notes = append(notes, fmt.Sprintf("the API server accepts evicting %d Pods", min(n, maxEvictions)-len(blocked)))
+	}
+	if len(blocked) > 0 {
+		notes = append(notes, "a PodDisruptionBudget blocks evicting "+strings.Join(blocked, ", ")+" for now; the drain waits for it up to its timeout")
+	}
+	if len(notes) == 0 {
+		notes = append(notes, "nothing to dry-run")
+	}
+	s.pass(workflowv1.CheckDryRun, "dry-run: %s", strings.Join(notes, "; "))
+	return nil
+}
+
+// rejected records a dry-run the API server refused, or returns the error when a retry may clear it.
+func (v *Validator) rejected(s *stepCheck, err error, format string, args ...any) error {
+	what := fmt.Sprintf(format, args...)
+	if retryable(err) {
+		return transientError{fmt.Errorf("dry-run %s: %w", what, err)}
+	}
+	s.fail(workflowv1.CheckDryRun, workflowv1.ReasonDryRunRejected, "the API server rejects the dry-run of %s: %s", what, apiMessage(err))
+	return nil
+}
+
+func retryable(err error) bool {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return true
+	}
+	return apierrors.IsConflict(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
+		apierrors.IsTooManyRequests(err) || apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) ||
+		apierrors.IsUnexpectedServerError(err)
+}
+
+func apiMessage(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) && status.Status().Message != "" {
+		return status.Status().Message
+	}
+	return err.Error()
+}
+
+func fieldChanges(changes []objdiff.Change) ([]workflowv1.FieldChange, int32) {
+	n := min(len(changes), maxDiff)
+	out := make([]workflowv1.FieldChange, n)
+	for i, c := range changes[:n] {
+		out[i] = workflowv1.FieldChange{Path: truncate(c.Path, maxValueLength), Before: truncate(c.Before, maxValueLength), After: truncate(c.After, maxValueLength)}
+	}
+	return out, int32(len(changes) - n)
+}
+
+// newObject returns an empty object of a kind a catalog action changes, or nil.
+func newObject(kind string) client.Object {
+	switch kind {
+	case "Deployment":
+		return &appsv1.Deployment{}
+	case "StatefulSet":
+		return &appsv1.StatefulSet{}
+	case "DaemonSet":
+		return &appsv1.DaemonSet{}
+	case "Pod":
+		return &corev1.Pod{}
+	case "Node":
+		return &corev1.Node{}
+	case "Namespace":
+		return &corev1.Namespace{}
+	case "PersistentVolumeClaim":
+		return &corev1.PersistentVolumeClaim{}
+	case "HorizontalPodAutoscaler":
+		return &autoscalingv2.HorizontalPodAutoscaler{}
+	}
+	return nil
+}
+
+// resourceOf returns the plural resource of a kind the catalog knows.
+func resourceOf(kind string) string {
+	switch kind {
+	case "Deployment", "StatefulSet", "DaemonSet", "Pod", "Node", "Namespace":
+		return strings.ToLower(kind) + "s"
+	case "PersistentVolumeClaim":
+		return "persistentvolumeclaims"
+	case "HorizontalPodAutoscaler":
+		return "horizontalpodautoscalers"
+	}
+	return ""
+}
+
+func acceptsResource(a actions.Action, resource string) bool {
+	for _, k := range a.TargetKinds {
+		if resourceOf(k.Kind) == resource {
+			return true
+		}
+	}
+	return false
+}
+
+func describe(key client.ObjectKey) string {
+	if key.Namespace == "" {
+		return key.Name
+	}
+	return key.Namespace + "/" + key.Name
+}
+
+func describeObj(o client.Object) string { return describe(client.ObjectKeyFromObject(o)) }
+
+func podList(pods []corev1.Pod) string {
+	if len(pods) == 0 {
+		return ""
+	}
+	names := make([]string, 0, min(len(pods), 5))
+	for _, p := range pods[:min(len(pods), 5)] {
+		names = append(names, p.Namespace+"/"+p.Name)
+	}
+	if len(pods) > 5 {
+		names = append(names, fmt.Sprintf("… %d more", len(pods)-5))
+	}
+	return " (" + strings.Join(names, ", ") + ")"
+}
+
+func (v *Validator) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+// ServiceAccountGroups returns the groups the API server gives the ServiceAccount user
+// system:serviceaccount:<namespace>:<name>, which a SubjectAccessReview must carry for
+// bindings to those groups to count.
+func ServiceAccountGroups(user string) ([]string, error) {
+	parts := strings.Split(user, ":")
+	if len(parts) != 4 || parts[0] != "system" || parts[1] != "serviceaccount" || parts[2] == "" || parts[3] == "" {
+		return nil, fmt.Errorf("%q is not a ServiceAccount user name (system:serviceaccount:<namespace>:<name>)", user)
+	}
+	return []string{"system:serviceaccounts", "system:serviceaccounts:" + parts[2], "system:authenticated"}, nil
+}
