@@ -21,14 +21,14 @@ import (
 // Children are found through the request's status references; a child that is gone (finished
 // children may be deleted) is simply absent.
 type Remediation struct {
-	Request       *remediationv1.RemediationRequest     `json:"remediationRequest"`
-	Timeline      []TimelineEntry                       `json:"timeline"`
-	Processing    *processingv1.RemediationProcessing   `json:"processing,omitempty"`
-	Analysis      *aiv1.AIAnalysis                      `json:"analysis,omitempty"`
-	Approval      *aiv1.AIApprovalRequest               `json:"approvalRequest,omitempty"`
-	Workflow      *workflowv1.WorkflowExecution         `json:"workflow,omitempty"`
-	Execution     *kev1.KubernetesExecution             `json:"execution,omitempty"`
-	Notifications []notificationv1.NotificationRequest  `json:"notifications,omitempty"`
+	Request       *remediationv1.RemediationRequest    `json:"remediationRequest"`
+	Timeline      []TimelineEntry                      `json:"timeline"`
+	Processing    *processingv1.RemediationProcessing  `json:"processing,omitempty"`
+	Analysis      *aiv1.AIAnalysis                     `json:"analysis,omitempty"`
+	Approval      *aiv1.AIApprovalRequest              `json:"approvalRequest,omitempty"`
+	Workflow      *workflowv1.WorkflowExecution        `json:"workflow,omitempty"`
+	Execution     *kev1.KubernetesExecution            `json:"execution,omitempty"`
+	Notifications []notificationv1.NotificationRequest `json:"notifications,omitempty"`
 	// Warnings lists children that could not be read (for example forbidden by RBAC).
 	Warnings []string `json:"warnings,omitempty"`
 }
