@@ -36,7 +36,66 @@ const (
 	ReasonApprovalExpired    = "ApprovalExpired"
 	ReasonProviderFailed     = "ProviderFailed"
 	ReasonInvalidRecommended = "InvalidRecommendation"
+	// ReasonInvestigating is the Ready reason while the provider investigates.
+	ReasonInvestigating = "Investigating"
+	// ReasonManualReviewRequired is the Ready reason of a Completed analysis that recommends no
+	// action because the facts do not explain the signal, or because every recommendation was
+	// refused by the guardrails; status.manualReviewReason says why.
+	ReasonManualReviewRequired = "ManualReviewRequired"
+	// ReasonNotRequired is the ApprovalRequired reason when the approval policy lets the
+	// recommendation through without a human.
+	ReasonNotRequired = "NotRequired"
 )
+
+// Outcome is what the analysis concluded.
+// +kubebuilder:validation:Enum=ActionRecommended;NoActionRequired;ManualReviewRequired
+type Outcome string
+
+// Outcomes of an analysis.
+const (
+	// OutcomeActionRecommended: recommendations[0] has workflow steps to plan.
+	OutcomeActionRecommended Outcome = "ActionRecommended"
+	// OutcomeNoActionRequired: nothing is wrong that an action should fix.
+	OutcomeNoActionRequired Outcome = "NoActionRequired"
+	// OutcomeManualReviewRequired: no action is recommended; a person must look (see manualReviewReason).
+	OutcomeManualReviewRequired Outcome = "ManualReviewRequired"
+)
+
+// RefusalReason is why a guardrail refused a recommendation.
+// +kubebuilder:validation:Enum=UnknownAction;InvalidParameters;TargetKindNotAccepted;TargetOtherNamespace;TargetNotInContext;MalformedAnswer
+type RefusalReason string
+
+// Guardrail refusal reasons.
+const (
+	RefusalUnknownAction         RefusalReason = "UnknownAction"
+	RefusalInvalidParameters     RefusalReason = "InvalidParameters"
+	RefusalTargetKindNotAccepted RefusalReason = "TargetKindNotAccepted"
+	RefusalTargetOtherNamespace  RefusalReason = "TargetOtherNamespace"
+	RefusalTargetNotInContext    RefusalReason = "TargetNotInContext"
+	RefusalMalformedAnswer       RefusalReason = "MalformedAnswer"
+)
+
+// GuardrailRefusal records one recommendation (or step) the guardrails refused.
+type GuardrailRefusal struct {
+	// attempt is the provider answer the refusal applies to: 1 for the first, 2 for the retry.
+	// +optional
+	Attempt int32 `json:"attempt,omitempty"`
+	// reason of the refusal.
+	// +required
+	Reason RefusalReason `json:"reason"`
+	// action the model proposed.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	Action string `json:"action,omitempty"`
+	// target the model proposed, as kind/namespace/name.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Target string `json:"target,omitempty"`
+	// message says what was wrong.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+}
 
 // RiskLevel is the risk of a recommended action.
 // +kubebuilder:validation:Enum=low;medium;high
@@ -277,6 +336,24 @@ type AIAnalysisStatus struct {
 	// approval records the approval policy's decision and the human's.
 	// +optional
 	Approval *ApprovalStatus `json:"approval,omitempty"`
+	// outcome is what the analysis concluded: ActionRecommended, NoActionRequired or ManualReviewRequired.
+	// +optional
+	Outcome Outcome `json:"outcome,omitempty"`
+	// manualReviewReason says, when the outcome is ManualReviewRequired, why no action is
+	// recommended (what the facts showed and what could not be explained, or what was refused).
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	ManualReviewReason string `json:"manualReviewReason,omitempty"`
+	// riskLevel of acting on the top recommendation (low when nothing is recommended).
+	// +optional
+	RiskLevel RiskLevel `json:"riskLevel,omitempty"`
+	// refusals lists what the guardrails refused in the provider's answers.
+	// +optional
+	// +kubebuilder:validation:MaxItems=10
+	Refusals []GuardrailRefusal `json:"refusals,omitempty"`
+	// tokensUsed is the number of LLM tokens the investigation used, when the provider reports it.
+	// +optional
+	TokensUsed int64 `json:"tokensUsed,omitempty"`
 	// provider that produced the analysis (builtin, holmesgpt, openai).
 	// +optional
 	// +kubebuilder:validation:MaxLength=63
@@ -301,6 +378,7 @@ type AIAnalysisStatus struct {
 // +kubebuilder:printcolumn:name="Remediation",type=string,JSONPath=`.spec.remediationRequestRef.name`
 // +kubebuilder:printcolumn:name="Action",type=string,JSONPath=`.status.recommendations[0].action`
 // +kubebuilder:printcolumn:name="Confidence",type=number,JSONPath=`.status.confidence`
+// +kubebuilder:printcolumn:name="Outcome",type=string,JSONPath=`.status.outcome`
 // +kubebuilder:printcolumn:name="Approval",type=string,JSONPath=`.status.approval.decision`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type AIAnalysis struct {
