@@ -28,6 +28,37 @@ const (
 	ReasonTargetNotFound = "TargetNotFound"
 	ReasonEnrichFailed   = "EnrichmentFailed"
 	ReasonInProgress     = "InProgress"
+	// ReasonEnrichmentTimedOut: the reads of the enrichment did not finish within the
+	// processing service's --enrichment-timeout (Failed).
+	ReasonEnrichmentTimedOut = "EnrichmentTimedOut"
+)
+
+// Reasons of the events the processing service records about its policy ConfigMap.
+const (
+	// EventReasonPolicyLoaded: a new classification policy was loaded (Normal).
+	EventReasonPolicyLoaded = "PolicyLoaded"
+	// EventReasonPolicyInvalid: the policy was refused; the last good one stays in force (Warning).
+	EventReasonPolicyInvalid = "PolicyInvalid"
+)
+
+// EnvironmentSource says where the environment of an enriched signal came from.
+// +kubebuilder:validation:Enum=NamespaceLabel;NamespaceEnvLabel;SignalLabel;PolicyOverride;NamespaceName;Default
+type EnvironmentSource string
+
+// Environment sources, in the order processing consults them.
+const (
+	// EnvironmentFromNamespaceLabel: the namespace label kubernaut.io/environment.
+	EnvironmentFromNamespaceLabel EnvironmentSource = "NamespaceLabel"
+	// EnvironmentFromNamespaceEnvLabel: the namespace label environment or env.
+	EnvironmentFromNamespaceEnvLabel EnvironmentSource = "NamespaceEnvLabel"
+	// EnvironmentFromSignalLabel: the signal's own label (kubernaut.io/environment, environment or env).
+	EnvironmentFromSignalLabel EnvironmentSource = "SignalLabel"
+	// EnvironmentFromPolicyOverride: the policy ConfigMap's namespace overrides.
+	EnvironmentFromPolicyOverride EnvironmentSource = "PolicyOverride"
+	// EnvironmentFromNamespaceName: a pattern in the namespace name (prod, staging, stg, dev, test).
+	EnvironmentFromNamespaceName EnvironmentSource = "NamespaceName"
+	// EnvironmentFromDefault: nothing matched; the environment is unknown.
+	EnvironmentFromDefault EnvironmentSource = "Default"
 )
 
 // Alert is the data snapshot of the signal that processing enriches.
@@ -94,6 +125,22 @@ type EnrichedSignal struct {
 	// businessPriority (P0–P3) classified from severity and environment.
 	// +required
 	BusinessPriority string `json:"businessPriority"`
+	// environmentSource says which source decided the environment.
+	// +optional
+	EnvironmentSource EnvironmentSource `json:"environmentSource,omitempty"`
+	// priorityRule says which policy rule decided the business priority, for example
+	// "table:critical/production", "rule:payments-critical" or "table:warning/staging+criticality:high".
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	PriorityRule string `json:"priorityRule,omitempty"`
+	// policyVersion is the resourceVersion of the policy ConfigMap that classified the signal
+	// ("default" for the built-in policy).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	PolicyVersion string `json:"policyVersion,omitempty"`
+	// contextBytes is the size of the serialized kubernetesContext.
+	// +optional
+	ContextBytes int32 `json:"contextBytes,omitempty"`
 	// namespace of the target.
 	// +optional
 	Namespace string `json:"namespace,omitempty"`

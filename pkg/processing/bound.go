@@ -1,0 +1,268 @@
+package processing
+
+import (
+	"encoding/json"
+	"fmt"
+
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+)
+
+// MaxContextBytes bounds the serialized KubernetesContext.
+const MaxContextBytes = 8 << 10
+
+// trimmer drops facts from a context, least useful first, until it fits.
+type trimmer struct {
+	kc *common.KubernetesContext
+	// counts of what was dropped, by kind
+	events, pods, containers, podConditions, nodes int
+	nodeConds, workloadContainers, nsAnnotations, nsLabels, messages bool
+	keptPods                                                      int
+}
+
+// Bound trims kc in place until its JSON is at most limit bytes, least useful facts first:
+// older events, surplus pods beyond the most relevant few, healthy containers, the flat node
+// condition list (also in nodes[]), pod conditions, messages, further nodes, the workload's
+// container specs (also in pods[]), namespace annotations and labels. What was dropped is said
+// in kc.Truncated (together with what the builder left out to stay within the CRD's lists).
+// It returns the final size.
+func Bound(kc *common.KubernetesContext, limit int, left omitted) int {
+	t := &trimmer{kc: kc, events: left.events, pods: left.pods, nodes: left.nodes, keptPods: len(kc.Pods)}
+	t.note()
+	size := t.size()
+	for _, step := range []func() bool{
+		func() bool { return t.keepEvents(10) },
+		func() bool { return t.keepPods(5) },
+		t.dropHealthyContainers,
+		t.dropNodeConditions,
+		func() bool { return t.keepEvents(5) },
+		t.dropPodConditions,
+		func() bool { return t.keepPods(3) },
+		func() bool { return t.shortenMessages(80) },
+		func() bool { return t.keepNodes(1) },
+		t.dropWorkloadContainers,
+		func() bool { return t.keepEvents(3) },
+		func() bool { return t.keepPods(1) },
+		t.dropNamespaceAnnotations,
+		t.dropNamespaceLabels,
+		func() bool { return t.keepEvents(1) },
+		func() bool { return t.shortenMessages(0) },
+		func() bool { return t.keepEvents(0) },
+		func() bool { return t.keepPods(0) },
+		func() bool { return t.keepNodes(0) },
+	} {
+		if size <= limit {
+			break
+		}
+		if step() {
+			t.note()
+			size = t.size()
+		}
+	}
+	return size
+}
+
+func (t *trimmer) size() int {
+	raw, err := json.Marshal(t.kc)
+	if err != nil {
+		return 0
+	}
+	return len(raw)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// note rewrites kc.Truncated from the counts (at most 8 entries, as the CRD allows).
+func (t *trimmer) note() {
+	var notes []string
+	if t.events > 0 {
+		notes = append(notes, plural(t.events, "older event group", "older event groups"))
+	}
+	if t.pods > 0 {
+		notes = append(notes, fmt.Sprintf("%s beyond the %d most relevant", plural(t.pods, "pod", "pods"), t.keptPods))
+	}
+	if t.containers > 0 {
+		notes = append(notes, plural(t.containers, "healthy container", "healthy containers"))
+	}
+	if t.nodes > 0 {
+		notes = append(notes, plural(t.nodes, "node", "nodes"))
+	}
+	if t.podConditions > 0 {
+		notes = append(notes, plural(t.podConditions, "pod condition", "pod conditions"))
+	}
+	if t.nodeConds {
+		notes = append(notes, "nodeConditions (see nodes[].conditions)")
+	}
+	if t.messages {
+		notes = append(notes, "messages shortened")
+	}
+	if t.workloadContainers {
+		notes = append(notes, "workload.containers (see pods[].containers)")
+	}
+	if t.nsAnnotations || t.nsLabels {
+		notes = append(notes, "namespace annotations and labels")
+	}
+	if len(notes) > 8 {
+		notes = notes[:8]
+	}
+	t.kc.Truncated = notes
+}
+
+func (t *trimmer) keepEvents(n int) bool {
+	if len(t.kc.RecentEvents) <= n {
+		return false
+	}
+	t.events += len(t.kc.RecentEvents) - n
+	t.kc.RecentEvents = t.kc.RecentEvents[:n]
+	if n == 0 {
+		t.kc.RecentEvents = nil
+	}
+	return true
+}
+
+func (t *trimmer) keepPods(n int) bool {
+	if len(t.kc.Pods) <= n {
+		return false
+	}
+	t.pods += len(t.kc.Pods) - n
+	t.kc.Pods = t.kc.Pods[:n]
+	if n == 0 {
+		t.kc.Pods = nil
+	}
+	t.keptPods = n
+	return true
+}
+
+func (t *trimmer) keepNodes(n int) bool {
+	if len(t.kc.Nodes) <= n {
+		return false
+	}
+	t.nodes += len(t.kc.Nodes) - n
+	t.kc.Nodes = t.kc.Nodes[:n]
+	if n == 0 {
+		t.kc.Nodes = nil
+	}
+	return true
+}
+
+func healthy(c common.ContainerSummary) bool {
+	return c.Ready && c.State == "Running" && c.RestartCount == 0 && c.LastTerminationReason == ""
+}
+
+func (t *trimmer) dropHealthyContainers() bool {
+	dropped := false
+	for i := range t.kc.Pods {
+		p := &t.kc.Pods[i]
+		kept := p.Containers[:0]
+		for _, c := range p.Containers {
+			if healthy(c) {
+				t.containers++
+				dropped = true
+				continue
+			}
+			kept = append(kept, c)
+		}
+		p.Containers = kept
+		if len(kept) == 0 {
+			p.Containers = nil
+		}
+	}
+	return dropped
+}
+
+func (t *trimmer) dropNodeConditions() bool {
+	if len(t.kc.NodeConditions) == 0 || len(t.kc.Nodes) == 0 {
+		return false
+	}
+	t.kc.NodeConditions, t.nodeConds = nil, true
+	return true
+}
+
+func (t *trimmer) dropPodConditions() bool {
+	dropped := false
+	for i := range t.kc.Pods {
+		if n := len(t.kc.Pods[i].Conditions); n > 0 {
+			t.podConditions += n
+			t.kc.Pods[i].Conditions = nil
+			dropped = true
+		}
+	}
+	return dropped
+}
+
+func (t *trimmer) shortenMessages(n int) bool {
+	cut := func(s *string) {
+		if len(*s) > n {
+			if n == 0 {
+				*s = ""
+			} else {
+				*s = shorten(*s, n)
+			}
+			t.messages = true
+		}
+	}
+	before := t.messages
+	t.messages = false
+	for i := range t.kc.RecentEvents {
+		cut(&t.kc.RecentEvents[i].Message)
+	}
+	for i := range t.kc.Pods {
+		for j := range t.kc.Pods[i].Containers {
+			cut(&t.kc.Pods[i].Containers[j].Message)
+		}
+		for j := range t.kc.Pods[i].Conditions {
+			cut(&t.kc.Pods[i].Conditions[j].Message)
+		}
+	}
+	for i := range t.kc.Nodes {
+		for j := range t.kc.Nodes[i].Conditions {
+			cut(&t.kc.Nodes[i].Conditions[j].Message)
+		}
+	}
+	for i := range t.kc.NodeConditions {
+		cut(&t.kc.NodeConditions[i].Message)
+	}
+	if t.kc.Workload != nil {
+		for j := range t.kc.Workload.Conditions {
+			cut(&t.kc.Workload.Conditions[j].Message)
+		}
+	}
+	changed := t.messages
+	t.messages = before || changed
+	return changed
+}
+
+func (t *trimmer) dropWorkloadContainers() bool {
+	if t.kc.Workload == nil || len(t.kc.Workload.Containers) == 0 || len(t.kc.Pods) == 0 {
+		return false
+	}
+	t.kc.Workload.Containers, t.workloadContainers = nil, true
+	return true
+}
+
+func (t *trimmer) dropNamespaceAnnotations() bool {
+	if len(t.kc.NamespaceAnnotations) == 0 {
+		return false
+	}
+	t.kc.NamespaceAnnotations, t.nsAnnotations = nil, true
+	return true
+}
+
+// dropNamespaceLabels keeps only the kubernaut.io/ labels and the environment labels.
+func (t *trimmer) dropNamespaceLabels() bool {
+	kept := map[string]string{}
+	for k, v := range t.kc.NamespaceLabels {
+		if len(k) > len("kubernaut.io/") && k[:len("kubernaut.io/")] == "kubernaut.io/" || k == "environment" || k == "env" {
+			kept[k] = v
+		}
+	}
+	if len(kept) == len(t.kc.NamespaceLabels) {
+		return false
+	}
+	t.kc.NamespaceLabels, t.nsLabels = kept, true
+	return true
+}

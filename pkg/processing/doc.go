@@ -1,0 +1,36 @@
+// Package processing is the first link of a remediation: it enriches the signal of each
+// RemediationProcessing with the Kubernetes facts an investigator needs and classifies its
+// environment and business priority.
+//
+// Phases: Pending → Enriching (status patched with startTime) → Classifying → Completed, or
+// Failed when the reads do not finish within --enrichment-timeout (reason EnrichmentTimedOut)
+// or keep failing for that long (reason EnrichmentFailed). A target (or namespace) that does
+// not exist completes in degraded mode: Ready True with reason TargetNotFound and
+// kubernetesContext.targetNotFound=true, with whatever is still known (namespace, events).
+//
+// Enrichment reads only the manager's cache (see CacheOptions): cluster-wide informers for pods,
+// ReplicaSets, Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, Nodes, Namespaces, Warning
+// Events, HorizontalPodAutoscalers (autoscaling/v2) and PodDisruptionBudgets (policy/v1), each
+// stripped to the fields used, with field indexes for events by involved object, pods by owner
+// and by node, ReplicaSets and Jobs by owner and HPAs by scale target. The context is bounded by
+// Bound (8 KiB of JSON); what is dropped is listed in its truncated field.
+//
+// Classification (package classify): environment from the namespace label
+// kubernaut.io/environment, then the namespace labels environment/env, then the signal's own
+// label, then the policy's namespace overrides, then the namespace name; business priority from
+// the policy's CEL rules, else its severity × environment table, raised by the namespace label
+// kubernaut.io/criticality. The policy lives in a ConfigMap (key policy.yaml) in the system
+// namespace and is reloaded when it changes; an invalid one is refused with a Warning event
+// (PolicyInvalid) and the last good one stays.
+//
+// Metrics (controller-runtime registry):
+//   - kubernaut_processing_enrichment_duration_seconds: duration of one enrichment.
+//   - kubernaut_processing_enrichments_total{result}: enriched, degraded, failed, timed_out.
+//   - kubernaut_processing_degraded_enrichments_total: completions with the target not found.
+//   - kubernaut_processing_classifications_total{environment_source,priority_from}: by the
+//     source of the environment and whether a rule or the table decided the priority.
+//   - kubernaut_processing_context_bytes: size of the serialized context.
+//   - kubernaut_processing_context_truncations_total: contexts trimmed to fit the bound.
+//   - kubernaut_processing_policy_reloads_total{result}: loaded, invalid, removed.
+//   - kubernaut_processing_policy_rule_errors_total: CEL evaluations that failed (no match).
+package processing

@@ -1,0 +1,250 @@
+package processing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	ctrlbuilder "sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/processing/classify"
+)
+
+// Permissions of the processing service; `make manifests` turns them into deploy/base/rbac/processing.
+// It reads (get/list/watch) the kinds it enriches from, its own kind and its policy ConfigMap,
+// writes only the status of its own kind and events, and holds its leader-election Lease.
+// +kubebuilder:rbac:groups=remediationprocessing.kubernaut.io,resources=remediationprocessings,verbs=get;list;watch
+// +kubebuilder:rbac:groups=remediationprocessing.kubernaut.io,resources=remediationprocessings/status,verbs=patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=pods;namespaces;nodes;events;configmaps,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=deployments;replicasets;statefulsets;daemonsets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=batch,resources=jobs;cronjobs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch
+
+const controllerName = "remediationprocessing"
+
+// Config tunes the controller.
+type Config struct {
+	// Namespace holds the RemediationProcessings and the policy ConfigMap.
+	Namespace string
+	// PolicyConfigMap is the name of the policy ConfigMap in Namespace.
+	PolicyConfigMap string
+	// EnrichmentTimeout bounds the reads of one enrichment; a read still waiting then fails the
+	// processing with reason EnrichmentTimedOut. Other read errors are retried until the same
+	// time has passed since the processing started, then fail it with reason EnrichmentFailed.
+	EnrichmentTimeout time.Duration
+	// MaxConcurrentReconciles is the number of processings worked on in parallel.
+	MaxConcurrentReconciles int
+	// MaxContextBytes bounds the serialized KubernetesContext.
+	MaxContextBytes int
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Namespace: "kubernaut-system", PolicyConfigMap: "kubernaut-processing-policy", EnrichmentTimeout: 10 * time.Second,
+		MaxConcurrentReconciles: 4, MaxContextBytes: MaxContextBytes}
+}
+
+// Reconciler enriches and classifies RemediationProcessings.
+type Reconciler struct {
+	Config
+	// Client reads RemediationProcessings (from the cache) and patches their status.
+	Client client.Client
+	// Reader is where enrichment reads (default: the manager's cache).
+	Reader   client.Reader
+	Recorder events.EventRecorder
+	Policy   *PolicyStore
+	Now      func() time.Time
+}
+
+// SetupWithManager registers the field indexes and informers enrichment reads, the
+// RemediationProcessing controller and the policy ConfigMap's controller.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr manager.Manager) error {
+	if r.Client == nil {
+		r.Client = mgr.GetClient()
+	}
+	if r.Reader == nil {
+		r.Reader = mgr.GetCache()
+	}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder("processing")
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if r.MaxConcurrentReconciles == 0 {
+		r.MaxConcurrentReconciles = 4
+	}
+	if r.MaxContextBytes == 0 {
+		r.MaxContextBytes = MaxContextBytes
+	}
+	if r.EnrichmentTimeout == 0 {
+		r.EnrichmentTimeout = DefaultConfig().EnrichmentTimeout
+	}
+	if r.Policy == nil {
+		r.Policy = &PolicyStore{Reader: mgr.GetCache(), Recorder: r.Recorder, Namespace: r.Namespace, Name: r.PolicyConfigMap}
+	}
+	if err := setupIndexes(ctx, mgr.GetCache()); err != nil {
+		return err
+	}
+	if err := ctrlbuilder.ControllerManagedBy(mgr).
+		Named(controllerName).
+		For(&processingv1.RemediationProcessing{}, ctrlbuilder.WithPredicates(notFinished)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+		Complete(r); err != nil {
+		return err
+	}
+	policyName, policyNS := r.PolicyConfigMap, r.Namespace
+	return ctrlbuilder.ControllerManagedBy(mgr).
+		Named("processing-policy").
+		For(&corev1.ConfigMap{}, ctrlbuilder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return o.GetName() == policyName && o.GetNamespace() == policyNS
+		}))).
+		Complete(r.Policy)
+}
+
+var notFinished = predicate.NewPredicateFuncs(func(o client.Object) bool {
+	rp, ok := o.(*processingv1.RemediationProcessing)
+	return !ok || !isFinal(rp.Status.Phase)
+})
+
+// Reconcile takes one RemediationProcessing from Pending to Completed or Failed.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res reconcile.Result, retErr error) {
+	rp := &processingv1.RemediationProcessing{}
+	if err := r.Client.Get(ctx, req.NamespacedName, rp); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if isFinal(rp.Status.Phase) {
+		return reconcile.Result{}, nil
+	}
+	logger := log.FromContext(ctx).WithValues("remediationProcessing", klog.KObj(rp), "target", rp.Spec.Alert.TargetResource.Kind+"/"+rp.Spec.Alert.TargetResource.Name)
+	ctx = log.IntoContext(ctx, logger)
+	before := rp.DeepCopy()
+	defer func() {
+		if equality.Semantic.DeepEqual(before.Status, rp.Status) {
+			return
+		}
+		if err := r.Client.Status().Patch(ctx, rp, client.MergeFrom(before)); err != nil {
+			res, retErr = reconcile.Result{}, fmt.Errorf("patching the status of %s: %w", klog.KObj(rp), err)
+		}
+	}()
+	if rp.Status.Phase == "" || rp.Status.Phase == processingv1.PhasePending || rp.Status.StartTime == nil {
+		r.reconcileStart(rp)
+		// Show Enriching while the reads run.
+		if err := r.Client.Status().Patch(ctx, rp, client.MergeFrom(before)); err != nil {
+			return reconcile.Result{}, fmt.Errorf("patching the status of %s: %w", klog.KObj(rp), err)
+		}
+		before = rp.DeepCopy()
+	}
+	return r.reconcileEnrich(ctx, rp)
+}
+
+func (r *Reconciler) now() metav1.Time { return metav1.NewTime(r.Now().Truncate(time.Second)) }
+
+func (r *Reconciler) reconcileStart(rp *processingv1.RemediationProcessing) {
+	now := r.now()
+	rp.Status.Phase = processingv1.PhaseEnriching
+	if rp.Status.StartTime == nil {
+		rp.Status.StartTime = &now
+	}
+	rp.Status.Message = "reading the target's Kubernetes context"
+	r.setReady(rp, metav1.ConditionFalse, processingv1.ReasonInProgress, rp.Status.Message)
+}
+
+func (r *Reconciler) setReady(rp *processingv1.RemediationProcessing, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(&rp.Status.Conditions, metav1.Condition{Type: processingv1.ConditionReady, Status: status, Reason: reason,
+		Message: shorten(message, 1024), ObservedGeneration: rp.Generation})
+}
+
+func (r *Reconciler) fail(rp *processingv1.RemediationProcessing, reason, message string) {
+	now := r.now()
+	rp.Status.Phase, rp.Status.Message, rp.Status.CompletionTime = processingv1.PhaseFailed, shorten(message, 1024), &now
+	rp.Status.ObservedGeneration = rp.Generation
+	r.setReady(rp, metav1.ConditionFalse, reason, message)
+	r.Recorder.Eventf(rp, nil, corev1.EventTypeWarning, reason, "Enrich", "%s", shorten(message, 1000))
+}
+
+// reconcileEnrich reads the context (Enriching), classifies (Classifying) and completes.
+func (r *Reconciler) reconcileEnrich(ctx context.Context, rp *processingv1.RemediationProcessing) (reconcile.Result, error) {
+	t := rp.Spec.Alert.TargetResource
+	start := time.Now()
+	readCtx, cancel := context.WithTimeout(ctx, r.EnrichmentTimeout)
+	en, err := (&Enricher{Reader: r.Reader, Now: r.Now}).Enrich(readCtx, t)
+	cancel()
+	enrichmentDuration.Observe(time.Since(start).Seconds())
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return reconcile.Result{}, err // shutting down
+		case errors.Is(err, context.DeadlineExceeded) || readCtx.Err() != nil:
+			enrichments.WithLabelValues(resultTimedOut).Inc()
+			r.fail(rp, processingv1.ReasonEnrichmentTimedOut, fmt.Sprintf("reading the context of %s %s/%s did not finish within %s: %v", t.Kind, t.Namespace, t.Name, r.EnrichmentTimeout, err))
+			return reconcile.Result{}, nil
+		case rp.Status.StartTime != nil && r.Now().Sub(rp.Status.StartTime.Time) > r.EnrichmentTimeout:
+			enrichments.WithLabelValues(resultFailed).Inc()
+			r.fail(rp, processingv1.ReasonEnrichFailed, fmt.Sprintf("reading the context of %s %s/%s kept failing for %s: %v", t.Kind, t.Namespace, t.Name, r.EnrichmentTimeout, err))
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, fmt.Errorf("enriching %s: %w", klog.KObj(rp), err)
+	}
+
+	rp.Status.Phase = processingv1.PhaseClassifying
+	policy, err := r.Policy.Current(ctx)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	a := rp.Spec.Alert
+	res := policy.Classify(classify.Input{SignalName: a.SignalName, Severity: a.Severity, Fingerprint: a.Fingerprint, Labels: a.Labels,
+		Annotations: a.Annotations, Kind: t.Kind, Namespace: t.Namespace, Name: t.Name, NamespaceLabels: en.nsLabels})
+	for _, e := range res.RuleErrors {
+		ruleErrors.Inc()
+		log.FromContext(ctx).V(1).Info("Policy rule failed", "error", e.Error())
+	}
+	priorityFrom := "table"
+	if len(res.Rule) > 5 && res.Rule[:5] == "rule:" {
+		priorityFrom = "rule"
+	}
+	classifications.WithLabelValues(string(res.EnvironmentSource), priorityFrom).Inc()
+
+	kc := en.kc
+	size := Bound(kc, r.MaxContextBytes, en.omitted)
+	contextBytes.Observe(float64(size))
+	if len(kc.Truncated) > 0 {
+		contextTruncations.Inc()
+	}
+	rp.Status.EnrichedSignal = &processingv1.EnrichedSignal{
+		Fingerprint: a.Fingerprint, Severity: a.Severity, Environment: string(res.Environment), BusinessPriority: string(res.Priority),
+		EnvironmentSource: res.EnvironmentSource, PriorityRule: shorten(res.Rule, 256), PolicyVersion: shorten(policy.Version, 64),
+		ContextBytes: int32(size), Namespace: t.Namespace, ResourceKind: t.Kind, ResourceName: t.Name, KubernetesContext: kc,
+	}
+	now := r.now()
+	rp.Status.Phase, rp.Status.CompletionTime, rp.Status.ObservedGeneration = processingv1.PhaseCompleted, &now, rp.Generation
+	if kc.TargetNotFound {
+		enrichments.WithLabelValues(resultDegraded).Inc()
+		degradedEnrichments.Inc()
+		rp.Status.Message = fmt.Sprintf("%s %s/%s was not found: completed with the context still known", t.Kind, t.Namespace, t.Name)
+		r.setReady(rp, metav1.ConditionTrue, processingv1.ReasonTargetNotFound, rp.Status.Message)
+		r.Recorder.Eventf(rp, nil, corev1.EventTypeWarning, processingv1.ReasonTargetNotFound, "Enrich", "%s", rp.Status.Message)
+		return reconcile.Result{}, nil
+	}
+	enrichments.WithLabelValues(resultEnriched).Inc()
+	rp.Status.Message = fmt.Sprintf("enriched (%d bytes) and classified %s/%s (%s)", size, res.Environment, res.Priority, res.Rule)
+	r.setReady(rp, metav1.ConditionTrue, processingv1.ReasonEnriched, rp.Status.Message)
+	return reconcile.Result{}, nil
+}
