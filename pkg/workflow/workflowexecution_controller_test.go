@@ -1,0 +1,301 @@
+package workflow_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+)
+
+func TestCordonThenDrainYieldsOrderedOperations(t *testing.T) {
+	f := start(t, nil, true)
+	ctx := context.Background()
+	nodeName := f.ns + "-node"
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName}}
+	require.NoError(t, f.c.Create(ctx, node))
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), node) })
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "busy", Namespace: f.ns},
+		Spec: corev1.PodSpec{NodeName: nodeName, Containers: []corev1.Container{{Name: "c", Image: "x"}}}}
+	require.NoError(t, f.c.Create(ctx, pod))
+	target := &common.TargetResource{Kind: "Node", Name: nodeName}
+
+	w := f.finished(t, f.workflowOf("drain", target,
+		common.WorkflowStep{Name: "drain", Action: "drain_node", DependsOn: []string{"cordon"}, Parameters: map[string]string{"gracePeriodSeconds": "30"}},
+		common.WorkflowStep{Name: "cordon", Action: "cordon_node"},
+	))
+
+	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+	nodeTarget := common.TargetResource{APIVersion: "v1", Kind: "Node", Name: nodeName}
+	want := []common.Operation{
+		{Name: "cordon", Action: "cordon_node", Target: nodeTarget, TargetUID: string(node.UID), Timeout: &metav1.Duration{Duration: 5 * time.Minute}},
+		{Name: "drain", Action: "drain_node", Target: nodeTarget, TargetUID: string(node.UID), DependsOn: []string{"cordon"},
+			Parameters: map[string]string{"gracePeriodSeconds": "30", "timeout": "5m", "ignoreDaemonSets": "true", "deleteEmptyDirData": "false"},
+			Timeout:    &metav1.Duration{Duration: 5 * time.Minute}},
+	}
+	got := w.Status.Operations
+	for i := range got {
+		assert.NotEmpty(t, got[i].TargetResourceVersion)
+		got[i].TargetResourceVersion = ""
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("operations (-want +got):\n%s", d)
+	}
+	assert.Equal(t, 10*time.Minute, w.Status.EstimatedDuration.Duration)
+	cordon := result(t, w, "cordon")
+	assert.True(t, cordon.Valid)
+	assert.Equal(t, []workflowv1.FieldChange{{Path: "spec.unschedulable", After: "true"}}, cordon.Diff)
+	drain := result(t, w, "drain")
+	assert.True(t, drain.Valid, drain.Message)
+	require.Len(t, drain.Checks, 4)
+	assert.Contains(t, drain.Checks[1].Message, "1 Pods to evict ("+f.ns+"/busy)")
+	assert.Contains(t, drain.Checks[3].Message, "evicting 1 Pods")
+	c := ready(w)
+	require.NotNil(t, c)
+	assert.Equal(t, metav1.ConditionTrue, c.Status)
+	assert.Equal(t, workflowv1.ReasonValidated, c.Reason)
+	assert.Equal(t, w.Generation, w.Status.ObservedGeneration)
+
+	// The dry-runs changed nothing.
+	live := &corev1.Node{}
+	require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(node), live))
+	assert.False(t, live.Spec.Unschedulable)
+	require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(pod), &corev1.Pod{}))
+}
+
+func TestPlanningFailures(t *testing.T) {
+	f := start(t, nil, true)
+	target := deploymentTarget(f.ns, "web")
+	tests := map[string]struct {
+		steps      []common.WorkflowStep
+		wantReason string
+		wantMsg    []string
+	}{
+		"cycle": {
+			steps: []common.WorkflowStep{
+				{Name: "restart", Action: "rollout_restart", DependsOn: []string{"scale"}},
+				{Name: "scale", Action: "scale_deployment", Parameters: map[string]string{"replicas": "3"}, DependsOn: []string{"restart"}},
+			},
+			wantReason: workflowv1.ReasonDependencyCycle,
+			wantMsg:    []string{"cycle: restart → scale → restart"},
+		},
+		"unknown action": {
+			steps:      []common.WorkflowStep{{Name: "fix", Action: "kubectl_exec"}},
+			wantReason: workflowv1.ReasonUnknownAction,
+			wantMsg:    []string{`step fix: unknown action "kubectl_exec" (known actions: `},
+		},
+		"invalid parameters, all at once": {
+			steps: []common.WorkflowStep{{Name: "mem", Action: "increase_resources",
+				Parameters: map[string]string{"memory": "lots", "cpuLimit": "-1", "colour": "red"}}},
+			wantReason: workflowv1.ReasonInvalidParameters,
+			wantMsg:    []string{"colour: unknown parameter", "cpuLimit: must be greater than zero", `memory: must be a Kubernetes quantity such as "256Mi", "1Gi" or "500m", got "lots"`},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			w := f.finished(t, f.workflowOf(objectName(name), target, tc.steps...))
+			assert.Equal(t, workflowv1.PhaseFailed, w.Status.Phase)
+			for _, m := range tc.wantMsg {
+				assert.Contains(t, w.Status.Message, m)
+			}
+			c := ready(w)
+			require.NotNil(t, c)
+			assert.Equal(t, tc.wantReason, c.Reason)
+			assert.Equal(t, metav1.ConditionFalse, c.Status)
+			assert.Empty(t, w.Status.Operations)
+			assert.Equal(t, w.Generation, w.Status.ObservedGeneration)
+		})
+	}
+}
+
+func TestValidationFailures(t *testing.T) {
+	f := start(t, nil, true)
+	f.deployment(t, "web", "128Mi", "512Mi")
+	tests := map[string]struct {
+		target     *common.TargetResource
+		steps      []common.WorkflowStep
+		wantReason string
+		wantMsg    string
+	}{
+		"missing target": {
+			target:     deploymentTarget(f.ns, "gone"),
+			steps:      []common.WorkflowStep{{Name: "restart", Action: "rollout_restart"}},
+			wantReason: workflowv1.ReasonTargetNotFound,
+			wantMsg:    "Deployment " + f.ns + "/gone not found",
+		},
+		"container that does not exist": {
+			target:     deploymentTarget(f.ns, "web"),
+			steps:      []common.WorkflowStep{{Name: "mem", Action: "increase_resources", Parameters: map[string]string{"container": "db", "memory": "1Gi"}}},
+			wantReason: workflowv1.ReasonTargetMismatch,
+			wantMsg:    `container not found: "db" (the Pod template has [app])`,
+		},
+		"nothing to roll back to": {
+			target:     deploymentTarget(f.ns, "web"),
+			steps:      []common.WorkflowStep{{Name: "undo", Action: "rollback_deployment"}},
+			wantReason: workflowv1.ReasonTargetMismatch,
+			wantMsg:    "no previous revision",
+		},
+		"HPA that is not there": {
+			target:     &common.TargetResource{Kind: "HorizontalPodAutoscaler", Namespace: f.ns, Name: "web"},
+			steps:      []common.WorkflowStep{{Name: "hpa", Action: "update_hpa", Parameters: map[string]string{"maxReplicas": "10"}}},
+			wantReason: workflowv1.ReasonTargetNotFound,
+			wantMsg:    "HorizontalPodAutoscaler " + f.ns + "/web not found",
+		},
+		// The catalog accepts a memory limit on its own; the API server refuses one below the
+		// container's request.
+		"dry-run rejected by the API server": {
+			target:     deploymentTarget(f.ns, "web"),
+			steps:      []common.WorkflowStep{{Name: "mem", Action: "increase_resources", Parameters: map[string]string{"cpu": "100m", "memoryLimit": "64Mi"}}},
+			wantReason: workflowv1.ReasonDryRunRejected,
+			wantMsg:    "must be less than or equal to memory limit",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			w := f.finished(t, f.workflowOf(objectName(name), tc.target, tc.steps...))
+			require.Equal(t, workflowv1.PhaseFailed, w.Status.Phase)
+			assert.Contains(t, w.Status.Message, tc.wantMsg)
+			assert.Equal(t, tc.wantReason, ready(w).Reason)
+			r := w.Status.ValidationResults[0]
+			assert.False(t, r.Valid)
+			assert.Equal(t, tc.wantReason, r.Reason)
+			assert.Contains(t, r.Message, tc.wantMsg)
+			assert.False(t, r.Checks[len(r.Checks)-1].Passed)
+		})
+	}
+}
+
+func TestIncreaseResourcesDryRunDiff(t *testing.T) {
+	for _, dryRun := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dryRun=%t", dryRun), func(t *testing.T) {
+			f := start(t, nil, true)
+			ctx := context.Background()
+			d := f.deployment(t, "web", "128Mi", "256Mi")
+			w := f.workflowOf("mem", deploymentTarget(f.ns, "web"),
+				common.WorkflowStep{Name: "increase-memory", Action: "increase_resources", Parameters: map[string]string{"container": "app", "memory": "512Mi"}})
+			w.Spec.ExecutionConfig.DryRun = dryRun
+			w = f.finished(t, w)
+
+			require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+			r := result(t, w, "increase-memory")
+			want := []workflowv1.FieldChange{
+				{Path: "spec.template.spec.containers[name=app].resources.limits.memory", Before: `"256Mi"`, After: `"512Mi"`},
+				{Path: "spec.template.spec.containers[name=app].resources.requests.memory", Before: `"128Mi"`, After: `"512Mi"`},
+			}
+			if diff := cmp.Diff(want, r.Diff); diff != "" {
+				t.Errorf("dry-run diff (-want +got):\n%s", diff)
+			}
+			assert.Equal(t, []workflowv1.CheckType{workflowv1.CheckTargetExists, workflowv1.CheckTargetResolves, workflowv1.CheckPermission, workflowv1.CheckDryRun},
+				checkTypes(r))
+			assert.Equal(t, string(d.UID), w.Status.Operations[0].TargetUID)
+			assert.Equal(t, dryRun, w.Status.DryRun)
+			assert.Equal(t, dryRun, strings.HasPrefix(w.Status.Message, "dry run: "), w.Status.Message)
+
+			live := &appsv1.Deployment{}
+			require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(d), live))
+			assert.Equal(t, "256Mi", ptrQ(live.Spec.Template.Spec.Containers[0].Resources.Limits, corev1.ResourceMemory), "the dry-run changed the Deployment")
+		})
+	}
+}
+
+func ptrQ(l corev1.ResourceList, n corev1.ResourceName) string {
+	q := l[n]
+	return q.String()
+}
+
+func checkTypes(r workflowv1.ValidationResult) []workflowv1.CheckType {
+	var out []workflowv1.CheckType
+	for _, c := range r.Checks {
+		out = append(out, c.Type)
+	}
+	return out
+}
+
+// A Deployment deleted and recreated under the same name has a new UID; each workflow records
+// the UID of the object it validated, which is the live one.
+func TestTargetRecreatedUnderTheSameName(t *testing.T) {
+	f := start(t, nil, true)
+	ctx := context.Background()
+	step := common.WorkflowStep{Name: "restart", Action: "rollout_restart"}
+	first := f.deployment(t, "web", "", "")
+	w1 := f.finished(t, f.workflowOf("first", deploymentTarget(f.ns, "web"), step))
+	require.Equal(t, workflowv1.PhaseCompleted, w1.Status.Phase, w1.Status.Message)
+	assert.Equal(t, string(first.UID), w1.Status.Operations[0].TargetUID)
+
+	require.NoError(t, f.c.Delete(ctx, first))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Error(c, f.c.Get(ctx, client.ObjectKeyFromObject(first), &appsv1.Deployment{}))
+	}, 10*time.Second, 20*time.Millisecond)
+	second := f.deployment(t, "web", "", "")
+	require.NotEqual(t, first.UID, second.UID)
+
+	w2 := f.finished(t, f.workflowOf("second", deploymentTarget(f.ns, "web"), step))
+	require.Equal(t, workflowv1.PhaseCompleted, w2.Status.Phase, w2.Status.Message)
+	live := &appsv1.Deployment{}
+	require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(second), live))
+	assert.Equal(t, string(live.UID), w2.Status.Operations[0].TargetUID)
+	assert.NotEqual(t, w1.Status.Operations[0].TargetUID, w2.Status.Operations[0].TargetUID,
+		"the executor of the first workflow would refuse the recreated Deployment")
+}
+
+func TestExecutorMayNotUseAVerb(t *testing.T) {
+	// The executor may read Deployments but not patch them.
+	f := start(t, []rbacv1.PolicyRule{{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get"}}}, true)
+	f.deployment(t, "web", "128Mi", "256Mi")
+	w := f.finished(t, f.workflowOf("denied", deploymentTarget(f.ns, "web"),
+		common.WorkflowStep{Name: "mem", Action: "increase_resources", Parameters: map[string]string{"memory": "512Mi"}}))
+
+	require.Equal(t, workflowv1.PhaseFailed, w.Status.Phase)
+	assert.Equal(t, workflowv1.ReasonPermissionDenied, ready(w).Reason)
+	assert.Contains(t, w.Status.Message, "the executor "+f.executor+" may not patch apps/deployments in "+f.ns)
+	r := result(t, w, "mem")
+	assert.Equal(t, workflowv1.ReasonPermissionDenied, r.Reason)
+	assert.Equal(t, []workflowv1.CheckType{workflowv1.CheckTargetExists, workflowv1.CheckTargetResolves, workflowv1.CheckPermission, workflowv1.CheckDryRun},
+		checkTypes(r), "the dry-run still runs, so that every problem shows at once")
+}
+
+// A workflow still being validated when its workflowTimeout has passed fails as timed out.
+func TestWorkflowTimeout(t *testing.T) {
+	f := start(t, nil, false)
+	ctx := context.Background()
+	f.deployment(t, "web", "", "")
+	w := f.workflowOf("slow", deploymentTarget(f.ns, "web"), common.WorkflowStep{Name: "restart", Action: "rollout_restart"})
+	w.Spec.ExecutionConfig.WorkflowTimeout = &metav1.Duration{Duration: 10 * time.Minute}
+	require.NoError(t, f.c.Create(ctx, w))
+	// A previous run of the service began validating it eleven minutes ago.
+	base := w.DeepCopy()
+	w.Status.Phase = workflowv1.PhaseValidating
+	w.Status.StartTime = &metav1.Time{Time: time.Now().Add(-11 * time.Minute)}
+	require.NoError(t, f.c.Status().Patch(ctx, w, client.MergeFrom(base)))
+
+	f.run(t)
+	got := f.wait(t, w.Name)
+	assert.Equal(t, workflowv1.PhaseFailed, got.Status.Phase)
+	assert.Equal(t, workflowv1.ReasonWorkflowTimedOut, ready(got).Reason)
+	assert.Contains(t, got.Status.Message, "did not finish within workflowTimeout 10m0s")
+}
+
+// objectName turns a test case name into an object name.
+func objectName(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String()[:min(b.Len(), 40)], "-")
+}
