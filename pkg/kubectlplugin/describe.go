@@ -341,18 +341,17 @@ func renderAnalysis(out io.Writer, r *Remediation) {
 		header += ", provider " + s.Provider
 	}
 	fmt.Fprintf(out, "%s)\n", header)
-	w := newTable(out)
+	field := func(label, value string) { fmt.Fprintf(out, "  %-14s %s\n", label+":", value) }
 	if s.Message != "" {
-		fmt.Fprintf(w, "  Message:\t%s\n", oneLine(s.Message, 200))
+		field("Message", oneLine(s.Message, 200))
 	}
-	fmt.Fprintf(w, "  Root cause:\t%s\n", orNone(oneLine(s.RootCause, 300)))
+	field("Root cause", orNone(oneLine(s.RootCause, 300)))
 	if s.RootCause != "" || s.Confidence > 0 {
-		fmt.Fprintf(w, "  Confidence:\t%s\n", percent(s.Confidence))
+		field("Confidence", percent(s.Confidence))
 	}
 	if s.InvestigationSummary != "" {
-		fmt.Fprintf(w, "  Summary:\t%s\n", oneLine(s.InvestigationSummary, 300))
+		field("Summary", oneLine(s.InvestigationSummary, 300))
 	}
-	_ = w.Flush()
 	if len(s.Evidence) > 0 {
 		fmt.Fprintf(out, "  Evidence:\n")
 		for _, e := range s.Evidence {
@@ -361,12 +360,12 @@ func renderAnalysis(out io.Writer, r *Remediation) {
 	}
 	if len(s.Recommendations) == 0 {
 		if s.Phase == aiv1.PhaseCompleted {
-			fmt.Fprintf(out, "  Recommended:   no action\n")
+			field("Recommended", "no action")
 		}
 		return
 	}
 	top := s.Recommendations[0]
-	fmt.Fprintf(out, "  Recommended:   %s (risk %s, confidence %s)\n", top.Action, orNone(string(top.RiskLevel)), percent(top.Confidence))
+	field("Recommended", fmt.Sprintf("%s (risk %s, confidence %s)", top.Action, orNone(string(top.RiskLevel)), percent(top.Confidence)))
 	if top.Description != "" {
 		fmt.Fprintf(out, "    %s\n", oneLine(top.Description, 200))
 	}
@@ -516,6 +515,9 @@ func renderOperations(out io.Writer, r *Remediation) {
 			phase = string(res.Phase)
 			started = timestamp(res.StartTime)
 			took = dur(res.StartTime, res.CompletionTime)
+			if res.CompletionTime == nil && res.Phase == kev1.OperationRunning {
+				took = "still running"
+			}
 		} else if r.Execution != nil {
 			phase = string(kev1.OperationPending)
 		}
@@ -652,7 +654,7 @@ func renderAudit(out io.Writer, r *Remediation) {
 		}
 		line := "yes"
 		if len(phases) > 0 {
-			line = fmt.Sprintf("%d phase changes (%s)", len(phases), strings.Join(phases, ", "))
+			line = fmt.Sprintf("%d %s (%s)", len(phases), plural(len(phases), "phase change", "phase changes"), strings.Join(phases, ", "))
 		}
 		if a.Attempts > 0 {
 			line += fmt.Sprintf(", %d failed deliveries", a.Attempts)
@@ -678,4 +680,11 @@ func renderConditions(out io.Writer, conds []metav1.Condition) {
 		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", c.Type, c.Status, orNone(c.Reason), orNone(oneLine(c.Message, 120)))
 	}
 	_ = w.Flush()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

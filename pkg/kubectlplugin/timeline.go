@@ -150,7 +150,10 @@ func phaseNote(r *Remediation, p remediationv1.Phase) string {
 		return "waiting for a decision"
 	case remediationv1.PhasePlanning:
 		if wfe := r.Workflow; wfe != nil {
-			return fmt.Sprintf("workflow %s: %d operations", orNone(string(wfe.Status.Phase)), len(wfe.Status.Operations))
+			if n := len(wfe.Status.Operations); n > 0 {
+				return fmt.Sprintf("workflow %s: %d %s", orNone(string(wfe.Status.Phase)), n, plural(n, "operation", "operations"))
+			}
+			return "workflow " + orNone(string(wfe.Status.Phase))
 		}
 	case remediationv1.PhaseExecuting:
 		if ke := r.Execution; ke != nil {
@@ -160,6 +163,11 @@ func phaseNote(r *Remediation, p remediationv1.Phase) string {
 			}
 			return note
 		}
+	case remediationv1.PhaseVerifying:
+		if st.SignalResolvedAt != nil {
+			return "signal resolved at " + timestamp(st.SignalResolvedAt)
+		}
+		return "stabilization window"
 	case remediationv1.PhaseCompleted:
 		return orNone(string(st.Outcome))
 	case remediationv1.PhaseFailed:
