@@ -57,6 +57,7 @@ type enrichment struct {
 	workloadKind, workloadName string
 	templateLabels             map[string]string
 	pods                       []*corev1.Pod
+	targetPod                  *corev1.Pod // the target when it is a pod: always first
 	nodeNames                  []string
 	eventKeys                  []string
 }
@@ -171,6 +172,7 @@ func (e *Enricher) pod(ctx context.Context, en *enrichment, t common.TargetResou
 	if err != nil || !ok {
 		return ok, err
 	}
+	en.targetPod = pod
 	owner := metav1.GetControllerOfNoCopy(pod)
 	if owner == nil {
 		en.pods = []*corev1.Pod{pod}
@@ -598,7 +600,7 @@ func (e *Enricher) summarizePods(en *enrichment) {
 	if len(pods) == 0 {
 		return
 	}
-	target := pods[0]
+	target := en.targetPod
 	slices.SortStableFunc(pods, func(a, b *corev1.Pod) int {
 		if a == target {
 			return -1

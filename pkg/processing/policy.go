@@ -29,18 +29,19 @@ type PolicyStore struct {
 	mu      sync.Mutex
 	current *classify.Policy
 	seen    string // resourceVersion last examined, good or bad
-	synced  bool
 }
 
-// Current returns the policy in force, loading it first if it never was.
+// Current returns the policy in force after syncing with the cached ConfigMap (a cache read
+// and a resourceVersion comparison when nothing changed), so a classification never uses a
+// policy older than the cache's.
 func (s *PolicyStore) Current(ctx context.Context) (*classify.Policy, error) {
-	s.mu.Lock()
-	synced := s.synced
-	s.mu.Unlock()
-	if !synced {
-		if err := s.Sync(ctx); err != nil {
-			return nil, err
+	if err := s.Sync(ctx); err != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.current != nil { // the cache is still warming up or unreadable: keep the last policy
+			return s.current, nil
 		}
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -65,14 +66,13 @@ func (s *PolicyStore) Sync(ctx context.Context) error {
 			}
 			s.current = classify.Default()
 		}
-		s.seen, s.synced = "", true
+		s.seen = ""
 		return nil
 	}
 	if cm.ResourceVersion == s.seen {
-		s.synced = true
 		return nil
 	}
-	s.seen, s.synced = cm.ResourceVersion, true
+	s.seen = cm.ResourceVersion
 	if s.current == nil {
 		s.current = classify.Default()
 	}

@@ -43,6 +43,13 @@ func TestProcessing(t *testing.T) {
 	h := startProcessing(t, env, nil)
 
 	t.Run("Deployment whose pod was OOMKilled", func(t *testing.T) { testOOMKilled(t, env, h) })
+	t.Run("Deployment whose new revision crash-loops", func(t *testing.T) { testCrashLoopingRollout(t, env, h) })
+	t.Run("ImagePullBackOff pod", func(t *testing.T) { testImagePullBackOff(t, env, h) })
+	t.Run("Node with MemoryPressure and taints", func(t *testing.T) { testNodeTarget(t, env, h) })
+	t.Run("HPA at its maximum and the PDB", func(t *testing.T) { testHPAAtMaximum(t, env, h) })
+	t.Run("StatefulSet", func(t *testing.T) { testStatefulSet(t, env, h) })
+	t.Run("missing target is degraded", func(t *testing.T) { testMissingTarget(t, env, h) })
+	t.Run("large event history within 8 KiB", func(t *testing.T) { testLargeEventHistory(t, env, h) })
 }
 
 func testOOMKilled(t *testing.T, env *testenv.Env, h *harness) {

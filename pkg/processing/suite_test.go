@@ -53,7 +53,7 @@ func fingerprint(s string) string {
 }
 
 // startProcessing runs the processing manager as ServiceAccount kubernaut-processing.
-func startProcessing(t testing.TB, env *testenv.Env, mutate func(*processing.Reconciler)) *harness {
+func startProcessing(t testing.TB, env *testenv.Env, mutate func(*processing.Reconciler, manager.Manager)) *harness {
 	t.Helper()
 	h := &harness{t: t, env: env, c: env.Client, sys: env.Namespace(t, nil)}
 	cfg := env.AsService(t, "processing", h.sys)
@@ -62,7 +62,7 @@ func startProcessing(t testing.TB, env *testenv.Env, mutate func(*processing.Rec
 	return h
 }
 
-func (h *harness) start(cfg *rest.Config, mutate func(*processing.Reconciler)) {
+func (h *harness) start(cfg *rest.Config, mutate func(*processing.Reconciler, manager.Manager)) {
 	h.t.Helper()
 	o := app.NewOptions(true)
 	o.Namespace, o.MetricsBindAddress, o.HealthProbeBindAddress, o.LeaderElect = h.sys, "0", "0", false
@@ -78,7 +78,7 @@ func (h *harness) start(cfg *rest.Config, mutate func(*processing.Reconciler)) {
 	pc.Namespace, pc.PolicyConfigMap = h.sys, policyName
 	r := &processing.Reconciler{Config: pc}
 	if mutate != nil {
-		mutate(r)
+		mutate(r, mgr)
 	}
 	ctrllog.SetLogger(logr.Discard())
 	ctx, cancel := context.WithCancel(context.Background())
@@ -102,6 +102,8 @@ func (h *harness) stop() {
 }
 
 var rpCounter atomic.Int64
+
+func keyOf(o client.Object) client.ObjectKey { return client.ObjectKeyFromObject(o) }
 
 // process creates a RemediationProcessing for target and waits until it is finished.
 func (h *harness) process(target common.TargetResource, mutate func(*processingv1.RemediationProcessing)) *processingv1.RemediationProcessing {
