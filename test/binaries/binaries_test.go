@@ -1,5 +1,9 @@
 // Package binaries starts each of the eight service binaries against a real API server and
-// checks that it serves /healthz, /readyz and /metrics, and exits 0 on SIGTERM. Services with an
+// checks that it serves /healthz, /readyz and /metrics, and exits 0 on SIGTERM. Each binary runs
+// as its own ServiceAccount, bound to the ClusterRole `make manifests` generates from its RBAC
+// markers (deploy/base/rbac/<service>/role.yaml), with leader election on where it has it: a
+// controller must hold its Lease and sync every controller's cache, and no request of any
+// binary may be refused as Forbidden, so a missing RBAC marker fails here. Services with an
 // HTTP API are also called once through the built binary (see checks), and two gateway
 // processes share one alert storm without losing a count.
 package binaries
@@ -13,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,18 +26,20 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
-	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
-	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
-
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
+	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
+	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }
@@ -120,28 +127,38 @@ func onlyRequest(t *testing.T, env *testenv.Env, ns string) remediationv1.Remedi
 	return list.Items[0]
 }
 
-// cluster is an API server, a kubeconfig for it and the service binaries built into dir.
+// cluster is an API server and the service binaries built into dir.
 type cluster struct {
-	env        *testenv.Env
-	kubeconfig string
-	dir        string
+	env *testenv.Env
+	dir string
 }
 
 // newCluster starts an API server and builds the named services.
 func newCluster(t *testing.T, services ...string) *cluster {
-	env := testenv.Start(t)
-	user, err := env.Environment.AddUser(envtest.User{Name: "smoke-admin", Groups: []string{"system:masters"}}, nil)
-	require.NoError(t, err)
-	kubeconfig, err := user.KubeConfig()
-	require.NoError(t, err)
-	c := &cluster{env: env, dir: t.TempDir()}
-	c.kubeconfig = filepath.Join(c.dir, "kubeconfig")
-	require.NoError(t, os.WriteFile(c.kubeconfig, kubeconfig, 0o600))
+	c := &cluster{env: testenv.Start(t), dir: t.TempDir()}
 	build := exec.Command("go", append([]string{"build", "-o", c.dir + "/"}, prefixed("github.com/kubernaut/kubernaut/cmd/", services)...)...)
 	build.Dir = testenv.RepoRoot()
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))
 	return c
+}
+
+// kubeconfigAs writes a kubeconfig that acts as ServiceAccount kubernaut-<service> of ns, bound
+// to the service's generated ClusterRole (testenv.AsService), and returns its path.
+func (c *cluster) kubeconfigAs(t *testing.T, service, ns string) string {
+	t.Helper()
+	cfg := c.env.AsService(t, service, ns)
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos[service] = &clientcmdapi.AuthInfo{
+		ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken,
+		Impersonate: cfg.Impersonate.UserName, ImpersonateGroups: cfg.Impersonate.Groups,
+	}
+	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: service}
+	kc.CurrentContext = "envtest"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, clientcmd.WriteToFile(*kc, path))
+	return path
 }
 
 // process is a running service binary.
@@ -152,14 +169,29 @@ type process struct {
 	logs    *syncBuffer
 }
 
-// start runs service on namespace ns with the shared flags plus extra, and waits until it
-// serves /healthz, /readyz and /metrics. The process is killed at the end of the test.
+// leaderElected lists the binaries that have --leader-elect (the controllers).
+func leaderElected(t *testing.T, binary string) bool {
+	t.Helper()
+	help, err := exec.Command(binary, "--help").CombinedOutput()
+	require.NoError(t, err, string(help))
+	return strings.Contains(string(help), "--leader-elect")
+}
+
+// start runs service on namespace ns as its own ServiceAccount with the shared flags plus extra,
+// and waits until it serves /healthz, /readyz and /metrics and, for a controller, holds its Lease
+// and has synced every controller's cache. The process is killed at the end of the test.
 func (c *cluster) start(t *testing.T, service, ns string, extra ...string) *process {
 	t.Helper()
 	metrics, probes := apptest.FreeAddr(t), apptest.FreeAddr(t)
-	args := append([]string{"--kubeconfig=" + c.kubeconfig, "--namespace=" + ns, "--metrics-bind-address=" + metrics,
-		"--health-probe-bind-address=" + probes, "--log-format=console"}, extra...)
-	p := &process{service: service, cmd: exec.Command(filepath.Join(c.dir, service), args...), done: make(chan error, 1), logs: &syncBuffer{}}
+	binary := filepath.Join(c.dir, service)
+	args := []string{"--kubeconfig=" + c.kubeconfigAs(t, service, ns), "--namespace=" + ns, "--metrics-bind-address=" + metrics,
+		"--health-probe-bind-address=" + probes, "--log-format=json"}
+	elected := leaderElected(t, binary)
+	if elected {
+		args = append(args, "--leader-elect=true")
+	}
+	args = append(args, extra...)
+	p := &process{service: service, cmd: exec.Command(binary, args...), done: make(chan error, 1), logs: &syncBuffer{}}
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	require.NoError(t, p.cmd.Start())
 	go func() { p.done <- p.cmd.Wait() }()
@@ -174,10 +206,58 @@ func (c *cluster) start(t *testing.T, service, ns string, extra ...string) *proc
 			assert.Equal(c, http.StatusOK, resp.StatusCode, url)
 		}
 	}, 60*time.Second, 200*time.Millisecond, "%s did not become healthy; logs:\n%s", service, p.logs)
+	if elected {
+		assert.EventuallyWithT(t, func(co *assert.CollectT) {
+			var lease coordinationv1.Lease
+			if assert.NoError(co, c.env.Client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "kubernaut-" + service}, &lease)) {
+				assert.NotEmpty(co, ptr.Deref(lease.Spec.HolderIdentity, ""), "holder of Lease %s/kubernaut-%s", ns, service)
+			}
+			started, working := p.controllers()
+			assert.Equal(co, started, working, "controllers started and controllers whose caches synced")
+		}, 60*time.Second, 200*time.Millisecond, "%s did not lead and sync its controllers as ServiceAccount kubernaut-%s; logs:\n%s", service, service, p.logs)
+	}
+	p.assertNotForbidden(t)
 	return p
 }
 
-// stop sends SIGTERM and requires a clean exit.
+// controllers reads the process's JSON log: the controllers that started, and those whose caches
+// synced (controller-runtime logs "Starting workers" only then).
+func (p *process) controllers() (started, working []string) {
+	for _, line := range strings.Split(p.logs.String(), "\n") {
+		var entry struct {
+			Msg        string `json:"msg"`
+			Controller string `json:"controller"`
+		}
+		if json.Unmarshal([]byte(line), &entry) != nil || entry.Controller == "" {
+			continue
+		}
+		switch entry.Msg {
+		case "Starting Controller":
+			started = append(started, entry.Controller)
+		case "Starting workers":
+			working = append(working, entry.Controller)
+		}
+	}
+	slices.Sort(started)
+	slices.Sort(working)
+	return slices.Compact(started), slices.Compact(working)
+}
+
+// assertNotForbidden fails when the API server refused any request of the process: a watch, an
+// event, the Lease, or a write its reconciler made.
+func (p *process) assertNotForbidden(t *testing.T) {
+	t.Helper()
+	var refused []string
+	for _, line := range strings.Split(p.logs.String(), "\n") {
+		if strings.Contains(line, "is forbidden") {
+			refused = append(refused, line)
+		}
+	}
+	assert.Empty(t, refused, "%s was refused by the API server as ServiceAccount kubernaut-%s: a +kubebuilder:rbac marker is missing (then run `make manifests`)", p.service, p.service)
+}
+
+// stop sends SIGTERM and requires a clean exit, and no Forbidden answer over the whole run
+// (a controller releases its Lease on the way out).
 func (p *process) stop(t *testing.T) {
 	t.Helper()
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
@@ -187,6 +267,7 @@ func (p *process) stop(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("%s did not exit after SIGTERM; logs:\n%s", p.service, p.logs)
 	}
+	p.assertNotForbidden(t)
 }
 
 // syncBuffer is a bytes.Buffer that a process writes while the test may read it.
