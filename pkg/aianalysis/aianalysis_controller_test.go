@@ -1,0 +1,189 @@
+package aianalysis_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/llmstandin"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
+	"github.com/kubernaut/kubernaut/pkg/aianalysis"
+	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
+	"github.com/kubernaut/kubernaut/pkg/aianalysis/llm"
+)
+
+func i32(v int32) *int32 { return &v }
+
+// oomSignal is an OOMKilled Deployment shop/web as processing describes it (times relative to now).
+func oomSignal() aiv1.SignalContext {
+	now := metav1.Now()
+	ago := func(d time.Duration) *metav1.Time { t := metav1.NewTime(now.Add(-d)); return &t }
+	return aiv1.SignalContext{Fingerprint: strings.Repeat("a", 64), SignalName: "KubePodOOMKilled", Severity: "critical", Environment: "production", BusinessPriority: "P0",
+		Namespace: "shop", ResourceKind: "Deployment", ResourceName: "web",
+		KubernetesContext: &common.KubernetesContext{
+			CollectedAt: &now,
+			OwnerChain:  []common.TargetResource{{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}},
+			Workload: &common.WorkloadSummary{Kind: "Deployment", Name: "web", Replicas: i32(2), ReadyReplicas: 1,
+				Containers: []common.ContainerSpecSummary{{Name: "app", Image: "shop/web:1.4", Requests: map[string]string{"memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}}}},
+			Rollout: &common.RolloutHistory{Current: &common.RevisionSummary{Revision: 3, Name: "web-7d9f8", BecameCurrentAt: ago(30 * 24 * time.Hour)}},
+			Pods: []common.PodSummary{{Name: "web-7d9f8-aaaaa", Phase: "Running", Owner: "ReplicaSet/web-7d9f8", NodeName: "node-a",
+				Containers: []common.ContainerSummary{{Name: "app", RestartCount: 4, State: "Running", LastTerminationReason: "OOMKilled", LastExitCode: i32(137), LastTerminatedAt: ago(2 * time.Minute),
+					Limits: map[string]string{"memory": "256Mi"}, Requests: map[string]string{"memory": "128Mi"}}}}},
+		}}
+}
+
+func healthySignal() aiv1.SignalContext {
+	s := oomSignal()
+	s.SignalName = "HighRequestLatency"
+	c := &s.KubernetesContext.Pods[0].Containers[0]
+	c.RestartCount, c.LastTerminationReason, c.LastExitCode, c.LastTerminatedAt, c.Ready = 0, "", nil, nil, true
+	return s
+}
+
+func TestController(t *testing.T) {
+	env := testenv.Start(t)
+	installDecisionPolicy(t, env)
+	alice := asUser(t, env, "alice")
+
+	t.Run("auto-approved: builtin OOMKilled recommendation completes without a person", func(t *testing.T) {
+		h := newHarness(t, env, investigator.NewBuiltin(), nil)
+		h.createAnalysis("oom", oomSignal(), false)
+		a := h.waitPhase("oom", aiv1.PhaseCompleted)
+		assert.Equal(t, aiv1.ReasonAnalyzed, readyReason(a))
+		assert.Equal(t, aiv1.OutcomeActionRecommended, a.Status.Outcome)
+		assert.Equal(t, "builtin", a.Status.Provider)
+		require.NotNil(t, a.Spec.HolmesGPTConfig, "the controller fills spec.holmesGPTConfig")
+		assert.Equal(t, "builtin-rules", a.Spec.HolmesGPTConfig.Model)
+		require.Len(t, a.Status.Recommendations, 1)
+		rec := a.Status.Recommendations[0]
+		assert.Equal(t, "increase_resources", rec.Action)
+		require.Len(t, rec.WorkflowSteps, 1)
+		assert.Equal(t, &common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}, rec.WorkflowSteps[0].Target)
+		assert.Equal(t, "384Mi", rec.WorkflowSteps[0].Parameters["memoryLimit"])
+		require.NotNil(t, a.Status.Approval)
+		assert.False(t, a.Status.Approval.Required)
+		assert.NotEmpty(t, a.Status.Evidence)
+		assert.Equal(t, aiv1.RiskMedium, a.Status.RiskLevel)
+		assert.NotNil(t, a.Status.CompletionTime)
+		assert.Equal(t, a.Generation, a.Status.ObservedGeneration)
+	})
+
+	t.Run("manual review: a latency alert on healthy pods recommends nothing and says why", func(t *testing.T) {
+		h := newHarness(t, env, investigator.NewBuiltin(), nil)
+		h.createAnalysis("latency", healthySignal(), false)
+		a := h.waitPhase("latency", aiv1.PhaseCompleted)
+		assert.Equal(t, aiv1.ReasonManualReviewRequired, readyReason(a))
+		assert.Equal(t, aiv1.OutcomeManualReviewRequired, a.Status.Outcome)
+		assert.Empty(t, a.Status.Recommendations)
+		assert.Contains(t, a.Status.ManualReviewReason, "HighRequestLatency")
+	})
+
+	t.Run("approval required (policy reloaded), then approved by alice", func(t *testing.T) {
+		h := newHarness(t, env, investigator.NewBuiltin(), nil)
+		waitPolicyActive(t, env, h.ns, alice)
+		h.setPolicy("minConfidence: 0.95\n")
+		// The policy applies as soon as the cache has it: retry new analyses until one waits.
+		var name string
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			name = "oom-" + time.Now().Format("150405.000000")
+			name = strings.ReplaceAll(name, ".", "-")
+			h.createAnalysis(name, oomSignal(), false)
+			assert.EventuallyWithT(c, func(c *assert.CollectT) {
+				assert.Contains(c, []aiv1.Phase{aiv1.PhaseApproving, aiv1.PhaseCompleted}, h.get(name).Status.Phase)
+			}, wait, tick)
+			assert.Equal(c, aiv1.PhaseApproving, h.get(name).Status.Phase)
+		}, wait, tick)
+		a := h.get(name)
+		assert.Equal(t, aiv1.ReasonAwaitingDecision, readyReason(a))
+		require.NotNil(t, a.Status.Approval)
+		assert.True(t, a.Status.Approval.Required)
+		assert.Contains(t, a.Status.Approval.Reason, "confidence 0.90 is below 0.95")
+		ar := h.approvalRequest(name)
+		assert.Equal(t, a.Status.Approval.ApprovalRequestRef.Name, ar.Name)
+		require.Len(t, ar.OwnerReferences, 1)
+		assert.Equal(t, a.UID, ar.OwnerReferences[0].UID)
+		assert.WithinDuration(t, time.Now().Add(15*time.Minute), ar.Spec.RequiredBy.Time, time.Minute)
+		assert.Equal(t, "increase_resources", ar.Spec.Recommendation.Action)
+
+		require.NoError(t, decide(alice, h.ns, ar.Name, aiv1.DecisionApproved, "alice", "looks right"))
+		a = h.waitPhase(name, aiv1.PhaseCompleted)
+		assert.Equal(t, aiv1.ReasonApproved, readyReason(a))
+		assert.Equal(t, aiv1.DecisionApproved, a.Status.Approval.Decision)
+		assert.Equal(t, "alice", a.Status.Approval.DecidedBy)
+		assert.EventuallyWithT(t, func(c *assert.CollectT) {
+			assert.Equal(c, aiv1.ApprovalPhaseApproved, h.approvalRequest(name).Status.Phase)
+		}, wait, tick)
+	})
+
+	t.Run("rejected by alice", func(t *testing.T) {
+		h := newHarness(t, env, investigator.NewBuiltin(), nil)
+		h.setPolicy("minConfidence: 0.95\n")
+		waitPolicyActive(t, env, h.ns, alice)
+		h.createAnalysis("oom", oomSignal(), false)
+		h.waitPhase("oom", aiv1.PhaseApproving)
+		require.NoError(t, decide(alice, h.ns, aianalysis.ApprovalRequestName("oom"), aiv1.DecisionRejected, "alice", "not during the sale"))
+		a := h.waitPhase("oom", aiv1.PhaseRejected)
+		assert.Equal(t, aiv1.ReasonRejected, readyReason(a))
+		assert.Equal(t, "alice", a.Status.Approval.DecidedBy)
+		assert.Contains(t, a.Status.Message, "not during the sale")
+	})
+
+	t.Run("expired: no decision before requiredBy", func(t *testing.T) {
+		h := newHarness(t, env, investigator.NewBuiltin(), nil)
+		h.setPolicy("minConfidence: 0.95\napprovalTimeout: 2s\n")
+		waitPolicyActive(t, env, h.ns, alice)
+		h.createAnalysis("oom", oomSignal(), false)
+		a := h.waitPhase("oom", aiv1.PhaseRejected)
+		assert.Equal(t, aiv1.ReasonApprovalExpired, readyReason(a))
+		assert.Equal(t, aiv1.DecisionExpired, a.Status.Approval.Decision)
+		ar := h.approvalRequest("oom")
+		assert.Equal(t, aiv1.DecisionExpired, ar.Status.Decision)
+		assert.Equal(t, "system:serviceaccount:"+h.ns+":kubernaut-aianalysis", ar.Status.DecidedBy, "expiry is recorded under the service's own identity")
+	})
+
+	t.Run("forged decidedBy is refused by the API server", func(t *testing.T) {
+		h := newHarness(t, env, investigator.NewBuiltin(), nil)
+		h.setPolicy("minConfidence: 0.95\n")
+		waitPolicyActive(t, env, h.ns, alice)
+		h.createAnalysis("oom", oomSignal(), false)
+		h.waitPhase("oom", aiv1.PhaseApproving)
+		name := aianalysis.ApprovalRequestName("oom")
+		err := decide(alice, h.ns, name, aiv1.DecisionApproved, "bob", "")
+		require.Error(t, err)
+		assert.True(t, apierrors.IsForbidden(err) || apierrors.IsInvalid(err), err.Error())
+		assert.Contains(t, err.Error(), "status.decidedBy must be the authenticated user")
+		err = decide(alice, h.ns, name, aiv1.DecisionApproved, "", "")
+		require.Error(t, err, "a decision without decidedBy is refused too")
+		err = decide(alice, h.ns, name, aiv1.DecisionExpired, "alice", "")
+		require.Error(t, err, "only the service records an expiry")
+		assert.Equal(t, aiv1.PhaseApproving, h.get("oom").Status.Phase, "nothing was decided")
+		require.NoError(t, decide(alice, h.ns, name, aiv1.DecisionApproved, "alice", ""))
+		a := h.waitPhase("oom", aiv1.PhaseCompleted)
+		assert.Equal(t, "alice", a.Status.Approval.DecidedBy)
+		err = decide(asUser(t, env, "bob"), h.ns, name, aiv1.DecisionApproved, "bob", "")
+		require.Error(t, err, "bob cannot take over a recorded decision")
+	})
+
+	t.Run("provider errors are retried with backoff, then the analysis fails", func(t *testing.T) {
+		srv := llmstandin.New(t, llmstandin.OpenAI, "sk-test")
+		srv.FailNext(http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable)
+		inv := llm.NewOpenAI(srv.BaseURL(), llm.Options{Model: "gpt-test", APIKey: func() (string, error) { return "sk-test", nil },
+			Retries: 3, Backoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Timeout: 10 * time.Second})
+		h := newHarness(t, env, inv, nil)
+		h.createAnalysis("oom", oomSignal(), false)
+		a := h.waitPhase("oom", aiv1.PhaseFailed)
+		assert.Equal(t, aiv1.ReasonProviderFailed, readyReason(a))
+		assert.Contains(t, a.Status.Message, "after 4 attempts")
+		assert.Contains(t, a.Status.Message, "HTTP 503")
+		assert.Equal(t, 4, srv.Attempts())
+		assert.Empty(t, srv.Rejected())
+	})
+}

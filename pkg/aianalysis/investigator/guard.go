@@ -1,0 +1,294 @@
+package investigator
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions"
+)
+
+// Refusal is one guardrail violation.
+type Refusal = aiv1.GuardrailRefusal
+
+// Allowed is the set of objects a recommendation may act on for one request.
+type Allowed struct {
+	// Namespace of the signal; namespaced targets must be in it.
+	Namespace string
+	targets   map[string]common.TargetResource // key kind/namespace/name
+}
+
+func key(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
+
+// AllowedTargets lists what the context names: the signal's target, its owner chain and
+// workload, its pods, its HPA, the nodes involved, and its namespace.
+func AllowedTargets(sig aiv1.SignalContext) *Allowed {
+	a := &Allowed{Namespace: sig.Namespace, targets: map[string]common.TargetResource{}}
+	add := func(t common.TargetResource) {
+		if t.APIVersion == "" {
+			t.APIVersion = APIVersionOf(t.Kind)
+		}
+		a.targets[key(t.Kind, t.Namespace, t.Name)] = t
+	}
+	add(SignalTarget(sig))
+	if sig.Namespace != "" {
+		add(common.TargetResource{Kind: "Namespace", Name: sig.Namespace})
+	}
+	kc := sig.KubernetesContext
+	if kc == nil {
+		return a
+	}
+	for _, o := range kc.OwnerChain {
+		if o.Namespace == "" && o.Kind != "Node" {
+			o.Namespace = sig.Namespace
+		}
+		add(o)
+	}
+	if w := kc.Workload; w != nil {
+		add(common.TargetResource{Kind: w.Kind, Namespace: sig.Namespace, Name: w.Name})
+	}
+	if kc.HPA != nil {
+		add(common.TargetResource{Kind: "HorizontalPodAutoscaler", Namespace: sig.Namespace, Name: kc.HPA.Name})
+	}
+	for _, p := range kc.Pods {
+		add(common.TargetResource{Kind: "Pod", Namespace: sig.Namespace, Name: p.Name})
+		if p.NodeName != "" {
+			add(common.TargetResource{Kind: "Node", Name: p.NodeName})
+		}
+	}
+	for _, n := range kc.Nodes {
+		add(common.TargetResource{Kind: "Node", Name: n.Name})
+	}
+	for _, n := range kc.NodeConditions {
+		add(common.TargetResource{Kind: "Node", Name: n.Node})
+	}
+	return a
+}
+
+// List returns the allowed targets as kind/namespace/name strings, sorted.
+func (a *Allowed) List() []common.TargetResource {
+	out := make([]common.TargetResource, 0, len(a.targets))
+	for _, t := range a.targets {
+		out = append(out, t)
+	}
+	sortTargets(out)
+	return out
+}
+
+func (a *Allowed) has(t common.TargetResource) bool {
+	_, ok := a.targets[key(t.Kind, t.Namespace, t.Name)]
+	return ok
+}
+
+var stepName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$`)
+
+// CheckRecommendation returns the refusals of one recommendation and completes its steps'
+// targets (a missing target is the signal's target; a missing apiVersion is the kind's usual one).
+func CheckRecommendation(allowed *Allowed, sig aiv1.SignalContext, rec *aiv1.Recommendation) []Refusal {
+	var out []Refusal
+	refuse := func(reason aiv1.RefusalReason, action string, t *common.TargetResource, msg string) {
+		out = append(out, Refusal{Reason: reason, Action: Truncate(action, 128), Target: Truncate(TargetString(t), 512), Message: Truncate(msg, 1024)})
+	}
+	if _, ok := actions.Lookup(rec.Action); !ok {
+		refuse(aiv1.RefusalUnknownAction, rec.Action, nil, fmt.Sprintf("action %q is not in the catalog", rec.Action))
+	}
+	if len(rec.WorkflowSteps) == 0 {
+		refuse(aiv1.RefusalMalformedAnswer, rec.Action, nil, "the recommendation has no workflow steps")
+	}
+	if len(rec.WorkflowSteps) > 20 {
+		refuse(aiv1.RefusalMalformedAnswer, rec.Action, nil, "more than 20 workflow steps")
+	}
+	names := map[string]bool{}
+	for i := range rec.WorkflowSteps {
+		s := &rec.WorkflowSteps[i]
+		if !stepName.MatchString(s.Name) || len(s.Name) > 63 || names[s.Name] {
+			refuse(aiv1.RefusalMalformedAnswer, s.Action, s.Target, fmt.Sprintf("step name %q is empty, malformed or repeated", s.Name))
+		}
+		names[s.Name] = true
+	}
+	for i := range rec.WorkflowSteps {
+		s := &rec.WorkflowSteps[i]
+		for _, d := range s.DependsOn {
+			if !names[d] || d == s.Name {
+				refuse(aiv1.RefusalMalformedAnswer, s.Action, s.Target, fmt.Sprintf("step %q depends on unknown step %q", s.Name, d))
+			}
+		}
+		a, ok := actions.Lookup(s.Action)
+		if !ok {
+			refuse(aiv1.RefusalUnknownAction, s.Action, s.Target, fmt.Sprintf("step %q: action %q is not in the catalog", s.Name, s.Action))
+			continue
+		}
+		if problems := a.Validate(s.Parameters); len(problems) > 0 {
+			msgs := make([]string, len(problems))
+			for j, p := range problems {
+				msgs[j] = p.Error()
+			}
+			refuse(aiv1.RefusalInvalidParameters, s.Action, s.Target, fmt.Sprintf("step %q: %s", s.Name, strings.Join(msgs, "; ")))
+		}
+		if s.Target == nil {
+			t := SignalTarget(sig)
+			s.Target = &t
+		}
+		t := s.Target
+		if t.APIVersion == "" {
+			for _, k := range a.TargetKinds {
+				if k.Kind == t.Kind && k.Group != actions.Wildcard && k.Version != actions.Wildcard {
+					t.APIVersion = k.APIVersion()
+				}
+			}
+			if t.APIVersion == "" {
+				t.APIVersion = APIVersionOf(t.Kind)
+			}
+		}
+		clusterScoped := t.Kind == "Node" || t.Kind == "Namespace"
+		switch {
+		case clusterScoped && t.Namespace != "":
+			refuse(aiv1.RefusalTargetOtherNamespace, s.Action, t, fmt.Sprintf("step %q: %s is cluster-scoped and has no namespace", s.Name, t.Kind))
+			continue
+		case !clusterScoped && t.Namespace != allowed.Namespace:
+			refuse(aiv1.RefusalTargetOtherNamespace, s.Action, t, fmt.Sprintf("step %q: target namespace %q is not the signal's namespace %q", s.Name, t.Namespace, allowed.Namespace))
+			continue
+		}
+		if !a.AcceptsKind(t.APIVersion, t.Kind) {
+			refuse(aiv1.RefusalTargetKindNotAccepted, s.Action, t, fmt.Sprintf("step %q: action %s does not accept %s %s", s.Name, s.Action, t.APIVersion, t.Kind))
+			continue
+		}
+		if !allowed.has(*t) {
+			refuse(aiv1.RefusalTargetNotInContext, s.Action, t, fmt.Sprintf("step %q: %s is neither the signal's target, an owner, nor an object the context names", s.Name, TargetString(t)))
+		}
+	}
+	return out
+}
+
+// Check applies the guardrails to a finding: it returns the refusals (nil when the finding
+// passes) and, for a passing finding, completes targets and sets risk from the catalog (a model
+// may not lower it) and bounds every text to what status accepts.
+func Check(req Request, f *Finding) []Refusal {
+	var out []Refusal
+	switch f.Outcome {
+	case aiv1.OutcomeActionRecommended:
+		if len(f.Recommendations) == 0 {
+			out = append(out, Refusal{Reason: aiv1.RefusalMalformedAnswer, Message: "outcome ActionRecommended without recommendations"})
+		}
+	case aiv1.OutcomeNoActionRequired, aiv1.OutcomeManualReviewRequired:
+		f.Recommendations = nil
+	default:
+		out = append(out, Refusal{Reason: aiv1.RefusalMalformedAnswer, Message: fmt.Sprintf("unknown outcome %q", f.Outcome)})
+	}
+	allowed := AllowedTargets(req.Signal)
+	for i := range f.Recommendations {
+		out = append(out, CheckRecommendation(allowed, req.Signal, &f.Recommendations[i])...)
+	}
+	if len(out) > 0 {
+		return out
+	}
+	bound(f)
+	return nil
+}
+
+// bound fits a finding into the status limits and clamps numbers.
+func bound(f *Finding) {
+	f.RootCause = Truncate(f.RootCause, 4096)
+	f.Summary = Truncate(f.Summary, 8192)
+	f.ManualReviewReason = Truncate(f.ManualReviewReason, 2048)
+	if len(f.Evidence) > 20 {
+		f.Evidence = f.Evidence[:20]
+	}
+	for i := range f.Evidence {
+		f.Evidence[i] = Truncate(f.Evidence[i], 1024)
+	}
+	f.Confidence = clamp(f.Confidence)
+	if len(f.Recommendations) > 10 {
+		f.Recommendations = f.Recommendations[:10]
+	}
+	for i := range f.Recommendations {
+		r := &f.Recommendations[i]
+		if r.ID == "" || len(r.ID) > 63 {
+			r.ID = fmt.Sprintf("rec-%d", i+1)
+		}
+		r.Description = Truncate(r.Description, 2048)
+		r.Rationale = Truncate(r.Rationale, 4096)
+		r.Confidence = clamp(r.Confidence)
+		if cat := StepsRisk(r.WorkflowSteps); riskRank(cat) > riskRank(r.RiskLevel) {
+			r.RiskLevel = cat
+		}
+	}
+	if len(f.Recommendations) > 0 {
+		f.Risk = f.Recommendations[0].RiskLevel
+	}
+	if riskRank(f.Risk) == 0 {
+		f.Risk = aiv1.RiskLow
+	}
+}
+
+func clamp(x float64) float64 {
+	if x != x || x < 0 { // NaN or negative
+		return 0
+	}
+	if x > 1 {
+		return 1
+	}
+	return x
+}
+
+// Result is the outcome of Run: the finding to record and every refusal on the way.
+type Result struct {
+	Finding  Finding
+	Refusals []Refusal
+	// Attempts is how many answers the provider gave (1, or 2 after a refusal).
+	Attempts int
+}
+
+// Run asks inv, applies the guardrails, asks once more with the errors when the answer is
+// refused, and turns a second refusal into ManualReviewRequired. A provider error is returned
+// as is (after the provider's own retries).
+func Run(ctx context.Context, inv Investigator, req Request) (Result, error) {
+	var res Result
+	var tokens int64
+	for attempt := 1; attempt <= 2; attempt++ {
+		f, err := inv.Investigate(ctx, req)
+		if err != nil {
+			return res, err
+		}
+		res.Attempts = attempt
+		tokens += f.TokensUsed
+		refusals := Check(req, &f)
+		if len(refusals) == 0 {
+			f.TokensUsed = tokens
+			res.Finding = f
+			return res, nil
+		}
+		for _, r := range refusals {
+			r.Attempt = int32(attempt)
+			res.Refusals = append(res.Refusals, r)
+		}
+		if inv.Name() == ProviderBuiltin {
+			break // deterministic: asking again gives the same answer
+		}
+		req.Feedback = nil
+		for _, r := range refusals {
+			req.Feedback = append(req.Feedback, fmt.Sprintf("%s: %s", r.Reason, r.Message))
+		}
+	}
+	var why []string
+	for _, r := range res.Refusals {
+		why = append(why, string(r.Reason)+" ("+r.Message+")")
+	}
+	reason := Truncate("the provider's recommendation was refused by the guardrails: "+strings.Join(why, "; "), 2048)
+	res.Finding = Finding{
+		Outcome: aiv1.OutcomeManualReviewRequired, RootCause: "not determined: " + reason,
+		Summary:            "The provider's answers named actions or targets outside what is allowed; nothing will be done automatically.",
+		Evidence:           []string{Truncate(reason, 1024)},
+		Risk:               aiv1.RiskLow,
+		ManualReviewReason: reason,
+		TokensUsed:         tokens,
+	}
+	if len(res.Refusals) > 10 {
+		res.Refusals = res.Refusals[len(res.Refusals)-10:]
+	}
+	bound(&res.Finding)
+	return res, nil
+}
