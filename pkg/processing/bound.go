@@ -19,13 +19,13 @@ type trimmer struct {
 	keptPods                                                      int
 }
 
-// Bound trims kc in place until its JSON is at most limit bytes, least useful facts first:
+// bound trims kc in place until its JSON is at most limit bytes, least useful facts first:
 // older events, surplus pods beyond the most relevant few, healthy containers, the flat node
 // condition list (also in nodes[]), pod conditions, messages, further nodes, the workload's
 // container specs (also in pods[]), namespace annotations and labels. What was dropped is said
 // in kc.Truncated (together with what the builder left out to stay within the CRD's lists).
 // It returns the final size.
-func Bound(kc *common.KubernetesContext, limit int, left omitted) int {
+func bound(kc *common.KubernetesContext, limit int, left omitted) int {
 	t := &trimmer{kc: kc, events: left.events, pods: left.pods, nodes: left.nodes, keptPods: len(kc.Pods)}
 	t.note()
 	size := t.size()

@@ -223,7 +223,7 @@ func (r *Reconciler) reconcileEnrich(ctx context.Context, rp *processingv1.Remed
 	classifications.WithLabelValues(string(res.EnvironmentSource), priorityFrom).Inc()
 
 	kc := en.kc
-	size := Bound(kc, r.MaxContextBytes, en.omitted)
+	size := bound(kc, r.MaxContextBytes, en.omitted)
 	contextBytes.Observe(float64(size))
 	if len(kc.Truncated) > 0 {
 		contextTruncations.Inc()
