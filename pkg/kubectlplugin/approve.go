@@ -82,7 +82,7 @@ func (o *Options) runDecision(ctx context.Context, name string, decision aiv1.De
 		case apierrors.IsConflict(err) && attempt < maxDecisionAttempts:
 			continue
 		case apierrors.IsForbidden(err):
-			return exitErr(ExitForbidden, "%s may not decide on AIApprovalRequest %s/%s (it needs update on aiapprovalrequests/status): %w", user, ar.Namespace, ar.Name, err)
+			return exitErr(ExitForbidden, "%s may not record the decision on AIApprovalRequest %s/%s: %w", user, ar.Namespace, ar.Name, err)
 		default:
 			return fmt.Errorf("recording the decision on AIApprovalRequest %s/%s: %w", ar.Namespace, ar.Name, err)
 		}
