@@ -1,0 +1,295 @@
+// Package incident stages the incidents that the demo plays and the end-to-end suite checks, on
+// a cluster started by the launcher: a managed namespace, a workload whose pods run on kwok's
+// simulated nodes, the failure written as the kubelet would report it, and the Alertmanager
+// webhook that reports it, posted to the gateway over HTTP with Alertmanager's token.
+package incident
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
+	"github.com/kubernaut/kubernaut/pkg/gateway"
+	"github.com/kubernaut/kubernaut/test/e2e/launcher"
+)
+
+// Label keys and values of a managed namespace (the executor's and the gateway's contract).
+const (
+	LabelManaged     = "kubernaut.io/managed"
+	LabelEnvironment = "kubernaut.io/environment"
+	LabelProtected   = "kubernaut.io/protected"
+)
+
+// Incident is one staged failure and the alert that reports it.
+type Incident struct {
+	// Kind is oom, crashloop or node-notready.
+	Kind string
+	// Namespace and Deployment name the workload (Deployment is empty for node-notready).
+	Namespace, Deployment string
+	// Container is the failing container.
+	Container string
+	// Pod is the pod whose container failed.
+	Pod string
+	// Node is the failing node (node-notready).
+	Node string
+	// MemoryLimit is the container's limit before the remediation.
+	MemoryLimit resource.Quantity
+	// AlertName is the alert's name.
+	AlertName string
+	// Labels of the alert.
+	Labels map[string]string
+	// StartsAt is when the alert began firing.
+	StartsAt time.Time
+}
+
+// NamespaceOptions shape the namespace of an incident.
+type NamespaceOptions struct {
+	// Protected labels it kubernaut.io/protected=true (the executor refuses to touch it).
+	Protected bool
+	// Environment is the kubernaut.io/environment label (default production).
+	Environment string
+}
+
+// CreateNamespace creates a managed namespace.
+func CreateNamespace(ctx context.Context, c client.Client, name string, o NamespaceOptions) error {
+	if o.Environment == "" {
+		o.Environment = "production"
+	}
+	labels := map[string]string{LabelManaged: "true", LabelEnvironment: o.Environment}
+	if o.Protected {
+		labels[LabelProtected] = "true"
+	}
+	return c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}})
+}
+
+// Deployment returns a Deployment of replicas pods with one container limited to memory.
+func Deployment(ns, name, container, image, memory string, replicas int32) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: container, Image: image,
+					Resources: corev1.ResourceRequirements{
+						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse(memory)},
+						Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(memory)},
+					},
+				}}},
+			},
+		},
+	}
+}
+
+// RunningPods returns the Running, not terminating pods of a Deployment's current template,
+// sorted by name.
+func RunningPods(ctx context.Context, c client.Client, d *appsv1.Deployment) ([]corev1.Pod, error) {
+	var pods corev1.PodList
+	if err := c.List(ctx, &pods, client.InNamespace(d.Namespace), client.MatchingLabels(d.Spec.Selector.MatchLabels)); err != nil {
+		return nil, err
+	}
+	var out []corev1.Pod
+	for _, p := range pods.Items {
+		if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// WaitRolledOut waits until the Deployment's current generation has all its replicas updated,
+// available and Running.
+func WaitRolledOut(ctx context.Context, c client.Client, ns, name string, timeout time.Duration) (*appsv1.Deployment, error) {
+	d := &appsv1.Deployment{}
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, d); err != nil {
+			return false, nil
+		}
+		want := int32(1)
+		if d.Spec.Replicas != nil {
+			want = *d.Spec.Replicas
+		}
+		st := d.Status
+		if st.ObservedGeneration < d.Generation || st.UpdatedReplicas != want || st.AvailableReplicas != want || st.Replicas != want {
+			return false, nil
+		}
+		pods, err := RunningPods(ctx, c, d)
+		return err == nil && int32(len(pods)) == want, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("deployment %s/%s did not roll out: %w", ns, name, err)
+	}
+	return d, nil
+}
+
+// OOM stages an OOMKilled Deployment: a managed production namespace ns, Deployment "checkout"
+// (2 replicas, memory limit 128Mi) running, and one pod's container OOMKilled.
+func OOM(ctx context.Context, cl *localcluster.Cluster, ns string, nso NamespaceOptions) (*Incident, error) {
+	c := cl.Client
+	if err := CreateNamespace(ctx, c, ns, nso); err != nil {
+		return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	d := Deployment(ns, "checkout", "app", "registry.example/checkout:1.4.2", "128Mi", 2)
+	if err := c.Create(ctx, d); err != nil {
+		return nil, fmt.Errorf("creating deployment %s/checkout: %w", ns, err)
+	}
+	if _, err := WaitRolledOut(ctx, c, ns, d.Name, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	pods, err := RunningPods(ctx, c, d)
+	if err != nil || len(pods) == 0 {
+		return nil, fmt.Errorf("no running pod of %s/checkout: %v", ns, err)
+	}
+	in := &Incident{Kind: "oom", Namespace: ns, Deployment: d.Name, Container: "app", Pod: pods[0].Name,
+		MemoryLimit: resource.MustParse("128Mi"), AlertName: "KubePodOOMKilled", StartsAt: time.Now().UTC().Truncate(time.Second)}
+	if err := cl.OOMKill(ctx, ns, in.Pod, in.Container); err != nil {
+		return nil, err
+	}
+	in.Labels = map[string]string{"alertname": in.AlertName, "severity": "critical", "namespace": ns,
+		"deployment": d.Name, "pod": in.Pod, "container": in.Container}
+	return in, nil
+}
+
+// CrashLoop stages a crash loop after a bad rollout: Deployment "checkout" at version 1.4.2
+// running, then rolled out to 1.5.0 whose container exits with code 1 at every start.
+func CrashLoop(ctx context.Context, cl *localcluster.Cluster, ns string, nso NamespaceOptions) (*Incident, error) {
+	c := cl.Client
+	if err := CreateNamespace(ctx, c, ns, nso); err != nil {
+		return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	d := Deployment(ns, "checkout", "app", "registry.example/checkout:1.4.2", "128Mi", 2)
+	if err := c.Create(ctx, d); err != nil {
+		return nil, fmt.Errorf("creating deployment %s/checkout: %w", ns, err)
+	}
+	if _, err := WaitRolledOut(ctx, c, ns, d.Name, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
+		return nil, err
+	}
+	patch := client.MergeFrom(d.DeepCopy())
+	d.Spec.Template.Spec.Containers[0].Image = "registry.example/checkout:1.5.0"
+	if err := c.Patch(ctx, d, patch); err != nil {
+		return nil, fmt.Errorf("rolling out checkout 1.5.0: %w", err)
+	}
+	// The new pods start (kwok runs them) and then crash, as the kubelet would report.
+	var bad []corev1.Pod
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		pods, err := RunningPods(ctx, c, d)
+		if err != nil {
+			return false, nil
+		}
+		bad = bad[:0]
+		for _, p := range pods {
+			if p.Spec.Containers[0].Image == "registry.example/checkout:1.5.0" && len(p.Status.ContainerStatuses) == 1 {
+				bad = append(bad, p)
+			}
+		}
+		return len(bad) > 0, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("no pod of checkout 1.5.0 started: %w", err)
+	}
+	in := &Incident{Kind: "crashloop", Namespace: ns, Deployment: d.Name, Container: "app", Pod: bad[0].Name,
+		MemoryLimit: resource.MustParse("128Mi"), AlertName: "KubePodCrashLooping", StartsAt: time.Now().UTC().Truncate(time.Second)}
+	for range 4 {
+		if err := cl.TerminateContainer(ctx, ns, in.Pod, in.Container, "Error", 1); err != nil {
+			return nil, err
+		}
+	}
+	in.Labels = map[string]string{"alertname": in.AlertName, "severity": "critical", "namespace": ns,
+		"deployment": d.Name, "pod": in.Pod, "container": in.Container}
+	return in, nil
+}
+
+// NodeNotReady stages a node going NotReady: node name (not managed by kwok, labelled
+// kubernaut.io/managed=true) Ready, then its kubelet stops reporting Ready.
+func NodeNotReady(ctx context.Context, cl *localcluster.Cluster, name string) (*Incident, error) {
+	if err := cl.AddUnmanagedNode(ctx, name, map[string]string{LabelManaged: "true"}); err != nil {
+		return nil, err
+	}
+	if err := cl.SetNodeReady(ctx, name, false, "KubeletNotReady", "PLEG is not healthy: pleg was last seen active 3m0s ago"); err != nil {
+		return nil, err
+	}
+	in := &Incident{Kind: "node-notready", Node: name, AlertName: "KubeNodeNotReady", StartsAt: time.Now().UTC().Truncate(time.Second)}
+	in.Labels = map[string]string{"alertname": in.AlertName, "severity": "critical", "node": name}
+	return in, nil
+}
+
+// Webhook returns the Alertmanager webhook (version 4) for the incident, firing or resolved.
+func (in *Incident) Webhook(resolved bool) gateway.WebhookMessage {
+	status, endsAt := "firing", time.Time{}
+	if resolved {
+		status, endsAt = "resolved", time.Now().UTC().Truncate(time.Second)
+	}
+	summary := map[string]string{
+		"oom":           fmt.Sprintf("Container %s of %s/%s was OOMKilled", in.Container, in.Namespace, in.Pod),
+		"crashloop":     fmt.Sprintf("Pod %s/%s is crash looping", in.Namespace, in.Pod),
+		"node-notready": fmt.Sprintf("Node %s is not ready", in.Node),
+	}[in.Kind]
+	groupKey := fmt.Sprintf(`{}:{alertname=%q}`, in.AlertName)
+	return gateway.WebhookMessage{
+		Version: "4", GroupKey: groupKey, Status: status, Receiver: "kubernaut",
+		GroupLabels:       map[string]string{"alertname": in.AlertName},
+		CommonLabels:      in.Labels,
+		CommonAnnotations: map[string]string{"summary": summary},
+		ExternalURL:       "http://alertmanager.monitoring:9093",
+		Alerts: []gateway.Alert{{
+			Status: status, Labels: in.Labels, Annotations: map[string]string{"summary": summary},
+			StartsAt: in.StartsAt, EndsAt: endsAt, GeneratorURL: "http://prometheus.monitoring:9090/graph",
+			Fingerprint: fmt.Sprintf("%016x", hash(in.Namespace+"/"+in.Deployment+"/"+in.Node+"/"+in.AlertName)),
+		}},
+	}
+}
+
+func hash(s string) uint64 {
+	var h uint64 = 14695981039346656037
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// Post sends an Alertmanager webhook to the gateway with Alertmanager's token and returns the
+// status code and the decoded answer.
+func Post(ctx context.Context, sys *launcher.System, msg gateway.WebhookMessage) (int, gateway.Response, error) {
+	var out gateway.Response
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return 0, out, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sys.Services["gateway"].URL()+gateway.PathPrometheus, bytes.NewReader(body))
+	if err != nil {
+		return 0, out, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+sys.AlertmanagerToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, out, err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return resp.StatusCode, out, fmt.Errorf("decoding the gateway's answer %q: %w", raw, err)
+	}
+	return resp.StatusCode, out, nil
+}
