@@ -11,13 +11,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
 )
 
 func TestCordonThenDrainYieldsOrderedOperations(t *testing.T) {
@@ -298,4 +301,106 @@ func objectName(s string) string {
 		}
 	}
 	return strings.Trim(b.String()[:min(b.Len(), 40)], "-")
+}
+
+// Every mutating action's change, as pkg/shared/actions/mutate computes it for the executor,
+// passes the real API server's dry-run, and its diff is what the action means.
+func TestEveryActionDryRuns(t *testing.T) {
+	f := start(t, nil, true)
+	ctx := context.Background()
+	d := f.deployment(t, "web", "128Mi", "256Mi")
+	nodeName := f.ns + "-node"
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName}, Spec: corev1.NodeSpec{Unschedulable: true,
+		Taints: []corev1.Taint{{Key: "example.com/degraded", Effect: corev1.TaintEffectNoSchedule}}}}
+	require.NoError(t, f.c.Create(ctx, node))
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), node) })
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: f.ns}, Spec: appsv1.StatefulSetSpec{
+		Replicas: ptr.To[int32](1), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}},
+		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "db"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "db", Image: "db:1"}}}}}}
+	require.NoError(t, f.c.Create(ctx, sts))
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: f.ns},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MinReplicas: ptr.To[int32](2), MaxReplicas: 4,
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}}}
+	require.NoError(t, f.c.Create(ctx, hpa))
+	// Two earlier revisions of web, as the Deployment controller keeps them.
+	for _, rev := range []string{"1", "2"} {
+		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-" + rev, Namespace: f.ns,
+			Annotations:     map[string]string{mutate.RevisionAnnotation: rev},
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(d, appsv1.SchemeGroupVersion.WithKind("Deployment"))}},
+			Spec: appsv1.ReplicaSetSpec{Selector: d.Spec.Selector, Template: *d.Spec.Template.DeepCopy()}}
+		rs.Spec.Template.Labels = map[string]string{"app": "web", appsv1.DefaultDeploymentUniqueLabelKey: "h" + rev}
+		rs.Spec.Template.Spec.Containers[0].Image = "example/app:0." + rev
+		require.NoError(t, f.c.Create(ctx, rs))
+	}
+	live := d.DeepCopy()
+	live.Annotations = map[string]string{mutate.RevisionAnnotation: "3"}
+	require.NoError(t, f.c.Patch(ctx, live, client.MergeFrom(d)))
+	owned := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1-abcde", Namespace: f.ns, Labels: map[string]string{"app": "web"},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-1", UID: "00000000-0000-0000-0000-000000000001", Controller: ptr.To(true)}}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "x"}}}}
+	require.NoError(t, f.c.Create(ctx, owned))
+	failedPod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-failed", Namespace: f.ns, Labels: map[string]string{"app": "web"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "x"}}}}
+	require.NoError(t, f.c.Create(ctx, failedPod))
+	failedPod.Status.Phase = corev1.PodFailed
+	require.NoError(t, f.c.Status().Update(ctx, failedPod))
+
+	web := deploymentTarget(f.ns, "web")
+	nodeT := &common.TargetResource{Kind: "Node", Name: nodeName}
+	tests := map[string]struct {
+		target      *common.TargetResource
+		step        common.WorkflowStep
+		wantDiff    []string
+		wantDiffHas string // the API server adds a not-ready taint to new Nodes: taints are compared by index
+		wantMsg     string
+	}{
+		"scale_deployment": {target: web, step: common.WorkflowStep{Action: "scale_deployment", Parameters: map[string]string{"replicas": "5"}},
+			wantDiff: []string{"spec.replicas: 2 → 5"}},
+		"scale_statefulset": {target: &common.TargetResource{Kind: "StatefulSet", Namespace: f.ns, Name: "db"},
+			step: common.WorkflowStep{Action: "scale_statefulset", Parameters: map[string]string{"replicas": "3"}}, wantDiff: []string{"spec.replicas: 1 → 3"}},
+		"rollback_deployment": {target: web, step: common.WorkflowStep{Action: "rollback_deployment"},
+			wantDiff: []string{`spec.template.spec.containers[name=app].image: "example/app:1" → "example/app:0.2"`}},
+		"rollback_deployment to revision 1": {target: web, step: common.WorkflowStep{Action: "rollback_deployment", Parameters: map[string]string{"revision": "1"}},
+			wantDiff: []string{`spec.template.spec.containers[name=app].image: "example/app:1" → "example/app:0.1"`}},
+		"uncordon_node": {target: nodeT, step: common.WorkflowStep{Action: "uncordon_node"}, wantDiff: []string{"spec.unschedulable: true → "}},
+		"taint_node": {target: nodeT, step: common.WorkflowStep{Action: "taint_node", Parameters: map[string]string{"key": "example.com/oom", "effect": "NoExecute"}},
+			wantMsg: "accepts the change of 2 fields", wantDiffHas: `:  → "example.com/oom"`},
+		"untaint_node": {target: nodeT, step: common.WorkflowStep{Action: "untaint_node", Parameters: map[string]string{"key": "example.com/degraded"}},
+			wantDiffHas: `.key: "example.com/degraded" → `},
+		"update_hpa": {target: &common.TargetResource{Kind: "HorizontalPodAutoscaler", Namespace: f.ns, Name: "web"},
+			step: common.WorkflowStep{Action: "update_hpa", Parameters: map[string]string{"maxReplicas": "8"}}, wantDiff: []string{"spec.maxReplicas: 4 → 8"}},
+		"rollout_restart": {target: web, step: common.WorkflowStep{Action: "rollout_restart"}},
+		"restart_pod": {target: &common.TargetResource{Kind: "Pod", Namespace: f.ns, Name: owned.Name}, step: common.WorkflowStep{Action: "restart_pod"},
+			wantMsg: "accepts deleting 1 Pods"},
+		"delete_failed_pods": {target: web, step: common.WorkflowStep{Action: "delete_failed_pods"}, wantMsg: "accepts deleting 1 Pods"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			tc.step.Name = "step"
+			w := f.finished(t, f.workflowOf(objectName(name), tc.target, tc.step))
+			require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+			r := w.Status.ValidationResults[0]
+			var got []string
+			for _, c := range r.Diff {
+				got = append(got, c.Path+": "+c.Before+" → "+c.After)
+			}
+			if name == "rollout_restart" {
+				require.Len(t, got, 1)
+				assert.Contains(t, got[0], `spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]:  → "`)
+				return
+			}
+			if tc.wantDiffHas != "" {
+				assert.Contains(t, strings.Join(got, "\n"), tc.wantDiffHas)
+			} else {
+				assert.Equal(t, tc.wantDiff, got)
+			}
+			assert.Contains(t, r.Checks[len(r.Checks)-1].Message, tc.wantMsg)
+		})
+	}
+	// Nothing changed.
+	require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(node), node))
+	assert.True(t, node.Spec.Unschedulable)
+	assert.Equal(t, "example.com/degraded", node.Spec.Taints[0].Key)
+	require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(failedPod), &corev1.Pod{}))
 }
