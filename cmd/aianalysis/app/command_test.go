@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
+	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
 )
 
 func execute(args []string) (*Config, error) {

@@ -13,7 +13,7 @@ import (
 var now = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 
 func at(d time.Duration) *metav1.Time { t := metav1.NewTime(now.Add(d)); return &t }
-func i32(v int32) *int32             { return &v }
+func i32(v int32) *int32              { return &v }
 
 // deployment is a healthy 3-replica Deployment shop/web with its pods, as processing reports it.
 func deployment() aiv1.SignalContext {
@@ -286,7 +286,7 @@ func Scenarios() map[string]Scenario {
 			Outcome: aiv1.OutcomeManualReviewRequired,
 		},
 		"node already cordoned, drain not allowed → manual review": {
-			Signal: with(node("False"), func(s *aiv1.SignalContext) { s.KubernetesContext.Nodes[0].Unschedulable = true }),
+			Signal:  with(node("False"), func(s *aiv1.SignalContext) { s.KubernetesContext.Nodes[0].Unschedulable = true }),
 			Outcome: aiv1.OutcomeManualReviewRequired,
 		},
 		"target not found → manual review": {

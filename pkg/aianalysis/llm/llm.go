@@ -213,7 +213,7 @@ func UserPrompt(req investigator.Request) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Signal: %s (severity %s, environment %s, priority %s) on %s.\n", sig.SignalName, sig.Severity, sig.Environment, sig.BusinessPriority, investigator.TargetString(ptr(investigator.SignalTarget(sig))))
 	fmt.Fprintf(&b, "Investigation window: %s. Time of analysis: %s.\n\n", orDefault(req.Scope.TimeWindow, "24h"), req.Now.UTC().Format(time.RFC3339))
-	cat, _ := json.MarshalIndent(Catalog(), "", " ")
+	cat, _ := json.Marshal(Catalog())
 	fmt.Fprintf(&b, "Allowed actions (the catalog):\n%s\n\n", cat)
 	targets, _ := json.Marshal(investigator.AllowedTargets(sig).List())
 	fmt.Fprintf(&b, "Allowed targets:\n%s\n\n", targets)
