@@ -209,7 +209,9 @@ func TestProvidersGuardrails(t *testing.T) {
 
 func TestOpenAIModelRefusal(t *testing.T) {
 	srv := llmstandin.New(t, llmstandin.OpenAI, key)
-	srv.Answer(func(llmstandin.Received) llmstandin.Reply { return llmstandin.Reply{Refusal: "I can't help with that."} })
+	srv.Answer(func(llmstandin.Received) llmstandin.Reply {
+		return llmstandin.Reply{Refusal: "I can't help with that."}
+	})
 	inv := llm.NewOpenAI(srv.BaseURL(), llm.Options{Model: "m", APIKey: func() (string, error) { return key, nil }})
 	res, err := investigator.Run(context.Background(), inv, request())
 	require.NoError(t, err)
