@@ -17,8 +17,8 @@ image-binaries: ## Build static linux binaries of the eight services into bin/li
 .PHONY: docker-build
 docker-build: image-binaries ## Build the eight images (tag $(IMAGE_TAG)) into bin/images/<tag>/ without a Docker daemon.
 	go run ./hack/imagebuild/cmd --bin-dir $(IMAGE_BIN) --out $(IMAGES_DIR) --repository-prefix $(IMAGE_REPOSITORY_PREFIX) \
-	  --tag $(IMAGE_TAG) --version $(VERSION) --revision $$(git rev-parse HEAD 2>/dev/null) --arch $(IMAGE_ARCH) \
-	  --source-date-epoch $(SOURCE_DATE_EPOCH) $(SERVICES)
+	  --tag=$(IMAGE_TAG) --version=$(VERSION) --revision="$$(git rev-parse HEAD 2>/dev/null)" --arch=$(IMAGE_ARCH) \
+	  --source-date-epoch=$(SOURCE_DATE_EPOCH) $(SERVICES)
 
 .PHONY: test-images
 test-images: docker-build ## Check every image: non-root user, entrypoint, and the service running from its unpacked filesystem.

@@ -1,0 +1,31 @@
+# Deploying: the e2e suite on a kind cluster (hack/e2e-kind.sh; docs/deploying.md).
+# Needs Docker with privileged containers and a registry for the kind node image; where they are
+# missing the targets say so and fail, never pass.
+
+KIND_VERSION ?= v0.33.0
+KIND := $(TOOLS)/kind-$(KIND_VERSION)
+KIND_CLUSTER ?= kubernaut-e2e
+
+$(KIND):
+	mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) GOWORK=off go install sigs.k8s.io/kind@$(KIND_VERSION)
+	mv $(TOOLS)/kind $@
+
+.PHONY: e2e-kind
+e2e-kind: $(KIND) ## Create a kind cluster, load the images, apply deploy/overlays/kind, wait for Ready, run test/e2e against it.
+	@docker info >/dev/null 2>&1 || { echo "e2e-kind: no Docker daemon answers (docker info failed). kind needs dockerd with privileged containers and a registry for kindest/node; on this machine use the local e2e mode (go test ./test/e2e/). NOT RUN." >&2; exit 1; }
+	$(MAKE) docker-build IMAGE_TAG=dev
+	KIND=$(KIND) KIND_CLUSTER=$(KIND_CLUSTER) IMAGES_DIR=$(BIN)/images/dev ./hack/e2e-kind.sh all
+
+.PHONY: e2e-kind-up
+e2e-kind-up: $(KIND) ## Only create the kind cluster with Kubernaut deployed and Ready (no tests).
+	$(MAKE) docker-build IMAGE_TAG=dev
+	KIND=$(KIND) KIND_CLUSTER=$(KIND_CLUSTER) IMAGES_DIR=$(BIN)/images/dev ./hack/e2e-kind.sh up
+
+.PHONY: e2e-kind-down
+e2e-kind-down: $(KIND) ## Delete the kind cluster of e2e-kind.
+	KIND=$(KIND) KIND_CLUSTER=$(KIND_CLUSTER) ./hack/e2e-kind.sh down
+
+.PHONY: deploy-render
+deploy-render: ## Print the manifests of OVERLAY (default deploy/overlays/kind) as kubectl would apply them.
+	kubectl kustomize $(or $(OVERLAY),deploy/overlays/kind)
