@@ -10,10 +10,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -403,4 +405,45 @@ func TestEveryActionDryRuns(t *testing.T) {
 	assert.True(t, node.Spec.Unschedulable)
 	assert.Equal(t, "example.com/degraded", node.Spec.Taints[0].Key)
 	require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(failedPod), &corev1.Pod{}))
+}
+
+// An admission rule the catalog knows nothing about refuses the change: the dry-run shows it.
+func TestDryRunRejectedByAdmissionPolicy(t *testing.T) {
+	f := start(t, nil, true)
+	ctx := context.Background()
+	d := f.deployment(t, "web", "128Mi", "256Mi")
+	name := "memory-cap-" + f.ns
+	policy := &admissionv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: admissionv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionv1.Fail),
+			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
+				RuleWithOperations: admissionv1.RuleWithOperations{Operations: []admissionv1.OperationType{admissionv1.Update},
+					Rule: admissionv1.Rule{APIGroups: []string{"apps"}, APIVersions: []string{"v1"}, Resources: []string{"deployments"}}}}}},
+			Validations: []admissionv1.Validation{{
+				Expression: `object.spec.template.spec.containers.all(c, !has(c.resources.limits) || !('memory' in c.resources.limits) || quantity(c.resources.limits['memory']).compareTo(quantity('1Gi')) <= 0)`,
+				Message:    "memory limits above 1Gi need a capacity review",
+			}},
+		}}
+	require.NoError(t, f.c.Create(ctx, policy))
+	binding := &admissionv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: name, ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
+			MatchResources: &admissionv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+				MatchLabels: map[string]string{"kubernetes.io/metadata.name": f.ns}}}}}
+	require.NoError(t, f.c.Create(ctx, binding))
+	t.Cleanup(func() {
+		_ = env.Client.Delete(context.Background(), binding)
+		_ = env.Client.Delete(context.Background(), policy)
+	})
+	// The API server loads policies asynchronously: wait until it enforces this one.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		probe := d.DeepCopy()
+		probe.Spec.Template.Spec.Containers[0].Resources.Limits[corev1.ResourceMemory] = resource.MustParse("2Gi")
+		assert.ErrorContains(c, f.c.Patch(ctx, probe, client.MergeFrom(d), client.DryRunAll), "capacity review")
+	}, 20*time.Second, 50*time.Millisecond)
+
+	w := f.finished(t, f.workflowOf("capped", deploymentTarget(f.ns, "web"),
+		common.WorkflowStep{Name: "mem", Action: "increase_resources", Parameters: map[string]string{"memory": "1Gi", "memoryLimit": "2Gi"}}))
+	require.Equal(t, workflowv1.PhaseFailed, w.Status.Phase)
+	assert.Equal(t, workflowv1.ReasonDryRunRejected, ready(w).Reason)
+	assert.Contains(t, w.Status.Message, "memory limits above 1Gi need a capacity review")
 }
