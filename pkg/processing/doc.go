@@ -13,7 +13,7 @@
 // Events, HorizontalPodAutoscalers (autoscaling/v2) and PodDisruptionBudgets (policy/v1), each
 // stripped to the fields used, with field indexes for events by involved object, pods by owner
 // and by node, ReplicaSets and Jobs by owner and HPAs by scale target. The context is bounded by
-// Bound (8 KiB of JSON); what is dropped is listed in its truncated field.
+// --max-context-bytes (8 KiB of JSON by default); what is dropped is listed in its truncated field.
 //
 // Classification (package classify): environment from the namespace label
 // kubernaut.io/environment, then the namespace labels environment/env, then the signal's own
