@@ -1,0 +1,88 @@
+package workflow_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
+)
+
+// The meeting of three services: the aianalysis builtin investigator's real recommendation for
+// an OOMKilled Deployment, put into a WorkflowExecution the way the orchestrator's buildWorkflow
+// does, planned and validated by this controller, and its operations copied into a
+// KubernetesExecution the way buildExecution does (accepted by the executor's CRD schema).
+func TestMeetingAIAnalysisRecommendationToExecution(t *testing.T) {
+	f := start(t, nil, true)
+	ctx := context.Background()
+	d := f.deployment(t, "web", "128Mi", "256Mi")
+	now := time.Now()
+
+	// What processing collects for an OOMKilled pod of the Deployment.
+	podTarget := common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: f.ns, Name: "web-6d4cf56db6-x7k2p"}
+	kc := &common.KubernetesContext{
+		CollectedAt: &metav1.Time{Time: now},
+		OwnerChain: []common.TargetResource{
+			{APIVersion: "apps/v1", Kind: "ReplicaSet", Namespace: f.ns, Name: "web-6d4cf56db6"},
+			{APIVersion: "apps/v1", Kind: "Deployment", Namespace: f.ns, Name: "web"},
+		},
+		Workload: &common.WorkloadSummary{Kind: "Deployment", Name: "web", Replicas: ptr.To[int32](2),
+			Containers: []common.ContainerSpecSummary{{Name: "app", Image: "example/app:1",
+				Requests: map[string]string{"memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}}}},
+		Pods: []common.PodSummary{{Name: podTarget.Name, Phase: "Running", Owner: "ReplicaSet/web-6d4cf56db6",
+			Containers: []common.ContainerSummary{{Name: "app", RestartCount: 3, State: "Running", LastTerminationReason: "OOMKilled",
+				LastExitCode: ptr.To[int32](137), LastTerminatedAt: &metav1.Time{Time: now.Add(-2 * time.Minute)},
+				Requests: map[string]string{"memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}}}}},
+	}
+	finding, err := investigator.NewBuiltin().Investigate(ctx, investigator.Request{
+		Signal: aiv1.SignalContext{Fingerprint: "f", SignalName: "KubePodOOMKilled", Severity: "critical", Environment: "production",
+			BusinessPriority: "P0", Namespace: f.ns, ResourceKind: "Pod", ResourceName: podTarget.Name, KubernetesContext: kc},
+		Scope: aiv1.InvestigationScope{TimeWindow: "1h"},
+		Now:   now,
+	})
+	require.NoError(t, err)
+	require.Equal(t, aiv1.OutcomeActionRecommended, finding.Outcome, finding.RootCause)
+	top := finding.Recommendations[0]
+
+	// buildWorkflow: the signal's target, the top recommendation's steps, the seed's config.
+	w := f.workflowOf("rr-workflow", &podTarget, top.WorkflowSteps...)
+	w = f.finished(t, w)
+	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+	require.Len(t, w.Status.Operations, 1)
+	op := w.Status.Operations[0]
+	assert.Equal(t, "increase_resources", op.Action)
+	assert.Equal(t, common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: f.ns, Name: "web"}, op.Target)
+	assert.Equal(t, string(d.UID), op.TargetUID)
+	assert.Equal(t, map[string]string{"container": "app", "memory": "192Mi", "memoryLimit": "384Mi"}, op.Parameters)
+	assert.Equal(t, []workflowv1.FieldChange{
+		{Path: "spec.template.spec.containers[name=app].resources.limits.memory", Before: `"256Mi"`, After: `"384Mi"`},
+		{Path: "spec.template.spec.containers[name=app].resources.requests.memory", Before: `"128Mi"`, After: `"192Mi"`},
+	}, w.Status.ValidationResults[0].Diff)
+
+	// buildExecution copies the operations; the executor's CRD accepts them as they are.
+	ke := &kev1.KubernetesExecution{
+		ObjectMeta: metav1.ObjectMeta{Name: "rr-execution", Namespace: f.ns},
+		Spec: kev1.KubernetesExecutionSpec{
+			RemediationRequestRef: w.Spec.RemediationRequestRef,
+			Operations:            w.Status.Operations,
+			ExecutionConfig:       kev1.ExecutionConfig{DryRun: w.Spec.ExecutionConfig.DryRun, SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}},
+		},
+	}
+	require.NoError(t, f.c.Create(ctx, ke))
+	stored := &kev1.KubernetesExecution{}
+	require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(ke), stored))
+	if diff := cmp.Diff(w.Status.Operations, stored.Spec.Operations); diff != "" {
+		t.Errorf("operations as the executor reads them (-workflow +execution):\n%s", diff)
+	}
+}
