@@ -11,19 +11,23 @@ $(KIND):
 	GOBIN=$(TOOLS) GOWORK=off go install sigs.k8s.io/kind@$(KIND_VERSION)
 	mv $(TOOLS)/kind $@
 
+.PHONY: e2e-kind-preflight
+e2e-kind-preflight:
+	@command -v docker >/dev/null || { echo "e2e-kind: the docker CLI is not installed; kind runs its nodes as Docker containers. NOT RUN: no e2e result." >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "e2e-kind: no Docker daemon answers (docker info failed). kind needs dockerd that may start privileged containers, and a registry for kindest/node and postgres:15. Without them run the same scenarios in local mode: go test ./test/e2e/. NOT RUN: no e2e result." >&2; exit 1; }
+
 .PHONY: e2e-kind
-e2e-kind: $(KIND) ## Create a kind cluster, load the images, apply deploy/overlays/kind, wait for Ready, run test/e2e against it.
-	@docker info >/dev/null 2>&1 || { echo "e2e-kind: no Docker daemon answers (docker info failed). kind needs dockerd with privileged containers and a registry for kindest/node; on this machine use the local e2e mode (go test ./test/e2e/). NOT RUN." >&2; exit 1; }
+e2e-kind: e2e-kind-preflight $(KIND) ## Create a kind cluster, load the images, apply deploy/overlays/kind, wait for Ready, run test/e2e against it.
 	$(MAKE) docker-build IMAGE_TAG=dev
 	KIND=$(KIND) KIND_CLUSTER=$(KIND_CLUSTER) IMAGES_DIR=$(BIN)/images/dev ./hack/e2e-kind.sh all
 
 .PHONY: e2e-kind-up
-e2e-kind-up: $(KIND) ## Only create the kind cluster with Kubernaut deployed and Ready (no tests).
+e2e-kind-up: e2e-kind-preflight $(KIND) ## Only create the kind cluster with Kubernaut deployed and Ready (no tests).
 	$(MAKE) docker-build IMAGE_TAG=dev
 	KIND=$(KIND) KIND_CLUSTER=$(KIND_CLUSTER) IMAGES_DIR=$(BIN)/images/dev ./hack/e2e-kind.sh up
 
 .PHONY: e2e-kind-down
-e2e-kind-down: $(KIND) ## Delete the kind cluster of e2e-kind.
+e2e-kind-down: e2e-kind-preflight $(KIND) ## Delete the kind cluster of e2e-kind.
 	KIND=$(KIND) KIND_CLUSTER=$(KIND_CLUSTER) ./hack/e2e-kind.sh down
 
 .PHONY: deploy-render
