@@ -14,9 +14,9 @@ const MaxContextBytes = 8 << 10
 type trimmer struct {
 	kc *common.KubernetesContext
 	// counts of what was dropped, by kind
-	events, pods, containers, podConditions, nodes int
+	events, pods, containers, podConditions, nodes                   int
 	nodeConds, workloadContainers, nsAnnotations, nsLabels, messages bool
-	keptPods                                                      int
+	keptPods                                                         int
 }
 
 // bound trims kc in place until its JSON is at most limit bytes, least useful facts first:

@@ -23,7 +23,7 @@ func contextOf(pods, healthyPerPod, events, message int) *common.KubernetesConte
 	kc := &common.KubernetesContext{CollectedAt: &now, NamespaceLabels: map[string]string{"kubernaut.io/environment": "production", "team": "shop"},
 		Workload: &common.WorkloadSummary{Kind: "Deployment", Name: "web", Replicas: ptr.To[int32](int32(pods)),
 			Containers: []common.ContainerSpecSummary{{Name: "app", Image: "web:1", Limits: map[string]string{"memory": "256Mi"}}}},
-		Nodes: []common.NodeSummary{{Name: "node-1", Ready: "True", Conditions: []common.ConditionSummary{{Type: "Ready", Status: "True", Message: strings.Repeat("k", 100)}}}},
+		Nodes:          []common.NodeSummary{{Name: "node-1", Ready: "True", Conditions: []common.ConditionSummary{{Type: "Ready", Status: "True", Message: strings.Repeat("k", 100)}}}},
 		NodeConditions: []common.NodeCondition{{Node: "node-1", Type: "MemoryPressure", Status: "True", Message: strings.Repeat("m", 100)}}}
 	for i := range pods {
 		p := common.PodSummary{Name: fmt.Sprintf("web-%d", i), Phase: "Running", NodeName: "node-1", Owner: "ReplicaSet/web-1", CreatedAt: &now,
