@@ -52,7 +52,13 @@ type harness struct {
 
 func newHarness(t testing.TB, env *testenv.Env, inv investigator.Investigator, mutate func(*aianalysis.Reconciler)) *harness {
 	t.Helper()
-	h := &harness{t: t, env: env, c: env.Client, ns: env.Namespace(t, nil)}
+	return startAIAnalysis(t, env, env.Namespace(t, nil), inv, mutate)
+}
+
+// startAIAnalysis runs the aianalysis controller for system namespace ns.
+func startAIAnalysis(t testing.TB, env *testenv.Env, ns string, inv investigator.Investigator, mutate func(*aianalysis.Reconciler)) *harness {
+	t.Helper()
+	h := &harness{t: t, env: env, c: env.Client, ns: ns}
 	cfg := env.AsService(t, "aianalysis", h.ns)
 	cfg.QPS, cfg.Burst = 1000, 2000
 	o := app.NewOptions(true)

@@ -1,0 +1,255 @@
+package aianalysis_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
+	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
+	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
+	"github.com/kubernaut/kubernaut/pkg/datastorage"
+	"github.com/kubernaut/kubernaut/pkg/orchestrator"
+	"github.com/kubernaut/kubernaut/pkg/processing"
+	"github.com/kubernaut/kubernaut/pkg/shared/app"
+	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
+	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
+)
+
+// services is a stand-in for notification and datastorage: escalations are accepted, audit
+// records are checked with datastorage's own rules, effectiveness answers are scripted.
+type services struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	eff  map[string]auditapi.Effectiveness // by action
+	down bool
+}
+
+func newServices(t testing.TB) *services {
+	s := &services{eff: map[string]auditapi.Effectiveness{}}
+	mux := http.NewServeMux()
+	reply := func(w http.ResponseWriter, code int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	mux.HandleFunc("POST "+notificationapi.EscalationPath, func(w http.ResponseWriter, r *http.Request) {
+		reply(w, http.StatusAccepted, notificationapi.EscalationResponse{NotificationName: "x"})
+	})
+	mux.HandleFunc("POST "+auditapi.RemediationPath, func(w http.ResponseWriter, r *http.Request) {
+		var a auditapi.RemediationAudit
+		if err := json.NewDecoder(r.Body).Decode(&a); err != nil {
+			reply(w, http.StatusBadRequest, map[string]any{"error": "malformed JSON"})
+			return
+		}
+		if p := datastorage.ValidateAudit(&a); len(p) > 0 {
+			reply(w, http.StatusBadRequest, map[string]any{"error": "invalid audit record", "details": p})
+			return
+		}
+		reply(w, http.StatusCreated, map[string]any{})
+	})
+	mux.HandleFunc("GET "+auditapi.EffectivenessPath, func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.down {
+			reply(w, http.StatusServiceUnavailable, map[string]any{"error": "database unavailable"})
+			return
+		}
+		q := r.URL.Query()
+		if q.Get("signalName") == "" || q.Get("action") == "" {
+			reply(w, http.StatusBadRequest, map[string]any{"error": "signalName and action are required"})
+			return
+		}
+		e := s.eff[q.Get("action")]
+		e.SignalName, e.Action = q.Get("signalName"), q.Get("action")
+		reply(w, http.StatusOK, e)
+	})
+	s.srv = httptest.NewServer(mux)
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func startManager(t testing.TB, env *testenv.Env, service, ns string, tune func(*app.Options, *managerOpts), setup func(context.Context, managerT) error) {
+	t.Helper()
+	cfg := env.AsService(t, service, ns)
+	cfg.QPS, cfg.Burst = 1000, 2000
+	o := app.NewOptions(true)
+	o.Namespace, o.MetricsBindAddress, o.HealthProbeBindAddress, o.LeaderElect = ns, "0", "0", false
+	opts := o.ManagerOptions(service)
+	tune(&o, &opts)
+	skip := true
+	opts.Controller.SkipNameValidation = &skip
+	mgr, err := app.NewManager(cfg, opts)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, setup(ctx, mgr))
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(30 * time.Second):
+			t.Error(service + " did not stop")
+		}
+	})
+}
+
+// workload creates Deployment ns/name (revision 1) with one pod per status, as the controllers
+// and the kubelet would have written them.
+func workload(t testing.TB, c client.Client, ns, name, node string, statuses ...corev1.ContainerStatus) {
+	t.Helper()
+	ctx := context.Background()
+	labels := map[string]string{"app": name}
+	ctr := corev1.Container{Name: "app", Image: "shop/" + name + ":1.4", Resources: corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")}, Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")}}}
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: appsv1.DeploymentSpec{Replicas: ptr.To(int32(len(statuses))),
+		Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{Containers: []corev1.Container{ctr}}}}}
+	require.NoError(t, c.Create(ctx, d))
+	rsLabels := map[string]string{"app": name, "pod-template-hash": "r1"}
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-r1", Labels: rsLabels,
+		Annotations:     map[string]string{"deployment.kubernetes.io/revision": "1"},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: ptr.To(true)}}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: d.Spec.Replicas, Selector: &metav1.LabelSelector{MatchLabels: rsLabels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: rsLabels}, Spec: corev1.PodSpec{Containers: []corev1.Container{ctr}}}}}
+	require.NoError(t, c.Create(ctx, rs))
+	for i, st := range statuses {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-r1-%d", name, i), Labels: rsLabels,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: ptr.To(true)}}},
+			Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{ctr}}}
+		require.NoError(t, c.Create(ctx, p))
+		p.Status.Phase = corev1.PodRunning
+		st.Name, st.Image, st.ImageID = "app", ctr.Image, "sha256:1"
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{st}
+		require.NoError(t, c.Status().Update(ctx, p))
+	}
+}
+
+func runningStatus() corev1.ContainerStatus {
+	return corev1.ContainerStatus{Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(time.Now().Add(-time.Hour))}}}
+}
+
+func oomStatus() corev1.ContainerStatus {
+	at := metav1.NewTime(time.Now().Add(-2 * time.Minute).Truncate(time.Second))
+	return corev1.ContainerStatus{RestartCount: 4, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: at}},
+		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled", StartedAt: metav1.NewTime(at.Add(-time.Minute)), FinishedAt: at}}}
+}
+
+// TestMeetingProcessingAnalysisOrchestrator runs the real processing, aianalysis and
+// orchestrator services on one API server: processing's real enrichment of an OOMKilled
+// Deployment reaches the builtin investigator, and this service's real AIAnalysis status reaches
+// the orchestrator, which plans exactly its workflow steps (and reads a manual review as one).
+func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
+	env := testenv.Start(t)
+	sys := env.Namespace(t, nil)
+	svc := newServices(t)
+	startManager(t, env, "processing", sys, func(_ *app.Options, o *managerOpts) {
+		processing.CacheOptions(&o.Cache, sys, "kubernaut-processing-policy")
+	}, func(ctx context.Context, mgr managerT) error {
+		pc := processing.DefaultConfig()
+		pc.Namespace = sys
+		return (&processing.Reconciler{Config: pc}).SetupWithManager(ctx, mgr)
+	})
+	startAIAnalysis(t, env, sys, investigator.NewBuiltin(), nil)
+	startManager(t, env, "orchestrator", sys, func(_ *app.Options, o *managerOpts) {
+		orchestrator.CacheOptions(&o.Cache, sys)
+	}, func(ctx context.Context, mgr managerT) error {
+		cfg := orchestrator.DefaultConfig()
+		cfg.Namespace, cfg.StabilizationWindow = sys, time.Hour
+		r := &orchestrator.Reconciler{Config: cfg, Notifier: notificationapi.NewClient(svc.srv.URL, ""), Audit: auditapi.NewClient(svc.srv.URL, "")}
+		return r.SetupWithManager(ctx, mgr)
+	})
+
+	shop := env.Namespace(t, map[string]string{"kubernaut.io/environment": "production"})
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: shop + "-node"}}
+	require.NoError(t, env.Client.Create(context.Background(), node))
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), node) })
+	workload(t, env.Client, shop, "web", node.Name, oomStatus(), runningStatus())
+	workload(t, env.Client, shop, "api", node.Name, runningStatus(), runningStatus())
+
+	createRR := func(name, signal, deployment string) {
+		now := metav1.NewTime(time.Now().Truncate(time.Second))
+		fp := fmt.Sprintf("%064x", len(name)*7919+len(signal))
+		rr := &remediationv1.RemediationRequest{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: sys, Labels: map[string]string{remediationv1.LabelSignalFingerprint: fp[:63]}},
+			Spec: remediationv1.RemediationRequestSpec{SignalFingerprint: fp, SignalName: signal, Severity: remediationv1.SeverityCritical,
+				Environment: remediationv1.EnvironmentProduction, Priority: remediationv1.PriorityP0, SignalType: remediationv1.SignalTypePrometheusAlert, SignalSource: "alertmanager",
+				TargetResource: common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: shop, Name: deployment},
+				FiringTime:     now, ReceivedTime: now, SignalLabels: map[string]string{"alertname": signal}, OriginalPayload: []byte(`{"status":"firing"}`)}}
+		require.NoError(t, env.Client.Create(context.Background(), rr))
+	}
+	rrPhase := func(name string, phase remediationv1.Phase) *remediationv1.RemediationRequest {
+		rr := &remediationv1.RemediationRequest{}
+		ok := assert.EventuallyWithT(t, func(c *assert.CollectT) {
+			assert.NoError(c, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: name}, rr))
+			assert.Equal(c, phase, rr.Status.OverallPhase)
+		}, wait, tick, "request %s should reach %s", name, phase)
+		if !ok {
+			t.Logf("request status: %+v", rr.Status)
+			t.FailNow()
+		}
+		return rr
+	}
+
+	t.Run("OOMKilled Deployment: processing's facts → increase_resources → planned as is", func(t *testing.T) {
+		createRR("oom", "KubePodOOMKilled", "web")
+		rrPhase("oom", remediationv1.PhasePlanning)
+		rp := &processingv1.RemediationProcessing{}
+		require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "oom-processing"}, rp))
+		a := &aiv1.AIAnalysis{}
+		require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "oom-analysis"}, a))
+		assert.Equal(t, rp.Status.EnrichedSignal.KubernetesContext, a.Spec.AnalysisRequest.AlertContext.KubernetesContext, "the analysis read processing's real context")
+		assert.Equal(t, aiv1.PhaseCompleted, a.Status.Phase)
+		require.NotEmpty(t, a.Status.Recommendations, "root cause: %s", a.Status.RootCause)
+		top := a.Status.Recommendations[0]
+		assert.Equal(t, "increase_resources", top.Action)
+		assert.Equal(t, &common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: shop, Name: "web"}, top.WorkflowSteps[0].Target)
+		assert.Equal(t, map[string]string{"container": "app", "memory": "192Mi", "memoryLimit": "384Mi"}, top.WorkflowSteps[0].Parameters)
+		wfe := &workflowv1.WorkflowExecution{}
+		require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "oom-workflow"}, wfe))
+		if diff := cmp.Diff(top.WorkflowSteps, wfe.Spec.WorkflowDefinition.Steps); diff != "" {
+			t.Errorf("the workflow's steps differ from the recommendation's (-analysis +workflow):\n%s", diff)
+		}
+	})
+
+	t.Run("healthy Deployment with a latency alert: manual review, nothing planned", func(t *testing.T) {
+		createRR("latency", "HighRequestLatency", "api")
+		rr := rrPhase("latency", remediationv1.PhaseCompleted)
+		assert.Equal(t, remediationv1.OutcomeManualReviewRequired, rr.Status.Outcome)
+		a := &aiv1.AIAnalysis{}
+		require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "latency-analysis"}, a))
+		assert.Equal(t, aiv1.ReasonManualReviewRequired, readyReason(a))
+		assert.True(t, strings.Contains(a.Status.ManualReviewReason, "2 of 2 pods running and ready"), a.Status.ManualReviewReason)
+		assert.False(t, exists(env.Client, sys, "latency-workflow"))
+	})
+}
+
+func exists(c client.Client, ns, name string) bool {
+	return c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &workflowv1.WorkflowExecution{}) == nil
+}
+
+type (
+	managerOpts = manager.Options
+	managerT    = manager.Manager
+)
