@@ -19,10 +19,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
+	"github.com/kubernaut/kubernaut/pkg/shared/app"
+	"github.com/kubernaut/kubernaut/pkg/workflow"
 )
 
 func TestCordonThenDrainYieldsOrderedOperations(t *testing.T) {
@@ -446,4 +449,60 @@ func TestDryRunRejectedByAdmissionPolicy(t *testing.T) {
 	require.Equal(t, workflowv1.PhaseFailed, w.Status.Phase)
 	assert.Equal(t, workflowv1.ReasonDryRunRejected, ready(w).Reason)
 	assert.Contains(t, w.Status.Message, "memory limits above 1Gi need a capacity review")
+}
+
+// Re-validating an operation whose target was deleted and recreated in between records the live
+// UID and says that the object changed identity.
+func TestRevalidationRecordsTheLiveUID(t *testing.T) {
+	f := start(t, nil, false)
+	ctx := context.Background()
+	c, err := client.New(env.AsService(t, "workflow", f.ns), client.Options{Scheme: app.NewScheme()})
+	require.NoError(t, err)
+	v := &workflow.Validator{Reader: c, Writer: c, Executor: f.executor}
+	first := f.deployment(t, "web", "", "")
+	p, err := workflow.NewPlan(&f.workflowOf("w", deploymentTarget(f.ns, "web"), common.WorkflowStep{Name: "restart", Action: "rollout_restart"}).Spec)
+	require.NoError(t, err)
+	op := &p.Operations[0]
+	res, err := v.Validate(ctx, op)
+	require.NoError(t, err)
+	require.True(t, res.Valid, res.Message)
+	assert.Equal(t, string(first.UID), op.TargetUID)
+
+	require.NoError(t, f.c.Delete(ctx, first))
+	second := f.deployment(t, "web", "", "")
+	res, err = v.Validate(ctx, op)
+	require.NoError(t, err)
+	require.True(t, res.Valid, res.Message)
+	assert.Equal(t, string(second.UID), op.TargetUID)
+	assert.Equal(t, second.ResourceVersion, op.TargetResourceVersion)
+	assert.Contains(t, res.Checks[0].Message, "recreated since it was last checked (uid was "+string(first.UID)+")")
+}
+
+func TestValidationFailuresAreCounted(t *testing.T) {
+	f := start(t, nil, true)
+	before := validationFailures(t, workflowv1.ReasonTargetNotFound)
+	w := f.finished(t, f.workflowOf("gone", deploymentTarget(f.ns, "gone"), common.WorkflowStep{Name: "restart", Action: "rollout_restart"}))
+	require.Equal(t, workflowv1.PhaseFailed, w.Status.Phase)
+	assert.Equal(t, before+1, validationFailures(t, workflowv1.ReasonTargetNotFound))
+}
+
+// validationFailures reads kubernaut_workflow_validation_failures_total{reason} from the
+// controller-runtime registry.
+func validationFailures(t *testing.T, reason string) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	require.NoError(t, err)
+	for _, mf := range families {
+		if mf.GetName() != "kubernaut_workflow_validation_failures_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" && l.GetValue() == reason {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
