@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -502,4 +503,46 @@ func (w *warningCollector) get() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return slices.Clone(w.msgs)
+}
+
+// TestMonitoringUsesRealMetrics fails when a PrometheusRule or the Grafana dashboard queries a
+// kubernaut_* metric that no service exports (a renamed metric would leave a silent alert).
+func TestMonitoringUsesRealMetrics(t *testing.T) {
+	root := testenv.RepoRoot()
+	exported := map[string]bool{}
+	metricName := regexp.MustCompile(`"(kubernaut_[a-z0-9_]+)"`)
+	require.NoError(t, filepath.WalkDir(filepath.Join(root, "pkg"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range metricName.FindAllStringSubmatch(string(src), -1) {
+			exported[m[1]] = true
+		}
+		return nil
+	}))
+	require.NotEmpty(t, exported)
+	used := regexp.MustCompile(`kubernaut_[a-z0-9_]+`)
+	for _, file := range []string{"deploy/components/monitoring/prometheusrules.yaml", "deploy/components/monitoring/grafana-dashboard.json"} {
+		raw, err := os.ReadFile(filepath.Join(root, file))
+		require.NoError(t, err)
+		seen := map[string]bool{}
+		for _, name := range used.FindAllString(string(raw), -1) {
+			if name == "kubernaut_self" || seen[name] {
+				continue // the label that marks Kubernaut's own alerts
+			}
+			seen[name] = true
+			base := name
+			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+				if trimmed, ok := strings.CutSuffix(name, suffix); ok && exported[trimmed] {
+					base = trimmed
+				}
+			}
+			assert.True(t, exported[base], "%s queries %s, which no service exports", file, name)
+		}
+		assert.NotEmpty(t, seen, file)
+	}
 }
