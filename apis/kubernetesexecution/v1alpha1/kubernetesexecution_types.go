@@ -54,6 +54,45 @@ const (
 	ReasonOperationFailed   = "OperationFailed"
 	ReasonRolledBack        = "RolledBack"
 	ReasonTimedOut          = "TimedOut"
+
+	// ReasonSafetyPassed: every operation passed the safety checks.
+	ReasonSafetyPassed = "SafetyChecksPassed"
+	// ReasonExecuting: operations are running.
+	ReasonExecuting = "Executing"
+	// ReasonDryRunCompleted: dry-run mode; every operation was validated and nothing changed.
+	ReasonDryRunCompleted = "DryRunCompleted"
+	// ReasonTargetNotFound: the operation's target does not exist.
+	ReasonTargetNotFound = "TargetNotFound"
+	// ReasonTargetReplaced: the live target's UID differs from operation.targetUID (deleted and recreated).
+	ReasonTargetReplaced = "TargetUIDMismatch"
+	// ReasonTargetKind: the action does not accept the target's kind.
+	ReasonTargetKind = "TargetKindNotAccepted"
+	// ReasonNodeNotManaged: a node action on a node neither labelled managed nor allowed by configuration.
+	ReasonNodeNotManaged = "NodeNotManaged"
+	// ReasonNodeShare: the node action would leave too large a share of the nodes (or every node) unschedulable.
+	ReasonNodeShare = "UnschedulableNodeShareExceeded"
+	// ReasonSafetyConfigInvalid: the executor's safety ConfigMap cannot be read; nothing runs until it is fixed.
+	ReasonSafetyConfigInvalid = "SafetyConfigInvalid"
+	// ReasonPostCondition: the change was made but its post-condition did not hold within the timeout.
+	ReasonPostCondition = "PostConditionFailed"
+	// ReasonDrainIncomplete: a drain gave up at its timeout with pods left on the node.
+	ReasonDrainIncomplete = "DrainIncomplete"
+	// ReasonRollbackFailed: an operation could not be reverted.
+	ReasonRollbackFailed = "RollbackFailed"
+	// ReasonPrecedingFailed: an earlier operation failed, so this one did not run.
+	ReasonPrecedingFailed = "PrecedingOperationFailed"
+)
+
+// Labels and annotations the executor reads and writes on the objects it changes.
+const (
+	// LabelManaged marks a namespace (or a node) whose objects Kubernaut may change: "true".
+	LabelManaged = "kubernaut.io/managed"
+	// LabelProtected marks a namespace or object that Kubernaut must never change: "true".
+	LabelProtected = "kubernaut.io/protected"
+	// AnnotationLastRemediation is written by the executor on every object it changes, in the same
+	// write as the change: JSON {"execution","uid","operation","time"}. It makes a repeated change
+	// recognisable (exactly once across restarts) and carries the per-target cooldown in the cluster.
+	AnnotationLastRemediation = "kubernaut.io/last-remediation"
 )
 
 // ExecutionConfig configures the execution.
@@ -106,6 +145,19 @@ type OperationResult struct {
 	// rollback records how to undo the operation.
 	// +optional
 	Rollback *RollbackInfo `json:"rollback,omitempty"`
+	// reason is the typed reason of a refusal or failure (the Reason* constants).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Reason string `json:"reason,omitempty"`
+	// targetUID is the UID of the target as read before the change (a delete is made with it as
+	// precondition, and a restart recognises that the object it deleted is gone).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	TargetUID string `json:"targetUID,omitempty"`
+	// appliedTime is when the change was made; an operation with appliedTime set is never
+	// applied again (a restart only checks its post-condition).
+	// +optional
+	AppliedTime *metav1.Time `json:"appliedTime,omitempty"`
 }
 
 // KubernetesExecutionSpec asks the executor to run operations against the cluster.

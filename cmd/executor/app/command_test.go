@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
+	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
 )
 
 func TestCommandBuildsConfigFromFlags(t *testing.T) {

@@ -1,0 +1,128 @@
+package action
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// byKind dispatches to the implementation for the target's kind.
+type byKind map[string]Implementation
+
+func (k byKind) impl(op *Op) (Implementation, error) {
+	impl, ok := k[op.Target.Kind]
+	if !ok {
+		return nil, fmt.Errorf("no implementation of %s for kind %s", op.Action, op.Target.Kind)
+	}
+	return impl, nil
+}
+
+func (k byKind) Plan(ctx context.Context, env *Env, op *Op) (*Plan, error) {
+	impl, err := k.impl(op)
+	if err != nil {
+		return nil, err
+	}
+	return impl.Plan(ctx, env, op)
+}
+
+func (k byKind) Applied(ctx context.Context, env *Env, op *Op) (bool, error) {
+	impl, err := k.impl(op)
+	if err != nil {
+		return false, err
+	}
+	return impl.Applied(ctx, env, op)
+}
+
+func (k byKind) Verify(ctx context.Context, env *Env, op *Op) (bool, string, error) {
+	impl, err := k.impl(op)
+	if err != nil {
+		return false, "", err
+	}
+	return impl.Verify(ctx, env, op)
+}
+
+func (k byKind) Revert(ctx context.Context, env *Env, op *Op, previousState string) error {
+	impl, err := k.impl(op)
+	if err != nil {
+		return err
+	}
+	return impl.Revert(ctx, env, op, previousState)
+}
+
+// workloadActions builds one patch action per workload kind from a pod-template mutation.
+func workloadActions(mutate func(env *Env, op *Op, tpl *corev1.PodTemplateSpec) (string, error), verify bool, reversible bool) byKind {
+	d := &patchAction[*appsv1.Deployment]{
+		newObj:     func() *appsv1.Deployment { return &appsv1.Deployment{} },
+		mutate:     func(env *Env, op *Op, o *appsv1.Deployment) (string, error) { return mutate(env, op, &o.Spec.Template) },
+		reversible: reversible,
+	}
+	s := &patchAction[*appsv1.StatefulSet]{
+		newObj: func() *appsv1.StatefulSet { return &appsv1.StatefulSet{} },
+		mutate: func(env *Env, op *Op, o *appsv1.StatefulSet) (string, error) {
+			return mutate(env, op, &o.Spec.Template)
+		},
+		reversible: reversible,
+	}
+	ds := &patchAction[*appsv1.DaemonSet]{
+		newObj:     func() *appsv1.DaemonSet { return &appsv1.DaemonSet{} },
+		mutate:     func(env *Env, op *Op, o *appsv1.DaemonSet) (string, error) { return mutate(env, op, &o.Spec.Template) },
+		reversible: reversible,
+	}
+	if verify {
+		d.verify, s.verify, ds.verify = deploymentRolledOut, statefulSetRolledOut, daemonSetRolledOut
+	}
+	return byKind{"Deployment": d, "StatefulSet": s, "DaemonSet": ds}
+}
+
+// deploymentRolledOut is the post-condition of a template change: the Deployment controller saw
+// the new generation and every replica runs the new template and is available.
+func deploymentRolledOut(d *appsv1.Deployment) (bool, string) {
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	st := d.Status
+	switch {
+	case st.ObservedGeneration < d.Generation:
+		return false, fmt.Sprintf("waiting for the Deployment controller to observe generation %d", d.Generation)
+	case st.UpdatedReplicas < want:
+		return false, fmt.Sprintf("%d of %d replicas updated", st.UpdatedReplicas, want)
+	case st.Replicas > st.UpdatedReplicas:
+		return false, fmt.Sprintf("%d old replicas pending termination", st.Replicas-st.UpdatedReplicas)
+	case st.AvailableReplicas < want:
+		return false, fmt.Sprintf("%d of %d updated replicas available", st.AvailableReplicas, want)
+	}
+	return true, ""
+}
+
+func statefulSetRolledOut(s *appsv1.StatefulSet) (bool, string) {
+	want := int32(1)
+	if s.Spec.Replicas != nil {
+		want = *s.Spec.Replicas
+	}
+	st := s.Status
+	switch {
+	case st.ObservedGeneration < s.Generation:
+		return false, fmt.Sprintf("waiting for the StatefulSet controller to observe generation %d", s.Generation)
+	case st.UpdatedReplicas < want:
+		return false, fmt.Sprintf("%d of %d replicas updated", st.UpdatedReplicas, want)
+	case st.ReadyReplicas < want:
+		return false, fmt.Sprintf("%d of %d replicas ready", st.ReadyReplicas, want)
+	}
+	return true, ""
+}
+
+func daemonSetRolledOut(ds *appsv1.DaemonSet) (bool, string) {
+	st := ds.Status
+	switch {
+	case st.ObservedGeneration < ds.Generation:
+		return false, fmt.Sprintf("waiting for the DaemonSet controller to observe generation %d", ds.Generation)
+	case st.UpdatedNumberScheduled < st.DesiredNumberScheduled:
+		return false, fmt.Sprintf("%d of %d pods updated", st.UpdatedNumberScheduled, st.DesiredNumberScheduled)
+	case st.NumberAvailable < st.DesiredNumberScheduled:
+		return false, fmt.Sprintf("%d of %d pods available", st.NumberAvailable, st.DesiredNumberScheduled)
+	}
+	return true, ""
+}

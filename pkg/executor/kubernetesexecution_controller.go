@@ -1,0 +1,229 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/executor/action"
+)
+
+// +kubebuilder:rbac:groups=kubernetesexecution.kubernaut.io,resources=kubernetesexecutions,verbs=get;list;watch
+// +kubebuilder:rbac:groups=kubernetesexecution.kubernaut.io,resources=kubernetesexecutions/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=list
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+const controllerName = "kubernetesexecution"
+
+// Reconciler runs KubernetesExecutions.
+type Reconciler struct {
+	// Client writes the KubernetesExecution's status.
+	Client client.Client
+	// Reader reads KubernetesExecutions live from the API server, never from the cache, so that
+	// a stale copy can never make an operation run twice.
+	Reader client.Reader
+	// ConfigReader reads the safety ConfigMap (the manager's cache).
+	ConfigReader client.Reader
+	// Env reads and changes targets, live (a client without cache).
+	Env *action.Env
+	// Namespace holds the KubernetesExecutions and the safety ConfigMap.
+	Namespace string
+	// ConfigMapName is the safety ConfigMap (default DefaultConfigMapName).
+	ConfigMapName string
+	Recorder      events.EventRecorder
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// PollInterval is how often a post-condition is checked (default 2s).
+	PollInterval time.Duration
+	// MaxConcurrentReconciles bounds parallel executions (default 4).
+	MaxConcurrentReconciles int
+	// AfterChange, when set, is called after an operation's change and before the status write
+	// that records it. Tests simulate a crash there: when it returns an error the reconcile ends
+	// without writing status.
+	AfterChange func(ke *kev1.KubernetesExecution, operation string) error
+}
+
+// CacheOptions narrows the manager's cache to namespace and, among ConfigMaps, to the safety
+// ConfigMap. Targets are never cached: they are read live right before they are changed.
+func CacheOptions(opts *cache.Options, namespace, configMap string) {
+	if configMap == "" {
+		configMap = DefaultConfigMapName
+	}
+	opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
+	if opts.ByObject == nil {
+		opts.ByObject = map[client.Object]cache.ByObject{}
+	}
+	opts.ByObject[&corev1.ConfigMap{}] = cache.ByObject{Field: fields.OneTermEqualSelector("metadata.name", configMap)}
+}
+
+// SetupWithManager fills the defaults and registers the controller.
+func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
+	if r.Client == nil {
+		r.Client = mgr.GetClient()
+	}
+	if r.Reader == nil {
+		r.Reader = mgr.GetAPIReader()
+	}
+	if r.ConfigReader == nil {
+		r.ConfigReader = mgr.GetClient()
+	}
+	if r.ConfigMapName == "" {
+		r.ConfigMapName = DefaultConfigMapName
+	}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder("executor")
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if r.PollInterval == 0 {
+		r.PollInterval = 2 * time.Second
+	}
+	if r.MaxConcurrentReconciles == 0 {
+		r.MaxConcurrentReconciles = 4
+	}
+	if r.Env == nil {
+		direct, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+		if err != nil {
+			return fmt.Errorf("creating the executor's live client: %w", err)
+		}
+		r.Env = &action.Env{Client: direct, Now: r.Now}
+	}
+	return builder.ControllerManagedBy(mgr).
+		Named(controllerName).
+		For(&kev1.KubernetesExecution{}, builder.WithPredicates(predicate.GenerationChangedPredicate{}, notFinished)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+		Complete(r)
+}
+
+// notFinished passes executions that have not reached a final phase (a final phase is never left).
+var notFinished = predicate.NewPredicateFuncs(func(o client.Object) bool {
+	ke, ok := o.(*kev1.KubernetesExecution)
+	return !ok || !final(ke.Status.Phase)
+})
+
+func final(p kev1.Phase) bool {
+	return p == kev1.PhaseCompleted || p == kev1.PhaseFailed || p == kev1.PhaseRolledBack
+}
+
+// scope is what one reconcile works on.
+type scope struct {
+	ke *kev1.KubernetesExecution
+	// persisted is the status as last written, for the merge patch.
+	persisted *kev1.KubernetesExecution
+	cfg       SafetyConfig
+	env       *action.Env
+	now       time.Time
+	// checked holds the operations validated in this reconcile; the first change may reuse its
+	// check when nothing was changed since.
+	checked map[int]*checked
+	changed bool
+	// crashed: the AfterChange hook stopped the reconcile; nothing more is written.
+	crashed bool
+}
+
+// policyChecks reports whether the policy checks run: on unless the ConfigMap turns them off,
+// or allows an execution to skip them and it does.
+func (s *scope) policyChecks() bool {
+	if !s.cfg.SafetyValidation {
+		return false
+	}
+	sv := s.ke.Spec.ExecutionConfig.SafetyValidation
+	return sv == nil || *sv || !s.cfg.AllowSkipSafetyValidation
+}
+
+func (s *scope) dryRun() bool { return s.ke.Spec.ExecutionConfig.DryRun || s.cfg.DryRun }
+
+// Reconcile advances one KubernetesExecution as far as it can: validation, then each operation
+// in order, writing progress to status before and after every change.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	ke := &kev1.KubernetesExecution{}
+	if err := r.Reader.Get(ctx, req.NamespacedName, ke); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if final(ke.Status.Phase) {
+		return ctrl.Result{}, nil
+	}
+	logger := log.FromContext(ctx).WithValues("kubernetesExecution", klog.KObj(ke))
+	ctx = log.IntoContext(ctx, logger)
+	s := &scope{ke: ke, persisted: ke.DeepCopy(), now: r.Now(), checked: map[int]*checked{}}
+	defer func() {
+		if s.crashed {
+			return
+		}
+		if err := r.persist(ctx, s); err != nil && retErr == nil {
+			res, retErr = ctrl.Result{}, err
+		}
+	}()
+	cfg, err := r.safetyConfig(ctx)
+	if err != nil {
+		if ke.Status.Phase != kev1.PhaseExecuting {
+			r.init(s)
+			r.refuseAll(s, refusal(kev1.ReasonSafetyConfigInvalid, "%v", err))
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	s.cfg = cfg
+	s.env = &action.Env{Client: r.Env.Client, Limits: cfg.Limits, Now: r.Now}
+	switch ke.Status.Phase {
+	case "", kev1.PhasePending, kev1.PhaseValidating:
+		if err := r.reconcileValidating(ctx, s); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if ke.Status.Phase != kev1.PhaseExecuting {
+		return ctrl.Result{}, nil
+	}
+	return r.reconcileExecuting(ctx, s)
+}
+
+// persist writes the status when it changed, with the resourceVersion read as precondition:
+// a second writer (an old leader) loses instead of overwriting progress.
+func (r *Reconciler) persist(ctx context.Context, s *scope) error {
+	if equality.Semantic.DeepEqual(s.persisted.Status, s.ke.Status) {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(s.persisted, client.MergeFromWithOptimisticLock{})
+	if err := r.Client.Status().Patch(ctx, s.ke, patch); err != nil {
+		return fmt.Errorf("patching the status of %s: %w", klog.KObj(s.ke), err)
+	}
+	s.persisted = s.ke.DeepCopy()
+	return nil
+}
+
+// safetyConfig reads the safety ConfigMap; an absent one means the defaults.
+func (r *Reconciler) safetyConfig(ctx context.Context) (SafetyConfig, error) {
+	cm := &corev1.ConfigMap{}
+	err := r.ConfigReader.Get(ctx, types.NamespacedName{Namespace: r.Namespace, Name: r.ConfigMapName}, cm)
+	switch {
+	case apierrors.IsNotFound(err):
+		return DefaultSafetyConfig(), nil
+	case err != nil:
+		return SafetyConfig{}, fmt.Errorf("reading the safety ConfigMap %s/%s: %w", r.Namespace, r.ConfigMapName, err)
+	}
+	cfg, err := ParseSafetyConfig(cm.Data)
+	if err != nil {
+		return cfg, fmt.Errorf("safety ConfigMap %s/%s: %w", r.Namespace, r.ConfigMapName, err)
+	}
+	return cfg, nil
+}

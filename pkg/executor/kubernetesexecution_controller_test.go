@@ -1,0 +1,342 @@
+package executor_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/executor"
+	"github.com/kubernaut/kubernaut/pkg/executor/action"
+)
+
+func memory(d *appsv1.Deployment) (request, limit string) {
+	r := d.Spec.Template.Spec.Containers[0].Resources
+	req, lim := r.Requests[corev1.ResourceMemory], r.Limits[corev1.ResourceMemory]
+	return req.String(), lim.String()
+}
+
+func TestIncreaseResourcesChangesTheDeployment(t *testing.T) {
+	h := newHarness(t, nil)
+	d := h.deployment("web", 2, nil)
+	h.start(nil)
+	ke := h.execution(false, op("more-memory", "increase_resources", deploymentTarget(h.app, "web"),
+		map[string]string{"container": "app", "memory": "512Mi"}))
+
+	got := h.finished(ke)
+	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
+	res := got.Status.OperationResults[0]
+	assert.Equal(t, kev1.OperationSucceeded, res.Phase)
+	assert.NotNil(t, res.AppliedTime)
+	assert.Equal(t, string(d.UID), res.TargetUID)
+	assert.Contains(t, res.DryRunResult, `spec.template.spec.containers[name=app].resources.requests.memory: "128Mi" → "512Mi"`)
+	require.NotNil(t, res.Rollback)
+	assert.True(t, res.Rollback.Available)
+	assert.NotEmpty(t, res.Rollback.PreviousState)
+	assert.True(t, conditionTrue(got, kev1.ConditionReady))
+	assert.True(t, conditionTrue(got, kev1.ConditionSafe))
+
+	h.get(d)
+	req, lim := memory(d)
+	assert.Equal(t, "512Mi", req)
+	assert.Equal(t, "512Mi", lim, "a limit below the new request is raised to it")
+	id, err := action.ParseIdentity(d.Annotations[kev1.AnnotationLastRemediation])
+	require.NoError(t, err)
+	assert.Equal(t, action.Identity{Execution: h.sys + "/" + ke.Name, UID: string(got.UID), Operation: "more-memory", Time: res.StartTime.UTC()}, id)
+}
+
+func conditionTrue(ke *kev1.KubernetesExecution, typ string) bool {
+	for _, c := range ke.Status.Conditions {
+		if c.Type == typ {
+			return c.Status == metav1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// Every refusal ends the execution Failed with the exact reason and leaves the target as it was.
+func TestSafetyRefusalsChangeNothing(t *testing.T) {
+	ctx := context.Background()
+	more := map[string]string{"memory": "256Mi"}
+	tests := map[string]struct {
+		safety map[string]string
+		// setup may change the harness and returns the operation to run on Deployment "web".
+		setup  func(h *harness, d *appsv1.Deployment) common.Operation
+		reason string
+	}{
+		"namespace not managed": {
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				ns := &corev1.Namespace{}
+				require.NoError(t, h.c.Get(ctx, key("", h.app), ns))
+				delete(ns.Labels, kev1.LabelManaged)
+				require.NoError(t, h.c.Update(ctx, ns))
+				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+			},
+			reason: kev1.ReasonUnmanagedNS,
+		},
+		"namespace protected": {
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				ns := &corev1.Namespace{}
+				require.NoError(t, h.c.Get(ctx, key("", h.app), ns))
+				ns.Labels[kev1.LabelProtected] = "true"
+				require.NoError(t, h.c.Update(ctx, ns))
+				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+			},
+			reason: kev1.ReasonProtected,
+		},
+		"target protected": {
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				d.Labels = map[string]string{kev1.LabelProtected: "true"}
+				require.NoError(t, h.c.Update(ctx, d))
+				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+			},
+			reason: kev1.ReasonProtected,
+		},
+		"namespace denied": {
+			safety: map[string]string{executor.KeyDeniedNamespaces: "kube-system, DENIED"},
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+			},
+			reason: kev1.ReasonDeniedNamespace,
+		},
+		"resource factor": {
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				return op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "8Gi"})
+			},
+			reason: kev1.ReasonBlastRadius,
+		},
+		"resource cap": {
+			safety: map[string]string{executor.KeyMaxMemory: "200Mi"},
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+			},
+			reason: kev1.ReasonBlastRadius,
+		},
+		"scale beyond the replica limit": {
+			safety: map[string]string{executor.KeyMaxReplicas: "5", executor.KeyMaxScaleFactor: "10"},
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				return op("o", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "6"})
+			},
+			reason: kev1.ReasonBlastRadius,
+		},
+		"scale by more than the factor": {
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				return op("o", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "7"})
+			},
+			reason: kev1.ReasonBlastRadius,
+		},
+		"cooldown after another execution's change": {
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				id := action.Identity{Execution: h.sys + "/earlier", UID: "another-execution", Operation: "o", Time: time.Now().Add(-time.Minute).UTC()}
+				d.Annotations = map[string]string{kev1.AnnotationLastRemediation: id.Encode()}
+				require.NoError(t, h.c.Update(ctx, d))
+				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+			},
+			reason: kev1.ReasonCooldown,
+		},
+		"target replaced since the workflow validated it": {
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				o := op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+				o.TargetUID = "00000000-0000-0000-0000-000000000000"
+				return o
+			},
+			reason: kev1.ReasonTargetReplaced,
+		},
+		"target not found": {
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				return op("o", "increase_resources", deploymentTarget(h.app, "absent"), more)
+			},
+			reason: kev1.ReasonTargetNotFound,
+		},
+		"not a catalog action": {
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				return op("o", "exec_shell", deploymentTarget(h.app, "web"), map[string]string{"command": "rm -rf /"})
+			},
+			reason: kev1.ReasonNotCatalogAction,
+		},
+		"invalid parameters": {
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				return op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "lots"})
+			},
+			reason: kev1.ReasonInvalidParameters,
+		},
+		"kind not accepted": {
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				return op("o", "increase_resources", common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: h.app, Name: "web"}, more)
+			},
+			reason: kev1.ReasonTargetKind,
+		},
+		"server-side dry-run fails": {
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				// A CPU limit below the CPU request is invalid; only the API server says so.
+				return op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi", "cpuLimit": "50m"})
+			},
+			reason: kev1.ReasonDryRunFailed,
+		},
+		"safety ConfigMap invalid": {
+			safety: map[string]string{"coolDown": "5m"},
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+			},
+			reason: kev1.ReasonSafetyConfigInvalid,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			safety := tc.safety
+			h := newHarness(t, nil)
+			if safety != nil {
+				if v, ok := safety[executor.KeyDeniedNamespaces]; ok {
+					safety = map[string]string{executor.KeyDeniedNamespaces: v + "," + h.app}
+				}
+				require.NoError(t, h.c.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: executor.DefaultConfigMapName, Namespace: h.sys}, Data: safety}))
+			}
+			d := h.deployment("web", 2, nil)
+			o := tc.setup(h, d)
+			before := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+			h.start(nil)
+			ke := h.execution(false, o, op("after", "notify_only", deploymentTarget(h.app, "web"), nil))
+
+			got := h.finished(ke)
+			assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
+			res := got.Status.OperationResults[0]
+			assert.Equal(t, kev1.OperationRefused, res.Phase, res.Message)
+			assert.Equal(t, tc.reason, res.Reason, res.Message)
+			assert.Nil(t, res.AppliedTime)
+			assert.Equal(t, kev1.OperationSkipped, got.Status.OperationResults[1].Phase)
+			assert.False(t, conditionTrue(got, kev1.ConditionSafe))
+			after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+			assert.Equal(t, before.ResourceVersion, after.ResourceVersion, "the Deployment was written")
+		})
+	}
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	d := h.deployment("web", 2, nil)
+	h.start(nil)
+	ke := h.execution(true,
+		op("more-memory", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "512Mi"}),
+		op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "4"}))
+
+	got := h.finished(ke)
+	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
+	assert.Equal(t, kev1.ReasonDryRunCompleted, readyReason(got))
+	assert.Contains(t, got.Status.OperationResults[0].DryRunResult, `resources.requests.memory: "128Mi" → "512Mi"`)
+	assert.Contains(t, got.Status.OperationResults[1].DryRunResult, "spec.replicas: 2 → 4")
+	for _, res := range got.Status.OperationResults {
+		assert.Equal(t, kev1.OperationSucceeded, res.Phase)
+		assert.Nil(t, res.AppliedTime)
+	}
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	assert.Equal(t, d.ResourceVersion, after.ResourceVersion)
+}
+
+func readyReason(ke *kev1.KubernetesExecution) string {
+	for _, c := range ke.Status.Conditions {
+		if c.Type == kev1.ConditionReady {
+			return c.Reason
+		}
+	}
+	return ""
+}
+
+// The executor stops after the change and before the status write that records it; a new
+// executor finds the operation Running, recognises the change on the target and does not make
+// it again.
+func TestCrashBetweenChangeAndStatusAppliesNothingTwice(t *testing.T) {
+	h := newHarness(t, nil)
+	d := h.deployment("web", 2, nil)
+	crashed := make(chan string, 1)
+	stop := h.start(func(r *executor.Reconciler) {
+		r.AfterChange = func(ke *kev1.KubernetesExecution, operation string) error {
+			obj := &appsv1.Deployment{}
+			if err := env.Client.Get(context.Background(), key(d.Namespace, d.Name), obj); err != nil {
+				return err
+			}
+			select {
+			case crashed <- obj.ResourceVersion:
+			default:
+			}
+			return errors.New("crash")
+		}
+	})
+	ke := h.execution(false, op("restart", "rollout_restart", deploymentTarget(h.app, "web"), nil))
+	var changedRV string
+	select {
+	case changedRV = <-crashed:
+	case <-time.After(wait):
+		t.Fatal("the change was never made")
+	}
+	stop()
+	mid := h.get(&kev1.KubernetesExecution{ObjectMeta: metav1.ObjectMeta{Name: ke.Name, Namespace: h.sys}}).(*kev1.KubernetesExecution)
+	require.Equal(t, kev1.OperationRunning, mid.Status.OperationResults[0].Phase, "progress is written before the change")
+	require.Nil(t, mid.Status.OperationResults[0].AppliedTime)
+
+	// Post-conditions off: this test is about the change, not the rollout.
+	require.NoError(t, h.c.Create(context.Background(), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: executor.DefaultConfigMapName, Namespace: h.sys},
+		Data:       map[string]string{executor.KeyPostConditions: "false"}}))
+	h.start(nil)
+	got := h.finished(ke)
+	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
+	assert.Contains(t, got.Status.OperationResults[0].Message, "recognised on the target after a restart")
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	assert.Equal(t, changedRV, after.ResourceVersion, "the Deployment was written again after the restart")
+	assert.Equal(t, d.Generation+1, after.Generation, "one rollout, not two")
+}
+
+// The second operation's post-condition never holds: it fails, and both operations are
+// reverted, second first.
+func TestRollbackAfterFailingSecondOperation(t *testing.T) {
+	h := newHarness(t, nil)
+	d := h.deployment("web", 2, nil)
+	h.start(nil)
+	scale := op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "3"})
+	scale.Timeout = &metav1.Duration{Duration: time.Second} // no Deployment controller in envtest: never reached
+	ke := h.execution(false,
+		op("more-memory", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "512Mi"}),
+		scale,
+		op("never", "notify_only", deploymentTarget(h.app, "web"), nil))
+
+	got := h.finished(ke)
+	require.Equal(t, kev1.PhaseRolledBack, got.Status.Phase, got.Status.Message)
+	assert.Equal(t, kev1.ReasonRolledBack, readyReason(got))
+	assert.Equal(t, kev1.OperationRolledBack, got.Status.OperationResults[0].Phase)
+	assert.Equal(t, kev1.OperationRolledBack, got.Status.OperationResults[1].Phase)
+	assert.Contains(t, got.Status.OperationResults[1].Message, "post-condition")
+	assert.Equal(t, kev1.OperationSkipped, got.Status.OperationResults[2].Phase)
+	assert.Contains(t, got.Status.Message, "rolled back: scale, more-memory")
+
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	req, lim := memory(after)
+	assert.Equal(t, "128Mi", req)
+	assert.Equal(t, "256Mi", lim)
+	assert.Equal(t, ptr.To[int32](2), after.Spec.Replicas)
+	assert.Equal(t, d.UID, after.UID)
+}
+
+// status writes the Deployment controller would make, for post-conditions in envtest.
+func rolledOut(t testing.TB, d *appsv1.Deployment) {
+	t.Helper()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		cur := &appsv1.Deployment{}
+		require.NoError(c, env.Client.Get(context.Background(), client.ObjectKeyFromObject(d), cur))
+		n := *cur.Spec.Replicas
+		cur.Status = appsv1.DeploymentStatus{ObservedGeneration: cur.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}
+		require.NoError(c, env.Client.Status().Update(context.Background(), cur))
+	}, wait, tick)
+}
+
+var _ = resource.MustParse

@@ -1,0 +1,465 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/executor/action"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions"
+)
+
+// Bounds of the status fields (the CRD's MaxLength).
+const (
+	maxMessage       = 1024
+	maxOpMessage     = 2048
+	maxDryRunResult  = 4096
+	defaultExecution = 10 * time.Minute
+)
+
+// init starts the status: start time and one Pending result per operation.
+func (r *Reconciler) init(s *scope) {
+	st := &s.ke.Status
+	if st.StartTime == nil {
+		t := metav1.NewTime(s.now)
+		st.StartTime = &t
+	}
+	st.ObservedGeneration = s.ke.Generation
+	if len(st.OperationResults) != len(s.ke.Spec.Operations) {
+		st.OperationResults = make([]kev1.OperationResult, len(s.ke.Spec.Operations))
+		for i, op := range s.ke.Spec.Operations {
+			st.OperationResults[i] = kev1.OperationResult{Name: op.Name, Phase: kev1.OperationPending}
+		}
+	}
+}
+
+// op builds what an implementation sees of operation i, started at start.
+func (r *Reconciler) op(s *scope, i int, start time.Time) *action.Op {
+	o := s.ke.Spec.Operations[i]
+	params := o.Parameters
+	if cat, ok := actions.Lookup(o.Action); ok {
+		params = cat.WithDefaults(o.Parameters)
+	}
+	timeout := s.cfg.DefaultOperationTimeout
+	if o.Timeout != nil && o.Timeout.Duration > 0 {
+		timeout = o.Timeout.Duration
+	}
+	if v, ok := params["timeout"]; ok { // drain_node's own bound
+		if d, err := time.ParseDuration(v); err == nil && d > 0 && d < timeout {
+			timeout = d
+		}
+	}
+	return &action.Op{
+		Operation: o,
+		Params:    params,
+		ID: action.Identity{Execution: s.ke.Namespace + "/" + s.ke.Name, UID: string(s.ke.UID),
+			Operation: o.Name, Time: start.UTC()},
+		Deadline: start.Add(timeout),
+		LiveUID:  s.ke.Status.OperationResults[i].TargetUID,
+	}
+}
+
+// opStart is the start time of a new operation: whole seconds, as status stores it, so that
+// the identity written on the target reads the same after a restart.
+func (s *scope) opStart() time.Time { return s.now.Truncate(time.Second) }
+
+// reconcileValidating checks every operation before anything changes. In dry-run mode it
+// also finishes the execution.
+func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) error {
+	r.init(s)
+	st := &s.ke.Status
+	st.Phase = kev1.PhaseValidating
+	for i := range s.ke.Spec.Operations {
+		op := r.op(s, i, s.opStart())
+		c, rf, err := r.check(ctx, s, op)
+		if err != nil {
+			return err
+		}
+		if rf != nil {
+			r.refuseOp(s, i, rf)
+			r.skipFrom(s, i+1, fmt.Sprintf("not run: operation %s was refused", op.Name))
+			r.finish(s, kev1.PhaseFailed, rf.Reason, fmt.Sprintf("operation %s refused (%s): %s", op.Name, rf.Reason, rf.Message))
+			return nil
+		}
+		c.start = op.ID.Time
+		s.checked[i] = c
+		st.OperationResults[i].DryRunResult = truncate(c.dryRun, maxDryRunResult)
+	}
+	setCondition(s, kev1.ConditionSafe, true, kev1.ReasonSafetyPassed, fmt.Sprintf("%d operations passed the safety checks and the server-side dry-run", len(s.ke.Spec.Operations)))
+	if s.dryRun() {
+		for i := range st.OperationResults {
+			res := &st.OperationResults[i]
+			res.Phase = kev1.OperationSucceeded
+			res.Message = truncate("dry run, nothing changed; would: "+s.checked[i].plan.Summary, maxOpMessage)
+			t := metav1.NewTime(s.now)
+			res.StartTime, res.CompletionTime = &t, &t
+			operationsTotal.WithLabelValues(s.ke.Spec.Operations[i].Action, ResultDryRun).Inc()
+		}
+		r.finish(s, kev1.PhaseCompleted, kev1.ReasonDryRunCompleted, fmt.Sprintf("dry run: %d operations validated, nothing changed", len(st.OperationResults)))
+		return nil
+	}
+	st.Phase = kev1.PhaseExecuting
+	setCondition(s, kev1.ConditionReady, false, kev1.ReasonExecuting, "running operations")
+	return nil
+}
+
+// reconcileExecuting runs the operations in order; each one's change, post-condition and
+// failure are handled by runOperation, a failure by rollback.
+func (r *Reconciler) reconcileExecuting(ctx context.Context, s *scope) (ctrl.Result, error) {
+	st := &s.ke.Status
+	if limit := executionTimeout(s.ke); st.StartTime != nil && s.now.After(st.StartTime.Add(limit)) {
+		for i := range st.OperationResults {
+			if p := st.OperationResults[i].Phase; p == kev1.OperationPending || p == kev1.OperationRunning {
+				r.failOp(s, i, kev1.ReasonTimedOut, fmt.Sprintf("the execution timeout %s passed", limit))
+				return ctrl.Result{}, r.rollback(ctx, s, i)
+			}
+		}
+	}
+	for i := range st.OperationResults {
+		switch st.OperationResults[i].Phase {
+		case kev1.OperationSucceeded:
+			continue
+		case kev1.OperationPending, kev1.OperationRunning:
+			res, done, err := r.runOperation(ctx, s, i)
+			if err != nil || !done {
+				return res, err
+			}
+			if st.OperationResults[i].Phase != kev1.OperationSucceeded {
+				return ctrl.Result{}, r.rollback(ctx, s, i)
+			}
+		default:
+			// Failed, Refused, RolledBack or Skipped while still Executing: a rollback was
+			// interrupted; finish it (reverting is idempotent).
+			return ctrl.Result{}, r.rollback(ctx, s, r.failedIndex(s))
+		}
+	}
+	r.finish(s, kev1.PhaseCompleted, kev1.ReasonExecuted, fmt.Sprintf("%d operations succeeded", len(st.OperationResults)))
+	return ctrl.Result{}, nil
+}
+
+func (r *Reconciler) failedIndex(s *scope) int {
+	for i, res := range s.ke.Status.OperationResults {
+		if res.Phase == kev1.OperationFailed || res.Phase == kev1.OperationRefused {
+			return i
+		}
+	}
+	return len(s.ke.Status.OperationResults) - 1
+}
+
+// runOperation advances operation i: check and change a Pending one, recognise or redo the
+// change of a Running one whose change was not recorded, then wait for its post-condition.
+// done reports that the operation reached a final phase.
+func (r *Reconciler) runOperation(ctx context.Context, s *scope, i int) (ctrl.Result, bool, error) {
+	res := &s.ke.Status.OperationResults[i]
+	impl, ok := action.For(s.ke.Spec.Operations[i].Action)
+	if !ok {
+		r.refuseOp(s, i, refusal(kev1.ReasonNotCatalogAction, "action %q has no implementation", s.ke.Spec.Operations[i].Action))
+		return ctrl.Result{}, true, nil
+	}
+	if res.Phase == kev1.OperationPending {
+		start := s.opStart()
+		c := s.checked[i]
+		if c != nil && !s.changed {
+			start = c.start
+		}
+		op := r.op(s, i, start)
+		if c == nil || s.changed {
+			var rf *action.Refusal
+			var err error
+			if c, rf, err = r.check(ctx, s, op); err != nil {
+				return ctrl.Result{}, false, err
+			} else if rf != nil {
+				r.refuseOp(s, i, rf)
+				return ctrl.Result{}, true, nil
+			}
+		}
+		t := metav1.NewTime(start)
+		res.Phase, res.StartTime = kev1.OperationRunning, &t
+		r.record(s, i, c)
+		// Progress before the change: a restart finds the operation Running and checks the target.
+		if err := r.persist(ctx, s); err != nil {
+			return ctrl.Result{}, false, err
+		}
+		return r.apply(ctx, s, i, op, c.plan, impl)
+	}
+	op := r.op(s, i, res.StartTime.Time)
+	if res.AppliedTime == nil {
+		applied, err := impl.Applied(ctx, s.env, op)
+		if err != nil {
+			if rf, ok := action.AsRefusal(err); ok {
+				r.failOp(s, i, rf.Reason, rf.Message)
+				return ctrl.Result{}, true, nil
+			}
+			return ctrl.Result{}, false, err
+		}
+		if !applied {
+			// The change was not made (the reconcile stopped before it, or it failed): check
+			// again on the live state and make it.
+			c, rf, err := r.check(ctx, s, op)
+			if err != nil {
+				return ctrl.Result{}, false, err
+			}
+			if rf != nil {
+				r.refuseOp(s, i, rf)
+				return ctrl.Result{}, true, nil
+			}
+			r.record(s, i, c)
+			if err := r.persist(ctx, s); err != nil {
+				return ctrl.Result{}, false, err
+			}
+			return r.apply(ctx, s, i, op, c.plan, impl)
+		}
+		t := metav1.NewTime(s.now)
+		res.AppliedTime = &t
+		res.Message = "applied (recognised on the target after a restart)"
+		log.FromContext(ctx).Info("Change found applied after a restart", "operation", op.Name)
+	}
+	return r.verify(ctx, s, i, op, impl)
+}
+
+// record writes the plan of operation i into its result: dry-run diff, before-state, target UID.
+func (r *Reconciler) record(s *scope, i int, c *checked) {
+	res := &s.ke.Status.OperationResults[i]
+	cat, _ := actions.Lookup(s.ke.Spec.Operations[i].Action)
+	res.DryRunResult = truncate(c.dryRun, maxDryRunResult)
+	res.Message = truncate("applying: "+c.plan.Summary, maxOpMessage)
+	res.Rollback = &kev1.RollbackInfo{Available: cat.Reversible && c.plan.PreviousState != "", PreviousState: c.plan.PreviousState}
+	if c.plan.Target != nil {
+		res.TargetUID = string(c.plan.Target.GetUID())
+	}
+}
+
+// apply makes the change of operation i, records it and checks its post-condition.
+func (r *Reconciler) apply(ctx context.Context, s *scope, i int, op *action.Op, plan *action.Plan, impl action.Implementation) (ctrl.Result, bool, error) {
+	res := &s.ke.Status.OperationResults[i]
+	op.LiveUID = res.TargetUID
+	if plan.Apply != nil {
+		if _, err := plan.Apply(ctx, false); err != nil {
+			if transient(err) {
+				return ctrl.Result{}, false, err // Running, not applied: the next reconcile checks the target
+			}
+			r.failOp(s, i, kev1.ReasonOperationFailed, err.Error())
+			return ctrl.Result{}, true, nil
+		}
+	}
+	s.changed = true
+	if r.AfterChange != nil {
+		if err := r.AfterChange(s.ke, op.Name); err != nil {
+			s.crashed = true
+			return ctrl.Result{}, false, err
+		}
+	}
+	t := metav1.NewTime(r.Now())
+	res.AppliedTime = &t
+	res.Message = truncate("applied: "+plan.Summary, maxOpMessage)
+	log.FromContext(ctx).Info("Applied", "operation", op.Name, "action", op.Action, "target", objName(op), "change", plan.Summary)
+	// Progress after the change.
+	if err := r.persist(ctx, s); err != nil {
+		return ctrl.Result{}, false, err
+	}
+	return r.verify(ctx, s, i, op, impl)
+}
+
+// verify checks the post-condition of an applied operation until its deadline.
+func (r *Reconciler) verify(ctx context.Context, s *scope, i int, op *action.Op, impl action.Implementation) (ctrl.Result, bool, error) {
+	res := &s.ke.Status.OperationResults[i]
+	if !s.cfg.PostConditions {
+		r.succeedOp(s, i, res.Message)
+		return ctrl.Result{}, true, nil
+	}
+	done, waiting, err := impl.Verify(ctx, s.env, op)
+	if err != nil {
+		if rf, ok := action.AsRefusal(err); ok {
+			r.failOp(s, i, rf.Reason, rf.Message)
+			return ctrl.Result{}, true, nil
+		}
+		if transient(err) {
+			return ctrl.Result{}, false, err
+		}
+		r.failOp(s, i, kev1.ReasonPostCondition, err.Error())
+		return ctrl.Result{}, true, nil
+	}
+	if done {
+		r.succeedOp(s, i, strings.TrimPrefix(res.Message, "waiting: "))
+		return ctrl.Result{}, true, nil
+	}
+	now := r.Now()
+	if now.After(op.Deadline) {
+		reason := kev1.ReasonPostCondition
+		if tr, ok := impl.(action.TimeoutReasoner); ok {
+			reason = tr.TimeoutReason()
+		}
+		r.failOp(s, i, reason, fmt.Sprintf("changed, but the post-condition did not hold within %s: %s", op.Deadline.Sub(res.StartTime.Time).Round(time.Second), waiting))
+		return ctrl.Result{}, true, nil
+	}
+	res.Message = truncate("waiting: "+waiting, maxOpMessage)
+	wait := min(r.PollInterval, op.Deadline.Sub(now)+time.Millisecond)
+	return ctrl.Result{RequeueAfter: max(wait, time.Millisecond)}, false, nil
+}
+
+// rollback reverts, in reverse order, the completed reversible operations before failed (and
+// failed itself when its change was made), skips the ones after it, and ends the execution:
+// RolledBack when something was reverted and every revert worked, Failed otherwise.
+func (r *Reconciler) rollback(ctx context.Context, s *scope, failed int) error {
+	st := &s.ke.Status
+	var reverted, irreversible, revertFailed []string
+	for j := failed; j >= 0; j-- {
+		res := &st.OperationResults[j]
+		if res.Phase == kev1.OperationRolledBack {
+			reverted = append(reverted, res.Name)
+			continue
+		}
+		changed := (j < failed && res.Phase == kev1.OperationSucceeded) || (j == failed && res.Phase == kev1.OperationFailed && res.AppliedTime != nil)
+		if !changed {
+			continue
+		}
+		if res.Rollback == nil || !res.Rollback.Available {
+			if s.ke.Spec.Operations[j].Action != string(actions.NotifyOnly) {
+				irreversible = append(irreversible, res.Name)
+			}
+			continue
+		}
+		op := r.op(s, j, res.StartTime.Time)
+		impl, _ := action.For(op.Action)
+		if err := impl.Revert(ctx, s.env, op, res.Rollback.PreviousState); err != nil {
+			if transient(err) {
+				return err // retried; what was reverted is recorded
+			}
+			revertFailed = append(revertFailed, res.Name)
+			res.Message = truncate(res.Message+"; rollback failed: "+err.Error(), maxOpMessage)
+			rollbacksTotal.WithLabelValues("failed").Inc()
+			continue
+		}
+		res.Phase = kev1.OperationRolledBack
+		res.Message = truncate(fmt.Sprintf("rolled back after %s failed; was: %s", st.OperationResults[failed].Name, res.Message), maxOpMessage)
+		reverted = append(reverted, res.Name)
+		rollbacksTotal.WithLabelValues("reverted").Inc()
+		operationsTotal.WithLabelValues(op.Action, ResultRolledBack).Inc()
+		log.FromContext(ctx).Info("Rolled back", "operation", op.Name, "action", op.Action, "target", objName(op))
+		// Persist each revert, so that an interrupted rollback resumes where it stopped.
+		if err := r.persist(ctx, s); err != nil {
+			return err
+		}
+	}
+	r.skipFrom(s, failed+1, fmt.Sprintf("not run: operation %s failed", st.OperationResults[failed].Name))
+	f := st.OperationResults[failed]
+	msg := fmt.Sprintf("operation %s %s (%s): %s", f.Name, strings.ToLower(string(f.Phase)), f.Reason, f.Message)
+	if f.Phase == kev1.OperationRolledBack {
+		msg = fmt.Sprintf("operation %s failed and was rolled back", f.Name)
+	}
+	if len(reverted) > 0 {
+		msg += "; rolled back: " + strings.Join(reverted, ", ")
+	}
+	if len(irreversible) > 0 {
+		msg += "; not reversible, left changed: " + strings.Join(irreversible, ", ")
+	}
+	switch {
+	case len(revertFailed) > 0:
+		r.finish(s, kev1.PhaseFailed, kev1.ReasonRollbackFailed, msg+"; rollback failed: "+strings.Join(revertFailed, ", "))
+	case len(reverted) > 0:
+		r.finish(s, kev1.PhaseRolledBack, kev1.ReasonRolledBack, msg)
+	default:
+		reason := f.Reason
+		if reason == "" {
+			reason = kev1.ReasonOperationFailed
+		}
+		r.finish(s, kev1.PhaseFailed, reason, msg)
+	}
+	return nil
+}
+
+// refuseAll refuses the first operation and skips the others (the configuration is unusable).
+func (r *Reconciler) refuseAll(s *scope, rf *action.Refusal) {
+	r.refuseOp(s, 0, rf)
+	r.skipFrom(s, 1, "not run: "+rf.Message)
+	r.finish(s, kev1.PhaseFailed, rf.Reason, rf.Message)
+}
+
+func (r *Reconciler) refuseOp(s *scope, i int, rf *action.Refusal) {
+	res := &s.ke.Status.OperationResults[i]
+	t := metav1.NewTime(s.now)
+	res.Phase, res.Reason, res.Message, res.CompletionTime = kev1.OperationRefused, rf.Reason, truncate(rf.Message, maxOpMessage), &t
+	refusalsTotal.WithLabelValues(rf.Reason).Inc()
+	operationsTotal.WithLabelValues(s.ke.Spec.Operations[i].Action, ResultRefused).Inc()
+	setCondition(s, kev1.ConditionSafe, false, rf.Reason, truncate(fmt.Sprintf("operation %s: %s", res.Name, rf.Message), maxMessage))
+}
+
+func (r *Reconciler) failOp(s *scope, i int, reason, msg string) {
+	res := &s.ke.Status.OperationResults[i]
+	t := metav1.NewTime(r.Now())
+	res.Phase, res.Reason, res.Message, res.CompletionTime = kev1.OperationFailed, reason, truncate(msg, maxOpMessage), &t
+	operationsTotal.WithLabelValues(s.ke.Spec.Operations[i].Action, ResultFailed).Inc()
+	if res.StartTime != nil {
+		operationDuration.WithLabelValues(s.ke.Spec.Operations[i].Action).Observe(t.Sub(res.StartTime.Time).Seconds())
+	}
+}
+
+func (r *Reconciler) succeedOp(s *scope, i int, msg string) {
+	res := &s.ke.Status.OperationResults[i]
+	t := metav1.NewTime(r.Now())
+	res.Phase, res.Reason, res.Message, res.CompletionTime = kev1.OperationSucceeded, kev1.ReasonExecuted, truncate(msg, maxOpMessage), &t
+	operationsTotal.WithLabelValues(s.ke.Spec.Operations[i].Action, ResultSucceeded).Inc()
+	if res.StartTime != nil {
+		operationDuration.WithLabelValues(s.ke.Spec.Operations[i].Action).Observe(t.Sub(res.StartTime.Time).Seconds())
+	}
+}
+
+func (r *Reconciler) skipFrom(s *scope, from int, msg string) {
+	for k := from; k < len(s.ke.Status.OperationResults); k++ {
+		if res := &s.ke.Status.OperationResults[k]; res.Phase == kev1.OperationPending {
+			res.Phase, res.Reason, res.Message = kev1.OperationSkipped, kev1.ReasonPrecedingFailed, msg
+		}
+	}
+}
+
+// finish ends the execution in a final phase.
+func (r *Reconciler) finish(s *scope, phase kev1.Phase, reason, msg string) {
+	st := &s.ke.Status
+	t := metav1.NewTime(r.Now())
+	st.Phase, st.Message, st.CompletionTime = phase, truncate(msg, maxMessage), &t
+	st.ObservedGeneration = s.ke.Generation
+	setCondition(s, kev1.ConditionReady, phase == kev1.PhaseCompleted, reason, st.Message)
+	executionsTotal.WithLabelValues(string(phase)).Inc()
+	eventType := corev1.EventTypeNormal
+	if phase != kev1.PhaseCompleted {
+		eventType = corev1.EventTypeWarning
+	}
+	r.Recorder.Eventf(s.ke, nil, eventType, reason, "Execute", "%s", st.Message)
+}
+
+func setCondition(s *scope, typ string, ok bool, reason, msg string) {
+	status := metav1.ConditionFalse
+	if ok {
+		status = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&s.ke.Status.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason,
+		Message: truncate(msg, maxMessage), ObservedGeneration: s.ke.Generation})
+}
+
+func executionTimeout(ke *kev1.KubernetesExecution) time.Duration {
+	if t := ke.Spec.ExecutionConfig.Timeout; t != nil && t.Duration > 0 {
+		return t.Duration
+	}
+	return defaultExecution
+}
+
+// truncate bounds s to n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := n - len(mark)
+	for cut > 0 && (s[cut]&0xC0) == 0x80 {
+		cut--
+	}
+	return s[:cut] + mark
+}
