@@ -51,6 +51,8 @@ func TestProcessing(t *testing.T) {
 	t.Run("missing target is degraded", func(t *testing.T) { testMissingTarget(t, env, h) })
 	t.Run("large event history within 8 KiB", func(t *testing.T) { testLargeEventHistory(t, env, h) })
 	t.Run("policy", func(t *testing.T) { testPolicy(t, env) })
+	t.Run("a stuck read fails with a reason", func(t *testing.T) { testStuckRead(t, env) })
+	t.Run("meeting: the orchestrator's request through processing to Analyzing", func(t *testing.T) { testMeetingOrchestrator(t, env) })
 }
 
 func testOOMKilled(t *testing.T, env *testenv.Env, h *harness) {
