@@ -16,6 +16,8 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
+	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/objdiff"
 )
 
 func newDescribeCommand(o *Options) *cobra.Command {
@@ -149,7 +151,14 @@ func renderTimeline(out io.Writer, r *Remediation) {
 func signalContext(r *Remediation) (env, priority, from string, kc *common.KubernetesContext) {
 	if rp := r.Processing; rp != nil && rp.Status.EnrichedSignal != nil {
 		es := rp.Status.EnrichedSignal
-		return es.Environment, es.BusinessPriority, "RemediationProcessing " + rp.Name, es.KubernetesContext
+		env, priority = orNone(es.Environment), orNone(es.BusinessPriority)
+		if es.EnvironmentSource != "" {
+			env += " (from " + string(es.EnvironmentSource) + ")"
+		}
+		if es.PriorityRule != "" {
+			priority += " (" + es.PriorityRule + ")"
+		}
+		return env, priority, "RemediationProcessing " + rp.Name, es.KubernetesContext
 	}
 	if aia := r.Analysis; aia != nil {
 		ac := aia.Spec.AnalysisRequest.AlertContext
@@ -345,17 +354,45 @@ func renderAnalysis(out io.Writer, r *Remediation) {
 	if s.Message != "" {
 		field("Message", oneLine(s.Message, 200))
 	}
+	if s.Outcome != "" {
+		field("Outcome", string(s.Outcome))
+	}
+	if s.ManualReviewReason != "" {
+		field("Manual review", oneLine(s.ManualReviewReason, 200))
+	}
 	field("Root cause", orNone(oneLine(s.RootCause, 300)))
 	if s.RootCause != "" || s.Confidence > 0 {
 		field("Confidence", percent(s.Confidence))
 	}
+	if s.RiskLevel != "" {
+		field("Risk", string(s.RiskLevel))
+	}
 	if s.InvestigationSummary != "" {
 		field("Summary", oneLine(s.InvestigationSummary, 300))
+	}
+	if s.TokensUsed > 0 {
+		field("Tokens used", fmt.Sprintf("%d", s.TokensUsed))
 	}
 	if len(s.Evidence) > 0 {
 		fmt.Fprintf(out, "  Evidence:\n")
 		for _, e := range s.Evidence {
 			fmt.Fprintf(out, "    - %s\n", oneLine(e, 200))
+		}
+	}
+	if len(s.Refusals) > 0 {
+		fmt.Fprintf(out, "  Refused by the guardrails:\n")
+		for _, rf := range s.Refusals {
+			line := string(rf.Reason)
+			if rf.Action != "" {
+				line += " " + rf.Action
+			}
+			if rf.Target != "" {
+				line += " on " + rf.Target
+			}
+			if rf.Message != "" {
+				line += ": " + oneLine(rf.Message, 160)
+			}
+			fmt.Fprintf(out, "    - %s\n", line)
 		}
 	}
 	if len(s.Recommendations) == 0 {
@@ -470,6 +507,12 @@ func positiveDuration(d time.Duration) string {
 func renderOperations(out io.Writer, r *Remediation) {
 	var ops []common.Operation
 	results := map[string]*kev1.OperationResult{}
+	validations := map[string]*workflowv1.ValidationResult{}
+	if r.Workflow != nil {
+		for i := range r.Workflow.Status.ValidationResults {
+			validations[r.Workflow.Status.ValidationResults[i].Step] = &r.Workflow.Status.ValidationResults[i]
+		}
+	}
 	switch {
 	case r.Execution != nil:
 		ke := r.Execution
@@ -488,8 +531,11 @@ func renderOperations(out io.Writer, r *Remediation) {
 	case r.Workflow != nil:
 		wfe := r.Workflow
 		header := fmt.Sprintf("\nOperations: (planned by WorkflowExecution %s, %s", wfe.Name, orNone(string(wfe.Status.Phase)))
-		if wfe.Spec.ExecutionConfig.DryRun {
+		if wfe.Spec.ExecutionConfig.DryRun || wfe.Status.DryRun {
 			header += ", dry run"
+		}
+		if wfe.Status.EstimatedDuration != nil {
+			header += ", at most " + shortDuration(wfe.Status.EstimatedDuration.Duration)
 		}
 		fmt.Fprintf(out, "%s)\n", header)
 		if wfe.Status.Message != "" {
@@ -498,7 +544,11 @@ func renderOperations(out io.Writer, r *Remediation) {
 		ops = wfe.Status.Operations
 		for _, v := range wfe.Status.ValidationResults {
 			if !v.Valid {
-				fmt.Fprintf(out, "  Invalid step %s: %s\n", v.Step, oneLine(v.Message, 200))
+				reason := ""
+				if v.Reason != "" {
+					reason = " (" + v.Reason + ")"
+				}
+				fmt.Fprintf(out, "  Invalid step %s%s: %s\n", v.Step, reason, oneLine(v.Message, 200))
 			}
 		}
 	default:
@@ -514,19 +564,35 @@ func renderOperations(out io.Writer, r *Remediation) {
 		if res != nil {
 			phase = string(res.Phase)
 			started = timestamp(res.StartTime)
-			took = dur(res.StartTime, res.CompletionTime)
-			if res.CompletionTime == nil && res.Phase == kev1.OperationRunning {
-				took = "still running"
+			took = "took " + dur(res.StartTime, res.CompletionTime)
+			if res.CompletionTime == nil {
+				took = "not finished"
 			}
 		} else if r.Execution != nil {
 			phase = string(kev1.OperationPending)
 		}
 		fmt.Fprintf(out, "  %s: %s %s\n", op.Name, op.Action, targetString(op.Target))
 		w := newTable(out)
-		fmt.Fprintf(w, "    Phase:\t%s (started %s, took %s)\n", phase, started, took)
+		if started == "-" {
+			fmt.Fprintf(w, "    Phase:\t%s\n", phase)
+		} else {
+			fmt.Fprintf(w, "    Phase:\t%s (started %s, %s)\n", phase, started, took)
+		}
 		fmt.Fprintf(w, "    Parameters:\t%s\n", kv(op.Parameters))
 		if len(op.DependsOn) > 0 {
 			fmt.Fprintf(w, "    Depends on:\t%s\n", strings.Join(op.DependsOn, ", "))
+		}
+		v := validations[op.Name]
+		if v != nil && len(v.Checks) > 0 {
+			checks := make([]string, 0, len(v.Checks))
+			for _, c := range v.Checks {
+				mark := "ok"
+				if !c.Passed {
+					mark = "FAILED"
+				}
+				checks = append(checks, string(c.Type)+" "+mark)
+			}
+			fmt.Fprintf(w, "    Checks:\t%s\n", strings.Join(checks, ", "))
 		}
 		if res != nil && res.Message != "" {
 			fmt.Fprintf(w, "    Result:\t%s\n", oneLine(res.Message, 300))
@@ -539,15 +605,31 @@ func renderOperations(out io.Writer, r *Remediation) {
 			fmt.Fprintf(w, "    Rollback:\t%s\n", rb)
 		}
 		_ = w.Flush()
-		if res != nil && strings.TrimSpace(res.DryRunResult) != "" {
+		switch {
+		case res != nil && strings.TrimSpace(res.DryRunResult) != "":
 			fmt.Fprintf(out, "    Dry-run diff:\n")
-			for _, line := range strings.Split(strings.TrimRight(res.DryRunResult, "\n"), "\n") {
-				fmt.Fprintf(out, "      %s\n", line)
+			indent(out, res.DryRunResult)
+		case v != nil && len(v.Diff) > 0:
+			changes := make([]objdiff.Change, len(v.Diff))
+			for i, d := range v.Diff {
+				changes[i] = objdiff.Change{Path: d.Path, Before: d.Before, After: d.After}
 			}
+			text := objdiff.Format(changes, 0)
+			if v.DiffOmitted > 0 {
+				text += fmt.Sprintf("\n… %d more", v.DiffOmitted)
+			}
+			fmt.Fprintf(out, "    Dry-run diff (validated by the workflow):\n")
+			indent(out, text)
 		}
 		if res != nil && res.Rollback != nil && res.Rollback.PreviousState != "" {
 			fmt.Fprintf(out, "    Before: %s\n", oneLine(res.Rollback.PreviousState, 300))
 		}
+	}
+}
+
+func indent(out io.Writer, text string) {
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		fmt.Fprintf(out, "      %s\n", line)
 	}
 }
 

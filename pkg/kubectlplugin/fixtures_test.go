@@ -22,6 +22,7 @@ import (
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
+	"github.com/kubernaut/kubernaut/pkg/shared/objdiff"
 )
 
 // t0 is when the fixtures' signals were received; goldens are rendered at fixedNow.
@@ -156,6 +157,7 @@ func processing(rr *remediationv1.RemediationRequest, phase processingv1.Phase) 
 		rp.Status.EnrichedSignal = &processingv1.EnrichedSignal{
 			Fingerprint: rr.Spec.SignalFingerprint, Severity: "critical", Environment: "production", BusinessPriority: "P0",
 			Namespace: "shop", ResourceKind: "Deployment", ResourceName: "web", KubernetesContext: kubernetesContext(),
+			EnvironmentSource: processingv1.EnvironmentFromNamespaceLabel, PriorityRule: "table:critical/production",
 		}
 	}
 	return rp
@@ -195,6 +197,8 @@ func analysis(rr *remediationv1.RemediationRequest, phase aiv1.Phase, approvalNa
 	aia.Status.InvestigationSummary = "5 OOMKilled restarts since revision 7; no change of image memory use between revisions 6 and 7."
 	aia.Status.Evidence = []string{"app last terminated OOMKilled (exit 137), 5 restarts", "memory limit 256Mi, request 128Mi", "Warning BackOff ×12 on Pod/web-7d9f8-abcde"}
 	aia.Status.Confidence = 0.86
+	aia.Status.Outcome = aiv1.OutcomeActionRecommended
+	aia.Status.RiskLevel = aiv1.RiskMedium
 	aia.Status.Recommendations = []aiv1.Recommendation{increaseMemory(), {ID: "r2", Action: string(actions.RolloutRestart), Confidence: 0.3, RiskLevel: aiv1.RiskLow}}
 	aia.Status.Approval = &aiv1.ApprovalStatus{Required: approvalName != ""}
 	if approvalName != "" {
@@ -240,21 +244,43 @@ func workflow(rr *remediationv1.RemediationRequest, phase workflowv1.Phase) *wor
 		},
 		Status: workflowv1.WorkflowExecutionStatus{Phase: phase, StartTime: atp(offPlanning)},
 	}
+	if phase == workflowv1.PhaseValidating || phase == workflowv1.PhaseCompleted {
+		wfe.Status.Operations = planned()
+		wfe.Status.ValidationResults = validated()
+		wfe.Status.EstimatedDuration = &metav1.Duration{Duration: 10 * time.Minute}
+	}
 	if phase == workflowv1.PhaseCompleted {
 		wfe.Status.CompletionTime = atp(offExecuting)
-		wfe.Status.Operations = planned()
-		wfe.Status.ValidationResults = []workflowv1.ValidationResult{{Step: "raise-memory", Valid: true}}
 	}
 	return wfe
 }
 
-const dryRunDiff = `--- Deployment shop/web (live)
-+++ Deployment shop/web (after)
-@@ spec.template.spec.containers[app].resources @@
--  limits.memory: 256Mi
-+  limits.memory: 512Mi
--  requests.memory: 128Mi
-+  requests.memory: 512Mi`
+// memoryChanges is what raising the memory of container app changes in the Deployment.
+func memoryChanges() []objdiff.Change {
+	return []objdiff.Change{
+		{Path: "spec.template.spec.containers[name=app].resources.limits.memory", Before: `"256Mi"`, After: `"512Mi"`},
+		{Path: "spec.template.spec.containers[name=app].resources.requests.memory", Before: `"128Mi"`, After: `"512Mi"`},
+	}
+}
+
+// dryRunDiff is the executor's dry-run result, rendered as the executor renders it.
+var dryRunDiff = objdiff.Format(memoryChanges(), 2048)
+
+// validated is the workflow's validation of the raise-memory step, with its dry-run diff.
+func validated() []workflowv1.ValidationResult {
+	var diff []workflowv1.FieldChange
+	for _, c := range memoryChanges() {
+		diff = append(diff, workflowv1.FieldChange{Path: c.Path, Before: c.Before, After: c.After})
+	}
+	checks := []workflowv1.Check{
+		{Type: workflowv1.CheckTargetExists, Passed: true}, {Type: workflowv1.CheckTargetResolves, Passed: true},
+		{Type: workflowv1.CheckPermission, Passed: true}, {Type: workflowv1.CheckDryRun, Passed: true},
+	}
+	return []workflowv1.ValidationResult{
+		{Step: "raise-memory", Valid: true, Checks: checks, Diff: diff},
+		{Step: "restart", Valid: true, Checks: checks},
+	}
+}
 
 func execution(rr *remediationv1.RemediationRequest, phase kev1.Phase, results ...kev1.OperationResult) *kev1.KubernetesExecution {
 	name := rr.Name + "-execution"
@@ -348,7 +374,7 @@ func phaseFixtures(ns string) *world {
 		rr := request(ns, name(remediationv1.PhasePlanning), remediationv1.PhasePlanning, offPlanning, 0)
 		rp := processing(rr, processingv1.PhaseCompleted)
 		aia := analysis(rr, aiv1.PhaseCompleted, "")
-		wfe := workflow(rr, workflowv1.PhasePlanning)
+		wfe := workflow(rr, workflowv1.PhaseValidating)
 		rr.Status.Audit = remediationv1.AuditStatus{LastAcknowledgedPhase: remediationv1.PhaseAnalyzing, Pending: true, Sequence: 4,
 			PendingPhases: []remediationv1.AuditPendingPhase{{Phase: remediationv1.PhasePlanning, Sequence: 4, Time: at(offPlanning)}}}
 		w.add(rr, rp, aia, wfe)
@@ -415,6 +441,8 @@ func phaseFixtures(ns string) *world {
 		rr.Status.FailureReason = "KubernetesExecution rr-failed-execution failed: operation restart: deployments.apps \"web\" is forbidden"
 		rp := processing(rr, processingv1.PhaseCompleted)
 		aia := analysis(rr, aiv1.PhaseCompleted, "")
+		aia.Status.Provider, aia.Status.TokensUsed = "holmesgpt", 1834
+		aia.Status.Refusals = []aiv1.GuardrailRefusal{{Attempt: 1, Reason: aiv1.RefusalUnknownAction, Action: "kubectl_exec", Target: "Pod/shop/web-7d9f8-abcde", Message: "kubectl_exec is not a catalog action"}}
 		wfe := workflow(rr, workflowv1.PhaseCompleted)
 		rb := raised()
 		rb.Phase = kev1.OperationRolledBack
@@ -463,6 +491,8 @@ func phaseFixtures(ns string) *world {
 		rp := processing(rr, processingv1.PhaseCompleted)
 		aia := analysis(rr, aiv1.PhaseCompleted, "")
 		aia.Status.Recommendations = nil
+		aia.Status.Outcome = aiv1.OutcomeNoActionRequired
+		aia.Status.RiskLevel = ""
 		aia.Status.RootCause = "The pods recovered on their own; the limit is adequate."
 		rr.Status.Audit = remediationv1.AuditStatus{LastAcknowledgedPhase: remediationv1.PhaseSkipped, Sequence: 4}
 		w.add(rr, rp, aia)
