@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -18,6 +19,7 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/aianalysis"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/llm"
+	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 )
 
 func i32(v int32) *int32 { return &v }
@@ -186,4 +188,85 @@ func TestController(t *testing.T) {
 		assert.Equal(t, 4, srv.Attempts())
 		assert.Empty(t, srv.Rejected())
 	})
+
+	t.Run("history: past success rates adjust confidence and are cited", func(t *testing.T) {
+		svc := newServices(t)
+		svc.eff["increase_resources"] = auditapi.Effectiveness{Total: 10, Successful: 5, SuccessRate: 0.5}
+		h := newHarness(t, env, investigator.NewBuiltin(), func(r *aianalysis.Reconciler) { r.History = auditapi.NewClient(svc.srv.URL, "") })
+		h.createAnalysis("oom", oomSignal(), true)
+		a := h.waitPhase("oom", aiv1.PhaseApproving)
+		rec := a.Status.Recommendations[0]
+		require.NotNil(t, rec.HistoricalSuccessRate)
+		assert.InDelta(t, 0.5, *rec.HistoricalSuccessRate, 1e-9)
+		assert.InDelta(t, 0.78, rec.Confidence, 1e-9, "0.7 × 0.9 + 0.3 × 0.5")
+		assert.Contains(t, strings.Join(a.Status.Evidence, "\n"), "increase_resources succeeded in 5 of 10 past remediations of KubePodOOMKilled")
+		assert.Contains(t, a.Status.Approval.Reason, "confidence 0.78 is below 0.80")
+	})
+
+	t.Run("history: datastorage unreachable → analysed without it, and said so", func(t *testing.T) {
+		svc := newServices(t)
+		svc.srv.Close()
+		h := newHarness(t, env, investigator.NewBuiltin(), func(r *aianalysis.Reconciler) { r.History = auditapi.NewClient(svc.srv.URL, "") })
+		h.createAnalysis("oom", oomSignal(), true)
+		a := h.waitPhase("oom", aiv1.PhaseCompleted)
+		assert.InDelta(t, 0.9, a.Status.Recommendations[0].Confidence, 1e-9)
+		assert.Contains(t, strings.Join(a.Status.Evidence, "\n"), "historical success rates unavailable (datastorage unreachable")
+	})
+
+	t.Run("openai: a refused answer is recorded in status and metrics, then manual review", func(t *testing.T) {
+		srv := llmstandin.New(t, llmstandin.OpenAI, "sk-test")
+		srv.Answer(func(llmstandin.Received) llmstandin.Reply {
+			return llmstandin.Reply{Content: `{"outcome":"action_recommended","rootCause":"r","summary":"s","evidence":[],"confidence":0.99,"manualReviewReason":"","recommendations":[{"action":"rollout_restart","description":"d","rationale":"r","confidence":0.99,"riskLevel":"low","steps":[{"name":"restart","action":"rollout_restart","target":{"apiVersion":"apps/v1","kind":"Deployment","namespace":"kube-system","name":"coredns"},"parameters":[],"dependsOn":[]}]}]}`,
+				PromptTokens: 1000, CompletionTokens: 100}
+		})
+		before := counter(t, "kubernaut_aianalysis_guardrail_refusals_total", "TargetOtherNamespace")
+		inv := llm.NewOpenAI(srv.BaseURL(), llm.Options{Model: "gpt-test", APIKey: func() (string, error) { return "sk-test", nil }})
+		h := newHarness(t, env, inv, nil)
+		h.createAnalysis("oom", oomSignal(), false)
+		a := h.waitPhase("oom", aiv1.PhaseCompleted)
+		assert.Equal(t, aiv1.ReasonManualReviewRequired, readyReason(a))
+		assert.Equal(t, "openai", a.Status.Provider)
+		require.Len(t, a.Status.Refusals, 2)
+		for i, r := range a.Status.Refusals {
+			assert.Equal(t, aiv1.RefusalTargetOtherNamespace, r.Reason)
+			assert.EqualValues(t, i+1, r.Attempt)
+			assert.Equal(t, "Deployment/kube-system/coredns", r.Target)
+		}
+		assert.EqualValues(t, 2200, a.Status.TokensUsed)
+		assert.Contains(t, a.Status.ManualReviewReason, "TargetOtherNamespace")
+		assert.Equal(t, before+2, counter(t, "kubernaut_aianalysis_guardrail_refusals_total", "TargetOtherNamespace"))
+		require.NotNil(t, a.Spec.HolmesGPTConfig)
+	})
+
+	t.Run("holmesgpt: an accepted recommendation still needs a person (LLM provider policy)", func(t *testing.T) {
+		srv := llmstandin.New(t, llmstandin.HolmesGPT, "")
+		srv.Answer(func(llmstandin.Received) llmstandin.Reply {
+			return llmstandin.Reply{Content: `{"outcome":"action_recommended","rootCause":"memory limit too low","summary":"s","evidence":["OOMKilled x4"],"confidence":0.95,"manualReviewReason":"","recommendations":[{"action":"increase_resources","description":"d","rationale":"r","confidence":0.95,"riskLevel":"medium","steps":[{"name":"raise","action":"increase_resources","target":{"apiVersion":"apps/v1","kind":"Deployment","namespace":"shop","name":"web"},"parameters":[{"name":"memory","value":"512Mi"}],"dependsOn":[]}]}]}`}
+		})
+		h := newHarness(t, env, llm.NewHolmesGPT(srv.BaseURL(), llm.Options{}), nil)
+		h.createAnalysis("oom", oomSignal(), false)
+		a := h.waitPhase("oom", aiv1.PhaseApproving)
+		assert.Contains(t, a.Status.Approval.Reason, "recommendations of the holmesgpt provider require approval")
+		assert.Empty(t, srv.Rejected())
+	})
+}
+
+// counter reads a counter of the controller-runtime registry with one label value.
+func counter(t *testing.T, name, label string) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetValue() == label {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

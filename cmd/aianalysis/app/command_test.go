@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,5 +44,48 @@ func TestCommandBuildsConfigFromFlags(t *testing.T) {
 		_, err := execute([]string{"--provider=holmesgpt"})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "--holmesgpt-url")
+	})
+	t.Run("LLM settings", func(t *testing.T) {
+		c, err := execute([]string{"--provider=holmesgpt", "--holmesgpt-url=http://holmes:8080", "--llm-timeout=3m", "--llm-retries=5",
+			"--approval-policy-configmap=my-policy", "--historical-patterns=false", "--max-concurrent-reconciles=8"})
+		require.NoError(t, err)
+		assert.Equal(t, 3*time.Minute, c.LLMTimeout)
+		assert.Equal(t, 5, c.LLMRetries)
+		assert.Equal(t, "my-policy", c.ApprovalPolicyConfigMap)
+		assert.False(t, c.History)
+		assert.Equal(t, 8, c.MaxConcurrentReconciles)
+		assert.Equal(t, "holmesgpt", c.NewInvestigator().Name())
+		assert.Equal(t, "http://holmes:8080/api/chat", c.Defaults().Endpoint)
+	})
+	t.Run("defaults: builtin, 5m timeout, history on", func(t *testing.T) {
+		c, err := execute(nil)
+		require.NoError(t, err)
+		assert.Equal(t, "builtin", c.Provider)
+		assert.Equal(t, "builtin", c.NewInvestigator().Name())
+		assert.Equal(t, 5*time.Minute, c.LLMTimeout)
+		assert.True(t, c.History)
+	})
+	t.Run("the API key never comes from a flag value", func(t *testing.T) {
+		_, err := execute([]string{"--api-key=sk-secret"})
+		require.Error(t, err, "there is no --api-key flag")
+		file := filepath.Join(t.TempDir(), "key")
+		require.NoError(t, os.WriteFile(file, []byte("sk-from-file\n"), 0o600))
+		c, err := execute([]string{"--provider=openai", "--openai-base-url=http://llm/v1", "--model=m", "--api-key-file=" + file})
+		require.NoError(t, err)
+		key, err := c.APIKey()()
+		require.NoError(t, err)
+		assert.Equal(t, "sk-from-file", key)
+		t.Setenv(APIKeyEnv, "sk-from-env")
+		c, err = execute([]string{"--provider=openai", "--openai-base-url=http://llm/v1", "--model=m"})
+		require.NoError(t, err)
+		key, _ = c.APIKey()()
+		assert.Equal(t, "sk-from-env", key)
+	})
+	t.Run("invalid LLM settings are reported", func(t *testing.T) {
+		_, err := execute([]string{"--llm-timeout=0s", "--llm-retries=11", "--max-concurrent-reconciles=0"})
+		require.Error(t, err)
+		for _, f := range []string{"--llm-timeout", "--llm-retries", "--max-concurrent-reconciles"} {
+			assert.Contains(t, err.Error(), f)
+		}
 	})
 }
