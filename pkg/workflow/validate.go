@@ -310,7 +310,13 @@ func (v *Validator) checkPermissions(ctx context.Context, s *stepCheck, a action
 			namespace = t.Name
 		}
 		for _, vb := range verb.Verbs {
-			attrs = append(attrs, authorizationv1.ResourceAttributes{Namespace: namespace, Verb: vb, Group: verb.Group, Resource: resource, Subresource: sub})
+			ra := authorizationv1.ResourceAttributes{Namespace: namespace, Verb: vb, Group: verb.Group, Resource: resource, Subresource: sub}
+			// Calls on the target itself name it, so that a role limited to resourceNames counts
+			// (list and create name no object).
+			if resource == targetResource && vb != "list" && vb != "create" {
+				ra.Name = t.Name
+			}
+			attrs = append(attrs, ra)
 		}
 	}
 	if len(attrs) == 0 {
@@ -357,6 +363,9 @@ func describeAttrs(ra authorizationv1.ResourceAttributes) string {
 	where := "cluster-wide"
 	if ra.Namespace != "" {
 		where = "in " + ra.Namespace
+	}
+	if ra.Name != "" {
+		res += " " + ra.Name
 	}
 	return ra.Verb + " " + res + " " + where
 }

@@ -267,7 +267,7 @@ func TestExecutorMayNotUseAVerb(t *testing.T) {
 
 	require.Equal(t, workflowv1.PhaseFailed, w.Status.Phase)
 	assert.Equal(t, workflowv1.ReasonPermissionDenied, ready(w).Reason)
-	assert.Contains(t, w.Status.Message, "the executor "+f.executor+" may not patch apps/deployments in "+f.ns)
+	assert.Contains(t, w.Status.Message, "the executor "+f.executor+" may not patch apps/deployments web in "+f.ns)
 	r := result(t, w, "mem")
 	assert.Equal(t, workflowv1.ReasonPermissionDenied, r.Reason)
 	assert.Equal(t, []workflowv1.CheckType{workflowv1.CheckTargetExists, workflowv1.CheckTargetResolves, workflowv1.CheckPermission, workflowv1.CheckDryRun},
@@ -505,4 +505,17 @@ func validationFailures(t *testing.T, reason string) float64 {
 		}
 	}
 	return 0
+}
+
+// An executor allowed to touch only the named Deployment passes: the reviews name the target.
+func TestExecutorLimitedToTheTargetByName(t *testing.T) {
+	f := start(t, []rbacv1.PolicyRule{{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, ResourceNames: []string{"web"}, Verbs: []string{"get", "patch"}}}, true)
+	f.deployment(t, "web", "128Mi", "256Mi")
+	f.deployment(t, "other", "128Mi", "256Mi")
+	step := common.WorkflowStep{Name: "mem", Action: "increase_resources", Parameters: map[string]string{"memory": "512Mi"}}
+	w := f.finished(t, f.workflowOf("named", deploymentTarget(f.ns, "web"), step))
+	assert.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+	w = f.finished(t, f.workflowOf("other", deploymentTarget(f.ns, "other"), step))
+	assert.Equal(t, workflowv1.PhaseFailed, w.Status.Phase)
+	assert.Contains(t, w.Status.Message, "may not get apps/deployments other in "+f.ns+", patch apps/deployments other in "+f.ns)
 }
