@@ -14,7 +14,7 @@
 # Environment: KIND (kind binary), KIND_CLUSTER (kubernaut-e2e), E2E_KUBECONFIG
 # (bin/e2e-kind.kubeconfig), IMAGES_DIR (bin/images/dev), KIND_NODE_IMAGE (kind's default when
 # empty), E2E_TIMEOUT (30m), GO_TEST_FLAGS.
-# The suite gets, as environment variables:
+# The suite gets, as environment variables (besides KUBERNAUT_E2E=1, which enables it):
 #   KUBERNAUT_E2E_KUBECONFIG     kubeconfig of the kind cluster (admin)
 #   KUBERNAUT_E2E_GATEWAY_URL    http://127.0.0.1:<port>, a port-forward to the gateway Service
 #   KUBERNAUT_E2E_GATEWAY_TOKEN  a token of ServiceAccount kubernaut-system/kubernaut-e2e for the gateway
@@ -87,7 +87,8 @@ run_tests() {
   done
   token=$(kc -n "$NS" create token kubernaut-e2e --duration 2h)
   echo "e2e-kind: go test ./test/e2e/ with KUBERNAUT_E2E_GATEWAY_URL=http://127.0.0.1:$port"
-  KUBERNAUT_E2E_KUBECONFIG="$E2E_KUBECONFIG" \
+  KUBERNAUT_E2E=1 \
+    KUBERNAUT_E2E_KUBECONFIG="$E2E_KUBECONFIG" \
     KUBERNAUT_E2E_GATEWAY_URL="http://127.0.0.1:$port" \
     KUBERNAUT_E2E_GATEWAY_TOKEN="$token" \
     KUBERNAUT_E2E_NAMESPACE="$NS" \
