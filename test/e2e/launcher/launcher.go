@@ -58,6 +58,9 @@ var Services = []string{"datastorage", "notification", "gateway", "orchestrator"
 // HTTPServices serve an HTTP API besides probes and metrics.
 var HTTPServices = map[string]bool{"gateway": true, "notification": true, "datastorage": true}
 
+// Plugin is the kubectl plugin's binary, built beside the services when present.
+const Plugin = "kubectl-kubernaut"
+
 // SystemNamespace is where the services keep their resources (deploy/base/namespace.yaml).
 const SystemNamespace = "kubernaut-system"
 
@@ -103,6 +106,8 @@ type System struct {
 	Services map[string]*Service
 	// AlertmanagerToken is accepted by the gateway; ReaderToken by notification and datastorage.
 	AlertmanagerToken, ReaderToken string
+	// AlertmanagerTokenFile and ReaderTokenFile hold them (for --token-file flags and clients).
+	AlertmanagerTokenFile, ReaderTokenFile string
 	// DatabaseURL is datastorage's database.
 	DatabaseURL string
 	// WorkDir, LogDir and BinDir are the folders in use.
@@ -301,7 +306,11 @@ func Build(ctx context.Context, root, dir string, progress io.Writer) error {
 	for _, s := range Services {
 		args = append(args, "./cmd/"+s)
 	}
-	fmt.Fprintf(progress, "building the eight services into %s (go build; cached after the first run)\n", dir)
+	// The kubectl plugin, for people following the system (kubectl kubernaut describe/approve).
+	if _, err := os.Stat(filepath.Join(root, "cmd", Plugin, "main.go")); err == nil {
+		args = append(args, "./cmd/"+Plugin)
+	}
+	fmt.Fprintf(progress, "building the eight services and the kubectl plugin into %s (go build; cached after the first run)\n", dir)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	stderr, err := cmd.StderrPipe()
@@ -379,6 +388,12 @@ func (sys *System) configure(ctx context.Context, o *Options) error {
 	clientTokens := map[string]string{"orchestrator": randomToken(), "aianalysis": randomToken()}
 	gatewayTokens, err := write("gateway-tokens", "# Alertmanager\n"+sys.AlertmanagerToken+"\n")
 	if err != nil {
+		return err
+	}
+	if sys.AlertmanagerTokenFile, err = write("alertmanager-token", sys.AlertmanagerToken+"\n"); err != nil {
+		return err
+	}
+	if sys.ReaderTokenFile, err = write("reader-token", sys.ReaderToken+"\n"); err != nil {
 		return err
 	}
 	callers := fmt.Sprintf("# orchestrator\n%s\n# aianalysis\n%s\n# people and the demo\n%s\n", clientTokens["orchestrator"], clientTokens["aianalysis"], sys.ReaderToken)

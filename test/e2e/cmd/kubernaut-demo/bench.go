@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/test/e2e/incident"
+	"github.com/kubernaut/kubernaut/test/e2e/launcher"
+)
+
+// stages are the intervals reported per incident, between the moments the recorder saw.
+var stages = []struct{ name, from, to string }{
+	{"alert → Processing", "", string(remediationv1.PhaseProcessing)},
+	{"Processing → Analyzing", string(remediationv1.PhaseProcessing), string(remediationv1.PhaseAnalyzing)},
+	{"Analyzing → Planning", string(remediationv1.PhaseAnalyzing), string(remediationv1.PhasePlanning)},
+	{"Planning → Executing", string(remediationv1.PhasePlanning), string(remediationv1.PhaseExecuting)},
+	{"Executing → executed", string(remediationv1.PhaseExecuting), incident.ExecutionCompleted},
+}
+
+// sample is one incident's measurements.
+type sample struct {
+	total  time.Duration
+	stages map[string]time.Duration
+}
+
+// bench plays OOM incidents (builtin investigator, no approval) and prints the time from the
+// gateway's 201 to the executor's Completed, in sequence and at once.
+func bench(ctx context.Context, out *clock, sys *launcher.System, o options) error {
+	rec, err := incident.Record(ctx, sys.Cluster.Config, launcher.SystemNamespace)
+	if err != nil {
+		return err
+	}
+	run := func(label string, n int, concurrent bool) error {
+		out.Printf("benchmark %s: staging %d OOM incidents", label, n)
+		ins := make([]*incident.Incident, n)
+		for i := range n {
+			if ins[i], err = incident.OOM(ctx, sys.Cluster, fmt.Sprintf("bench-%s-%d", label, i), incident.NamespaceOptions{}); err != nil {
+				return err
+			}
+		}
+		out.Printf("benchmark %s: posting the alerts", label)
+		samples := make([]sample, n)
+		errs := make([]error, n)
+		one := func(i int) {
+			samples[i], errs[i] = measure(ctx, sys, rec, ins[i])
+		}
+		if concurrent {
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { one(i) })
+			}
+			wg.Wait()
+		} else {
+			for i := range n {
+				if one(i); errs[i] != nil {
+					break
+				}
+			}
+		}
+		for _, err := range errs {
+			if err != nil {
+				return fmt.Errorf("benchmark %s: %w", label, err)
+			}
+		}
+		report(label, samples)
+		return nil
+	}
+	if o.benchSequential > 0 {
+		if err := run("sequential", o.benchSequential, false); err != nil {
+			return err
+		}
+	}
+	if o.benchConcurrent > 0 {
+		if err := run("concurrent", o.benchConcurrent, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func measure(ctx context.Context, sys *launcher.System, rec *incident.Recorder, in *incident.Incident) (sample, error) {
+	code, resp, err := incident.Post(ctx, sys, in.Webhook(false))
+	created := time.Now()
+	if err != nil {
+		return sample{}, err
+	}
+	if code != http.StatusCreated || len(resp.Results) != 1 {
+		return sample{}, fmt.Errorf("gateway answered %d %+v", code, resp)
+	}
+	rr := resp.Results[0].RemediationRequest
+	done, ok := rec.Wait(rr, incident.ExecutionCompleted, 2*time.Minute)
+	if !ok {
+		return sample{}, fmt.Errorf("%s: no Completed KubernetesExecution within 2m (phases seen: %v)", rr, rec.Times(rr))
+	}
+	times := rec.Times(rr)
+	s := sample{total: done.Sub(created), stages: map[string]time.Duration{}}
+	for _, st := range stages {
+		from := created
+		if st.from != "" {
+			from = times[st.from]
+		}
+		to, ok := times[st.to]
+		if ok && !from.IsZero() {
+			s.stages[st.name] = to.Sub(from)
+		}
+	}
+	return s, nil
+}
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(p*float64(len(s))+0.5) - 1
+	i = max(0, min(i, len(s)-1))
+	return s[i]
+}
+
+func report(label string, samples []sample) {
+	var totals []time.Duration
+	per := map[string][]time.Duration{}
+	for _, s := range samples {
+		totals = append(totals, s.total)
+		for k, v := range s.stages {
+			per[k] = append(per[k], v)
+		}
+	}
+	r := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+	fmt.Printf("\n%s, %d OOM incidents: alert 201 → executor Completed  p50 %s  p95 %s  max %s\n", label, len(samples), r(percentile(totals, 0.5)), r(percentile(totals, 0.95)), r(slices.Max(totals)))
+	fmt.Printf("  %-26s %10s %10s\n", "phase", "p50", "p95")
+	for _, st := range stages {
+		ds := per[st.name]
+		fmt.Printf("  %-26s %10s %10s%s\n", st.name, r(percentile(ds, 0.5)), r(percentile(ds, 0.95)), strings.Repeat(" ", 0))
+	}
+	fmt.Println()
+}

@@ -1,0 +1,138 @@
+// Command kubernaut-demo starts the whole of Kubernaut on this machine (the e2e launcher: a
+// local cluster whose pods run, PostgreSQL and the eight services) and plays one incident with
+// a live timeline in the terminal, from the Alertmanager webhook to the audit record. `make demo`
+// runs it. It lives under test/ so that no production binary links test code.
+//
+//	kubernaut-demo [--scenario oom|crashloop|node-notready] [--require-approval] [--keep-running]
+//
+// Ctrl-C stops everything it started. The services' logs stay in the folder it names.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kubernaut/kubernaut/test/e2e/launcher"
+)
+
+func main() {
+	var o options
+	flag.StringVar(&o.scenario, "scenario", "oom", "Incident to play: oom (a Deployment's container OOMKilled), crashloop (a crash loop after a bad rollout) or node-notready (a node stops reporting Ready).")
+	flag.BoolVar(&o.requireApproval, "require-approval", false, "Require a person's approval before the change: the demo waits and prints the command that approves it.")
+	flag.BoolVar(&o.keepRunning, "keep-running", false, "Keep the system running after the incident ends, until Ctrl-C.")
+	flag.StringVar(&o.workDir, "work-dir", "", "Folder for logs, kubeconfigs and configuration (default: a new temporary folder, kept afterwards).")
+	flag.StringVar(&o.revision, "revision", "", "Build the services from this git revision (for example HEAD) instead of the working tree.")
+	flag.BoolVar(&o.skipBuild, "skip-build", false, "Use the binaries already in bin/e2e instead of building them.")
+	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "Longest time to wait for the incident to end.")
+	flag.IntVar(&o.benchSequential, "bench-sequential", 0, "Instead of the demo, play this many OOM incidents one after another and print alert-to-change latencies.")
+	flag.IntVar(&o.benchConcurrent, "bench-concurrent", 0, "Instead of the demo, play this many OOM incidents at once and print alert-to-change latencies.")
+	flag.Parse()
+	switch o.scenario {
+	case "oom", "crashloop", "node-notready":
+	default:
+		fmt.Fprintf(os.Stderr, "--scenario must be oom, crashloop or node-notready, not %q\n", o.scenario)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintf(os.Stderr, "\nkubernaut-demo: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	scenario                         string
+	requireApproval, keepRunning     bool
+	skipBuild                        bool
+	workDir, revision                string
+	timeout                          time.Duration
+	benchSequential, benchConcurrent int
+}
+
+// clock prints lines prefixed with the time since the demo started.
+type clock struct {
+	mu    sync.Mutex
+	start time.Time
+	w     io.Writer
+}
+
+func (c *clock) Printf(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fmt.Fprintf(c.w, "[%6.1fs] %s\n", time.Since(c.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// Write makes the clock an io.Writer for the launcher's progress lines.
+func (c *clock) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		c.Printf("%s", line)
+	}
+	return len(p), nil
+}
+
+func run(ctx context.Context, o options) (err error) {
+	out := &clock{start: time.Now(), w: os.Stdout}
+	fmt.Println("Kubernaut demo: an alert becomes a safe, audited fix. Ctrl-C stops everything.")
+	fmt.Println()
+	args := map[string][]string{
+		// Verifying ends when the alert resolves (the demo sends Alertmanager's resolved
+		// notification once the new pods run), or after this window.
+		"orchestrator": {"--stabilization-window=30s"},
+	}
+	sys, err := launcher.Start(ctx, launcher.Options{WorkDir: o.workDir, Revision: o.revision, SkipBuild: o.skipBuild, Progress: out, Args: args})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		out.Printf("stopping every process the demo started")
+		if stopErr := sys.Stop(); stopErr != nil {
+			err = errors.Join(err, stopErr)
+		} else {
+			out.Printf("stopped; nothing left running. Logs: %s", sys.LogDir)
+		}
+	}()
+	printSystem(sys)
+	if o.benchSequential > 0 || o.benchConcurrent > 0 {
+		return bench(ctx, out, sys, o)
+	}
+	d := &demo{sys: sys, out: out, o: o}
+	playErr := d.play(ctx)
+	if playErr != nil && ctx.Err() == nil {
+		return playErr
+	}
+	if o.keepRunning && ctx.Err() == nil {
+		out.Printf("the system keeps running (--keep-running); Ctrl-C stops it")
+		<-ctx.Done()
+	}
+	return nil
+}
+
+func printSystem(sys *launcher.System) {
+	fmt.Println()
+	fmt.Println("The system is up. To look around while it runs:")
+	fmt.Printf("  export KUBECONFIG=%s\n", sys.Cluster.Kubeconfig)
+	fmt.Printf("  export PATH=%s:$PATH   # kubectl kubernaut (the plugin)\n", sys.BinDir)
+	fmt.Println("  kubectl get rr -n kubernaut-system          # or: kubectl kubernaut list")
+	fmt.Println()
+	fmt.Printf("  services' logs:        %s\n", sys.LogDir)
+	fmt.Printf("  Prometheus config:     %s\n", sys.PrometheusConfig)
+	for _, name := range launcher.Services {
+		s := sys.Services[name]
+		api := ""
+		if s.APIAddr != "" {
+			api = "  api " + s.URL()
+		}
+		fmt.Printf("  %-13s metrics http://%s/metrics%s\n", name, s.MetricsAddr, api)
+	}
+	fmt.Println()
+}
