@@ -20,6 +20,7 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/llm"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
+	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
 
 func i32(v int32) *int32 { return &v }
@@ -115,7 +116,8 @@ func TestController(t *testing.T) {
 		assert.WithinDuration(t, time.Now().Add(15*time.Minute), ar.Spec.RequiredBy.Time, time.Minute)
 		assert.Equal(t, "increase_resources", ar.Spec.Recommendation.Action)
 
-		require.NoError(t, decide(alice, h.ns, ar.Name, aiv1.DecisionApproved, "alice", "looks right"))
+		out, err := runDecisionCommand(t, env, "alice", h.ns, ar.Name, notificationapi.DecisionApproved)
+		require.NoError(t, err, "the documented command: %s", out)
 		a = h.waitPhase(name, aiv1.PhaseCompleted)
 		assert.Equal(t, aiv1.ReasonApproved, readyReason(a))
 		assert.Equal(t, aiv1.DecisionApproved, a.Status.Approval.Decision)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,6 +23,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/yaml"
@@ -32,6 +35,7 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/aianalysis"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
+	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
 
 const (
@@ -249,4 +253,26 @@ func waitPolicyActive(t testing.TB, env *testenv.Env, ns string, alice client.Cl
 		require.Less(t, i, 200, "the ValidatingAdmissionPolicy never became active (last error %v)", err)
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// runDecisionCommand runs the documented approve/reject command (notificationapi.DecisionCommand,
+// the one the approval notification prints) with kubectl, authenticated as user.
+func runDecisionCommand(t testing.TB, env *testenv.Env, user, ns, name, decision string) (string, error) {
+	t.Helper()
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl is not installed")
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: env.Config.Host, CertificateAuthorityData: env.Config.CAData}
+	cfg.AuthInfos[user] = &clientcmdapi.AuthInfo{ClientCertificateData: env.Config.CertData, ClientKeyData: env.Config.KeyData,
+		Impersonate: user, ImpersonateGroups: []string{"system:authenticated"}}
+	cfg.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: user}
+	cfg.CurrentContext = "envtest"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, clientcmd.WriteToFile(*cfg, path))
+	cmd := exec.Command("sh", "-c", notificationapi.DecisionCommand(ns, name, decision))
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+path, "PATH="+filepath.Dir(kubectl)+":"+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
