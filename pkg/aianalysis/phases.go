@@ -18,6 +18,7 @@ import (
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
+	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
 
 // ApprovalRequestName is the deterministic name of an analysis's AIApprovalRequest.
@@ -178,7 +179,8 @@ func (r *Reconciler) recommend(ctx context.Context, s *scope) error {
 	a.Status.Approval = &aiv1.ApprovalStatus{Required: true, Reason: reason, ApprovalRequestRef: &common.ObjectReference{Name: ar.Name, Namespace: ar.Namespace}}
 	a.Status.Phase = aiv1.PhaseApproving
 	a.Status.Message = "awaiting a decision on " + ar.Name + " by " + ar.Spec.RequiredBy.UTC().Format(time.RFC3339) + ": " + reason
-	r.Recorder.Eventf(a, ar, corev1.EventTypeNormal, aiv1.ReasonAwaitingDecision, "RequestApproval", "%s", a.Status.Message)
+	r.Recorder.Eventf(a, ar, corev1.EventTypeNormal, aiv1.ReasonAwaitingDecision, "RequestApproval", "%s; decide with: %s",
+		investigator.Truncate(a.Status.Message, 400), notificationapi.DecisionCommand(ar.Namespace, ar.Name, notificationapi.DecisionApproved))
 	return nil
 }
 
