@@ -10,7 +10,10 @@
 //     chrooted into the unpacked filesystem and runs as the image's user, so it sees only what
 //     the image holds; otherwise it runs from the unpacked directory as the current user;
 //   - requires /healthz, /readyz and /metrics to answer 200, the process to run as the image's
-//     uid, and a clean exit on SIGTERM.
+//     uid, and a clean exit on SIGTERM;
+//   - when a Docker daemon answers, also loads the archive and runs it in a container as
+//     deploy/base runs it (read-only root filesystem, all capabilities dropped, no new
+//     privileges), with the same checks.
 //
 // Every check is logged (go test -v), so the output says what was verified.
 package images
@@ -95,6 +98,11 @@ func TestImages(t *testing.T) {
 			t.Logf("checked: `%s --help` exits 0 and lists the shared flags", strings.Join(entry, " "))
 
 			checkServes(t, svc, root, uid, gid, cf, kubeconfig, env.Namespace(t, nil))
+			if dockerAvailable() {
+				checkDocker(t, svc, archive, ref, uid, kubeconfig, env.Namespace(t, nil))
+			} else {
+				t.Logf("not checked: a container runtime run (no Docker daemon answers `docker info`)")
+			}
 		})
 	}
 }
@@ -218,6 +226,59 @@ func checkServes(t *testing.T, svc, root string, uid, gid int, cf *v1.ConfigFile
 		how = fmt.Sprintf("chrooted into the unpacked image as uid %d", uid)
 	}
 	t.Logf("checked: ran %s %s against a real API server: /healthz, /readyz, /metrics answered 200; exited 0 on SIGTERM", cf.Config.Entrypoint[0], how)
+}
+
+var dockerOnce = sync.OnceValue(func() bool { return exec.Command("docker", "info").Run() == nil })
+
+// dockerAvailable tells whether a Docker daemon answers (DOCKER_HOST is honoured).
+func dockerAvailable() bool { return dockerOnce() }
+
+// checkDocker loads the archive into Docker and runs the image as Kubernetes runs it under
+// deploy/base: its own user, read-only root filesystem, every capability dropped, no privilege
+// escalation, the runtime's default seccomp profile; host network, so it reaches the API server.
+func checkDocker(t *testing.T, svc, archive, ref string, uid int, kubeconfig []byte, ns string) {
+	docker := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("docker", args...).CombinedOutput()
+		require.NoError(t, err, "docker %s: %s", strings.Join(args, " "), out)
+		return strings.TrimSpace(string(out))
+	}
+	docker("load", "-i", archive)
+	if ref == "" {
+		ref = "kubernaut/" + svc + ":check"
+	}
+	dir := rootDir(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "kubeconfig"), kubeconfig, 0o644))
+	metrics, probes, api := apptest.FreeAddr(t), apptest.FreeAddr(t), apptest.FreeAddr(t)
+	args := []string{"run", "-d", "--network=host", "--read-only", "--cap-drop=ALL", "--security-opt=no-new-privileges",
+		"-v", dir + ":/etc/kubernaut-check:ro", ref,
+		"--kubeconfig=/etc/kubernaut-check/kubeconfig", "--namespace=" + ns, "--metrics-bind-address=" + metrics,
+		"--health-probe-bind-address=" + probes, "--log-format=console"}
+	args = append(args, serviceArgs(t, svc, api)...)
+	id := docker(args...)
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", id).Run() })
+	assert.EventuallyWithT(t, func(c *assert.CollectT) {
+		for _, url := range []string{"http://" + probes + "/healthz", "http://" + probes + "/readyz", "http://" + metrics + "/metrics"} {
+			resp, err := http.Get(url)
+			if !assert.NoError(c, err) {
+				return
+			}
+			_ = resp.Body.Close()
+			assert.Equal(c, http.StatusOK, resp.StatusCode, url)
+		}
+	}, 60*time.Second, 200*time.Millisecond, "%s did not become healthy in Docker; logs:\n%s", svc, dockerLogs(id))
+	pid := docker("inspect", "-f", "{{.State.Pid}}", id)
+	status, err := os.ReadFile("/proc/" + pid + "/status")
+	require.NoError(t, err)
+	assert.Regexp(t, fmt.Sprintf(`(?m)^Uid:\s+%d\s`, uid), string(status), "the container runs as uid %d", uid)
+	docker("stop", "-t", "30", id)
+	assert.Equal(t, "0", docker("wait", id), "exit code after SIGTERM; logs:\n%s", dockerLogs(id))
+	t.Logf("checked: docker run %s (read-only root filesystem, --cap-drop=ALL, no-new-privileges) as uid %d: /healthz, /readyz, /metrics answered 200; exited 0 on SIGTERM", ref, uid)
+}
+
+func dockerLogs(id string) string {
+	out, _ := exec.Command("docker", "logs", id).CombinedOutput()
+	return string(out)
 }
 
 // buildImages builds static binaries of the eight services and their images into a temporary
