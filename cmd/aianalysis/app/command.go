@@ -177,7 +177,10 @@ func Run(ctx context.Context, cfg *Config) error {
 			MaxConcurrentReconciles: cfg.MaxConcurrentReconciles,
 		}
 		if cfg.History {
-			r.History = auditapi.NewClient(cfg.Clients.DatastorageURL, cfg.Clients.ServiceTokenFile)
+			// A look-up only refines confidence: never hold an analysis long for it.
+			h := auditapi.NewClient(cfg.Clients.DatastorageURL, cfg.Clients.ServiceTokenFile)
+			h.HTTP.Timeout = 3 * time.Second
+			r.History = h
 		}
 		return r.SetupWithManager(mgr)
 	})
