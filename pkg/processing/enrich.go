@@ -88,6 +88,15 @@ func (e *Enricher) list(ctx context.Context, list client.ObjectList, opts ...cli
 	return nil
 }
 
+// Context returns the KubernetesContext of target bounded to limit bytes of JSON, and its size.
+func (e *Enricher) Context(ctx context.Context, t common.TargetResource, limit int) (*common.KubernetesContext, int, error) {
+	en, err := e.Enrich(ctx, t)
+	if err != nil {
+		return nil, 0, err
+	}
+	return en.kc, bound(en.kc, limit, en.omitted), nil
+}
+
 // Enrich reads what is known about target. A target (or namespace) that does not exist sets
 // targetNotFound and keeps whatever is still known (namespace, events); read errors are returned.
 func (e *Enricher) Enrich(ctx context.Context, t common.TargetResource) (*enrichment, error) {

@@ -67,7 +67,10 @@ type Reconciler struct {
 	// Client reads RemediationProcessings (from the cache) and patches their status.
 	Client client.Client
 	// Reader is where enrichment reads (default: the manager's cache).
-	Reader   client.Reader
+	Reader client.Reader
+	// APIReader reads a RemediationProcessing live when the cache shows it mid-way (default: the
+	// manager's API reader): the watch event of our own Enriching patch must not enrich it twice.
+	APIReader client.Reader
 	Recorder events.EventRecorder
 	Policy   *PolicyStore
 	Now      func() time.Time
@@ -81,6 +84,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr manager.Manager) 
 	}
 	if r.Reader == nil {
 		r.Reader = mgr.GetCache()
+	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
 	}
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorder("processing")
@@ -132,6 +138,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	}
 	if isFinal(rp.Status.Phase) {
 		return reconcile.Result{}, nil
+	}
+	if rp.Status.Phase == processingv1.PhaseEnriching || rp.Status.Phase == processingv1.PhaseClassifying {
+		// Most likely the event of our own Enriching patch, read before the cache saw the
+		// completion that followed it; after a restart, a processing that was cut short.
+		if err := r.APIReader.Get(ctx, req.NamespacedName, rp); err != nil {
+			return reconcile.Result{}, client.IgnoreNotFound(err)
+		}
+		if isFinal(rp.Status.Phase) {
+			return reconcile.Result{}, nil
+		}
 	}
 	logger := log.FromContext(ctx).WithValues("remediationProcessing", klog.KObj(rp), "target", rp.Spec.Alert.TargetResource.Kind+"/"+rp.Spec.Alert.TargetResource.Name)
 	ctx = log.IntoContext(ctx, logger)
