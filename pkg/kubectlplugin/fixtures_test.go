@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -89,7 +90,23 @@ func createWithStatus(t *testing.T, ctx context.Context, c client.Client, obj cl
 	require.NoError(t, err)
 	got["status"] = status
 	require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(got, obj))
-	require.NoError(t, c.Status().Update(ctx, obj), "writing the status of %T %s", obj, obj.GetName())
+	writer := c
+	if ar, ok := obj.(*aiv1.AIApprovalRequest); ok && ar.Status.DecidedBy != "" {
+		// The decision admission policy accepts a decidedBy only from that user.
+		writer = asDecider(t, ar.Status.DecidedBy)
+	}
+	require.NoError(t, writer.Status().Update(ctx, obj), "writing the status of %T %s", obj, obj.GetName())
+}
+
+// asDecider is an administrator's client acting as user (system:masters), for fixtures whose
+// decision must be recorded by its decider.
+func asDecider(t *testing.T, user string) client.Client {
+	t.Helper()
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:masters", "system:authenticated"}}
+	c, err := client.New(cfg, client.Options{Scheme: env.Client.Scheme()})
+	require.NoError(t, err)
+	return c
 }
 
 func request(ns, name string, phase remediationv1.Phase, phaseStart time.Duration, occurrences int32) *remediationv1.RemediationRequest {
