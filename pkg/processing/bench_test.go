@@ -3,6 +3,7 @@ package processing_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -234,8 +235,14 @@ func measureRSS(b *testing.B, env *testenv.Env, ns string) {
 	out, err := build.CombinedOutput()
 	require.NoError(b, err, string(out))
 	probes := apptest.FreeAddr(b)
-	cmd := exec.Command(filepath.Join(dir, "processing"), "--kubeconfig="+kcPath, "--namespace="+ns, "--metrics-bind-address=0",
-		"--health-probe-bind-address="+probes, "--leader-elect=false")
+	args := []string{"--kubeconfig=" + kcPath, "--namespace=" + ns, "--metrics-bind-address=0", "--health-probe-bind-address=" + probes, "--leader-elect=false"}
+	profile := os.Getenv("KUBERNAUT_PROCESSING_HEAP_PROFILE") // a file to write the binary's heap profile to
+	pprofAddr := ""
+	if profile != "" {
+		pprofAddr = apptest.FreeAddr(b)
+		args = append(args, "--pprof-bind-address="+pprofAddr)
+	}
+	cmd := exec.Command(filepath.Join(dir, "processing"), args...)
 	cmd.Env = append(os.Environ(), "GOMEMLIMIT=90MiB")
 	require.NoError(b, cmd.Start())
 	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
@@ -251,6 +258,14 @@ func measureRSS(b *testing.B, env *testenv.Env, ns string) {
 	}
 	time.Sleep(10 * time.Second) // caches synced and settled
 	rss, hwm := procKiB(cmd.Process.Pid, "VmRSS"), procKiB(cmd.Process.Pid, "VmHWM")
+	if profile != "" {
+		resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/heap")
+		require.NoError(b, err)
+		raw, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(b, err)
+		require.NoError(b, os.WriteFile(profile, raw, 0o644))
+	}
 	b.ReportMetric(float64(rss)/1024, "rss-MiB")
 	b.ReportMetric(float64(hwm)/1024, "peak-MiB")
 }

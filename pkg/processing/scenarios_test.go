@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -280,4 +281,37 @@ func testLargeEventHistory(t *testing.T, env *testenv.Env, h *harness) {
 	require.NotEmpty(t, kc.Truncated)
 	assert.Contains(t, kc.Truncated[0], "older event groups")
 	assert.Len(t, kc.Pods, 3, "pods are more useful than old events")
+}
+
+// A failed Job of a CronJob: owner chain Pod → Job → CronJob.
+func testCronJobPod(t *testing.T, env *testenv.Env, h *harness) {
+	ns := env.Namespace(t, nil)
+	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "report"},
+		Spec: batchv1.CronJobSpec{Schedule: "*/5 * * * *", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
+			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{container("app", "report:3")}}}}}}}
+	h.create(cj)
+	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "report-29000000", OwnerReferences: controllerRef(cj, "batch/v1", "CronJob")},
+		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"batch.kubernetes.io/controller-uid": "x"}},
+			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{container("app", "report:3")}}},
+			ManualSelector: ptr.To(true), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"batch.kubernetes.io/controller-uid": "x"}}}}
+	h.create(job)
+	h.pod(ns, job, "batch/v1", "Job", "report-29000000-abcde", "", "report:3", func(p *corev1.Pod) {
+		p.Status.Phase = corev1.PodFailed
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Image: "report:3", ImageID: "sha256:9",
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 2, Reason: "Error", FinishedAt: metav1.Now()}}}}
+	})
+
+	rp := h.process(common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: ns, Name: "report-29000000-abcde"}, nil)
+	require.Equal(t, processingv1.PhaseCompleted, rp.Status.Phase, rp.Status.Message)
+	kc := rp.Status.EnrichedSignal.KubernetesContext
+	assert.Equal(t, []common.TargetResource{
+		{APIVersion: "batch/v1", Kind: "Job", Namespace: ns, Name: job.Name},
+		{APIVersion: "batch/v1", Kind: "CronJob", Namespace: ns, Name: "report"},
+	}, kc.OwnerChain)
+	require.NotNil(t, kc.Workload)
+	assert.Equal(t, "CronJob", kc.Workload.Kind)
+	require.Len(t, kc.Pods, 1)
+	c := kc.Pods[0].Containers[0]
+	assert.Equal(t, "Terminated", c.State)
+	assert.EqualValues(t, 2, *c.ExitCode)
 }
