@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -106,7 +107,11 @@ func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
 		if err != nil {
 			return fmt.Errorf("creating the executor's live client: %w", err)
 		}
-		r.Env = &action.Env{Client: direct, Now: r.Now}
+		cs, err := kubernetes.NewForConfig(mgr.GetConfig())
+		if err != nil {
+			return fmt.Errorf("creating the executor's clientset: %w", err)
+		}
+		r.Env = &action.Env{Client: direct, Clientset: cs, Now: r.Now}
 	}
 	return builder.ControllerManagedBy(mgr).
 		Named(controllerName).
@@ -184,7 +189,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return ctrl.Result{}, err
 	}
 	s.cfg = cfg
-	s.env = &action.Env{Client: r.Env.Client, Limits: cfg.Limits, Now: r.Now}
+	s.env = &action.Env{Client: r.Env.Client, Clientset: r.Env.Clientset, Limits: cfg.Limits, Now: r.Now}
 	switch ke.Status.Phase {
 	case "", kev1.PhasePending, kev1.PhaseValidating:
 		if err := r.reconcileValidating(ctx, s); err != nil {

@@ -268,6 +268,9 @@ func (r *Reconciler) apply(ctx context.Context, s *scope, i int, op *action.Op, 
 	return r.verify(ctx, s, i, op, impl)
 }
 
+// waitingSep separates what an operation changed from what its post-condition waits for.
+const waitingSep = "; waiting: "
+
 // verify checks the post-condition of an applied operation until its deadline.
 func (r *Reconciler) verify(ctx context.Context, s *scope, i int, op *action.Op, impl action.Implementation) (ctrl.Result, bool, error) {
 	res := &s.ke.Status.OperationResults[i]
@@ -287,8 +290,9 @@ func (r *Reconciler) verify(ctx context.Context, s *scope, i int, op *action.Op,
 		r.failOp(s, i, kev1.ReasonPostCondition, err.Error())
 		return ctrl.Result{}, true, nil
 	}
+	base, _, _ := strings.Cut(res.Message, waitingSep)
 	if done {
-		r.succeedOp(s, i, strings.TrimPrefix(res.Message, "waiting: "))
+		r.succeedOp(s, i, base)
 		return ctrl.Result{}, true, nil
 	}
 	now := r.Now()
@@ -300,7 +304,7 @@ func (r *Reconciler) verify(ctx context.Context, s *scope, i int, op *action.Op,
 		r.failOp(s, i, reason, fmt.Sprintf("changed, but the post-condition did not hold within %s: %s", op.Deadline.Sub(res.StartTime.Time).Round(time.Second), waiting))
 		return ctrl.Result{}, true, nil
 	}
-	res.Message = truncate("waiting: "+waiting, maxOpMessage)
+	res.Message = truncate(base+waitingSep+waiting, maxOpMessage)
 	wait := min(r.PollInterval, op.Deadline.Sub(now)+time.Millisecond)
 	return ctrl.Result{RequeueAfter: max(wait, time.Millisecond)}, false, nil
 }

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -101,7 +102,7 @@ func (h *harness) start(mutate func(*executor.Reconciler)) (stop func()) {
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-		Logger:                 logr.Discard(),
+		Logger:                 testLogger(),
 	}
 	executor.CacheOptions(&opts.Cache, h.sys, "")
 	mgr, err := app.NewManager(h.cfg, opts)
@@ -127,6 +128,14 @@ func (h *harness) start(mutate func(*executor.Reconciler)) (stop func()) {
 	}
 	h.t.Cleanup(stop)
 	return stop
+}
+
+// testLogger logs to stderr when KUBERNAUT_TEST_LOG is set.
+func testLogger() logr.Logger {
+	if os.Getenv("KUBERNAUT_TEST_LOG") == "" {
+		return logr.Discard()
+	}
+	return zap.New(zap.UseDevMode(true))
 }
 
 var keCounter atomic.Int64

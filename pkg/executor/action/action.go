@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -115,6 +116,9 @@ type Op struct {
 type Env struct {
 	// Client reads live from the API server (never a cache) and writes.
 	Client client.Client
+	// Clientset makes the calls that must not be retried by the client: evictions, which a
+	// PodDisruptionBudget answers 429 with Retry-After (the drain retries them itself).
+	Clientset kubernetes.Interface
 	// Limits bound the blast radius.
 	Limits Limits
 	// Now is the clock.

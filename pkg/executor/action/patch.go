@@ -31,7 +31,7 @@ type patchAction[T client.Object] struct {
 	newObj func() T
 	// mutate changes obj (a copy of the live object) into the desired object and says what it
 	// did; it returns a *Refusal for a change beyond the limits.
-	mutate func(env *Env, op *Op, obj T) (string, error)
+	mutate func(ctx context.Context, env *Env, op *Op, obj T) (string, error)
 	// verify checks the post-condition on the live object; nil means none.
 	verify func(obj T) (bool, string)
 	// reversible says whether the reverse patch is recorded.
@@ -58,7 +58,7 @@ func (a *patchAction[T]) Plan(ctx context.Context, env *Env, op *Op) (*Plan, err
 		return nil, err
 	}
 	desired := live.DeepCopyObject().(T)
-	summary, err := a.mutate(env, op, desired)
+	summary, err := a.mutate(ctx, env, op, desired)
 	if err != nil {
 		return &Plan{Target: live}, err
 	}

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"context"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -18,14 +19,18 @@ import (
 
 func init() {
 	register(actions.ScaleDeployment, &patchAction[*appsv1.Deployment]{
-		newObj:     func() *appsv1.Deployment { return &appsv1.Deployment{} },
-		mutate:     func(env *Env, op *Op, d *appsv1.Deployment) (string, error) { return scale(env, op, &d.Spec.Replicas) },
+		newObj: func() *appsv1.Deployment { return &appsv1.Deployment{} },
+		mutate: func(_ context.Context, env *Env, op *Op, d *appsv1.Deployment) (string, error) {
+			return scale(env, op, &d.Spec.Replicas)
+		},
 		verify:     deploymentScaled,
 		reversible: true,
 	})
 	register(actions.ScaleStatefulSet, &patchAction[*appsv1.StatefulSet]{
-		newObj:     func() *appsv1.StatefulSet { return &appsv1.StatefulSet{} },
-		mutate:     func(env *Env, op *Op, s *appsv1.StatefulSet) (string, error) { return scale(env, op, &s.Spec.Replicas) },
+		newObj: func() *appsv1.StatefulSet { return &appsv1.StatefulSet{} },
+		mutate: func(_ context.Context, env *Env, op *Op, s *appsv1.StatefulSet) (string, error) {
+			return scale(env, op, &s.Spec.Replicas)
+		},
 		verify:     statefulSetScaled,
 		reversible: true,
 	})

@@ -54,20 +54,24 @@ func (k byKind) Revert(ctx context.Context, env *Env, op *Op, previousState stri
 // workloadActions builds one patch action per workload kind from a pod-template mutation.
 func workloadActions(mutate func(env *Env, op *Op, tpl *corev1.PodTemplateSpec) (string, error), verify bool, reversible bool) byKind {
 	d := &patchAction[*appsv1.Deployment]{
-		newObj:     func() *appsv1.Deployment { return &appsv1.Deployment{} },
-		mutate:     func(env *Env, op *Op, o *appsv1.Deployment) (string, error) { return mutate(env, op, &o.Spec.Template) },
+		newObj: func() *appsv1.Deployment { return &appsv1.Deployment{} },
+		mutate: func(_ context.Context, env *Env, op *Op, o *appsv1.Deployment) (string, error) {
+			return mutate(env, op, &o.Spec.Template)
+		},
 		reversible: reversible,
 	}
 	s := &patchAction[*appsv1.StatefulSet]{
 		newObj: func() *appsv1.StatefulSet { return &appsv1.StatefulSet{} },
-		mutate: func(env *Env, op *Op, o *appsv1.StatefulSet) (string, error) {
+		mutate: func(_ context.Context, env *Env, op *Op, o *appsv1.StatefulSet) (string, error) {
 			return mutate(env, op, &o.Spec.Template)
 		},
 		reversible: reversible,
 	}
 	ds := &patchAction[*appsv1.DaemonSet]{
-		newObj:     func() *appsv1.DaemonSet { return &appsv1.DaemonSet{} },
-		mutate:     func(env *Env, op *Op, o *appsv1.DaemonSet) (string, error) { return mutate(env, op, &o.Spec.Template) },
+		newObj: func() *appsv1.DaemonSet { return &appsv1.DaemonSet{} },
+		mutate: func(_ context.Context, env *Env, op *Op, o *appsv1.DaemonSet) (string, error) {
+			return mutate(env, op, &o.Spec.Template)
+		},
 		reversible: reversible,
 	}
 	if verify {

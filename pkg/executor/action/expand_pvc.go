@@ -1,0 +1,58 @@
+package action
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
+)
+
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;patch
+// +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get
+
+func init() {
+	register(actions.ExpandPVC, &patchAction[*corev1.PersistentVolumeClaim]{
+		newObj: func() *corev1.PersistentVolumeClaim { return &corev1.PersistentVolumeClaim{} },
+		mutate: expandPVC,
+	})
+}
+
+// expandPVC grows the claim (mutate.ExpandPVC) when its StorageClass allows expansion, by at
+// most Limits.MaxResourceFactor.
+func expandPVC(ctx context.Context, env *Env, op *Op, p *corev1.PersistentVolumeClaim) (string, error) {
+	sc := ""
+	if p.Spec.StorageClassName != nil {
+		sc = *p.Spec.StorageClassName
+	}
+	if sc == "" {
+		return "", refuse(kev1.ReasonInvalidParameters, "PersistentVolumeClaim %s/%s has no StorageClass; it cannot be expanded", p.Namespace, p.Name)
+	}
+	class := &storagev1.StorageClass{}
+	if err := env.Client.Get(ctx, types.NamespacedName{Name: sc}, class); err != nil {
+		if apierrors.IsNotFound(err) {
+			return "", refuse(kev1.ReasonInvalidParameters, "StorageClass %s of PersistentVolumeClaim %s/%s not found", sc, p.Namespace, p.Name)
+		}
+		return "", fmt.Errorf("reading StorageClass %s: %w", sc, err)
+	}
+	if class.AllowVolumeExpansion == nil || !*class.AllowVolumeExpansion {
+		return "", refuse(kev1.ReasonInvalidParameters, "StorageClass %s does not allow volume expansion", sc)
+	}
+	old, had := p.Spec.Resources.Requests[corev1.ResourceStorage]
+	if err := mutate.ExpandPVC(p, op.Params); err != nil {
+		return "", mutateErr(err)
+	}
+	q := p.Spec.Resources.Requests[corev1.ResourceStorage]
+	if f := env.Limits.MaxResourceFactor; had && old.Sign() > 0 && f > 0 {
+		if ratio := float64(q.Value()) / float64(old.Value()); ratio > f {
+			return "", refuse(kev1.ReasonBlastRadius, "storage %s → %s is a factor of %.2f, above the limit %.2f", old.String(), q.String(), ratio, f)
+		}
+	}
+	return fmt.Sprintf("storage %s → %s", show(old, had), q.String()), nil
+}

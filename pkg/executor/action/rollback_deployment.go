@@ -1,0 +1,39 @@
+package action
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubernaut/kubernaut/pkg/shared/actions"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
+)
+
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;patch
+// +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=get;list
+
+func init() {
+	register(actions.RollbackDeployment, &patchAction[*appsv1.Deployment]{
+		newObj:     func() *appsv1.Deployment { return &appsv1.Deployment{} },
+		mutate:     rollbackDeployment,
+		verify:     deploymentRolledOut,
+		reversible: true,
+	})
+}
+
+// rollbackDeployment puts the pod template of the previous revision (or the revision
+// parameter) back (mutate.RollbackTemplate); its post-condition is the rollout finished.
+func rollbackDeployment(ctx context.Context, env *Env, op *Op, d *appsv1.Deployment) (string, error) {
+	rs := &appsv1.ReplicaSetList{}
+	if err := env.Client.List(ctx, rs, client.InNamespace(d.Namespace)); err != nil {
+		return "", fmt.Errorf("listing the ReplicaSets of %s/%s: %w", d.Namespace, d.Name, err)
+	}
+	from := d.Annotations[mutate.RevisionAnnotation]
+	rev, err := mutate.RollbackTemplate(d, rs.Items, op.Params)
+	if err != nil {
+		return "", mutateErr(err)
+	}
+	return fmt.Sprintf("roll back from revision %s to revision %d", from, rev), nil
+}
