@@ -71,9 +71,9 @@ type Reconciler struct {
 	// APIReader reads a RemediationProcessing live when the cache shows it mid-way (default: the
 	// manager's API reader): the watch event of our own Enriching patch must not enrich it twice.
 	APIReader client.Reader
-	Recorder events.EventRecorder
-	Policy   *PolicyStore
-	Now      func() time.Time
+	Recorder  events.EventRecorder
+	Policy    *PolicyStore
+	Now       func() time.Time
 }
 
 // SetupWithManager registers the field indexes and informers enrichment reads, the

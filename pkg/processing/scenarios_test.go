@@ -315,3 +315,27 @@ func testCronJobPod(t *testing.T, env *testenv.Env, h *harness) {
 	assert.Equal(t, "Terminated", c.State)
 	assert.EqualValues(t, 2, *c.ExitCode)
 }
+
+// A DaemonSet's pods and replica counts.
+func testDaemonSet(t *testing.T, env *testenv.Env, h *harness) {
+	ns := env.Namespace(t, nil)
+	labels := map[string]string{"app": "agent"}
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "agent", Labels: labels},
+		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{Containers: []corev1.Container{container("app", "agent:1")}}}}}
+	h.create(ds)
+	setStatus(h, ds, func(ds *appsv1.DaemonSet) {
+		ds.Status.DesiredNumberScheduled, ds.Status.CurrentNumberScheduled, ds.Status.NumberReady, ds.Status.UpdatedNumberScheduled = 3, 3, 2, 3
+	})
+	h.pod(ns, ds, "apps/v1", "DaemonSet", "agent-x", "", "agent:1", crashLooping("agent:1"))
+
+	rp := h.process(common.TargetResource{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: ns, Name: "agent"}, nil)
+	require.Equal(t, processingv1.PhaseCompleted, rp.Status.Phase, rp.Status.Message)
+	kc := rp.Status.EnrichedSignal.KubernetesContext
+	require.NotNil(t, kc.Workload)
+	assert.Equal(t, "DaemonSet", kc.Workload.Kind)
+	assert.EqualValues(t, 3, *kc.Workload.Replicas)
+	assert.EqualValues(t, 2, kc.Workload.ReadyReplicas)
+	require.Len(t, kc.Pods, 1)
+	assert.Equal(t, "DaemonSet/agent", kc.Pods[0].Owner)
+}

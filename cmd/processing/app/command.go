@@ -77,7 +77,9 @@ func newCommand(cfg *Config, run func(context.Context, *Config) error) *cobra.Co
 func Run(ctx context.Context, cfg *Config) error {
 	cfg.Processing.Namespace = cfg.Namespace
 	return shared.RunManager(ctx, &cfg.Options, service,
-		func(o *manager.Options) { processing.CacheOptions(&o.Cache, cfg.Namespace, cfg.Processing.PolicyConfigMap) },
+		func(o *manager.Options) {
+			processing.CacheOptions(&o.Cache, cfg.Namespace, cfg.Processing.PolicyConfigMap)
+		},
 		func(mgr manager.Manager) error {
 			return (&processing.Reconciler{Config: cfg.Processing}).SetupWithManager(ctx, mgr)
 		})
