@@ -37,8 +37,15 @@ var approverRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{aiv1.GroupVersion.Group}, Resources: []string{"aiapprovalrequests/status"}, Verbs: []string{"patch"}},
 }
 
-// viewerRules can read everything but decide nothing.
+// viewerRules can read the request and its approval but decide nothing.
 var viewerRules = approverRules[:2]
+
+// readerRules are what list and describe need: read every Kubernaut kind.
+var readerRules = []rbacv1.PolicyRule{
+	{APIGroups: []string{"remediation.kubernaut.io", "remediationprocessing.kubernaut.io", "aianalysis.kubernaut.io",
+		"workflowexecution.kubernaut.io", "kubernetesexecution.kubernaut.io", "notification.kubernaut.io"},
+		Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
+}
 
 // asUser returns a config acting as user, bound in ns to a Role with rules (none when nil).
 func asUser(t *testing.T, ns, user string, rules []rbacv1.PolicyRule) *rest.Config {
