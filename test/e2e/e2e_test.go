@@ -13,7 +13,9 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"github.com/go-logr/logr"
 	"os"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -44,6 +46,7 @@ var sys *launcher.System
 var orchestratorArgs = []string{"--timeout-processing=20s", "--stabilization-window=5s"}
 
 func TestMain(m *testing.M) {
+	ctrllog.SetLogger(logr.Discard()) // the client's own logs are not part of the output
 	if os.Getenv(EnvE2E) != "1" {
 		fmt.Fprintf(os.Stderr, "e2e suite skipped: run `make test-e2e` (or set %s=1)\n", EnvE2E)
 		os.Exit(0)

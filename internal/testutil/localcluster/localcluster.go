@@ -239,6 +239,22 @@ func (c *Cluster) startAPIServer(opts Options) error {
 	return err
 }
 
+// AddUser creates a user authenticated by a client certificate (name, groups) and writes a
+// kubeconfig for it into the work directory; it returns the file's path. A person deciding an
+// approval in a test is such a user.
+func (c *Cluster) AddUser(name string, groups ...string) (string, error) {
+	user, err := c.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return "", fmt.Errorf("adding user %s: %w", name, err)
+	}
+	raw, err := user.KubeConfig()
+	if err != nil {
+		return "", fmt.Errorf("writing the kubeconfig of %s: %w", name, err)
+	}
+	path := filepath.Join(c.WorkDir, "kubeconfig-"+name)
+	return path, os.WriteFile(path, raw, 0o600)
+}
+
 // dieWithParent returns a path that runs binary with the parent-death signal set (envtest
 // starts etcd and kube-apiserver itself, so the signal is set by setpriv in a small wrapper).
 // Without setpriv the binary is returned unchanged.

@@ -16,12 +16,15 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
+	"github.com/kubernaut/kubernaut/pkg/aianalysis"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 	"github.com/kubernaut/kubernaut/test/e2e/launcher"
 )
@@ -243,6 +246,7 @@ func (in *Incident) Webhook(resolved bool) gateway.WebhookMessage {
 		"oom":           fmt.Sprintf("Container %s of %s/%s was OOMKilled", in.Container, in.Namespace, in.Pod),
 		"crashloop":     fmt.Sprintf("Pod %s/%s is crash looping", in.Namespace, in.Pod),
 		"node-notready": fmt.Sprintf("Node %s is not ready", in.Node),
+		"healthy":       fmt.Sprintf("%s of %s/%s is above its objective", in.AlertName, in.Namespace, in.Deployment),
 	}[in.Kind]
 	groupKey := fmt.Sprintf(`{}:{alertname=%q}`, in.AlertName)
 	return gateway.WebhookMessage{
@@ -292,4 +296,68 @@ func Post(ctx context.Context, sys *launcher.System, msg gateway.WebhookMessage)
 		return resp.StatusCode, out, fmt.Errorf("decoding the gateway's answer %q: %w", raw, err)
 	}
 	return resp.StatusCode, out, nil
+}
+
+// RequireApprovalPolicy is an aianalysis approval policy under which every recommendation needs
+// a person's decision.
+const RequireApprovalPolicy = "minConfidence: 1.0\n"
+
+// SetApprovalPolicy writes the aianalysis approval policy ConfigMap in the system namespace
+// (deploy/base/config/aianalysis.yaml installs it) and returns a function that restores the
+// previous policy.
+func SetApprovalPolicy(ctx context.Context, c client.Client, policy string) (restore func() error, err error) {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: launcher.SystemNamespace, Name: aianalysis.DefaultPolicyConfigMap}}
+	err = c.Get(ctx, client.ObjectKeyFromObject(cm), cm)
+	if apierrors.IsNotFound(err) {
+		cm.Data = map[string]string{aianalysis.PolicyKey: policy}
+		if err := c.Create(ctx, cm); err != nil {
+			return nil, err
+		}
+		return func() error { return c.Delete(context.Background(), cm) }, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	old, had := cm.Data[aianalysis.PolicyKey]
+	set := func(p string, keep bool) error {
+		return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			if err := c.Get(context.Background(), client.ObjectKeyFromObject(cm), cm); err != nil {
+				return err
+			}
+			if cm.Data == nil {
+				cm.Data = map[string]string{}
+			}
+			if keep {
+				cm.Data[aianalysis.PolicyKey] = p
+			} else {
+				delete(cm.Data, aianalysis.PolicyKey)
+			}
+			return c.Update(context.Background(), cm)
+		})
+	}
+	if err := set(policy, true); err != nil {
+		return nil, err
+	}
+	return func() error { return set(old, had) }, nil
+}
+
+// Healthy stages a workload whose pods are all fine and an alert about it the investigator
+// cannot explain from the cluster (a latency alert): Deployment "checkout" in a managed
+// production namespace.
+func Healthy(ctx context.Context, cl *localcluster.Cluster, ns, alertName string) (*Incident, error) {
+	c := cl.Client
+	if err := CreateNamespace(ctx, c, ns, NamespaceOptions{}); err != nil {
+		return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	d := Deployment(ns, "checkout", "app", "registry.example/checkout:1.4.2", "128Mi", 2)
+	if err := c.Create(ctx, d); err != nil {
+		return nil, fmt.Errorf("creating deployment %s/checkout: %w", ns, err)
+	}
+	if _, err := WaitRolledOut(ctx, c, ns, d.Name, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	in := &Incident{Kind: "healthy", Namespace: ns, Deployment: d.Name, Container: "app",
+		MemoryLimit: resource.MustParse("128Mi"), AlertName: alertName, StartsAt: time.Now().UTC().Truncate(time.Second)}
+	in.Labels = map[string]string{"alertname": alertName, "severity": "warning", "namespace": ns, "deployment": d.Name}
+	return in, nil
 }

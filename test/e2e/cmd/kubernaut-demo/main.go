@@ -13,9 +13,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/go-logr/logr"
 	"io"
 	"os"
 	"os/signal"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"strings"
 	"sync"
 	"syscall"
@@ -42,6 +44,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "--scenario must be oom, crashloop or node-notready, not %q\n", o.scenario)
 		os.Exit(2)
 	}
+	ctrllog.SetLogger(logr.Discard()) // the client's own logs are not part of the output
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o); err != nil {

@@ -11,8 +11,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
@@ -21,7 +19,6 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
-	"github.com/kubernaut/kubernaut/pkg/aianalysis"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpclient"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
@@ -56,9 +53,11 @@ func (d *demo) once(key string) bool {
 func (d *demo) play(ctx context.Context) error {
 	d.seen, d.phases = map[string]bool{}, map[string]string{}
 	if d.o.requireApproval {
-		if err := requireApproval(ctx, d.c()); err != nil {
-			return err
+		restore, err := incident.SetApprovalPolicy(ctx, d.c(), incident.RequireApprovalPolicy)
+		if err != nil {
+			return fmt.Errorf("setting the approval policy: %w", err)
 		}
+		defer func() { _ = restore() }()
 		d.out.Printf("approval policy: every recommendation needs a person's approval (--require-approval)")
 	}
 	var err error
@@ -411,24 +410,4 @@ func (d *demo) finish(ctx context.Context) error {
 	}
 	fmt.Println()
 	return nil
-}
-
-// requireApproval makes the aianalysis approval policy require a person for every
-// recommendation (the policy ConfigMap the service reads in the system namespace).
-func requireApproval(ctx context.Context, c client.Client) error {
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: launcher.SystemNamespace, Name: aianalysis.DefaultPolicyConfigMap}}
-	policy := "minConfidence: 1.0\n"
-	err := c.Get(ctx, client.ObjectKeyFromObject(cm), cm)
-	switch {
-	case apierrors.IsNotFound(err):
-		cm.Data = map[string]string{aianalysis.PolicyKey: policy}
-		return c.Create(ctx, cm)
-	case err != nil:
-		return err
-	}
-	if cm.Data == nil {
-		cm.Data = map[string]string{}
-	}
-	cm.Data[aianalysis.PolicyKey] = policy
-	return c.Update(ctx, cm)
 }
