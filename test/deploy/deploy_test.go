@@ -43,6 +43,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 )
 
 const systemNamespace = "kubernaut-system"
@@ -544,5 +545,51 @@ func TestMonitoringUsesRealMetrics(t *testing.T) {
 			assert.True(t, exported[base], "%s queries %s, which no service exports", file, name)
 		}
 		assert.NotEmpty(t, seen, file)
+	}
+}
+
+// TestWritesOutsideKubernautAreJustified: a service may write Kubernaut's custom resources,
+// events, leases and token/access reviews; any other write must be a verb of the action catalog,
+// held only by the executor (which performs the actions) and workflow (which server-side dry-runs
+// them: the API server authorizes a dry-run like the real call). So processing, aianalysis and
+// the rest only read the cluster, and nobody may change what the catalog does not name.
+func TestWritesOutsideKubernautAreJustified(t *testing.T) {
+	catalog := map[string]bool{} // group/resource/verb
+	for _, a := range actions.All() {
+		for _, v := range a.Verbs {
+			for _, verb := range v.Verbs {
+				catalog[v.Group+"/"+v.Resource+"/"+verb] = true
+			}
+		}
+	}
+	require.NotEmpty(t, catalog)
+	writes := map[string]bool{"create": true, "update": true, "patch": true, "delete": true, "deletecollection": true, "escalate": true, "bind": true, "impersonate": true}
+	always := map[string]bool{"/events": true, "events.k8s.io/events": true, "coordination.k8s.io/leases": true,
+		"authentication.k8s.io/tokenreviews": true, "authorization.k8s.io/subjectaccessreviews": true,
+		"authentication.k8s.io/selfsubjectreviews": true, "authorization.k8s.io/selfsubjectaccessreviews": true,
+		"authorization.k8s.io/selfsubjectrulesreviews": true}
+	catalogWriters := map[string]bool{"executor": true, "workflow": true}
+	for _, u := range render(t, "deploy/base").ofKind("ClusterRole") {
+		role := convert[rbacv1.ClusterRole](t, u)
+		svc := strings.TrimPrefix(role.Name, "kubernaut-")
+		for _, r := range role.Rules {
+			for _, g := range r.APIGroups {
+				if strings.HasSuffix(g, ".kubernaut.io") {
+					continue
+				}
+				for _, res := range r.Resources {
+					if always[g+"/"+res] {
+						continue
+					}
+					for _, verb := range r.Verbs {
+						if !writes[verb] {
+							continue
+						}
+						key := g + "/" + res + "/" + verb
+						assert.True(t, catalogWriters[svc] && catalog[key], "%s may %s %s (group %q): only the executor and workflow (dry-run) may write outside Kubernaut, and only what an action of the catalog needs", role.Name, verb, res, g)
+					}
+				}
+			}
+		}
 	}
 }
