@@ -1,0 +1,123 @@
+package executor_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
+	"github.com/kubernaut/kubernaut/pkg/shared/app"
+	"github.com/kubernaut/kubernaut/pkg/workflow"
+)
+
+// The meeting of the workflow service and the executor, on the OOM path: the aianalysis builtin
+// investigator's real recommendation for an OOMKilled Deployment, planned and validated by the
+// real workflow controller (checking the executor's real RBAC), its operations copied into a
+// KubernetesExecution exactly as the orchestrator's buildExecution does, and run by the
+// executor under its generated RBAC. The executor's server dry-run shows the same field changes
+// the workflow's dry-run showed for approval, and the Deployment ends with them.
+func TestMeetingWorkflowOperationsRunByTheExecutor(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	d := h.deployment("web", 2, nil)
+	now := time.Now()
+
+	podTarget := common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: h.app, Name: "web-6d4cf56db6-x7k2p"}
+	kc := &common.KubernetesContext{
+		CollectedAt: &metav1.Time{Time: now},
+		OwnerChain: []common.TargetResource{
+			{APIVersion: "apps/v1", Kind: "ReplicaSet", Namespace: h.app, Name: "web-6d4cf56db6"},
+			{APIVersion: "apps/v1", Kind: "Deployment", Namespace: h.app, Name: "web"},
+		},
+		Workload: &common.WorkloadSummary{Kind: "Deployment", Name: "web", Replicas: ptr.To[int32](2),
+			Containers: []common.ContainerSpecSummary{{Name: "app", Image: "registry.example/app:1",
+				Requests: map[string]string{"memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}}}},
+		Pods: []common.PodSummary{{Name: podTarget.Name, Phase: "Running", Owner: "ReplicaSet/web-6d4cf56db6",
+			Containers: []common.ContainerSummary{{Name: "app", RestartCount: 3, State: "Running", LastTerminationReason: "OOMKilled",
+				LastExitCode: ptr.To[int32](137), LastTerminatedAt: &metav1.Time{Time: now.Add(-2 * time.Minute)},
+				Requests: map[string]string{"memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}}}}},
+	}
+	finding, err := investigator.NewBuiltin().Investigate(ctx, investigator.Request{
+		Signal: aiv1.SignalContext{Fingerprint: "f", SignalName: "KubePodOOMKilled", Severity: "critical", Environment: "production",
+			BusinessPriority: "P0", Namespace: h.app, ResourceKind: "Pod", ResourceName: podTarget.Name, KubernetesContext: kc},
+		Scope: aiv1.InvestigationScope{TimeWindow: "1h"},
+		Now:   now,
+	})
+	require.NoError(t, err)
+	require.Equal(t, aiv1.OutcomeActionRecommended, finding.Outcome, finding.RootCause)
+
+	// The workflow service, as its command runs it, checking the executor's permissions.
+	opts := manager.Options{Scheme: app.NewScheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)}, Logger: testLogger()}
+	workflow.CacheOptions(&opts.Cache, h.sys)
+	mgr, err := app.NewManager(env.AsService(t, "workflow", h.sys), opts)
+	require.NoError(t, err)
+	require.NoError(t, (&workflow.Reconciler{ExecutorServiceAccount: "system:serviceaccount:" + h.sys + ":kubernaut-executor"}).SetupWithManager(mgr))
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = mgr.Start(wctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	// buildWorkflow: the signal's target, the top recommendation's steps, the seed's config.
+	w := &workflowv1.WorkflowExecution{
+		ObjectMeta: metav1.ObjectMeta{Name: "rr-workflow", Namespace: h.sys},
+		Spec: workflowv1.WorkflowExecutionSpec{
+			RemediationRequestRef: common.ObjectReference{Name: "rr", Namespace: h.sys},
+			TargetResource:        &podTarget,
+			WorkflowDefinition:    workflowv1.WorkflowDefinition{Steps: finding.Recommendations[0].WorkflowSteps},
+			ExecutionConfig: workflowv1.ExecutionConfig{StepTimeout: &metav1.Duration{Duration: 5 * time.Minute},
+				WorkflowTimeout: &metav1.Duration{Duration: 20 * time.Minute}, ConcurrencyLimit: 1},
+		},
+	}
+	require.NoError(t, h.c.Create(ctx, w))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(w), w))
+		assert.True(c, w.Status.Phase.IsTerminal(), "workflow phase %q", w.Status.Phase)
+	}, wait, tick)
+	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+	require.NotEmpty(t, w.Status.Operations)
+
+	// buildExecution.
+	ke := &kev1.KubernetesExecution{
+		ObjectMeta: metav1.ObjectMeta{Name: "rr-execution", Namespace: h.sys},
+		Spec: kev1.KubernetesExecutionSpec{
+			RemediationRequestRef: w.Spec.RemediationRequestRef,
+			Operations:            w.Status.Operations,
+			ExecutionConfig:       kev1.ExecutionConfig{DryRun: w.Spec.ExecutionConfig.DryRun, SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}},
+		},
+	}
+	require.NoError(t, h.c.Create(ctx, ke))
+	h.start(nil)
+	got := h.finished(ke)
+	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, "%s %+v", got.Status.Message, got.Status.OperationResults)
+
+	for i, v := range w.Status.ValidationResults {
+		res := got.Status.OperationResults[i]
+		assert.Equal(t, w.Status.Operations[i].TargetUID, res.TargetUID)
+		for _, fc := range v.Diff {
+			assert.Contains(t, res.DryRunResult, fc.Path+": "+fc.Before+" → "+fc.After, "the workflow approved a change the executor would not make")
+		}
+	}
+	after := &appsv1.Deployment{}
+	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(d), after))
+	for _, fc := range w.Status.ValidationResults[0].Diff {
+		t.Logf("approved and made: %s: %s → %s", fc.Path, fc.Before, fc.After)
+	}
+	req, lim := memory(after)
+	assert.Equal(t, "192Mi", req)
+	assert.Equal(t, "384Mi", lim)
+}
