@@ -302,7 +302,8 @@ func Build(ctx context.Context, root, dir string, progress io.Writer) error {
 	if progress == nil {
 		progress = io.Discard
 	}
-	args := []string{"build", "-v", "-o", dir + "/"}
+	// -trimpath: builds from exported revisions in different folders share the build cache.
+	args := []string{"build", "-trimpath", "-v", "-o", dir + "/"}
 	for _, s := range Services {
 		args = append(args, "./cmd/"+s)
 	}
