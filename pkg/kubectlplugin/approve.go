@@ -25,8 +25,12 @@ func newDecisionCommand(o *Options, approve bool) *cobra.Command {
 	if !approve {
 		decision, verb = aiv1.DecisionRejected, "reject"
 	}
+	use := verb + " <request> [--reason TEXT]"
+	if !approve {
+		use = verb + " <request> --reason TEXT"
+	}
 	cmd := &cobra.Command{
-		Use:   verb + " <request> --reason TEXT",
+		Use:   use,
 		Short: strings.ToUpper(verb[:1]) + verb[1:] + " the recommended action of a remediation awaiting approval",
 		Long: `Record your decision (` + string(decision) + `) on the remediation's pending AIApprovalRequest: status.decision,
 decidedBy (your username as the API server authenticates you), decidedAt and message (--reason).
