@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -38,6 +39,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -451,6 +453,36 @@ func TestAPIServerAcceptsTheManifests(t *testing.T) {
 		}
 	}
 	t.Logf("the API server accepted %d objects (server-side apply, dry-run), without warnings", len(objs))
+
+	// The documented commands themselves, with the machine's kubectl (client-side and server-side apply).
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Logf("not checked: `kubectl apply -k deploy/overlays/kind` (no kubectl on PATH); the objects were checked above")
+		return
+	}
+	user, err := env.Environment.AddUser(envtest.User{Name: "deploy-check", Groups: []string{"system:masters"}}, nil)
+	require.NoError(t, err)
+	kc, err := user.KubeConfig()
+	require.NoError(t, err)
+	kcPath := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(kcPath, kc, 0o600))
+	for _, mode := range [][]string{{}, {"--server-side"}} {
+		args := append([]string{"--kubeconfig", kcPath, "apply", "-k", filepath.Join(testenv.RepoRoot(), "deploy", "overlays", "kind"), "--dry-run=server"}, mode...)
+		out, err := exec.Command(kubectl, args...).CombinedOutput()
+		assert.NoError(t, err, "kubectl %s:\n%s", strings.Join(args[2:], " "), out)
+		applied := 0
+		for _, line := range strings.Split(string(out), "\n") {
+			switch {
+			case strings.HasSuffix(line, "(server dry run)"):
+				applied++
+			case strings.HasPrefix(line, "Warning:") && !strings.Contains(line, "last-applied-configuration"):
+				// (the namespace and CRDs this test created first carry no last-applied annotation)
+				assert.Fail(t, "kubectl warning", "kubectl %s: %s", strings.Join(args[2:], " "), line)
+			}
+		}
+		assert.Equal(t, len(render(t, "deploy/overlays/kind")), applied, "every object of the overlay applied")
+		t.Logf("checked: kubectl %s (%d objects)", strings.Join(args[2:], " "), applied)
+	}
 }
 
 var (
