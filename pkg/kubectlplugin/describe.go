@@ -597,6 +597,12 @@ func renderOperations(out io.Writer, r *Remediation) {
 		if res != nil && res.Message != "" {
 			fmt.Fprintf(w, "    Result:\t%s\n", oneLine(res.Message, 300))
 		}
+		if res != nil && res.Reason != "" {
+			fmt.Fprintf(w, "    Reason:\t%s\n", res.Reason)
+		}
+		if res != nil && res.AppliedTime != nil {
+			fmt.Fprintf(w, "    Applied:\t%s\n", timestamp(res.AppliedTime))
+		}
 		if res != nil && res.Rollback != nil {
 			rb := "not available"
 			if res.Rollback.Available {

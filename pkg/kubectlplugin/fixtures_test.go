@@ -316,7 +316,7 @@ func execution(rr *remediationv1.RemediationRequest, phase kev1.Phase, results .
 func raised() kev1.OperationResult {
 	return kev1.OperationResult{
 		Name: "raise-memory", Phase: kev1.OperationSucceeded, StartTime: atp(offExecuting + time.Second), CompletionTime: atp(offExecuting + 4*time.Second),
-		Message: "memory of container app raised to 512Mi (limit 512Mi)", DryRunResult: dryRunDiff,
+		Message: "applied: memory of container app raised to 512Mi (limit 512Mi)", DryRunResult: dryRunDiff, AppliedTime: atp(offExecuting + 2*time.Second),
 		Rollback: &kev1.RollbackInfo{Available: true, PreviousState: `{"app":{"requests":{"memory":"128Mi"},"limits":{"memory":"256Mi"}}}`},
 	}
 }
@@ -465,7 +465,7 @@ func phaseFixtures(ns string) *world {
 		rb.Phase = kev1.OperationRolledBack
 		rb.Message = "rolled back: memory of container app restored to 256Mi"
 		ke := execution(rr, kev1.PhaseRolledBack, rb, kev1.OperationResult{Name: "restart", Phase: kev1.OperationFailed,
-			StartTime: atp(offExecuting + 5*time.Second), CompletionTime: atp(offExecuting + 6*time.Second), Message: `deployments.apps "web" is forbidden`})
+			StartTime: atp(offExecuting + 5*time.Second), CompletionTime: atp(offExecuting + 6*time.Second), Message: `deployments.apps "web" is forbidden`, Reason: kev1.ReasonOperationFailed})
 		esc := rr.Name + "-escalation-executing"
 		rr.Status.Escalations = []remediationv1.EscalationRecord{{Phase: string(remediationv1.PhaseExecuting), Reason: "failure", Time: at(offVerifying + time.Second), NotificationName: esc}}
 		nr := &notificationv1.NotificationRequest{
