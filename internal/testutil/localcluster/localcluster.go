@@ -209,12 +209,15 @@ func (c *Cluster) startAPIServer(opts Options) error {
 	}
 	api := env.ControlPlane.GetAPIServer()
 	api.CertDir = filepath.Join(c.WorkDir, "certs")
+	// A loaded machine may need longer than envtest's 20 s for a graceful shutdown.
+	api.StopTimeout, api.StartTimeout = time.Minute, 2*time.Minute
 	api.Out, api.Err = apiLog, apiLog
 	api.Path, err = c.dieWithParent(filepath.Join(opts.AssetsDir, "kube-apiserver"))
 	if err != nil {
 		return err
 	}
-	env.ControlPlane.Etcd = &envtest.Etcd{Out: etcdLog, Err: etcdLog, DataDir: filepath.Join(c.WorkDir, "etcd")}
+	env.ControlPlane.Etcd = &envtest.Etcd{Out: etcdLog, Err: etcdLog, DataDir: filepath.Join(c.WorkDir, "etcd"),
+		StopTimeout: time.Minute, StartTimeout: 2 * time.Minute}
 	if env.ControlPlane.Etcd.Path, err = c.dieWithParent(filepath.Join(opts.AssetsDir, "etcd")); err != nil {
 		return err
 	}

@@ -13,7 +13,8 @@
 //
 // Every service logs into LogDir/<service>.log; PrometheusConfig names a scrape configuration for
 // the eight metrics endpoints. Stop sends SIGTERM to everything it started and leaves nothing
-// running; the processes also die with the launcher's process (parent-death signal).
+// running; the processes also die with the launcher's process (parent-death signal), except the
+// throwaway PostgreSQL, which pg_ctl runs detached and only Stop stops.
 package launcher
 
 import (
