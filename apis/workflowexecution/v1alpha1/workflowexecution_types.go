@@ -118,8 +118,9 @@ type ValidationResult struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	Reason string `json:"reason,omitempty"`
-	// checks are the step's checks against the live cluster, in the order they ran; a check
-	// that failed ends the list.
+	// checks are the step's checks against the live cluster, in the order they ran; a failed
+	// TargetExists or TargetResolves ends the list (there is nothing left to check), a failed
+	// Permission does not (the dry-run still shows whether the change itself is accepted).
 	// +optional
 	// +kubebuilder:validation:MaxItems=8
 	Checks []Check `json:"checks,omitempty"`
