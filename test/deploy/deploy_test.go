@@ -625,3 +625,38 @@ func TestWritesOutsideKubernautAreJustified(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertRulesWithPromtool checks the PrometheusRules with Prometheus's own tool: they parse,
+// and the unit tests of testdata/alerts_test.yaml (alerts that must fire, and must not, on given
+// series) pass. The Alertmanager example is checked with amtool. Both tools come with Debian's
+// prometheus and prometheus-alertmanager packages; without them the test says so and skips.
+func TestAlertRulesWithPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool not on PATH (apt-get install prometheus): alert rules not unit-tested")
+	}
+	u := render(t, "test/deploy/testdata/everything").named("PrometheusRule", "kubernaut")
+	require.NotNil(t, u)
+	groups, found, err := unstructured.NestedSlice(u.Object, "spec", "groups")
+	require.True(t, found && err == nil, "spec.groups: %v", err)
+	dir := t.TempDir()
+	rules, err := yaml.Marshal(map[string]any{"groups": groups})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rules.yaml"), rules, 0o644))
+	tests, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "test", "deploy", "testdata", "alerts_test.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "alerts_test.yaml"), tests, 0o644))
+	for _, args := range [][]string{{"check", "rules", "rules.yaml"}, {"test", "rules", "alerts_test.yaml"}} {
+		cmd := exec.Command(promtool, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		assert.NoError(t, err, "promtool %s:\n%s", strings.Join(args, " "), out)
+		t.Logf("checked: promtool %s", strings.Join(args, " "))
+	}
+	if amtool, err := exec.LookPath("amtool"); err == nil {
+		path := filepath.Join(testenv.RepoRoot(), "deploy", "examples", "alertmanager", "alertmanager.yaml")
+		out, err := exec.Command(amtool, "check-config", path).CombinedOutput()
+		assert.NoError(t, err, "amtool check-config:\n%s", out)
+		t.Logf("checked: amtool check-config deploy/examples/alertmanager/alertmanager.yaml")
+	}
+}
