@@ -106,6 +106,12 @@ func NewPlan(spec *workflowv1.WorkflowExecutionSpec) (*Plan, error) {
 			add(i, workflowv1.ReasonInvalidParameters, "%s", ve.Error())
 		}
 		op.Parameters = a.WithDefaults(s.Parameters)
+		// An action's own time limit (drain_node's timeout) must fit in the step's.
+		if p, ok := a.Param("timeout"); ok && p.Type == actions.ParamDuration {
+			if d, err := time.ParseDuration(op.Parameters["timeout"]); err == nil && timeout > 0 && d > timeout {
+				add(i, workflowv1.ReasonInvalidParameters, "parameter timeout %s is longer than the step's timeout %s", d, timeout)
+			}
+		}
 		if len(op.Parameters) == 0 {
 			op.Parameters = nil
 		}

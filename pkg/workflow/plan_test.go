@@ -106,6 +106,11 @@ func TestNewPlan(t *testing.T) {
 			wantReason: workflowv1.ReasonUnsupportedTarget,
 			wantMsg:    []string{"action cordon_node acts on v1 Node, not on apps/v1 Deployment web"},
 		},
+		"drain timeout longer than the step": {
+			spec:       spec(1, common.WorkflowStep{Name: "drain", Action: "drain_node", Target: node("n1"), Timeout: dur(2 * time.Minute)}),
+			wantReason: workflowv1.ReasonInvalidParameters,
+			wantMsg:    []string{"parameter timeout 5m0s is longer than the step's timeout 2m0s"},
+		},
 		"duplicate names": {
 			spec:       spec(1, common.WorkflowStep{Name: "a", Action: "notify_only"}, common.WorkflowStep{Name: "a", Action: "notify_only"}),
 			wantReason: workflowv1.ReasonInvalidWorkflow,
