@@ -2,7 +2,6 @@ package kubectlplugin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -160,5 +159,3 @@ func (o *Options) client() (client.WithWatch, error) {
 	}
 	return c, nil
 }
-
-var errInterrupted = errors.New("interrupted")
