@@ -8,6 +8,7 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -653,6 +654,36 @@ func TestAlertRulesWithPromtool(t *testing.T) {
 		assert.NoError(t, err, "promtool %s:\n%s", strings.Join(args, " "), out)
 		t.Logf("checked: promtool %s", strings.Join(args, " "))
 	}
+
+	// The dashboard's queries parse as PromQL too (Grafana's interval variables replaced).
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "deploy", "components", "monitoring", "grafana-dashboard.json"))
+	require.NoError(t, err)
+	var dashboard struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &dashboard))
+	var records []map[string]string
+	for _, p := range dashboard.Panels {
+		for _, target := range p.Targets {
+			expr := strings.NewReplacer("$__rate_interval", "5m", "$__range", "6h", "$__interval", "1m").Replace(target.Expr)
+			records = append(records, map[string]string{"record": fmt.Sprintf("dashboard:query_%d", len(records)), "expr": expr})
+		}
+	}
+	require.NotEmpty(t, records)
+	queries, err := yaml.Marshal(map[string]any{"groups": []any{map[string]any{"name": "dashboard", "rules": records}}})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "dashboard.yaml"), queries, 0o644))
+	cmd := exec.Command(promtool, "check", "rules", "dashboard.yaml")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	assert.NoError(t, err, "the dashboard's queries:\n%s", out)
+	t.Logf("checked: the %d queries of the Grafana dashboard parse (promtool check rules)", len(records))
+
 	if amtool, err := exec.LookPath("amtool"); err == nil {
 		path := filepath.Join(testenv.RepoRoot(), "deploy", "examples", "alertmanager", "alertmanager.yaml")
 		out, err := exec.Command(amtool, "check-config", path).CombinedOutput()
