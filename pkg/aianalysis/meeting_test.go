@@ -24,6 +24,7 @@ import (
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
@@ -243,6 +244,71 @@ func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 		assert.True(t, strings.Contains(a.Status.ManualReviewReason, "2 of 2 pods running and ready"), a.Status.ManualReviewReason)
 		assert.False(t, exists(env.Client, sys, "latency-workflow"))
 	})
+}
+
+// TestMeetingApproval: this service's Approving status and AIApprovalRequest reach the real
+// orchestrator, whose approval notification prints the decision command; alice runs it with
+// kubectl through the admission policy, and the request moves on to Planning with the
+// recommended steps.
+func TestMeetingApproval(t *testing.T) {
+	env := testenv.Start(t)
+	installDecisionPolicy(t, env)
+	sys := env.Namespace(t, nil)
+	svc := newServices(t)
+	h := startAIAnalysis(t, env, sys, investigator.NewBuiltin(), nil)
+	h.setPolicy("minConfidence: 0.95\n")
+	waitPolicyActive(t, env, sys, asUser(t, env, "alice"))
+	startManager(t, env, "orchestrator", sys, func(_ *app.Options, o *managerOpts) {
+		orchestrator.CacheOptions(&o.Cache, sys)
+	}, func(ctx context.Context, mgr managerT) error {
+		cfg := orchestrator.DefaultConfig()
+		cfg.Namespace, cfg.StabilizationWindow = sys, time.Hour
+		r := &orchestrator.Reconciler{Config: cfg, Notifier: notificationapi.NewClient(svc.srv.URL, ""), Audit: auditapi.NewClient(svc.srv.URL, "")}
+		return r.SetupWithManager(ctx, mgr)
+	})
+	now := metav1.NewTime(time.Now().Truncate(time.Second))
+	fp := strings.Repeat("b", 64)
+	rr := &remediationv1.RemediationRequest{ObjectMeta: metav1.ObjectMeta{Name: "rr-1", Namespace: sys, Labels: map[string]string{remediationv1.LabelSignalFingerprint: fp[:63]}},
+		Spec: remediationv1.RemediationRequestSpec{SignalFingerprint: fp, SignalName: "KubePodOOMKilled", Severity: remediationv1.SeverityCritical,
+			Environment: remediationv1.EnvironmentProduction, Priority: remediationv1.PriorityP0, SignalType: remediationv1.SignalTypePrometheusAlert, SignalSource: "alertmanager",
+			TargetResource: common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"},
+			FiringTime:     now, ReceivedTime: now, OriginalPayload: []byte(`{"status":"firing"}`)}}
+	require.NoError(t, env.Client.Create(context.Background(), rr))
+	// Play processing with the context an OOMKilled Deployment has.
+	rp := &processingv1.RemediationProcessing{}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.NoError(c, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "rr-1-processing"}, rp))
+	}, wait, tick)
+	sig := oomSignal()
+	rp.Status.Phase = processingv1.PhaseCompleted
+	rp.Status.EnrichedSignal = &processingv1.EnrichedSignal{Fingerprint: fp, Severity: "critical", Environment: "production", BusinessPriority: "P0",
+		Namespace: "shop", ResourceKind: "Deployment", ResourceName: "web", KubernetesContext: sig.KubernetesContext}
+	require.NoError(t, env.Client.Status().Update(context.Background(), rp))
+
+	get := func(phase remediationv1.Phase) *remediationv1.RemediationRequest {
+		got := &remediationv1.RemediationRequest{}
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			assert.NoError(c, env.Client.Get(context.Background(), client.ObjectKeyFromObject(rr), got))
+			assert.Equal(c, phase, got.Status.OverallPhase)
+		}, wait, tick)
+		return got
+	}
+	got := get(remediationv1.PhaseAwaitingApproval)
+	assert.Contains(t, got.Status.Message, "confidence 0.90 is below 0.95")
+	nr := &notificationv1.NotificationRequest{}
+	require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "rr-1-approval"}, nr))
+	command := notificationapi.DecisionCommand(sys, "rr-1-analysis-approval", notificationapi.DecisionApproved)
+	assert.Contains(t, nr.Spec.Body, command, "the notification names this service's approval request")
+
+	out, err := runDecisionCommand(t, env, "alice", sys, "rr-1-analysis-approval", notificationapi.DecisionApproved)
+	require.NoError(t, err, out)
+	get(remediationv1.PhasePlanning)
+	a := &aiv1.AIAnalysis{}
+	require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "rr-1-analysis"}, a))
+	assert.Equal(t, "alice", a.Status.Approval.DecidedBy)
+	wfe := &workflowv1.WorkflowExecution{}
+	require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "rr-1-workflow"}, wfe))
+	assert.Empty(t, cmp.Diff(a.Status.Recommendations[0].WorkflowSteps, wfe.Spec.WorkflowDefinition.Steps))
 }
 
 func exists(c client.Client, ns, name string) bool {
