@@ -50,6 +50,7 @@ func TestProcessing(t *testing.T) {
 	t.Run("StatefulSet", func(t *testing.T) { testStatefulSet(t, env, h) })
 	t.Run("pod of a CronJob's Job", func(t *testing.T) { testCronJobPod(t, env, h) })
 	t.Run("DaemonSet", func(t *testing.T) { testDaemonSet(t, env, h) })
+	t.Run("rollback makes an old revision current", func(t *testing.T) { testRollback(t, env, h) })
 	t.Run("missing target is degraded", func(t *testing.T) { testMissingTarget(t, env, h) })
 	t.Run("large event history within 8 KiB", func(t *testing.T) { testLargeEventHistory(t, env, h) })
 	t.Run("policy", func(t *testing.T) { testPolicy(t, env) })

@@ -339,3 +339,35 @@ func testDaemonSet(t *testing.T, env *testenv.Env, h *harness) {
 	require.Len(t, kc.Pods, 1)
 	assert.Equal(t, "DaemonSet/agent", kc.Pods[0].Owner)
 }
+
+// A rollback makes an old ReplicaSet current again: it becomes the current revision, and when
+// it became current comes from the Deployment's progress, not its creation.
+func testRollback(t *testing.T, env *testenv.Env, h *harness) {
+	ctx := context.Background()
+	ns := env.Namespace(t, nil)
+	const v1, v2 = "api:1", "api:2"
+	d := h.deployment(ns, "api", v1, 1)
+	first := h.replicaSet(d, 1, v1, 1, 1, time.Now())
+	h.replicaSet(d, 2, v2, 0, 0, time.Now())
+	// kubectl rollout undo: the first ReplicaSet gets revision 3 and remembers revision 1.
+	require.NoError(t, h.c.Get(ctx, keyOf(first), first))
+	first.Annotations["deployment.kubernetes.io/revision"] = "3"
+	first.Annotations["deployment.kubernetes.io/revision-history"] = "1"
+	require.NoError(t, h.c.Update(ctx, first))
+	rolledBack := metav1.NewTime(first.CreationTimestamp.Add(90 * time.Second))
+	setStatus(h, d, func(d *appsv1.Deployment) {
+		d.Status.Replicas, d.Status.ReadyReplicas, d.Status.UpdatedReplicas, d.Status.AvailableReplicas = 1, 1, 1, 1
+		d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable",
+			LastUpdateTime: rolledBack, LastTransitionTime: first.CreationTimestamp}}
+	})
+
+	rp := h.process(deployTarget(ns, "api"), nil)
+	require.Equal(t, processingv1.PhaseCompleted, rp.Status.Phase, rp.Status.Message)
+	r := rp.Status.EnrichedSignal.KubernetesContext.Rollout
+	require.NotNil(t, r)
+	assert.EqualValues(t, 3, r.Current.Revision)
+	assert.Equal(t, []string{"app=" + v1}, r.Current.Images)
+	assert.True(t, r.Current.BecameCurrentAt.Equal(&rolledBack), "became current at the rollback, not at creation")
+	assert.EqualValues(t, 2, r.Previous.Revision)
+	assert.Equal(t, []string{"app=" + v2}, r.Previous.Images)
+}

@@ -1,0 +1,80 @@
+package processing
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
+)
+
+func fullMeta(name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Namespace: "shop", UID: "u1", ResourceVersion: "7", Labels: map[string]string{"app": "web"},
+		Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": "{...big...}"},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
+		OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-1", Controller: ptr.To(true)}, {Kind: "Other", Name: "x"}},
+		Finalizers:      []string{"f"}}
+}
+
+func TestTransformsStrip(t *testing.T) {
+	now := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	res := corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")}}
+	pod := &corev1.Pod{ObjectMeta: fullMeta("web-1-a"),
+		Spec: corev1.PodSpec{NodeName: "n1", ServiceAccountName: "sa", Volumes: []corev1.Volume{{Name: "v"}},
+			InitContainers: []corev1.Container{{Name: "init", Image: "init:1"}},
+			Containers: []corev1.Container{{Name: "app", Image: "web:1", Resources: res, Command: []string{"/web"}, Env: []corev1.EnvVar{{Name: "SECRET", Value: "x"}},
+				LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}, PeriodSeconds: 5}}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.0.0.1", HostIP: "10.1.0.1",
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "app", Image: "web:1", ImageID: "sha256:abc", ContainerID: "containerd://1", RestartCount: 2,
+				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}}}}}
+	got := stripPod(pod)
+	want := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1-a", Namespace: "shop", UID: "u1", ResourceVersion: "7", Labels: map[string]string{"app": "web"},
+		OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-1", Controller: ptr.To(true)}}},
+		Spec: corev1.PodSpec{NodeName: "n1", Containers: []corev1.Container{{Name: "app", Image: "web:1", Resources: res, LivenessProbe: &corev1.Probe{}}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning,
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "app", Image: "web:1", RestartCount: 2, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}}}}}
+	assert.Empty(t, cmp.Diff(want, got))
+
+	node := &corev1.Node{ObjectMeta: fullMeta("n1"), Spec: corev1.NodeSpec{PodCIDR: "10.0.0.0/24", Unschedulable: true, Taints: []corev1.Taint{{Key: "k", Effect: corev1.TaintEffectNoSchedule}}},
+		Status: corev1.NodeStatus{Images: []corev1.ContainerImage{{Names: []string{"a", "b"}, SizeBytes: 1}}, Addresses: []corev1.NodeAddress{{Address: "10.1.0.1"}},
+			NodeInfo: corev1.NodeSystemInfo{KernelVersion: "6"}, Allocatable: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("110")},
+			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: now, LastTransitionTime: now}}}}
+	n := stripNode(node)
+	assert.Empty(t, n.Status.Images)
+	assert.Empty(t, n.Status.Addresses)
+	assert.Empty(t, n.Status.NodeInfo.KernelVersion)
+	assert.Empty(t, n.Labels)
+	assert.True(t, n.Status.Conditions[0].LastHeartbeatTime.IsZero(), "heartbeats would churn nothing but memory")
+	assert.Equal(t, node.Spec.Taints, n.Spec.Taints)
+	assert.True(t, n.Spec.Unschedulable)
+
+	ev := &corev1.Event{ObjectMeta: fullMeta("e1"), InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "web-1-a", UID: "u", FieldPath: "spec.containers{app}"},
+		Type: "Warning", Reason: "BackOff", Message: string(make([]byte, 4000)), Count: 3, Source: corev1.EventSource{Component: "kubelet", Host: "n1"},
+		ReportingController: "kubelet", Related: &corev1.ObjectReference{Name: "x"}}
+	e := stripEvent(ev)
+	assert.Equal(t, corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "web-1-a"}, e.InvolvedObject)
+	assert.LessOrEqual(t, len(e.Message), maxCachedMessage)
+	assert.Empty(t, e.Source)
+	assert.Nil(t, e.Related)
+	assert.Empty(t, e.Labels)
+
+	rp := &processingv1.RemediationProcessing{ObjectMeta: fullMeta("rr-processing"),
+		Spec: processingv1.RemediationProcessingSpec{Alert: processingv1.Alert{Payload: make([]byte, 60000), SignalName: "x"}},
+		Status: processingv1.RemediationProcessingStatus{Phase: processingv1.PhaseCompleted, EnrichedSignal: &processingv1.EnrichedSignal{
+			KubernetesContext: &common.KubernetesContext{TargetNotFound: true}}}}
+	done := stripProcessing(rp)
+	assert.Equal(t, processingv1.PhaseCompleted, done.Status.Phase)
+	assert.Nil(t, done.Status.EnrichedSignal, "a finished processing keeps only its phase")
+	assert.Empty(t, done.Spec.Alert.SignalName)
+	rp.Status = processingv1.RemediationProcessingStatus{}
+	open := stripProcessing(rp)
+	assert.Nil(t, open.Spec.Alert.Payload, "the payload is never read")
+	assert.Equal(t, "x", open.Spec.Alert.SignalName)
+}
