@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -85,4 +86,39 @@ func TestMeetingAIAnalysisRecommendationToExecution(t *testing.T) {
 	if diff := cmp.Diff(w.Status.Operations, stored.Spec.Operations); diff != "" {
 		t.Errorf("operations as the executor reads them (-workflow +execution):\n%s", diff)
 	}
+}
+
+// The builtin's cordon-then-drain recommendation for a NotReady Node plans into ordered operations
+// on the live Node, the drain after the cordon, with the Node's Pods to evict.
+func TestMeetingNodeRecommendation(t *testing.T) {
+	f := start(t, nil, true)
+	ctx := context.Background()
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: f.ns + "-node"}}
+	require.NoError(t, f.c.Create(ctx, node))
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), node) })
+	require.NoError(t, f.c.Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: f.ns},
+		Spec: corev1.PodSpec{NodeName: node.Name, Containers: []corev1.Container{{Name: "c", Image: "x"}}}}))
+	target := common.TargetResource{APIVersion: "v1", Kind: "Node", Name: node.Name}
+	finding, err := investigator.NewBuiltin().Investigate(ctx, investigator.Request{
+		Signal: aiv1.SignalContext{Fingerprint: "f", SignalName: "KubeNodeNotReady", Severity: "critical", Environment: "production",
+			BusinessPriority: "P0", ResourceKind: "Node", ResourceName: node.Name, KubernetesContext: &common.KubernetesContext{
+				CollectedAt: &metav1.Time{Time: time.Now()},
+				Nodes:       []common.NodeSummary{{Name: node.Name, Ready: "False", PodCount: 1}},
+			}},
+		Scope:      aiv1.InvestigationScope{TimeWindow: "1h"},
+		Now:        time.Now(),
+		AllowDrain: true,
+	})
+	require.NoError(t, err)
+	require.Equal(t, aiv1.OutcomeActionRecommended, finding.Outcome, finding.RootCause)
+
+	w := f.finished(t, f.workflowOf("node-workflow", &target, finding.Recommendations[0].WorkflowSteps...))
+	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+	var names []string
+	for _, op := range w.Status.Operations {
+		names = append(names, op.Action)
+		assert.Equal(t, string(node.UID), op.TargetUID)
+	}
+	assert.Equal(t, []string{"cordon_node", "drain_node"}, names)
+	assert.Contains(t, w.Status.ValidationResults[1].Checks[1].Message, "1 Pods to evict ("+f.ns+"/api)")
 }
