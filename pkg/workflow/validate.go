@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -242,8 +243,12 @@ func (v *Validator) resolve(ctx context.Context, action actions.Name, live clien
 		if err := v.Reader.List(ctx, &pods, append(opts, client.MatchingLabelsSelector{Selector: sel})...); err != nil {
 			return nil, transientError{fmt.Errorf("listing Pods: %w", err)}
 		}
+		limit := maxEvictions
+		if n, err := strconv.Atoi(params["maxPods"]); err == nil && n > 0 {
+			limit = min(limit, n)
+		}
 		for _, p := range pods.Items {
-			if p.Status.Phase == corev1.PodFailed && len(r.deletes) < maxEvictions {
+			if p.Status.Phase == corev1.PodFailed && len(r.deletes) < limit {
 				r.deletes = append(r.deletes, p)
 			}
 		}
