@@ -58,7 +58,7 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{Namespace: "kubernaut-system", PolicyConfigMap: "kubernaut-processing-policy", EnrichmentTimeout: 10 * time.Second,
-		MaxConcurrentReconciles: 4, MaxContextBytes: MaxContextBytes}
+		MaxConcurrentReconciles: 8, MaxContextBytes: MaxContextBytes}
 }
 
 // Reconciler enriches and classifies RemediationProcessings.

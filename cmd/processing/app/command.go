@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/kubernaut/kubernaut/pkg/processing"
 	shared "github.com/kubernaut/kubernaut/pkg/shared/app"
@@ -20,11 +19,16 @@ const service = "processing"
 type Config struct {
 	shared.Options
 	Processing processing.Config
+	// KubeAPIQPS and KubeAPIBurst bound the client's request rate to the API server. A
+	// processing costs 3 requests (two status patches and one live read; reads of the target
+	// come from the caches), so the default of 100/s allows about 30 processings/s.
+	KubeAPIQPS   float32
+	KubeAPIBurst int
 }
 
 // NewConfig returns the defaults.
 func NewConfig() *Config {
-	return &Config{Options: shared.NewOptions(true), Processing: processing.DefaultConfig()}
+	return &Config{Options: shared.NewOptions(true), Processing: processing.DefaultConfig(), KubeAPIQPS: 100, KubeAPIBurst: 200}
 }
 
 // AddFlags registers the shared flags and the service's own.
@@ -36,6 +40,8 @@ func (c *Config) AddFlags(cmd *cobra.Command) {
 	fs.DurationVar(&p.EnrichmentTimeout, "enrichment-timeout", p.EnrichmentTimeout, "Bound on the reads of one enrichment: a read still waiting then fails the RemediationProcessing (reason EnrichmentTimedOut); other read errors are retried for as long, then fail it (reason EnrichmentFailed).")
 	fs.IntVar(&p.MaxConcurrentReconciles, "max-concurrent-reconciles", p.MaxConcurrentReconciles, "RemediationProcessings enriched in parallel.")
 	fs.IntVar(&p.MaxContextBytes, "max-context-bytes", p.MaxContextBytes, "Bound on the serialized Kubernetes context of one signal; the least useful facts are dropped first and listed in its truncated field.")
+	fs.Float32Var(&c.KubeAPIQPS, "kube-api-qps", c.KubeAPIQPS, "Sustained requests per second the processing service may send to the API server (enrichment reads come from its caches; each processing costs about 3 requests).")
+	fs.IntVar(&c.KubeAPIBurst, "kube-api-burst", c.KubeAPIBurst, "Burst of requests the processing service may send to the API server above --kube-api-qps.")
 }
 
 // Validate reports every invalid setting.
@@ -50,6 +56,9 @@ func (c *Config) Validate() error {
 	}
 	if p.MaxConcurrentReconciles < 1 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-reconciles must be at least 1, not %d", p.MaxConcurrentReconciles))
+	}
+	if c.KubeAPIQPS <= 0 || c.KubeAPIBurst <= 0 {
+		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
 	}
 	if p.MaxContextBytes < 1024 {
 		errs = append(errs, fmt.Errorf("--max-context-bytes must be at least 1024, not %d", p.MaxContextBytes))
@@ -76,11 +85,29 @@ func newCommand(cfg *Config, run func(context.Context, *Config) error) *cobra.Co
 // Run runs the service until ctx ends.
 func Run(ctx context.Context, cfg *Config) error {
 	cfg.Processing.Namespace = cfg.Namespace
-	return shared.RunManager(ctx, &cfg.Options, service,
-		func(o *manager.Options) {
-			processing.CacheOptions(&o.Cache, cfg.Namespace, cfg.Processing.PolicyConfigMap)
-		},
-		func(mgr manager.Manager) error {
-			return (&processing.Reconciler{Config: cfg.Processing}).SetupWithManager(ctx, mgr)
-		})
+	log, err := cfg.NewLogger(service)
+	if err != nil {
+		return err
+	}
+	rest, err := cfg.RESTConfig()
+	if err != nil {
+		return err
+	}
+	rest.QPS, rest.Burst = cfg.KubeAPIQPS, cfg.KubeAPIBurst
+	opts := cfg.ManagerOptions(service)
+	processing.CacheOptions(&opts.Cache, cfg.Namespace, cfg.Processing.PolicyConfigMap)
+	mgr, err := shared.NewManager(rest, opts)
+	if err != nil {
+		return err
+	}
+	if err := (&processing.Reconciler{Config: cfg.Processing}).SetupWithManager(ctx, mgr); err != nil {
+		return fmt.Errorf("setting up %s: %w", service, err)
+	}
+	log.Info("Starting", "namespace", cfg.Namespace, "policyConfigMap", cfg.Processing.PolicyConfigMap, "metrics", cfg.MetricsBindAddress,
+		"probes", cfg.HealthProbeBindAddress, "leaderElect", cfg.LeaderElect)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("running %s: %w", service, err)
+	}
+	log.Info("Stopped cleanly")
+	return nil
 }
