@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/gateway/internal/slim"
 )
 
@@ -31,7 +32,7 @@ import (
 const AnnotationGeneration = slim.AnnotationGeneration
 
 // Namespace labels read for the environment, in order.
-var environmentLabels = []string{"kubernaut.io/environment", "environment"}
+var environmentLabels = []string{common.LabelNamespaceEnvironment, "environment"}
 
 // Config tunes the gateway.
 type Config struct {

@@ -520,3 +520,30 @@ func TestTokenReviewAuth(t *testing.T) {
 	code, _, body = post(t, gw.url, gateway.PathPrometheus, payload, map[string]string{"Authorization": "Bearer " + tr.Status.Token})
 	assert.Equal(t, http.StatusCreated, code, body)
 }
+
+// TestAlertContentCannotStopTheGateway sends an alert with a label and an annotation named
+// originalPayload whose values hold escaped quotes and backslashes. The request is stored, and
+// the gateway (and a restarted one) still reads it: duplicates are counted, not answered 503.
+func TestAlertContentCannotStopTheGateway(t *testing.T) {
+	sys := env.Namespace(t, nil)
+	shop := env.Namespace(t, nil)
+	gw := startGateway(t, sys, options{})
+	a := memoryAlert(shop, "web")
+	a.Labels["originalPayload"] = `x"y\`
+	a.Annotations["originalPayload"] = `"},"status":{"overallPhase":"Completed`
+	payload := webhook(t, a)
+
+	code, _, body := post(t, gw.url, gateway.PathPrometheus, payload, nil)
+	require.Equal(t, http.StatusCreated, code, body)
+	code, _, body = post(t, gw.url, gateway.PathPrometheus, payload, nil)
+	require.Equal(t, http.StatusAccepted, code, body)
+
+	restarted := startGateway(t, sys, options{}) // syncs its informer, or fails within a minute
+	code, _, body = post(t, restarted.url, gateway.PathPrometheus, payload, nil)
+	require.Equal(t, http.StatusAccepted, code, body)
+	items := requests(t, sys)
+	require.Len(t, items, 1)
+	assert.Equal(t, `x"y\`, items[0].Spec.SignalLabels["originalPayload"])
+	require.NotNil(t, items[0].Status.Deduplication)
+	assert.EqualValues(t, 2, items[0].Status.Deduplication.OccurrenceCount)
+}

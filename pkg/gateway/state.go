@@ -179,30 +179,148 @@ func (stateCodecs) DecoderToVersion(d runtime.Decoder, _ runtime.GroupVersioner)
 
 type stateSerializer struct{}
 
-var payloadKey = []byte(`"originalPayload":"`)
+// payloadKey is spec.originalPayload's key, quoted as the API server writes it.
+var payloadKey = []byte(`"originalPayload"`)
 
-// withoutPayload returns data with the value of spec.originalPayload emptied (the gateway never
-// reads it), so that the JSON decoder does not scan it again and again. The exact bytes
-// "originalPayload":" can only be that key: inside a JSON string every quote is escaped. The
-// value is base64, which holds no quote, so it ends at the next quote. A list holds one
-// payload per item; each is cut.
+// withoutPayload returns data with the value of spec.originalPayload emptied ("" instead of
+// the base64 payload, which the gateway never reads), so that the JSON decoder does not scan it
+// again and again. It reads data as JSON, not as bytes: only the key originalPayload of the
+// spec of a request (the document, each of a list's items, or a watch event's object) counts,
+// never the same bytes inside a string or a key of the same name elsewhere (a signal label
+// called originalPayload). It hops from string to string with bytes.IndexByte, so the payload
+// itself costs next to nothing. Data that is not valid JSON is returned unchanged, for the
+// decoder to report.
 func withoutPayload(data []byte) []byte {
-	i := bytes.Index(data, payloadKey)
-	if i < 0 {
+	if !bytes.Contains(data, payloadKey) {
 		return data
 	}
-	out := make([]byte, 0, len(data))
-	for i >= 0 {
-		start := i + len(payloadKey)
-		end := bytes.IndexByte(data[start:], '"')
-		if end < 0 {
-			break
+	var (
+		out  []byte // nil until the first cut
+		last int    // data[last:] is not yet copied to out
+		// stack holds, for each open object or array, the key whose value it is.
+		stack     = make([]containerKey, 0, 8)
+		inObject  []bool
+		wantKey   bool         // the next string in this object is a key
+		key       containerKey // the last key read in the innermost object
+		cutString bool         // the next value is spec.originalPayload: empty it if it is a string
+	)
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '"':
+			end := stringEnd(data, i)
+			if end < 0 {
+				return data
+			}
+			if len(inObject) > 0 && inObject[len(inObject)-1] && wantKey {
+				key = keyOf(data[i+1 : end])
+				wantKey = false
+				cutString = key == keyPayload && isRequestSpec(stack)
+			} else {
+				if cutString && end > i+1 {
+					out = append(out, data[last:i+1]...)
+					last = end
+				}
+				cutString = false
+			}
+			i = end
+		case '{', '[':
+			k := keyElement
+			if len(inObject) > 0 && inObject[len(inObject)-1] {
+				k = key
+			}
+			stack = append(stack, k)
+			inObject = append(inObject, c == '{')
+			wantKey, cutString = c == '{', false
+		case '}', ']':
+			if len(stack) == 0 {
+				return data
+			}
+			stack, inObject = stack[:len(stack)-1], inObject[:len(inObject)-1]
+			wantKey, cutString = false, false
+		case ',':
+			wantKey = len(inObject) > 0 && inObject[len(inObject)-1]
+			cutString = false
+		case ':', ' ', '\t', '\n', '\r':
+		default: // a number, true, false or null
+			cutString = false
 		}
-		out = append(out, data[:start]...)
-		data = data[start+end:]
-		i = bytes.Index(data, payloadKey)
 	}
-	return append(out, data...)
+	if out == nil {
+		return data
+	}
+	return append(out, data[last:]...)
+}
+
+// containerKey is the key whose value an object or array is, as far as withoutPayload cares.
+type containerKey uint8
+
+const (
+	keyOther   containerKey = iota
+	keyElement              // an array element, or the document itself
+	keySpec
+	keyItems
+	keyObject
+	keyPayload
+)
+
+// keyOf classifies the raw bytes of a key (between its quotes). A key written with escapes
+// ("spe\u0063") is unquoted first, as the decoder would read it.
+func keyOf(name []byte) containerKey {
+	if bytes.IndexByte(name, '\\') >= 0 {
+		var unquoted string
+		quoted := make([]byte, 0, len(name)+2)
+		quoted = append(append(append(quoted, '"'), name...), '"')
+		if json.Unmarshal(quoted, &unquoted) != nil {
+			return keyOther
+		}
+		name = []byte(unquoted)
+	}
+	switch string(name) { // no allocation: the compiler compares in place
+	case "spec":
+		return keySpec
+	case "items":
+		return keyItems
+	case "object":
+		return keyObject
+	case "originalPayload":
+		return keyPayload
+	}
+	return keyOther
+}
+
+// isRequestSpec says whether the innermost open object is a request's spec: {"spec":{...}},
+// {"items":[{"spec":{...}}]} or {"object":{"spec":{...}}}.
+func isRequestSpec(stack []containerKey) bool {
+	switch {
+	case len(stack) == 2:
+		return stack[1] == keySpec
+	case len(stack) == 3:
+		return stack[1] == keyObject && stack[2] == keySpec
+	case len(stack) == 4:
+		return stack[1] == keyItems && stack[2] == keyElement && stack[3] == keySpec
+	}
+	return false
+}
+
+// stringEnd returns the index of the quote that ends the JSON string starting at data[start],
+// or -1. A quote ends the string unless an odd number of backslashes precedes it.
+func stringEnd(data []byte, start int) int {
+	from := start + 1
+	for {
+		j := bytes.IndexByte(data[from:], '"')
+		if j < 0 {
+			return -1
+		}
+		q := from + j
+		n := 0
+		for p := q - 1; p > start && data[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q
+		}
+		from = q + 1
+	}
 }
 
 func (stateSerializer) Identifier() runtime.Identifier { return "kubernaut-gateway-state-json" }

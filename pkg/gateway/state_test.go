@@ -22,10 +22,26 @@ func TestWithoutPayload(t *testing.T) {
 		"last field":   {`{"spec":{"signalFingerprint":"ab","originalPayload":"eyJhIjoxfQ=="}}`, `{"spec":{"signalFingerprint":"ab","originalPayload":""}}`},
 		"list of two":  {`{"items":[{"spec":{"originalPayload":"QQ=="}},{"spec":{"originalPayload":"Qg=="}}]}`, `{"items":[{"spec":{"originalPayload":""}},{"spec":{"originalPayload":""}}]}`},
 		"escaped text": {`{"metadata":{"annotations":{"x":"\"originalPayload\":\"keep\""}}}`, `{"metadata":{"annotations":{"x":"\"originalPayload\":\"keep\""}}}`},
+		"watch event":  {`{"type":"ADDED","object":{"spec":{"originalPayload":"QQ=="}}}`, `{"type":"ADDED","object":{"spec":{"originalPayload":""}}}`},
+		"spaced":       {"{ \"spec\" : { \"originalPayload\" : \"QQ==\" } }", "{ \"spec\" : { \"originalPayload\" : \"\" } }"},
+		// A signal label or annotation named originalPayload is alert content: kept as it is,
+		// escaped quote and all, before and after the payload.
+		"label with an escaped quote": {
+			`{"spec":{"originalPayload":"QQ==","signalLabels":{"originalPayload":"a\"b\\"}},"metadata":{"labels":{"originalPayload":"\\\""}}}`,
+			`{"spec":{"originalPayload":"","signalLabels":{"originalPayload":"a\"b\\"}},"metadata":{"labels":{"originalPayload":"\\\""}}}`},
+		"label before the payload": {
+			`{"metadata":{"annotations":{"originalPayload":"x\"y"}},"spec":{"signalAnnotations":{"originalPayload":"\""},"originalPayload":"QQ=="}}`,
+			`{"metadata":{"annotations":{"originalPayload":"x\"y"}},"spec":{"signalAnnotations":{"originalPayload":"\""},"originalPayload":""}}`},
+		"not a string":     {`{"spec":{"originalPayload":null}}`, `{"spec":{"originalPayload":null}}`},
+		"deeper spec":      {`{"spec":{"providerData":{"spec":{"originalPayload":"QQ=="}}}}`, `{"spec":{"providerData":{"spec":{"originalPayload":"QQ=="}}}}`},
+		"unfinished input": {`{"spec":{"originalPayload":"QQ==`, `{"spec":{"originalPayload":"QQ==`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			assert.Equal(t, tc.want, string(withoutPayload([]byte(tc.in))))
+			if json.Valid([]byte(tc.in)) {
+				assert.True(t, json.Valid(withoutPayload([]byte(tc.in))), "valid JSON stays valid")
+			}
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -59,11 +60,26 @@ func (m *mainTB) run() {
 
 func TestMain(m *testing.M) {
 	ctrllog.SetLogger(logr.Discard())
+	flag.Parse()
+	if fuzzingOnly() {
+		os.Exit(m.Run()) // the fuzz targets need no API server
+	}
 	tb := &mainTB{}
 	env = testenv.Start(tb)
 	code := m.Run()
 	tb.run()
 	os.Exit(code)
+}
+
+// fuzzingOnly says whether this process only fuzzes: a fuzz worker, or `go test -run '^$' -fuzz X`.
+func fuzzingOnly() bool {
+	value := func(name string) string {
+		if f := flag.Lookup(name); f != nil {
+			return f.Value.String()
+		}
+		return ""
+	}
+	return value("test.fuzzworker") == "true" || (value("test.fuzz") != "" && value("test.run") == "^$")
 }
 
 // instance is one running gateway: its manager, handler and HTTP server.
@@ -110,8 +126,10 @@ func startGateway(t testing.TB, ns string, o options) *instance {
 		_ = mgr.Start(ctx)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	require.True(t, mgr.GetCache().WaitForCacheSync(ctx), "cache sync")
-	require.True(t, gw.WaitForCacheSync(ctx), "RemediationRequest informer sync")
+	syncCtx, syncCancel := context.WithTimeout(ctx, time.Minute)
+	defer syncCancel()
+	require.True(t, mgr.GetCache().WaitForCacheSync(syncCtx), "cache sync")
+	require.True(t, gw.WaitForCacheSync(syncCtx), "RemediationRequest informer sync")
 	auth := o.auth
 	if auth == nil {
 		auth = httpapi.NoAuth{}
