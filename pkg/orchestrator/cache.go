@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
@@ -28,9 +29,6 @@ const (
 	indexBlocked = "orchestrator.blocked"
 )
 
-// childLabel is the label every child carries; the child caches select on it.
-const childLabel = "kubernaut.io/remediation-request"
-
 // CacheOptions narrows the manager's cache to the system namespace, to the children the
 // orchestrator created (label kubernaut.io/remediation-request) that have not finished yet
 // (field selector on status.phase), and to the fields the
@@ -45,14 +43,14 @@ func CacheOptions(opts *cache.Options, namespace string) {
 	if opts.ByObject == nil {
 		opts.ByObject = map[client.Object]cache.ByObject{}
 	}
-	ours, err := labels.NewRequirement(childLabel, selection.Exists, nil)
+	ours, err := labels.NewRequirement(common.LabelRemediationRequest, selection.Exists, nil)
 	if err != nil {
 		panic(err) // a constant label key: cannot fail
 	}
 	children := labels.NewSelector().Add(*ours)
 	// Approval and manual-review notifications are watched; completion notifications (one per
 	// finished request, and nothing follows them) are not cached at all.
-	watched, err := labels.NewRequirement(notificationTypeLabel, selection.In,
+	watched, err := labels.NewRequirement(notificationv1.LabelNotificationType, selection.In,
 		[]string{string(notificationv1.TypeApproval), string(notificationv1.TypeManualReview)})
 	if err != nil {
 		panic(err) // constant key and values: cannot fail

@@ -39,7 +39,7 @@ func childMeta(rr *remediationv1.RemediationRequest, name string) metav1.ObjectM
 		Name:      name,
 		Namespace: rr.Namespace,
 		Labels: map[string]string{
-			"kubernaut.io/remediation-request":   truncate(rr.Name, 63),
+			common.LabelRemediationRequest:       common.LabelValue(rr.Name),
 			remediationv1.LabelSignalFingerprint: truncateNoDots(rr.Spec.SignalFingerprint, 63),
 		},
 		OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(rr, remediationv1.GroupVersion.WithKind("RemediationRequest"))},

@@ -34,13 +34,11 @@ func hasRef(refs []common.ObjectReference, name string) bool {
 	return false
 }
 
-// notificationTypeLabel carries a NotificationRequest's type, so the orchestrator's cache can
+// notificationMeta labels a NotificationRequest with its type, so the orchestrator's cache can
 // leave out the completion notifications (one per finished request) that nothing follows up.
-const notificationTypeLabel = "kubernaut.io/notification-type"
-
 func notificationMeta(rr *remediationv1.RemediationRequest, name string, typ notificationv1.Type) metav1.ObjectMeta {
 	m := childMeta(rr, name)
-	m.Labels[notificationTypeLabel] = string(typ)
+	m.Labels[notificationv1.LabelNotificationType] = string(typ)
 	return m
 }
 
@@ -87,9 +85,12 @@ func buildApprovalNotification(rr *remediationv1.RemediationRequest, a *aiv1.AIA
 			approvalReq = a.Status.Approval.ApprovalRequestRef.Name
 		}
 	}
-	confidence := a.Status.Confidence
-	if confidence == 0 && len(a.Status.Recommendations) > 0 {
-		confidence = a.Status.Recommendations[0].Confidence
+	confidence, action := a.Status.Confidence, ""
+	if len(a.Status.Recommendations) > 0 {
+		action = a.Status.Recommendations[0].Action
+		if confidence == 0 {
+			confidence = a.Status.Recommendations[0].Confidence
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Remediation %s for %s (%s, %s, %s) on %s/%s %s needs approval.\n\n",
@@ -140,15 +141,45 @@ func buildApprovalNotification(rr *remediationv1.RemediationRequest, a *aiv1.AIA
 			Priority:              notificationv1.PriorityHigh,
 			Channels:              []notificationv1.Channel{notificationv1.ChannelSlack, notificationv1.ChannelConsole},
 			Recipients:            []notificationv1.Recipient{{Channel: notificationv1.ChannelSlack, Address: ApprovalChannel}},
-			Metadata: map[string]string{
-				"remediationRequest": rr.Name,
-				"aiAnalysis":         a.Name,
-				"aiApprovalRequest":  approvalReq,
-				"confidence":         strconv.FormatFloat(confidence, 'f', 2, 64),
-			},
+			Metadata: notificationMetadata(rr, map[string]string{
+				notificationapi.MetaAIAnalysis:        a.Name,
+				notificationapi.MetaApprovalRequest:   approvalReq,
+				notificationapi.MetaRecommendedAction: action,
+				notificationapi.MetaConfidence:        strconv.FormatFloat(confidence, 'f', 2, 64),
+			}),
 		},
 	}
 	return nr
+}
+
+// notificationMetadata is the metadata of every NotificationRequest the orchestrator creates:
+// the request and its signal (the keys the notification service shows and routes on, from
+// notificationapi), plus extra; empty values are left out.
+func notificationMetadata(rr *remediationv1.RemediationRequest, extra map[string]string) map[string]string {
+	t := rr.Spec.TargetResource
+	resource := t.Kind + "/" + t.Name
+	if t.Namespace != "" {
+		resource = t.Kind + "/" + t.Namespace + "/" + t.Name
+	}
+	m := map[string]string{
+		notificationapi.MetaRemediationRequest: rr.Name,
+		notificationapi.MetaSignalFingerprint:  rr.Spec.SignalFingerprint,
+		notificationapi.MetaSignalName:         rr.Spec.SignalName,
+		notificationapi.MetaSeverity:           string(rr.Spec.Severity),
+		notificationapi.MetaEnvironment:        string(rr.Spec.Environment),
+		notificationapi.MetaPriority:           string(rr.Spec.Priority),
+		notificationapi.MetaNamespace:          t.Namespace,
+		notificationapi.MetaResource:           resource,
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	for k, v := range m {
+		if v == "" {
+			delete(m, k)
+		}
+	}
+	return m
 }
 
 func orNone(s string) string {
@@ -188,7 +219,7 @@ func buildOutcomeNotification(rr *remediationv1.RemediationRequest) *notificatio
 			Body:                  truncate(b.String(), 65536),
 			Priority:              prio,
 			Channels:              []notificationv1.Channel{notificationv1.ChannelSlack, notificationv1.ChannelConsole},
-			Metadata:              map[string]string{"remediationRequest": rr.Name, "outcome": string(st.Outcome)},
+			Metadata:              notificationMetadata(rr, map[string]string{notificationapi.MetaOutcome: string(st.Outcome)}),
 		},
 	}
 }

@@ -2,6 +2,7 @@ package orchestrator_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/orchestrator"
+	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
 
 func isController(t testing.TB, obj client.Object, rr string) {
@@ -143,7 +145,12 @@ func TestOrchestrator(t *testing.T) {
 		assert.Equal(t, notificationv1.PriorityHigh, nr.Spec.Priority)
 		assert.Equal(t, []notificationv1.Channel{notificationv1.ChannelSlack, notificationv1.ChannelConsole}, nr.Spec.Channels)
 		assert.Contains(t, nr.Spec.Recipients, notificationv1.Recipient{Channel: notificationv1.ChannelSlack, Address: "#kubernaut-approvals"})
-		assert.Equal(t, map[string]string{"remediationRequest": "rr", "aiAnalysis": "rr-analysis", "aiApprovalRequest": "rr-analysis-approval", "confidence": "0.82"}, nr.Spec.Metadata)
+		for key, want := range map[string]string{notificationapi.MetaRemediationRequest: "rr", notificationapi.MetaAIAnalysis: "rr-analysis",
+			notificationapi.MetaApprovalRequest: "rr-analysis-approval", notificationapi.MetaRecommendedAction: "increase_resources",
+			notificationapi.MetaConfidence: "0.82"} {
+			assert.Equal(t, want, nr.Spec.Metadata[key], "metadata %s", key)
+		}
+		requireRenderedApproval(t, nr, "rr-analysis-approval", "increase_resources")
 		for _, want := range []string{"web pods are OOMKilled", "4 OOMKilled restarts", "increase_resources", "Alternatives", "restart_pod", "Why approval is required: production environment"} {
 			assert.Contains(t, nr.Spec.Body, want)
 		}
@@ -432,6 +439,18 @@ func TestOrchestrator(t *testing.T) {
 			row, _ := h.ds.row("rr")
 			assert.Equal(c, "Completed", row.OverallPhase, "the newest phase wins the upsert")
 		}, 60*time.Second, tick)
+	})
+
+	t.Run("a long request name labels every child validly", func(t *testing.T) {
+		h := newHarness(t, env, nil)
+		name := "remediation-" + strings.Repeat("long", 40) // 172 characters: a valid name, too long for a label
+		h.createRR(name, nil)
+		rp := child(h, name+"-processing", &processingv1.RemediationProcessing{})
+		assert.Equal(t, common.LabelValue(name), rp.Labels[common.LabelRemediationRequest])
+		h.completeProcessing(name)
+		h.waitPhase(name, remediationv1.PhaseAnalyzing)
+		a := child(h, name+"-analysis", &aiv1.AIAnalysis{})
+		assert.Equal(t, common.LabelValue(name), a.Labels[common.LabelRemediationRequest])
 	})
 
 	t.Run("concurrency cap", func(t *testing.T) {

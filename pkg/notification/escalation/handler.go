@@ -208,7 +208,7 @@ func (h *Handler) notificationFor(ctx context.Context, req *api.EscalationReques
 	nr := &notificationv1.NotificationRequest{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: api.EscalationName(req.RemediationRequestName, req.EscalationPhase), Namespace: h.Namespace,
-			Labels: map[string]string{"kubernaut.io/notification-type": "escalation"},
+			Labels: map[string]string{notificationv1.LabelNotificationType: string(notificationv1.TypeEscalation)},
 		},
 		Spec: notificationv1.NotificationRequestSpec{
 			RemediationRequestRef: &common.ObjectReference{Name: req.RemediationRequestName, Namespace: req.RemediationRequestNamespace},
