@@ -20,12 +20,14 @@ package images
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,7 +38,13 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/kubernaut/kubernaut/hack/imagebuild"
 	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
@@ -72,6 +80,9 @@ func TestImages(t *testing.T) {
 	kubeconfig, err := user.KubeConfig()
 	require.NoError(t, err)
 
+	deployed := deployments(t)
+	require.NoError(t, env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: systemNamespace}}))
+
 	for _, svc := range services {
 		t.Run(svc, func(t *testing.T) {
 			ref := ""
@@ -97,7 +108,9 @@ func TestImages(t *testing.T) {
 			}
 			t.Logf("checked: `%s --help` exits 0 and lists the shared flags", strings.Join(entry, " "))
 
-			checkServes(t, svc, root, uid, gid, cf, kubeconfig, env.Namespace(t, nil))
+			spec := deployed[svc]
+			require.NotNil(t, spec, "deploy/overlays/kind has no Deployment %s", svc)
+			checkServes(t, svc, root, uid, gid, cf, kubeconfig, env.Namespace(t, nil), spec)
 			if dockerAvailable() {
 				checkDocker(t, svc, archive, ref, uid, kubeconfig, env.Namespace(t, nil))
 			} else {
@@ -158,7 +171,7 @@ func rootDir(t *testing.T) string {
 
 // chrooted tells whether processes run inside the unpacked image (root can chroot and drop to
 // the image's user); otherwise they run from the unpacked directory as the current user.
-var chrooted = os.Geteuid() == 0 && runtime.GOOS == "linux"
+var chrooted = os.Geteuid() == 0 && goruntime.GOOS == "linux"
 
 // run prepares the image's entrypoint with args.
 func run(t *testing.T, root string, uid, gid int, cf *v1.ConfigFile, entry []string, args ...string) *exec.Cmd {
@@ -176,18 +189,38 @@ func run(t *testing.T, root string, uid, gid int, cf *v1.ConfigFile, entry []str
 }
 
 // checkServes runs the service from its image against the API server and probes it.
-func checkServes(t *testing.T, svc, root string, uid, gid int, cf *v1.ConfigFile, kubeconfig []byte, ns string) {
+//
+// Chrooted, it runs the image as its Deployment in deploy/overlays/kind would: the Deployment's
+// args and literal environment, its ConfigMap volumes' files at their mount paths, and a token
+// file where the projected ServiceAccount token goes; only the cluster connection, the listen
+// addresses, the log format and (for the HTTP services) auth and database are overridden, by
+// flags appended after the Deployment's (the last value of a flag wins). So a flag the binary
+// does not know, or a configuration file it refuses, fails here rather than in a cluster.
+func checkServes(t *testing.T, svc, root string, uid, gid int, cf *v1.ConfigFile, kubeconfig []byte, ns string, spec *deployment) {
 	kc := filepath.Join(root, "kubeconfig")
 	require.NoError(t, os.WriteFile(kc, kubeconfig, 0o600))
 	kcArg := kc
+	var base []string
+	env := cf.Config.Env
 	if chrooted {
 		require.NoError(t, os.Chown(kc, uid, gid))
 		kcArg = "/kubeconfig"
+		for path, data := range spec.files {
+			target := filepath.Join(root, path)
+			require.NoError(t, os.MkdirAll(filepath.Dir(target), 0o755))
+			require.NoError(t, os.WriteFile(target, data, 0o644))
+		}
+		base = spec.args
+		env = append(slices.Clone(env), spec.env...)
+	} else {
+		base = []string{"--namespace=" + ns}
 	}
 	metrics, probes, api := apptest.FreeAddr(t), apptest.FreeAddr(t), apptest.FreeAddr(t)
-	args := append([]string{"--kubeconfig=" + kcArg, "--namespace=" + ns, "--metrics-bind-address=" + metrics,
-		"--health-probe-bind-address=" + probes, "--log-format=console"}, serviceArgs(t, svc, api)...)
+	args := append(slices.Clone(base), "--kubeconfig="+kcArg, "--metrics-bind-address="+metrics,
+		"--health-probe-bind-address="+probes, "--log-format=console")
+	args = append(args, serviceArgs(t, svc, api)...)
 	cmd := run(t, root, uid, gid, cf, cf.Config.Entrypoint, args...)
+	cmd.Env = env
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
@@ -221,9 +254,9 @@ func checkServes(t *testing.T, svc, root string, uid, gid int, cf *v1.ConfigFile
 	case <-time.After(60 * time.Second):
 		t.Fatalf("%s did not exit after SIGTERM; logs:\n%s", svc, logs)
 	}
-	how := "from the unpacked filesystem as the current user (not root, so no chroot)"
+	how := "from the unpacked filesystem as the current user (not root, so no chroot, and not with the Deployment's args)"
 	if chrooted {
-		how = fmt.Sprintf("chrooted into the unpacked image as uid %d", uid)
+		how = fmt.Sprintf("chrooted into the unpacked image as uid %d, with its Deployment's args, environment and mounted files (%d: ConfigMaps, token) from deploy/overlays/kind", uid, len(spec.files))
 	}
 	t.Logf("checked: ran %s %s against a real API server: /healthz, /readyz, /metrics answered 200; exited 0 on SIGTERM", cf.Config.Entrypoint[0], how)
 }
@@ -281,6 +314,71 @@ func dockerLogs(id string) string {
 	return string(out)
 }
 
+const systemNamespace = "kubernaut-system"
+
+// deployment is what a service's Deployment in deploy/overlays/kind gives its container.
+type deployment struct {
+	args  []string
+	env   []string          // literal values only (Secrets are not there)
+	files map[string][]byte // absolute path in the container -> content (ConfigMap volumes, a token)
+}
+
+// deployments renders deploy/overlays/kind with kustomize and returns each service's container spec.
+func deployments(t *testing.T) map[string]*deployment {
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	m, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(testenv.RepoRoot(), "deploy", "overlays", "kind"))
+	require.NoError(t, err, "kustomize build deploy/overlays/kind")
+	configMaps := map[string]map[string]string{}
+	var deps []appsv1.Deployment
+	for _, r := range m.Resources() {
+		obj, err := r.Map()
+		require.NoError(t, err)
+		switch r.GetKind() {
+		case "ConfigMap":
+			var cm corev1.ConfigMap
+			require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &cm))
+			configMaps[cm.Name] = cm.Data
+		case "Deployment":
+			var d appsv1.Deployment
+			require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &d))
+			deps = append(deps, d)
+		}
+	}
+	out := map[string]*deployment{}
+	for _, d := range deps {
+		c := d.Spec.Template.Spec.Containers[0]
+		spec := &deployment{args: c.Args, files: map[string][]byte{}}
+		for _, e := range c.Env {
+			if e.ValueFrom == nil {
+				spec.env = append(spec.env, e.Name+"="+e.Value)
+			}
+		}
+		volumes := map[string]corev1.Volume{}
+		for _, v := range d.Spec.Template.Spec.Volumes {
+			volumes[v.Name] = v
+		}
+		for _, vm := range c.VolumeMounts {
+			v := volumes[vm.Name]
+			switch {
+			case v.ConfigMap != nil:
+				data, ok := configMaps[v.ConfigMap.Name]
+				require.True(t, ok, "Deployment %s mounts ConfigMap %s, which the overlay does not have", d.Name, v.ConfigMap.Name)
+				for key, value := range data {
+					spec.files[filepath.Join(vm.MountPath, key)] = []byte(value)
+				}
+			case v.Projected != nil:
+				for _, src := range v.Projected.Sources {
+					if src.ServiceAccountToken != nil {
+						spec.files[filepath.Join(vm.MountPath, src.ServiceAccountToken.Path)] = []byte("not-a-real-token")
+					}
+				}
+			}
+		}
+		out[d.Name] = spec
+	}
+	return out
+}
+
 // buildImages builds static binaries of the eight services and their images into a temporary
 // directory, tagged "check".
 func buildImages(t *testing.T) string {
@@ -297,7 +395,7 @@ func buildImages(t *testing.T) string {
 	require.NoError(t, err, string(out))
 	for _, s := range services {
 		o := imagebuild.Options{Service: s, Binary: filepath.Join(bin, s), Repository: "kubernaut/" + s, Tags: []string{"check"},
-			Version: "check", Arch: runtime.GOARCH, CACertificates: "/etc/ssl/certs/ca-certificates.crt", Created: time.Unix(0, 0)}
+			Version: "check", Arch: goruntime.GOARCH, CACertificates: "/etc/ssl/certs/ca-certificates.crt", Created: time.Unix(0, 0)}
 		require.NoError(t, imagebuild.Write(o, filepath.Join(dir, "images", imagebuild.ArchiveName(s))))
 	}
 	return filepath.Join(dir, "images")
