@@ -268,6 +268,18 @@ func measureRSS(b *testing.B, env *testenv.Env, ns string) {
 	}
 	b.ReportMetric(float64(rss)/1024, "rss-MiB")
 	b.ReportMetric(float64(hwm)/1024, "peak-MiB")
+
+	// The binary works, not only starts: it completes a processing in its namespace.
+	ctx := context.Background()
+	rp := &processingv1.RemediationProcessing{ObjectMeta: metav1.ObjectMeta{Name: "binary-processing", Namespace: ns},
+		Spec: processingv1.RemediationProcessingSpec{RemediationRequestRef: processingv1ObjectRef(ns, "binary"),
+			Alert: processingv1.Alert{Fingerprint: fingerprint("binary"), Severity: "critical", SignalName: "KubePodCrashLooping", TargetResource: deployTarget(ns, "app-000")}}}
+	require.NoError(b, env.Client.Create(ctx, rp))
+	require.Eventually(b, func() bool {
+		return env.Client.Get(ctx, client.ObjectKeyFromObject(rp), rp) == nil && rp.Status.Phase == processingv1.PhaseCompleted
+	}, time.Minute, 50*time.Millisecond, "the binary should complete a processing")
+	require.Equal(b, "production", rp.Status.EnrichedSignal.Environment)
+	require.NotEmpty(b, rp.Status.EnrichedSignal.KubernetesContext.Pods)
 }
 
 func procKiB(pid int, field string) int64 {
