@@ -15,7 +15,7 @@ image-binaries: ## Build static linux binaries of the eight services into bin/li
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) go build -trimpath -ldflags='-s -w' -o $(IMAGE_BIN)/ $(addprefix ./cmd/,$(SERVICES))
 
 .PHONY: docker-build
-docker-build: image-binaries ## Build the eight images (tag $(IMAGE_TAG)) into bin/images/<tag>/ without a Docker daemon.
+docker-build: image-binaries ## Build the eight images (tag IMAGE_TAG, default git describe) into bin/images/<tag>/ without a Docker daemon.
 	go run ./hack/imagebuild/cmd --bin-dir $(IMAGE_BIN) --out $(IMAGES_DIR) --repository-prefix $(IMAGE_REPOSITORY_PREFIX) \
 	  --tag=$(IMAGE_TAG) --version=$(VERSION) --revision="$$(git rev-parse HEAD 2>/dev/null)" --arch=$(IMAGE_ARCH) \
 	  --source-date-epoch=$(SOURCE_DATE_EPOCH) $(SERVICES)
@@ -30,7 +30,7 @@ docker-load: docker-build ## Load the images into a running Docker daemon (docke
 	for s in $(SERVICES); do docker load -i $(IMAGES_DIR)/$$s.tar; done
 
 .PHONY: docker-push
-docker-push: docker-build ## Push the images to IMAGE_REPOSITORY_PREFIX (a registry you are logged in to) with crane-compatible archives via docker.
+docker-push: docker-build ## Load and push the images as IMAGE_REPOSITORY_PREFIX/<service>:<tag> through a Docker daemon logged in to that registry.
 	@docker info >/dev/null 2>&1 || { echo "docker-push: no Docker daemon answers; push $(IMAGES_DIR)/*.tar with any OCI tool (crane push, skopeo copy docker-archive:...)"; exit 1; }
 	for s in $(SERVICES); do docker load -i $(IMAGES_DIR)/$$s.tar && docker push $(IMAGE_REPOSITORY_PREFIX)/$$s:$(IMAGE_TAG); done
 
