@@ -261,6 +261,12 @@ func orNone(s string) string {
 // rollout prints the Deployment's new memory limit and its new pods once they run, then sends
 // Alertmanager's resolved notification.
 func (d *demo) rollout(ctx context.Context) {
+	if d.in.Node != "" && d.once("node") {
+		n := &corev1.Node{}
+		if err := d.c().Get(ctx, client.ObjectKey{Name: d.in.Node}, n); err == nil {
+			d.out.Printf("%-8s   node %s: unschedulable=%t (no new pods are placed on it); Verifying waits for the alert to resolve or the stabilization window", d.since(), n.Name, n.Spec.Unschedulable)
+		}
+	}
 	if d.in.Deployment == "" || d.resolved {
 		return
 	}
@@ -272,7 +278,11 @@ func (d *demo) rollout(ctx context.Context) {
 		for _, c := range dep.Spec.Template.Spec.Containers {
 			if c.Name == d.in.Container {
 				lim := c.Resources.Limits[corev1.ResourceMemory]
-				d.out.Printf("%-8s   Deployment %s/%s: container %s memory limit %s → %s (generation %d)", d.since(), dep.Namespace, dep.Name, c.Name, d.in.MemoryLimit.String(), lim.String(), dep.Generation)
+				if d.in.Kind == "oom" {
+					d.out.Printf("%-8s   Deployment %s/%s: container %s memory limit %s → %s (generation %d)", d.since(), dep.Namespace, dep.Name, c.Name, d.in.MemoryLimit.String(), lim.String(), dep.Generation)
+				} else {
+					d.out.Printf("%-8s   Deployment %s/%s: container %s image %s, memory limit %s (generation %d)", d.since(), dep.Namespace, dep.Name, c.Name, c.Image, lim.String(), dep.Generation)
+				}
 			}
 		}
 	}
@@ -308,14 +318,41 @@ func (d *demo) notifications(ctx context.Context) {
 		if nr.Spec.Metadata[notificationapi.MetaRemediationRequest] != d.rrName && !strings.HasPrefix(nr.Name, d.rrName+"-") {
 			continue
 		}
-		if nr.Status.Phase == notificationv1.PhaseSent && d.once("nr-"+nr.Name) {
-			chans := make([]string, 0, len(nr.Spec.Channels))
-			for _, c := range nr.Spec.Channels {
-				chans = append(chans, string(c))
-			}
-			d.out.Printf("%-8s NOTIFICATION %s delivered (%s): %q", d.since(), nr.Spec.Type, strings.Join(chans, ", "), nr.Spec.Subject)
+		switch nr.Status.Phase {
+		case notificationv1.PhaseSent, notificationv1.PhasePartiallySent, notificationv1.PhaseFailed:
+		default:
+			continue
 		}
+		if !d.once("nr-" + nr.Name) {
+			continue
+		}
+		// The last attempt of each channel says how it went.
+		last := map[notificationv1.Channel]notificationv1.DeliveryAttempt{}
+		for _, a := range nr.Status.DeliveryAttempts {
+			last[a.Channel] = a
+		}
+		chans := make([]string, 0, len(nr.Spec.Channels))
+		for _, c := range nr.Spec.Channels {
+			a, ok := last[c]
+			switch {
+			case !ok:
+				chans = append(chans, string(c)+" not attempted")
+			case a.Status == notificationv1.DeliverySuccess:
+				chans = append(chans, string(c)+" delivered")
+			default:
+				chans = append(chans, fmt.Sprintf("%s failed (%s)", c, firstLine(a.Error)))
+			}
+		}
+		d.out.Printf("%-8s NOTIFICATION %s %s: %q — %s", d.since(), nr.Spec.Type, nr.Status.Phase, nr.Spec.Subject, strings.Join(chans, ", "))
 	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
 }
 
 // awaitNotifications gives the notifications of the request's end a few seconds to be
