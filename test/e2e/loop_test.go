@@ -379,3 +379,48 @@ func killedMidOperation(t *testing.T, attempt int) bool {
 	assertRemediated(t, in) // raised once: 192Mi, generation 2 (not 288Mi, generation 3)
 	return strings.Contains(killedAt, "Running")
 }
+
+// 11. A crash loop after a bad rollout → rolled back to the previous image, new pods Running,
+// Remediated (the demo's --scenario crashloop).
+func TestE2E11CrashLoopAfterRolloutRolledBack(t *testing.T) {
+	ctx := context.Background()
+	in, err := incident.CrashLoop(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{})
+	require.NoError(t, err)
+	name := postCreated(t, in)
+	rr := waitEnded(t, name)
+	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "phase %s: %s", rr.Status.OverallPhase, rr.Status.FailureReason)
+	d, err := incident.WaitRolledOut(ctx, sys.Cluster.Client, in.Namespace, in.Deployment, time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, "registry.example/checkout:1.4.2", d.Spec.Template.Spec.Containers[0].Image)
+	pods, err := incident.RunningPods(ctx, sys.Cluster.Client, d)
+	require.NoError(t, err)
+	for _, p := range pods {
+		assert.Equal(t, "registry.example/checkout:1.4.2", p.Spec.Containers[0].Image, "pod %s", p.Name)
+	}
+	audit(t, name, func(c *assert.CollectT, a auditapi.RemediationAudit) {
+		assert.Equal(c, string(remediationv1.PhaseCompleted), a.OverallPhase)
+		if assert.Len(c, a.Operations, 1) {
+			assert.Equal(c, "rollback_deployment", a.Operations[0].Action)
+			assert.Equal(c, string(kev1.OperationSucceeded), a.Operations[0].Phase)
+		}
+	})
+}
+
+// 12. A managed node stops reporting Ready → cordoned, Remediated (the demo's --scenario
+// node-notready).
+func TestE2E12NodeNotReadyCordoned(t *testing.T) {
+	ctx := context.Background()
+	node := namespaceFor(t)
+	in, err := incident.NodeNotReady(ctx, sys.Cluster, node)
+	require.NoError(t, err)
+	name := postCreated(t, in)
+	rr := waitEnded(t, name)
+	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "phase %s: %s", rr.Status.OverallPhase, rr.Status.FailureReason)
+	n := &corev1.Node{}
+	require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKey{Name: node}, n))
+	assert.True(t, n.Spec.Unschedulable, "node %s not cordoned", node)
+	for _, other := range sys.Cluster.Nodes {
+		require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKey{Name: other}, n))
+		assert.False(t, n.Spec.Unschedulable, "healthy node %s cordoned", other)
+	}
+}
