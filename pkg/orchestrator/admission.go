@@ -27,6 +27,17 @@ func (a *admission) release(key types.NamespacedName) {
 	delete(a.inflight, key)
 }
 
+// forget drops a request that no longer exists (or is being deleted) and says whether it held
+// a slot this process had admitted.
+func (a *admission) forget(key types.NamespacedName) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, held := a.inflight[key]
+	delete(a.inflight, key)
+	delete(a.finished, key)
+	return held
+}
+
 // finish records that key left the active set.
 func (a *admission) finish(key types.NamespacedName) {
 	a.mu.Lock()

@@ -179,6 +179,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			r.written.Delete(req.NamespacedName)
 			r.approvingSeen.Delete(req.NamespacedName)
 			r.finished.forgetRequest(req.NamespacedName)
+			if r.admission.forget(req.NamespacedName) {
+				// Deleted after its admission, before the cache showed it active: its slot is free.
+				r.wakeBlocked(ctx, req.Namespace, 10)
+			}
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("getting %s: %w", req.NamespacedName, err)

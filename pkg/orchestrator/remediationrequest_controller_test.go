@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -470,6 +471,18 @@ func TestOrchestrator(t *testing.T) {
 		patchStatus(h, rp, func(rp *processingv1.RemediationProcessing) { rp.Status.Phase = processingv1.PhaseFailed })
 		h.waitPhase("a", remediationv1.PhaseFailed)
 		h.waitPhase("c", remediationv1.PhaseProcessing)
+	})
+
+	t.Run("a request deleted while admitted frees its slot", func(t *testing.T) {
+		h := newHarness(t, env, func(c *orchestrator.Config) { c.MaxActive, c.MaxActivePerNamespace = 1, 0 })
+		// "gone" was admitted, then deleted before the cache showed it active.
+		gone := h.key("gone")
+		h.r.AdmitForTest(gone, "shop")
+		h.createRR("b", nil)
+		h.waitPhase("b", remediationv1.PhaseBlocked)
+		_, err := h.r.Reconcile(context.Background(), reconcile.Request{NamespacedName: gone})
+		require.NoError(t, err)
+		h.waitPhase("b", remediationv1.PhaseProcessing)
 	})
 
 	t.Run("per-namespace cap", func(t *testing.T) {

@@ -48,6 +48,7 @@ type harness struct {
 	token  string
 	cfg    orchestrator.Config
 	cache  client.Reader // the manager's cache, as the orchestrator reads it
+	r      *orchestrator.Reconciler
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -90,7 +91,7 @@ func (h *harness) start() {
 	ctrllog.SetLogger(logr.Discard())
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(h.t, r.SetupWithManager(ctx, mgr))
-	h.cache = mgr.GetCache()
+	h.cache, h.r = mgr.GetCache(), r
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- mgr.Start(ctx) }()
 	_ = manager.Manager(mgr)
