@@ -42,8 +42,9 @@ const EnvRevision = "KUBERNAUT_E2E_REVISION"
 var sys *launcher.System
 
 // orchestratorArgs shorten the orchestrator's waits so that scenarios end in seconds: the
-// processing timeout (scenario 7) and the stabilization window after an executed change.
-var orchestratorArgs = []string{"--timeout-processing=20s", "--stabilization-window=5s"}
+// processing timeout (scenario 7), the stabilization window after an executed change, and the
+// longest wait between retries of an unavailable datastorage (scenario 8).
+var orchestratorArgs = []string{"--timeout-processing=20s", "--stabilization-window=5s", "--retry-max-backoff=5s"}
 
 func TestMain(m *testing.M) {
 	ctrllog.SetLogger(logr.Discard()) // the client's own logs are not part of the output
