@@ -35,8 +35,12 @@ type HistoryClient interface {
 
 // Reconciler analyses AIAnalysis resources and gates their recommendations on approval.
 type Reconciler struct {
-	Client   client.Client
-	Recorder events.EventRecorder
+	// Client reads from the manager's cache and writes.
+	Client client.Client
+	// APIReader reads an unfinished analysis live before working on it, so that a stale cache
+	// never makes an investigation (minutes of an LLM) run twice.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
 	// Investigator is the provider (builtin, holmesgpt or openai).
 	Investigator investigator.Investigator
 	// History, when set, is asked for past success rates (includeHistoricalPatterns).
@@ -81,6 +85,9 @@ func CacheOptions(opts *cache.Options, namespace, policyName string) {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
+	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
 	}
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorder(controllerName)
@@ -137,6 +144,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	}
 	if final(a.Status.Phase) {
 		return reconcile.Result{}, nil
+	}
+	if r.APIReader != nil {
+		if err := r.APIReader.Get(ctx, req.NamespacedName, a); err != nil {
+			return reconcile.Result{}, client.IgnoreNotFound(err)
+		}
+		if final(a.Status.Phase) {
+			return reconcile.Result{}, nil
+		}
 	}
 	logger := log.FromContext(ctx).WithValues("aiAnalysis", klog.KObj(a), "provider", r.Investigator.Name())
 	ctx = log.IntoContext(ctx, logger)

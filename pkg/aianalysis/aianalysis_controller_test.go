@@ -250,6 +250,7 @@ func TestController(t *testing.T) {
 		a := h.waitPhase("oom", aiv1.PhaseApproving)
 		assert.Contains(t, a.Status.Approval.Reason, "recommendations of the holmesgpt provider require approval")
 		assert.Empty(t, srv.Rejected())
+		assert.Len(t, srv.Received(), 1, "one investigation per analysis, whatever the cache shows")
 	})
 }
 

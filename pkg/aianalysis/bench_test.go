@@ -10,10 +10,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
+	"github.com/kubernaut/kubernaut/pkg/aianalysis"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 )
@@ -115,4 +118,48 @@ func BenchmarkBuiltinAnalysis(b *testing.B) {
 			b.ReportMetric(q(0.99), "p99-ms")
 		})
 	}
+}
+
+// BenchmarkBuiltinReconcile is one analysis's reconcile alone, called directly with a client
+// that reads and writes the API server (no cache, no queue): the reads, the spec patch of
+// holmesGPTConfig, the policy read, the builtin investigation with its guardrails and the status
+// write. Reported: p50/p99 of one reconcile, one at a time.
+func BenchmarkBuiltinReconcile(b *testing.B) {
+	env := testenv.Start(b)
+	ns := env.Namespace(b, nil)
+	cfg := env.AsService(b, "aianalysis", ns)
+	cfg.QPS, cfg.Burst = -1, 0
+	c, err := client.New(cfg, client.Options{Scheme: app.NewScheme()})
+	require.NoError(b, err)
+	r := &aianalysis.Reconciler{Client: c, APIReader: c, Recorder: &events.FakeRecorder{}, Investigator: investigator.NewBuiltin(),
+		Policy:   &aianalysis.PolicySource{Reader: c, Namespace: ns, Name: aianalysis.DefaultPolicyConfigMap},
+		Defaults: aiv1.HolmesGPTConfig{Model: "builtin-rules"}, Now: time.Now}
+	sig := oomSignal()
+	create := func(name string) {
+		a := &aiv1.AIAnalysis{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: aiv1.AIAnalysisSpec{AnalysisRequest: aiv1.AnalysisRequest{AlertContext: sig}}}
+		a.Spec.RemediationRequestRef.Name, a.Spec.RemediationRequestRef.Namespace = "rr", ns
+		require.NoError(b, env.Client.Create(context.Background(), a))
+	}
+	lat := make([]time.Duration, 0, b.N)
+	for i := range b.N {
+		name := fmt.Sprintf("a-%d", i)
+		b.StopTimer()
+		create(name)
+		b.StartTimer()
+		start := time.Now()
+		if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: name}}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	a := &aiv1.AIAnalysis{}
+	require.NoError(b, env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "a-0"}, a))
+	require.Equal(b, aiv1.PhaseCompleted, a.Status.Phase)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(q(0.5), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
 }
