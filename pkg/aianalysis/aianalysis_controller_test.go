@@ -127,6 +127,25 @@ func TestController(t *testing.T) {
 		}, wait, tick)
 	})
 
+	t.Run("a policy change applies to the next analysis", func(t *testing.T) {
+		h := newHarness(t, env, investigator.NewBuiltin(), nil)
+		h.setPolicy("minConfidence: 0.95\n")
+		h.createAnalysis("first", oomSignal(), false)
+		h.waitPhase("first", aiv1.PhaseApproving)
+		h.setPolicy("minConfidence: 0.5\nrequireApprovalForActions: []\n")
+		var last string
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			last = strings.ReplaceAll("next-"+time.Now().Format("150405.000000"), ".", "-")
+			h.createAnalysis(last, oomSignal(), false)
+			assert.EventuallyWithT(c, func(c *assert.CollectT) {
+				assert.Contains(c, []aiv1.Phase{aiv1.PhaseApproving, aiv1.PhaseCompleted}, h.get(last).Status.Phase)
+			}, wait, tick)
+			assert.Equal(c, aiv1.PhaseCompleted, h.get(last).Status.Phase)
+		}, wait, tick)
+		assert.False(t, h.get(last).Status.Approval.Required)
+		assert.Equal(t, aiv1.PhaseApproving, h.get("first").Status.Phase, "a pending approval keeps waiting")
+	})
+
 	t.Run("rejected by alice", func(t *testing.T) {
 		h := newHarness(t, env, investigator.NewBuiltin(), nil)
 		h.setPolicy("minConfidence: 0.95\n")
