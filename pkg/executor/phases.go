@@ -261,10 +261,9 @@ func (r *Reconciler) apply(ctx context.Context, s *scope, i int, op *action.Op, 
 	res.AppliedTime = &t
 	res.Message = truncate("applied: "+plan.Summary, maxOpMessage)
 	log.FromContext(ctx).Info("Applied", "operation", op.Name, "action", op.Action, "target", objName(op), "change", plan.Summary)
-	// Progress after the change.
-	if err := r.persist(ctx, s); err != nil {
-		return ctrl.Result{}, false, err
-	}
+	// Progress after the change is written with what comes next, in one write: the
+	// post-condition's wait, the next operation's Running, or the end of the execution. A crash
+	// before that write is recognised on the target.
 	return r.verify(ctx, s, i, op, impl)
 }
 

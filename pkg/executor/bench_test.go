@@ -1,0 +1,193 @@
+package executor_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/executor"
+	"github.com/kubernaut/kubernaut/pkg/shared/app"
+)
+
+const benchDeployments = 100
+
+// benchRound numbers the rounds of all runs, so names and values are new each round.
+var benchRound atomic.Int64
+
+// BenchmarkIncreaseResources runs increase_resources on 100 Deployments through the executor
+// (validation, server dry-run, change, status writes; 4 executions in parallel, the default)
+// and, as the ceiling, the same change as raw client-go merge patches with 4 workers, on the
+// same API server as the same user. It reports operations per second and the p99 latency of
+// one operation (KubernetesExecution created → Completed seen; patch sent → answered).
+//
+//	go test ./pkg/executor/ -run '^$' -bench IncreaseResources -benchtime 3x
+func BenchmarkIncreaseResources(b *testing.B) {
+	h := newHarness(b, map[string]string{executor.KeyCooldown: "0s"})
+	for i := range benchDeployments {
+		h.deployment(fmt.Sprintf("web-%d", i), 1, nil)
+	}
+	h.start(func(r *executor.Reconciler) { r.PollInterval = 2 * time.Second })
+	// The orchestrator's part (creating executions) and the informer run as administrator; the raw
+	// patches as the executor's service account, like the executor's own writes.
+	c, err := client.New(env.Config, client.Options{Scheme: app.NewScheme()})
+	require.NoError(b, err)
+	asExecutor, err := client.New(h.cfg, client.Options{Scheme: app.NewScheme()})
+	require.NoError(b, err)
+	ctx := context.Background()
+
+	// Completions are seen by an informer on the executions, as the orchestrator sees them.
+	var mu sync.Mutex
+	created, finished := map[string]time.Time{}, map[string]time.Time{}
+	var failed []string
+	progress := make(chan struct{}, 1)
+	informers, err := cache.New(env.Config, cache.Options{Scheme: app.NewScheme(), DefaultNamespaces: map[string]cache.Config{h.sys: {}}})
+	require.NoError(b, err)
+	inf, err := informers.GetInformer(ctx, &kev1.KubernetesExecution{})
+	require.NoError(b, err)
+	_, err = inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{UpdateFunc: func(_, obj any) {
+		ke := obj.(*kev1.KubernetesExecution)
+		now := time.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		if _, seen := finished[ke.Name]; seen {
+			return
+		}
+		switch ke.Status.Phase {
+		case kev1.PhaseCompleted:
+		case kev1.PhaseFailed, kev1.PhaseRolledBack:
+			failed = append(failed, ke.Name+": "+ke.Status.Message)
+		default:
+			return
+		}
+		finished[ke.Name] = now
+		select {
+		case progress <- struct{}{}:
+		default:
+		}
+	}})
+	require.NoError(b, err)
+	cctx, cancel := context.WithCancel(ctx)
+	b.Cleanup(cancel)
+	go func() { _ = informers.Start(cctx) }()
+	require.True(b, informers.WaitForCacheSync(cctx))
+
+	b.Run("executor", func(b *testing.B) {
+		var lat []time.Duration
+		var total time.Duration
+		for range b.N {
+			round := benchRound.Add(1)
+			memory := fmt.Sprintf("%dMi", 130+round) // each round a real change
+			names := make([]string, benchDeployments)
+			start := time.Now()
+			var wg sync.WaitGroup
+			for i := range benchDeployments {
+				names[i] = fmt.Sprintf("b%d-%d", round, i)
+				wg.Go(func() {
+					ke := benchExecution(h, names[i], fmt.Sprintf("web-%d", i), memory)
+					mu.Lock()
+					created[ke.Name] = time.Now()
+					mu.Unlock()
+					if err := c.Create(ctx, ke); err != nil {
+						panic(err) // not FailNow: this is not the benchmark's goroutine
+					}
+				})
+			}
+			wg.Wait()
+			for {
+				mu.Lock()
+				n, bad := 0, len(failed)
+				for _, name := range names {
+					if _, ok := finished[name]; ok {
+						n++
+					}
+				}
+				mu.Unlock()
+				require.Zero(b, bad, "failed executions: %v", failed)
+				if n == benchDeployments {
+					break
+				}
+				select {
+				case <-progress:
+				case <-time.After(wait):
+					b.Fatalf("round %d: %d of %d executions finished", round, n, benchDeployments)
+				}
+			}
+			total += time.Since(start)
+			mu.Lock()
+			for _, name := range names {
+				lat = append(lat, finished[name].Sub(created[name]))
+			}
+			mu.Unlock()
+		}
+		report(b, lat, total)
+	})
+
+	b.Run("raw-patch", func(b *testing.B) {
+		var lat []time.Duration
+		var mu sync.Mutex
+		var total time.Duration
+		for range b.N {
+			round := benchRound.Add(1)
+			patch := fmt.Appendf(nil, `{"spec":{"template":{"spec":{"containers":[{"name":"app","resources":{"requests":{"memory":"%dMi"},"limits":{"memory":"%dMi"}}}]}}}}`, 400+round, 400+round)
+			start := time.Now()
+			work := make(chan int)
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					for i := range work {
+						d := &appsv1.Deployment{}
+						d.Namespace, d.Name = h.app, fmt.Sprintf("web-%d", i)
+						t := time.Now()
+						if err := asExecutor.Patch(ctx, d, client.RawPatch(types.StrategicMergePatchType, patch)); err != nil {
+							panic(err)
+						}
+						mu.Lock()
+						lat = append(lat, time.Since(t))
+						mu.Unlock()
+					}
+				})
+			}
+			for i := range benchDeployments {
+				work <- i
+			}
+			close(work)
+			wg.Wait()
+			total += time.Since(start)
+		}
+		report(b, lat, total)
+	})
+}
+
+// benchExecution is what the orchestrator's buildExecution creates for one operation.
+func benchExecution(h *harness, name, deployment, memory string) *kev1.KubernetesExecution {
+	return &kev1.KubernetesExecution{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.sys},
+		Spec: kev1.KubernetesExecutionSpec{
+			RemediationRequestRef: common.ObjectReference{Name: "rr", Namespace: h.sys},
+			Operations:            []common.Operation{op("more-memory", "increase_resources", deploymentTarget(h.app, deployment), map[string]string{"memory": memory})},
+			ExecutionConfig:       kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}},
+		},
+	}
+}
+
+func report(b *testing.B, lat []time.Duration, total time.Duration) {
+	slices.Sort(lat)
+	b.ReportMetric(float64(len(lat))/total.Seconds(), "ops/s")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+}
