@@ -340,3 +340,63 @@ func rolledOut(t testing.TB, d *appsv1.Deployment) {
 }
 
 var _ = resource.MustParse
+
+// The execution's timeout ends a post-condition wait longer than it: Failed with TimedOut, and
+// what was changed is rolled back.
+func TestExecutionTimeoutRollsBack(t *testing.T) {
+	h := newHarness(t, nil)
+	h.deployment("web", 2, nil)
+	h.start(nil)
+	ke := &kev1.KubernetesExecution{
+		ObjectMeta: metav1.ObjectMeta{Name: "rr-timeout-execution", Namespace: h.sys},
+		Spec: kev1.KubernetesExecutionSpec{
+			RemediationRequestRef: common.ObjectReference{Name: "rr", Namespace: h.sys},
+			Operations:            []common.Operation{op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "3"})},
+			ExecutionConfig:       kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 2 * time.Second}},
+		},
+	}
+	require.NoError(t, h.c.Create(context.Background(), ke))
+	got := h.finished(ke)
+	require.Equal(t, kev1.PhaseRolledBack, got.Status.Phase, got.Status.Message)
+	assert.Equal(t, kev1.ReasonTimedOut, got.Status.OperationResults[0].Reason)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	assert.Equal(t, ptr.To[int32](2), after.Spec.Replicas)
+}
+
+// An operation may only depend on one that runs before it.
+func TestDependencyOnALaterOperationIsRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	d := h.deployment("web", 2, nil)
+	h.start(nil)
+	first := op("first", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"})
+	first.DependsOn = []string{"second"}
+	got := h.finished(h.execution(false, first, op("second", "notify_only", deploymentTarget(h.app, "web"), nil)))
+	assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
+	assert.Equal(t, kev1.ReasonInvalidParameters, got.Status.OperationResults[0].Reason)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	assert.Equal(t, d.ResourceVersion, after.ResourceVersion)
+}
+
+// The change itself carries the UID of the object that was checked: an object deleted and
+// recreated between the check and the change is never written.
+func TestChangeCarriesTheCheckedObjectsUID(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	d := h.deployment("web", 2, nil)
+	impl, ok := action.For("increase_resources")
+	require.True(t, ok)
+	aenv := &action.Env{Client: env.Client, Limits: action.DefaultLimits(), Now: time.Now}
+	o := &action.Op{Operation: op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"}),
+		Params: map[string]string{"memory": "256Mi"}, ID: action.Identity{Execution: "x/y", UID: "u", Operation: "o", Time: time.Now().UTC()}}
+	plan, err := impl.Plan(ctx, aenv, o)
+	require.NoError(t, err)
+
+	require.NoError(t, h.c.Delete(ctx, d))
+	h.deployment("web", 2, nil) // same name, new UID
+	_, err = plan.Apply(ctx, false)
+	require.Error(t, err)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	req, _ := memory(after)
+	assert.Equal(t, "128Mi", req)
+	assert.NotContains(t, after.Annotations, kev1.AnnotationLastRemediation)
+}

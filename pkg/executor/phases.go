@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/executor/action"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
@@ -80,6 +82,9 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) error {
 	for i := range s.ke.Spec.Operations {
 		op := r.op(s, i, s.opStart())
 		c, rf, err := r.check(ctx, s, op)
+		if rf == nil && err == nil {
+			rf = dependsOnEarlier(s.ke.Spec.Operations, i)
+		}
 		if err != nil {
 			return err
 		}
@@ -108,6 +113,18 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) error {
 	}
 	st.Phase = kev1.PhaseExecuting
 	setCondition(s, kev1.ConditionReady, false, kev1.ReasonExecuting, "running operations")
+	return nil
+}
+
+// dependsOnEarlier refuses an operation that depends on one that does not run before it: the
+// operations run in their order, which the workflow made dependency-ordered.
+func dependsOnEarlier(ops []common.Operation, i int) *action.Refusal {
+	for _, dep := range ops[i].DependsOn {
+		j := slices.IndexFunc(ops, func(o common.Operation) bool { return o.Name == dep })
+		if j < 0 || j >= i {
+			return refusal(kev1.ReasonInvalidParameters, "operation %s depends on %q, which does not run before it", ops[i].Name, dep)
+		}
+	}
 	return nil
 }
 
