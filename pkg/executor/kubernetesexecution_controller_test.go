@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
@@ -205,6 +206,7 @@ func TestSafetyRefusalsChangeNothing(t *testing.T) {
 			d := h.deployment("web", 2, nil)
 			o := tc.setup(h, d)
 			before := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+			counted := refusals(t, tc.reason)
 			h.start(nil)
 			ke := h.execution(false, o, op("after", "notify_only", deploymentTarget(h.app, "web"), nil))
 
@@ -218,6 +220,7 @@ func TestSafetyRefusalsChangeNothing(t *testing.T) {
 			assert.False(t, conditionTrue(got, kev1.ConditionSafe))
 			after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
 			assert.Equal(t, before.ResourceVersion, after.ResourceVersion, "the Deployment was written")
+			assert.Equal(t, counted+1, refusals(t, tc.reason), "kubernaut_executor_refusals_total{reason=%q}", tc.reason)
 		})
 	}
 }
@@ -399,4 +402,58 @@ func TestChangeCarriesTheCheckedObjectsUID(t *testing.T) {
 	req, _ := memory(after)
 	assert.Equal(t, "128Mi", req)
 	assert.NotContains(t, after.Annotations, kev1.AnnotationLastRemediation)
+}
+
+// A crash after a Pod was deleted and before the status write: by the time the executor is
+// back, the Pod's controller has created a new Pod of the same name. The executor recognises
+// that the Pod it deleted (by UID) is gone and never deletes the new one.
+func TestCrashAfterPodDeleteNeverDeletesItsReplacement(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	h.pod("db-0", "", true, nil)
+	crashed := make(chan struct{}, 1)
+	stop := h.start(func(r *executor.Reconciler) {
+		r.AfterChange = func(*kev1.KubernetesExecution, string) error {
+			select {
+			case crashed <- struct{}{}:
+			default:
+			}
+			return errors.New("crash")
+		}
+	})
+	ke := h.execution(false, op("restart", "restart_pod", podTarget(h.app, "db-0"), map[string]string{"gracePeriodSeconds": "0"}))
+	select {
+	case <-crashed:
+	case <-time.After(wait):
+		t.Fatal("the pod was never deleted")
+	}
+	stop()
+	replacement := h.pod("db-0", "", true, nil) // as a StatefulSet would recreate it
+	h.start(nil)
+	got := h.finished(ke)
+	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
+	now := &corev1.Pod{}
+	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(replacement), now), "the replacement pod was deleted")
+	assert.Equal(t, replacement.UID, now.UID)
+	assert.NotEqual(t, string(replacement.UID), got.Status.OperationResults[0].TargetUID)
+}
+
+// refusals reads kubernaut_executor_refusals_total{reason}.
+func refusals(t testing.TB, reason string) float64 {
+	t.Helper()
+	families, err := ctrlmetrics.Registry.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != "kubernaut_executor_refusals_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" && l.GetValue() == reason {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
