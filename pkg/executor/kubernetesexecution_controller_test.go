@@ -3,6 +3,7 @@ package executor_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -456,4 +457,35 @@ func refusals(t testing.TB, reason string) float64 {
 		}
 	}
 	return 0
+}
+
+// The policy checks can be skipped by an execution only when the ConfigMap allows it; the
+// target UID check and the dry-run still run.
+func TestSkippingSafetyValidationNeedsTheConfigMap(t *testing.T) {
+	for name, allow := range map[string]bool{"allowed": true, "not allowed": false} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, map[string]string{executor.KeyAllowSkipSafetyValidation: strconv.FormatBool(allow)})
+			ns := &corev1.Namespace{}
+			require.NoError(t, h.c.Get(context.Background(), key("", h.app), ns))
+			delete(ns.Labels, kev1.LabelManaged)
+			require.NoError(t, h.c.Update(context.Background(), ns))
+			h.deployment("web", 2, nil)
+			h.start(nil)
+			ke := &kev1.KubernetesExecution{
+				ObjectMeta: metav1.ObjectMeta{Name: "rr-skip-execution", Namespace: h.sys},
+				Spec: kev1.KubernetesExecutionSpec{
+					RemediationRequestRef: common.ObjectReference{Name: "rr", Namespace: h.sys},
+					Operations:            []common.Operation{op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"})},
+					ExecutionConfig:       kev1.ExecutionConfig{SafetyValidation: ptr.To(false)},
+				},
+			}
+			require.NoError(t, h.c.Create(context.Background(), ke))
+			got := h.finished(ke)
+			if allow {
+				assert.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
+			} else {
+				assert.Equal(t, kev1.ReasonUnmanagedNS, got.Status.OperationResults[0].Reason)
+			}
+		})
+	}
 }

@@ -119,6 +119,9 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) error {
 // dependsOnEarlier refuses an operation that depends on one that does not run before it: the
 // operations run in their order, which the workflow made dependency-ordered.
 func dependsOnEarlier(ops []common.Operation, i int) *action.Refusal {
+	if slices.IndexFunc(ops, func(o common.Operation) bool { return o.Name == ops[i].Name }) != i {
+		return refusal(kev1.ReasonInvalidParameters, "operation name %s is used twice", ops[i].Name)
+	}
 	for _, dep := range ops[i].DependsOn {
 		j := slices.IndexFunc(ops, func(o common.Operation) bool { return o.Name == dep })
 		if j < 0 || j >= i {
@@ -145,6 +148,7 @@ func (r *Reconciler) reconcileExecuting(ctx context.Context, s *scope) (ctrl.Res
 		case kev1.OperationSucceeded:
 			continue
 		case kev1.OperationPending, kev1.OperationRunning:
+			st.Message = fmt.Sprintf("running operation %s (%d of %d)", st.OperationResults[i].Name, i+1, len(st.OperationResults))
 			res, done, err := r.runOperation(ctx, s, i)
 			if err != nil || !done {
 				return res, err

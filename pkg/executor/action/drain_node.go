@@ -172,8 +172,8 @@ func (drainNode) Applied(ctx context.Context, env *Env, op *Op) (bool, error) {
 func (d drainNode) Verify(ctx context.Context, env *Env, op *Op) (bool, string, error) {
 	pods, err := d.evictable(ctx, env, op)
 	if err != nil {
-		if rf, ok := AsRefusal(err); ok {
-			return false, "", fmt.Errorf("%s", rf.Message)
+		if rf, ok := AsRefusal(err); ok { // a pod the drain must not evict appeared
+			return false, "", refuse(kev1.ReasonDrainIncomplete, "%s", rf.Message)
 		}
 		return false, "", err
 	}
