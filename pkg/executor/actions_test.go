@@ -148,6 +148,10 @@ func TestDeleteFailedPodsKeepsTheOthers(t *testing.T) {
 	failed1 := h.pod("failed-1", "", true, func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed })
 	failed2 := h.pod("failed-2", "", true, func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed })
 	running := h.pod("running", "", true, func(p *corev1.Pod) { p.Status.Phase = corev1.PodRunning })
+	protected := h.pod("protected", "", true, func(p *corev1.Pod) {
+		p.Labels[kev1.LabelProtected] = "true"
+		p.Status.Phase = corev1.PodFailed
+	})
 	h.start(nil)
 	ke := h.execution(false, op("clean", "delete_failed_pods", common.TargetResource{APIVersion: "v1", Kind: "Namespace", Name: h.app}, nil))
 	completed(t, h.finished(ke))
@@ -156,6 +160,46 @@ func TestDeleteFailedPodsKeepsTheOthers(t *testing.T) {
 		assert.True(t, apierrors.IsNotFound(err), "%s: %v", p.Name, err)
 	}
 	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(running), &corev1.Pod{}))
+	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(protected), &corev1.Pod{}))
+}
+
+func TestIncreaseResourcesOnStatefulSetAndDaemonSet(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, map[string]string{executor.KeyPostConditions: "false"})
+	labels := map[string]string{"app": "db"}
+	tpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "db", Image: "db:1",
+			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}}}}
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: h.app},
+		Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](1), Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tpl}}
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: h.app},
+		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tpl}}
+	require.NoError(t, h.c.Create(ctx, sts))
+	require.NoError(t, h.c.Create(ctx, ds))
+	h.start(nil)
+	ke := h.execution(false,
+		op("sts", "increase_resources", common.TargetResource{APIVersion: "apps/v1", Kind: "StatefulSet", Namespace: h.app, Name: "db"}, map[string]string{"cpu": "500m"}),
+		op("ds", "increase_resources", common.TargetResource{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: h.app, Name: "agent"}, map[string]string{"cpu": "1", "cpuLimit": "1"}))
+	completed(t, h.finished(ke))
+	h.get(sts)
+	h.get(ds)
+	assert.Equal(t, "500m", ptr.To(sts.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]).String())
+	assert.Equal(t, "1", ptr.To(ds.Spec.Template.Spec.Containers[0].Resources.Limits[corev1.ResourceCPU]).String())
+}
+
+func TestDrainRefusesProtectedPods(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	n := h.node(h.app+"-n1", true, false)
+	h.node(h.app+"-n2", true, false)
+	h.node(h.app+"-n3", true, false)
+	p := h.pod("keep", n.Name, true, func(p *corev1.Pod) { p.Labels[kev1.LabelProtected] = "true" })
+	h.start(nil)
+	got := h.finished(h.execution(false, op("drain", "drain_node", nodeTarget(n.Name), nil)))
+	assert.Equal(t, kev1.ReasonProtected, got.Status.OperationResults[0].Reason)
+	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(p), &corev1.Pod{}))
+	h.get(n)
+	assert.False(t, n.Spec.Unschedulable)
 }
 
 func TestUpdateHPA(t *testing.T) {

@@ -27,7 +27,7 @@ func init() { register(actions.DeleteFailedPods, deleteFailedPods{}) }
 
 // deleteFailedPods deletes the pods in phase Failed of a namespace, or of a Deployment (its
 // selector), optionally narrowed by labelSelector, at most maxPods, each with its UID as
-// precondition. Running pods are never touched. More than Limits.MaxDeletePods is refused.
+// precondition. Running pods and pods labelled kubernaut.io/protected=true are never touched. More than Limits.MaxDeletePods is refused.
 type deleteFailedPods struct{}
 
 func (deleteFailedPods) Plan(ctx context.Context, env *Env, op *Op) (*Plan, error) {
@@ -72,7 +72,7 @@ func (deleteFailedPods) Plan(ctx context.Context, env *Env, op *Op) (*Plan, erro
 	}
 	var failed []corev1.Pod
 	for _, p := range pods.Items {
-		if p.Status.Phase == corev1.PodFailed && p.DeletionTimestamp == nil && len(failed) < maxPods {
+		if p.Status.Phase == corev1.PodFailed && p.DeletionTimestamp == nil && p.Labels[kev1.LabelProtected] != "true" && len(failed) < maxPods {
 			failed = append(failed, p)
 		}
 	}

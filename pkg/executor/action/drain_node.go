@@ -87,10 +87,13 @@ func (drainNode) evictable(ctx context.Context, env *Env, op *Op) ([]corev1.Pod,
 	ignoreDS := op.Params["ignoreDaemonSets"] != "false"
 	deleteEmptyDir := op.Params["deleteEmptyDirData"] == "true"
 	var out []corev1.Pod
-	var unmanaged, daemons, emptyDir []string
+	var unmanaged, daemons, emptyDir, protected []string
 	for _, p := range list.Items {
 		if _, mirror := p.Annotations[mirrorAnnotation]; mirror || p.DeletionTimestamp != nil {
 			continue
+		}
+		if p.Labels[kev1.LabelProtected] == "true" {
+			protected = append(protected, p.Namespace+"/"+p.Name)
 		}
 		owner := metav1.GetControllerOf(&p)
 		switch {
@@ -111,6 +114,8 @@ func (drainNode) evictable(ctx context.Context, env *Env, op *Op) ([]corev1.Pod,
 		out = append(out, p)
 	}
 	switch {
+	case len(protected) > 0:
+		return nil, refuse(kev1.ReasonProtected, "node %s runs pods labelled %s=true: %s", op.Target.Name, kev1.LabelProtected, strings.Join(protected, ", "))
 	case len(unmanaged) > 0:
 		return nil, refuse(kev1.ReasonBlastRadius, "node %s runs pods without a controller, which eviction would lose: %s", op.Target.Name, strings.Join(unmanaged, ", "))
 	case len(daemons) > 0:
