@@ -8,9 +8,9 @@ E2E_FLAGS ?= -count=1 -timeout 45m -v
 # with_progress runs a long command and prints a line every 15 s so that a first build is never
 # minutes of silence: $(call with_progress,what,command).
 define with_progress
-( $(2) ) & pid=$$!; start=$$SECONDS; \
-while kill -0 $$pid 2>/dev/null; do sleep 1; \
-  if [ $$(( (SECONDS - start) % 15 )) = 0 ] && kill -0 $$pid 2>/dev/null; then echo "  … still $(1) ($$((SECONDS - start))s)"; fi; \
+( $(2) ) & pid=$$!; i=0; \
+while kill -0 $$pid 2>/dev/null; do sleep 1; i=$$((i + 1)); \
+  if [ $$((i % 15)) = 0 ] && kill -0 $$pid 2>/dev/null; then echo "  … still $(1) ($${i}s)"; fi; \
 done; wait $$pid
 endef
 
