@@ -2,7 +2,9 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -53,10 +55,44 @@ func truncateNoDots(s string, n int) string {
 	return s
 }
 
+// childInvalidError is a child the API server refused as invalid (HTTP 422): the same request
+// would be refused again, so the RemediationRequest fails at once instead of retrying.
+type childInvalidError struct {
+	err  error
+	kind string
+	name string
+}
+
+func (e *childInvalidError) Error() string { return e.err.Error() }
+func (e *childInvalidError) Unwrap() error { return e.err }
+
+// reason is the API server's answer in a line: the child and each refused field with why.
+func (e *childInvalidError) reason() string {
+	var status apierrors.APIStatus
+	if !errors.As(e.err, &status) {
+		return e.err.Error()
+	}
+	st := status.Status()
+	if st.Details == nil || len(st.Details.Causes) == 0 {
+		return st.Message
+	}
+	causes := make([]string, 0, len(st.Details.Causes))
+	for _, c := range st.Details.Causes {
+		causes = append(causes, c.Field+": "+c.Message)
+	}
+	return fmt.Sprintf("the API server refused %s %s as invalid: %s", e.kind, e.name, strings.Join(causes, "; "))
+}
+
 // ensureChild creates obj unless it exists already and returns its reference.
 func (r *Reconciler) ensureChild(ctx context.Context, rr *remediationv1.RemediationRequest, obj client.Object) (*common.ObjectReference, error) {
 	if err := r.Client.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
-		return nil, fmt.Errorf("creating %T %s for %s: %w", obj, obj.GetName(), klog.KObj(rr), err)
+		err = fmt.Errorf("creating %T %s for %s: %w", obj, obj.GetName(), klog.KObj(rr), err)
+		if apierrors.IsInvalid(err) {
+			kind := fmt.Sprintf("%T", obj)
+			kind = kind[strings.LastIndex(kind, ".")+1:]
+			return nil, &childInvalidError{err: err, kind: kind, name: obj.GetName()}
+		}
+		return nil, err
 	}
 	return &common.ObjectReference{Name: obj.GetName(), Namespace: obj.GetNamespace()}, nil
 }

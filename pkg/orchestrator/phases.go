@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -402,6 +403,9 @@ func (r *Reconciler) setConditions(s *scope) {
 		ready.Reason = remediationv1.ReasonChildFailed
 		if st.Outcome == remediationv1.OutcomeRejected {
 			ready.Reason = remediationv1.ReasonRejected
+		}
+		if old := apimeta.FindStatusCondition(st.Conditions, remediationv1.ConditionReady); s.childInvalid || (old != nil && old.Reason == remediationv1.ReasonChildInvalid) {
+			ready.Reason = remediationv1.ReasonChildInvalid // kept by the later reconciles of the failed request
 		}
 	case remediationv1.PhaseTimedOut:
 		ready.Reason = remediationv1.ReasonPhaseTimedOut

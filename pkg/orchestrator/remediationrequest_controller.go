@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -158,6 +159,8 @@ type scope struct {
 	ke     *kev1.KubernetesExecution
 	// freedSlot is set when the request left the active set in this reconcile.
 	freedSlot bool
+	// childInvalid is set when the request failed because a child was refused as invalid.
+	childInvalid bool
 	// requeue is the earliest deadline this reconcile must come back at (zero: none).
 	requeue time.Duration
 }
@@ -219,8 +222,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		r.finished.forgetRequest(req.NamespacedName)
 	}
 	var errs []error
+	var terminal error
 	if err := r.reconcilePhase(ctx, s); err != nil {
-		errs = append(errs, err)
+		if invalid := (*childInvalidError)(nil); errors.As(err, &invalid) && !s.rr.Status.OverallPhase.IsTerminal() {
+			r.failInvalid(s, invalid)
+			terminal = reconcile.TerminalError(err)
+		} else {
+			errs = append(errs, err)
+		}
 	}
 	// The outbox and the one-off side effects of terminal requests run after every phase step.
 	if err := r.flushAudit(ctx, s); err != nil {
@@ -235,13 +244,27 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if p := s.rr.Status.OverallPhase; p != remediationv1.PhaseAnalyzing && p != "" {
 		r.approvingSeen.Delete(req.NamespacedName) // only the first Approving observation is measured
 	}
-	if len(errs) > 0 {
-		return ctrl.Result{}, errs[0]
-	}
 	if s.rr.Status.ObservedGeneration != s.rr.Generation {
 		s.rr.Status.ObservedGeneration = s.rr.Generation
 	}
-	return ctrl.Result{}, nil
+	if len(errs) > 0 {
+		return ctrl.Result{}, errs[0]
+	}
+	return ctrl.Result{}, terminal
+}
+
+// failInvalid fails the request because the API server refused one of its children as
+// invalid, with the API server's message; the Ready condition's reason is ChildInvalid.
+func (r *Reconciler) failInvalid(s *scope, err *childInvalidError) {
+	st := &s.rr.Status
+	phase := st.OverallPhase
+	if phase == "" || phase == remediationv1.PhasePending || phase == remediationv1.PhaseBlocked {
+		phase = remediationv1.PhaseProcessing // the first child is the RemediationProcessing
+	}
+	r.admission.release(keyOf(s.rr))
+	r.fail(s, remediationv1.ReasonChildInvalid, err.reason(), "")
+	st.FailedPhase = phase
+	s.childInvalid = true
 }
 
 // staleRead reports whether the cached copy is older than our last status write.

@@ -454,6 +454,21 @@ func TestOrchestrator(t *testing.T) {
 		assert.Equal(t, common.LabelValue(name), a.Labels[common.LabelRemediationRequest])
 	})
 
+	t.Run("a child the API server refuses as invalid fails the request at once", func(t *testing.T) {
+		h := newHarness(t, env, nil)
+		name := "remediation-" + strings.Repeat("x", 235) // 247 characters: "-processing" makes the child's name too long
+		h.createRR(name, nil)
+		rr := h.waitPhase(name, remediationv1.PhaseFailed)
+		assert.Equal(t, remediationv1.PhaseProcessing, rr.Status.FailedPhase)
+		assert.Contains(t, rr.Status.FailureReason, "must be no more than 253 characters", "the API server's message")
+		cond := metaCondition(rr.Status.Conditions, remediationv1.ConditionReady)
+		if assert.NotNil(t, cond) {
+			assert.Equal(t, metav1.ConditionFalse, cond.Status)
+			assert.Equal(t, remediationv1.ReasonChildInvalid, cond.Reason)
+			assert.Contains(t, cond.Message, "refused RemediationProcessing "+name+"-processing as invalid: metadata.name: ")
+		}
+	})
+
 	t.Run("concurrency cap", func(t *testing.T) {
 		h := newHarness(t, env, func(c *orchestrator.Config) { c.MaxActive, c.MaxActivePerNamespace = 2, 0 })
 		h.createRR("a", nil)

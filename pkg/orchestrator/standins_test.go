@@ -57,7 +57,7 @@ func newNotificationStandIn(t testing.TB) *notificationStandIn {
 		n.mu.Lock()
 		n.got = append(n.got, req)
 		n.mu.Unlock()
-		writeJSON(w, http.StatusAccepted, notificationapi.EscalationResponse{NotificationName: req.RemediationRequestName + "-escalation-" + req.EscalationPhase})
+		writeJSON(w, http.StatusAccepted, notificationapi.EscalationResponse{NotificationName: notificationapi.EscalationName(req.RemediationRequestName, req.EscalationPhase)})
 	})
 	n.srv = httptest.NewServer(mux)
 	t.Cleanup(n.srv.Close)

@@ -115,6 +115,7 @@ const (
 	ReasonInProgress          = "InProgress"
 	ReasonRemediated          = "Remediated"
 	ReasonChildFailed         = "ChildFailed"
+	ReasonChildInvalid        = "ChildInvalid" // the API server refused a child as invalid: retrying cannot help
 	ReasonPhaseTimedOut       = "PhaseTimedOut"
 	ReasonRejected            = "Rejected"
 	ReasonConcurrencyLimit    = "ConcurrencyLimit"
