@@ -60,10 +60,15 @@ bench: envtest-assets ## Run the benchmarks (gateway, orchestrator, notification
 	go test -run '^$$' -bench . -benchtime 3s ./pkg/... | tee $(BIN)/bench.txt
 	KUBERNAUT_GOMEMLIMIT=90MiB go test -run '^$$' -bench RSS -benchtime 1x ./test/memory/ | tee -a $(BIN)/bench.txt
 
+# GENERATED are the paths `make generate manifests` writes; verify requires them committed.
+GENERATED := apis deploy pkg/gateway/internal/slim
+
 .PHONY: verify
-verify: generate manifests ## Fail when generated code, formatting, vet or go.mod are not clean.
-	@git diff --exit-code -- apis deploy || { echo "generated files differ: run 'make generate manifests' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- apis deploy)" || { git status --porcelain -- apis deploy; echo "untracked generated files: commit them"; exit 1; }
+verify: generate manifests ## Fail when generated code, formatting, vet or go.mod are not clean, or a binary links test code.
+	@git diff --exit-code -- $(GENERATED) || { echo "generated files differ: run 'make generate manifests' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --porcelain -- $(GENERATED); echo "untracked generated files: commit them"; exit 1; }
+	@testonly="$$(go list -deps ./cmd/... | grep -E '/internal/testutil(/|$$)' || true)"; \
+	  test -z "$$testonly" || { echo "$$testonly"; echo "a binary under ./cmd links test-only packages (internal/testutil)"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go vet ./... && (cd apis && go vet ./...)
 	for m in . apis; do (cd $$m && cp go.mod /tmp/kubernaut-go.mod && cp go.sum /tmp/kubernaut-go.sum && GOWORK=off go mod tidy && \
