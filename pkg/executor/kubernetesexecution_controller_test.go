@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -331,19 +330,6 @@ func TestRollbackAfterFailingSecondOperation(t *testing.T) {
 	assert.Equal(t, d.UID, after.UID)
 }
 
-// status writes the Deployment controller would make, for post-conditions in envtest.
-func rolledOut(t testing.TB, d *appsv1.Deployment) {
-	t.Helper()
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		cur := &appsv1.Deployment{}
-		require.NoError(c, env.Client.Get(context.Background(), client.ObjectKeyFromObject(d), cur))
-		n := *cur.Spec.Replicas
-		cur.Status = appsv1.DeploymentStatus{ObservedGeneration: cur.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}
-		require.NoError(c, env.Client.Status().Update(context.Background(), cur))
-	}, wait, tick)
-}
-
-var _ = resource.MustParse
 
 // The execution's timeout ends a post-condition wait longer than it: Failed with TimedOut, and
 // what was changed is rolled back.
