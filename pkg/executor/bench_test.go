@@ -37,7 +37,9 @@ var benchRound atomic.Int64
 //
 //	go test ./pkg/executor/ -run '^$' -bench IncreaseResources -benchtime 3x
 func BenchmarkIncreaseResources(b *testing.B) {
-	h := newHarness(b, map[string]string{executor.KeyCooldown: "0s"})
+	// Rounds change the same Deployments (no cooldown); no Deployment controller runs, so the
+	// rollout post-condition is not waited for.
+	h := newHarness(b, map[string]string{executor.KeyCooldown: "0s", executor.KeyPostConditions: "false"})
 	for i := range benchDeployments {
 		h.deployment(fmt.Sprintf("web-%d", i), 1, nil)
 	}

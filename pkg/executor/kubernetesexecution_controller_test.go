@@ -34,6 +34,10 @@ func TestIncreaseResourcesChangesTheDeployment(t *testing.T) {
 	h.start(nil)
 	ke := h.execution(false, op("more-memory", "increase_resources", deploymentTarget(h.app, "web"),
 		map[string]string{"container": "app", "memory": "512Mi"}))
+	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool {
+		req, _ := memory(d)
+		return req == "512Mi"
+	})
 
 	got := h.finished(ke)
 	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
@@ -312,6 +316,10 @@ func TestRollbackAfterFailingSecondOperation(t *testing.T) {
 		op("more-memory", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "512Mi"}),
 		scale,
 		op("never", "notify_only", deploymentTarget(h.app, "web"), nil))
+	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool {
+		req, _ := memory(d)
+		return req == "512Mi"
+	})
 
 	got := h.finished(ke)
 	require.Equal(t, kev1.PhaseRolledBack, got.Status.Phase, got.Status.Message)
@@ -450,7 +458,7 @@ func refusals(t testing.TB, reason string) float64 {
 func TestSkippingSafetyValidationNeedsTheConfigMap(t *testing.T) {
 	for name, allow := range map[string]bool{"allowed": true, "not allowed": false} {
 		t.Run(name, func(t *testing.T) {
-			h := newHarness(t, map[string]string{executor.KeyAllowSkipSafetyValidation: strconv.FormatBool(allow)})
+			h := newHarness(t, map[string]string{executor.KeyAllowSkipSafetyValidation: strconv.FormatBool(allow), executor.KeyPostConditions: "false"})
 			ns := &corev1.Namespace{}
 			require.NoError(t, h.c.Get(context.Background(), key("", h.app), ns))
 			delete(ns.Labels, kev1.LabelManaged)

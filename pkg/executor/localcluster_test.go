@@ -3,21 +3,25 @@ package executor_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/executor"
 	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
 // On a cluster whose pods run (controller-manager, scheduler, kwok): a bad release is rolled
 // back and the workload scaled, and the executor completes only once the Deployment controller
-// rolled the previous template out and its new pods are Running and available.
+// rolled the previous template out and its new pods are Running and available. Then a memory
+// increase no node can schedule never rolls out, fails its post-condition and is rolled back.
 func TestRollbackPostConditionOnALocalCluster(t *testing.T) {
 	cl := localcluster.StartT(t, localcluster.Options{Nodes: 2})
 	ctx := context.Background()
@@ -49,6 +53,9 @@ func TestRollbackPostConditionOnALocalCluster(t *testing.T) {
 	require.NoError(t, h.c.Update(ctx, d))
 	rolledOutWith("registry.example/app:2", 2)
 
+	// Big enough limits for an increase no node can hold; no cooldown between the two executions.
+	require.NoError(t, h.c.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: executor.DefaultConfigMapName, Namespace: h.sys},
+		Data: map[string]string{executor.KeyCooldown: "0s", executor.KeyMaxMemory: "1Ti", executor.KeyMaxResourceFactor: "10000"}}))
 	h.start(nil)
 	ke := h.execution(false,
 		op("undo", "rollback_deployment", deploymentTarget(h.app, "web"), nil),
@@ -63,6 +70,23 @@ func TestRollbackPostConditionOnALocalCluster(t *testing.T) {
 	n, err := runningWith(h, "registry.example/app:1")
 	require.NoError(t, err)
 	assert.Equal(t, int32(3), n)
+
+	// A memory request no node can hold: the new pods stay Pending, the rollout never finishes,
+	// the operation fails at its timeout and the change is rolled back.
+	grow := op("grow", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "200Gi"})
+	grow.Timeout = &metav1.Duration{Duration: 5 * time.Second}
+	got = h.finished(h.execution(false, grow))
+	require.Equal(t, kev1.PhaseRolledBack, got.Status.Phase, got.Status.Message)
+	assert.Equal(t, kev1.ReasonPostCondition, got.Status.OperationResults[0].Reason)
+	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(d), cur))
+	req, _ := memory(cur)
+	assert.Equal(t, "128Mi", req)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		cur := &appsv1.Deployment{}
+		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(d), cur))
+		st := cur.Status
+		assert.True(c, st.ObservedGeneration >= cur.Generation && st.UpdatedReplicas == 3 && st.AvailableReplicas == 3 && st.Replicas == 3, "status %+v", st)
+	}, 2*wait, tick)
 }
 
 // runningWith counts the Running, not terminating pods of the target namespace with image.

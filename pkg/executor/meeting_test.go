@@ -102,6 +102,10 @@ func TestMeetingWorkflowOperationsRunByTheExecutor(t *testing.T) {
 	}
 	require.NoError(t, h.c.Create(ctx, ke))
 	h.start(nil)
+	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool {
+		req, _ := memory(d)
+		return req != "128Mi"
+	})
 	got := h.finished(ke)
 	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, "%s %+v", got.Status.Message, got.Status.OperationResults)
 

@@ -15,13 +15,15 @@ import (
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get;patch
 
 func init() {
-	register(actions.IncreaseResources, workloadActions(increaseResources, false, true))
+	register(actions.IncreaseResources, workloadActions(increaseResources, true, true))
 }
 
 // increaseResources sets the memory and/or CPU requests and limits of the named container, or
 // of every container, of a pod template (mutate.IncreaseResources). It refuses a request that
 // would decrease, and an amount above Limits.MaxMemory/MaxCPU or more than
-// Limits.MaxResourceFactor times the current one.
+// Limits.MaxResourceFactor times the current one. Its post-condition is the new template rolled
+// out and available: pods that cannot be scheduled with the new requests fail it, and the
+// change is rolled back.
 func increaseResources(env *Env, op *Op, tpl *corev1.PodTemplateSpec) (string, error) {
 	before := tpl.DeepCopy()
 	if err := mutate.IncreaseResources(tpl, op.Params); err != nil {
