@@ -433,3 +433,88 @@ func TestPodDisruptionBudgetBlocksDrain(t *testing.T) {
 	h.get(n)
 	assert.False(t, n.Spec.Unschedulable, "the cordon was not rolled back")
 }
+
+// Refusals specific to actions; each leaves its target unchanged.
+func TestActionRefusals(t *testing.T) {
+	ctx := context.Background()
+	tests := map[string]struct {
+		safety map[string]string
+		// setup creates the target and returns the operation and the target object.
+		setup  func(h *harness) (common.Operation, client.Object)
+		reason string
+	}{
+		"expand_pvc without volume expansion": {
+			setup: func(h *harness) (common.Operation, client.Object) {
+				sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: h.app + "-fixed"}, Provisioner: "example.com/csi"}
+				require.NoError(t, h.c.Create(ctx, sc))
+				t.Cleanup(func() { _ = env.Client.Delete(context.Background(), sc) })
+				pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: h.app},
+					Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}, StorageClassName: &sc.Name,
+						Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
+				require.NoError(t, h.c.Create(ctx, pvc))
+				return op("grow", "expand_pvc", common.TargetResource{APIVersion: "v1", Kind: "PersistentVolumeClaim", Namespace: h.app, Name: "data"},
+					map[string]string{"size": "2Gi"}), pvc
+			},
+			reason: kev1.ReasonInvalidParameters,
+		},
+		"update_hpa beyond the replica limit": {
+			setup: func(h *harness) (common.Operation, client.Object) {
+				hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app},
+					Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MaxReplicas: 10,
+						ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}}}
+				require.NoError(t, h.c.Create(ctx, hpa))
+				return op("bounds", "update_hpa", common.TargetResource{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Namespace: h.app, Name: "web"},
+					map[string]string{"maxReplicas": "25"}), hpa
+			},
+			reason: kev1.ReasonBlastRadius,
+		},
+		"drain evicting too many pods": {
+			safety: map[string]string{executor.KeyMaxDrainPods: "1"},
+			setup: func(h *harness) (common.Operation, client.Object) {
+				n := h.node(h.app+"-n1", true, false)
+				h.node(h.app+"-n2", true, false)
+				h.node(h.app+"-n3", true, false)
+				h.pod("a", n.Name, true, nil)
+				h.pod("b", n.Name, true, nil)
+				return op("drain", "drain_node", nodeTarget(n.Name), nil), n
+			},
+			reason: kev1.ReasonBlastRadius,
+		},
+		"NoSchedule taint on too large a share": {
+			setup: func(h *harness) (common.Operation, client.Object) {
+				n := h.node(h.app+"-n1", true, false)
+				h.node(h.app+"-n2", true, false)
+				return op("taint", "taint_node", nodeTarget(n.Name), map[string]string{"key": "example.com/bad", "effect": "NoSchedule"}), n
+			},
+			reason: kev1.ReasonNodeShare,
+		},
+		"untaint a taint that is not there": {
+			setup: func(h *harness) (common.Operation, client.Object) {
+				n := h.node(h.app+"-n1", true, false)
+				return op("untaint", "untaint_node", nodeTarget(n.Name), map[string]string{"key": "example.com/absent"}), n
+			},
+			reason: kev1.ReasonInvalidParameters,
+		},
+		"rollback without an earlier revision": {
+			setup: func(h *harness) (common.Operation, client.Object) {
+				d := h.deployment("web", 1, func(d *appsv1.Deployment) { d.Annotations = map[string]string{mutate.RevisionAnnotation: "1"} })
+				return op("undo", "rollback_deployment", deploymentTarget(h.app, "web"), nil), d
+			},
+			reason: kev1.ReasonInvalidParameters,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, tc.safety)
+			o, obj := tc.setup(h)
+			h.get(obj)
+			before := obj.GetResourceVersion()
+			h.start(nil)
+			got := h.finished(h.execution(false, o))
+			assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
+			assert.Equal(t, tc.reason, got.Status.OperationResults[0].Reason, got.Status.OperationResults[0].Message)
+			h.get(obj)
+			assert.Equal(t, before, obj.GetResourceVersion(), "the target was written")
+		})
+	}
+}
