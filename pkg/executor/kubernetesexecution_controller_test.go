@@ -338,7 +338,6 @@ func TestRollbackAfterFailingSecondOperation(t *testing.T) {
 	assert.Equal(t, d.UID, after.UID)
 }
 
-
 // The execution's timeout ends a post-condition wait longer than it: Failed with TimedOut, and
 // what was changed is rolled back.
 func TestExecutionTimeoutRollsBack(t *testing.T) {

@@ -13,9 +13,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
-	"github.com/kubernaut/kubernaut/pkg/executor"
 	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
+	"github.com/kubernaut/kubernaut/pkg/executor"
 )
 
 // On a cluster whose pods run (controller-manager, scheduler, kwok): a bad release is rolled
