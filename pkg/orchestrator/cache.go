@@ -58,7 +58,11 @@ func CacheOptions(opts *cache.Options, namespace string) {
 	notifications := labels.NewSelector().Add(*ours, *watched)
 	opts.ByObject[&remediationv1.RemediationRequest{}] = cache.ByObject{Transform: chain(strip, func(o any) (any, error) {
 		if rr, ok := o.(*remediationv1.RemediationRequest); ok {
-			rr.Annotations = nil
+			if v, ok := rr.Annotations[remediationv1.AnnotationSkipAuditFlush]; ok {
+				rr.Annotations = map[string]string{remediationv1.AnnotationSkipAuditFlush: v} // read on deletion
+			} else {
+				rr.Annotations = nil
+			}
 			rr.Labels = nil
 			rr.Spec.OriginalPayload = nil
 			rr.Spec.SignalLabels = nil
@@ -177,6 +181,9 @@ func chain(fs ...func(any) (any, error)) func(any) (any, error) {
 
 // isActive reports whether a request counts against the concurrency caps.
 func isActive(rr *remediationv1.RemediationRequest) bool {
+	if !rr.DeletionTimestamp.IsZero() {
+		return false // a deleted request (held by its audit finalizer) frees its slot
+	}
 	switch rr.Status.OverallPhase {
 	case "", remediationv1.PhasePending, remediationv1.PhaseBlocked:
 		return false

@@ -64,6 +64,9 @@ type Config struct {
 	RetryMaxBackoff time.Duration
 	// BlockedRecheck is the fallback interval at which Blocked requests look for room again.
 	BlockedRecheck time.Duration
+	// AuditFlushOnDelete bounds how long a deleted request waits for its audit outbox to reach
+	// datastorage (remediationv1.FinalizerAudit) before it is deleted anyway.
+	AuditFlushOnDelete time.Duration
 }
 
 // DefaultConfig returns the defaults of the contract.
@@ -80,6 +83,7 @@ func DefaultConfig() Config {
 		MaxConcurrentReconciles: 16,
 		BlockedRecheck:          30 * time.Second,
 		RetryMaxBackoff:         30 * time.Second,
+		AuditFlushOnDelete:      10 * time.Minute,
 	}
 }
 
@@ -107,6 +111,9 @@ func (c Config) Validate() error {
 	}
 	if c.RetryMaxBackoff < 100*time.Millisecond {
 		errs = append(errs, errors.New("retry max backoff must be at least 100ms"))
+	}
+	if c.AuditFlushOnDelete < 0 {
+		errs = append(errs, errors.New("audit flush on delete must not be negative"))
 	}
 	if c.MaxConcurrentReconciles < 1 {
 		errs = append(errs, errors.New("max concurrent reconciles must be at least 1"))

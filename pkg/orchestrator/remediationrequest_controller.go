@@ -35,7 +35,7 @@ import (
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 )
 
-// +kubebuilder:rbac:groups=remediation.kubernaut.io,resources=remediationrequests,verbs=get;list;watch;delete
+// +kubebuilder:rbac:groups=remediation.kubernaut.io,resources=remediationrequests,verbs=get;list;watch;delete;patch;update
 // +kubebuilder:rbac:groups=remediation.kubernaut.io,resources=remediationrequests/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups=remediationprocessing.kubernaut.io,resources=remediationprocessings,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=aianalysis.kubernaut.io,resources=aianalyses,verbs=get;list;watch;create
@@ -196,6 +196,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if r.staleRead(req.NamespacedName, rr) {
 		// Our own newer write is on its way through the watch; it triggers the next reconcile.
 		return ctrl.Result{}, nil
+	}
+
+	if !rr.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, rr)
+	}
+	if err := r.holdDeletionForAudit(ctx, rr); err != nil {
+		return ctrl.Result{}, err
 	}
 
 	s := &scope{rr: rr, before: rr.DeepCopy(), now: r.now()}

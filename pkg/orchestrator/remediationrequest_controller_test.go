@@ -442,6 +442,49 @@ func TestOrchestrator(t *testing.T) {
 		}, 60*time.Second, tick)
 	})
 
+	t.Run("kubectl delete waits for the audit outbox", func(t *testing.T) {
+		h := newHarness(t, env, nil)
+		h.ds.down.Store(true)
+		h.createRR("rr", nil)
+		h.waitPhase("rr", remediationv1.PhaseProcessing)
+		require.NoError(t, h.c.Delete(context.Background(), h.getRR("rr")))
+		assert.Never(t, func() bool { return !h.exists(&remediationv1.RemediationRequest{}, "rr") }, 2*time.Second, tick,
+			"deleted with an unacknowledged audit record")
+		h.ds.down.Store(false)
+		assert.EventuallyWithT(t, func(c *assert.CollectT) {
+			assert.False(c, h.exists(&remediationv1.RemediationRequest{}, "rr"), "deleted once the outbox is flushed")
+		}, wait, tick)
+		assert.Equal(t, []string{"Processing"}, h.ds.phases("rr"))
+	})
+
+	t.Run("deletion stops waiting for datastorage after the bound", func(t *testing.T) {
+		h := newHarness(t, env, func(c *orchestrator.Config) { c.AuditFlushOnDelete = 3 * time.Second })
+		h.ds.down.Store(true)
+		h.createRR("rr", nil)
+		h.waitPhase("rr", remediationv1.PhaseProcessing)
+		start := time.Now()
+		require.NoError(t, h.c.Delete(context.Background(), h.getRR("rr")))
+		assert.EventuallyWithT(t, func(c *assert.CollectT) {
+			assert.False(c, h.exists(&remediationv1.RemediationRequest{}, "rr"))
+		}, wait, tick)
+		// deletionTimestamp has whole seconds: the bound counts from up to a second before start.
+		assert.GreaterOrEqual(t, time.Since(start), 2*time.Second, "the bound is waited for")
+	})
+
+	t.Run("deletion does not wait for datastorage when told to", func(t *testing.T) {
+		h := newHarness(t, env, func(c *orchestrator.Config) { c.AuditFlushOnDelete = time.Hour })
+		h.ds.down.Store(true)
+		h.createRR("rr", nil)
+		h.waitPhase("rr", remediationv1.PhaseProcessing)
+		rr := h.getRR("rr")
+		rr.Annotations = map[string]string{remediationv1.AnnotationSkipAuditFlush: "true"}
+		require.NoError(t, h.c.Update(context.Background(), rr))
+		require.NoError(t, h.c.Delete(context.Background(), rr))
+		assert.EventuallyWithT(t, func(c *assert.CollectT) {
+			assert.False(c, h.exists(&remediationv1.RemediationRequest{}, "rr"))
+		}, wait, tick)
+	})
+
 	t.Run("a long request name labels every child validly", func(t *testing.T) {
 		h := newHarness(t, env, nil)
 		name := "remediation-" + strings.Repeat("long", 40) // 172 characters: a valid name, too long for a label

@@ -57,6 +57,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.FailureBlock, "failure-block-duration", o.FailureBlock, "How long a fingerprint stays blocked after reaching --failure-block-threshold.")
 	fs.DurationVar(&o.Retention, "retention", o.Retention, "How long finished requests (and their children) are kept before deletion (0 keeps them).")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Run every remediation through planning and a dry-run execution that changes nothing; requests end with outcome DryRun.")
+	fs.DurationVar(&o.AuditFlushOnDelete, "audit-flush-on-delete", o.AuditFlushOnDelete, "How long a deleted request waits for its audit records to reach datastorage before it is deleted anyway (annotate it kubernaut.io/skip-audit-flush=true to skip the wait).")
 	fs.DurationVar(&o.RetryMaxBackoff, "retry-max-backoff", o.RetryMaxBackoff, "Longest wait between retries while notification or datastorage is unavailable.")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "Number of requests reconciled in parallel.")
 	fs.Float32Var(&c.KubeAPIQPS, "kube-api-qps", c.KubeAPIQPS, "Sustained requests per second the orchestrator may send to the API server.")
