@@ -27,7 +27,40 @@ if [ -x "$CACHE_DIR/kube-apiserver" ] && [ -x "$CACHE_DIR/etcd" ] && [ -x "$CACH
   echo "envtest assets copied from $CACHE_DIR"
   exit 0
 fi
-echo "building ${need[*]} into $ASSETS_DIR (first run takes several minutes)"
+# Progress: each step says what it builds, "[N/M]", and how long it and the whole build took;
+# the compile of Kubernetes (about ten minutes on two cores) reports its package count every 15s.
+START=$SECONDS
+step=0
+steps=0
+for b in "${need[@]}"; do
+  case "$b" in etcd | kwok) steps=$((steps + 1)) ;; *) kube_steps=2 ;; esac
+done
+steps=$((steps + ${kube_steps:-0}))
+elapsed() { local s=$((SECONDS - $1)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+begin() { step=$((step + 1)); STEP_START=$SECONDS; echo "[$step/$steps] $*"; }
+finish() { echo "[$step/$steps] done in $(elapsed "$STEP_START") (total $(elapsed "$START"))"; }
+# progress reads `go build -v` (one package per line, as each is compiled) and prints a line
+# every 15 seconds, also while the linker runs silently; other lines (errors) pass through.
+progress() {
+  local what="$1" total="$2" n=0 last=$SECONDS line
+  while :; do
+    if IFS= read -r -t 15 line; then
+      case "$line" in
+        *" "* | *": "*) echo "$line" ;;
+        *) n=$((n + 1)) ;;
+      esac
+    elif [ $? -le 128 ]; then
+      break
+    fi
+    if ((SECONDS - last >= 15)); then
+      last=$SECONDS
+      echo "      $what: $n of about $total packages compiled, $(elapsed "$STEP_START") elapsed"
+    fi
+  done
+  echo "      $what: $n packages compiled"
+}
+
+echo "building ${need[*]} into $ASSETS_DIR: $steps steps, about 15 minutes on two cores the first time"
 mkdir -p "$ASSETS_DIR"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -60,23 +93,31 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 )
 GO
-  (cd "$d" && go mod tidy -e >/dev/null 2>&1 || true
-   cd "$d" && go build -tags tools -o "$ASSETS_DIR/" \
-     k8s.io/kubernetes/cmd/kube-apiserver \
-     k8s.io/kubernetes/cmd/kube-controller-manager \
-     k8s.io/kubernetes/cmd/kube-scheduler)
+  begin "downloading the modules of k8s.io/kubernetes v$K8S_VERSION"
+  (cd "$d" && go mod tidy -e >/dev/null 2>&1) || true
+  finish
+  local cmds=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
+  local total
+  total="$(cd "$d" && go list -tags tools -deps "${cmds[@]}" 2>/dev/null | wc -l | tr -d ' ')"
+  begin "compiling kube-apiserver, kube-controller-manager and kube-scheduler ($total packages)"
+  (cd "$d" && go build -v -tags tools -o "$ASSETS_DIR/" "${cmds[@]}" 2>&1) | progress "kubernetes" "$total"
+  finish
 }
 
 build_etcd() {
   local d="$work/etcd"
   mkdir -p "$d"
+  begin "building etcd $ETCD_VERSION"
   (cd "$d" && go mod init kubernaut.io/etcd-asset >/dev/null 2>&1 &&
     go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1 &&
-    go build -o "$ASSETS_DIR/etcd" go.etcd.io/etcd/server/v3)
+    go build -v -o "$ASSETS_DIR/etcd" go.etcd.io/etcd/server/v3 2>&1) | progress "etcd" "several hundred"
+  finish
 }
 
 build_kwok() {
-  GOBIN="$ASSETS_DIR" go install "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  begin "building kwok $KWOK_VERSION"
+  GOBIN="$ASSETS_DIR" go install -v "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" 2>&1 | progress "kwok" "several hundred"
+  finish
   # kwok's stage manifests (node init, heartbeat, fast pod lifecycle) for the local cluster.
   local dir
   dir="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
@@ -98,5 +139,5 @@ for b in "${need[@]}"; do
 done
 [ -n "${kube:-}" ] && build_kube
 if mkdir -p "$CACHE_DIR" 2>/dev/null; then cp -a "$ASSETS_DIR"/. "$CACHE_DIR"/ || true; fi
-echo "envtest assets ready in $ASSETS_DIR"
+echo "envtest assets ready in $ASSETS_DIR after $(elapsed "$START")"
 ls -la "$ASSETS_DIR"
