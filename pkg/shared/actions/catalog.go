@@ -83,6 +83,23 @@ func scaleVerbs(resource string) []Verb {
 	}
 }
 
+// MaxResourceFactor is the largest memoryFactor or cpuFactor of
+// increase_resources.
+const MaxResourceFactor = 4
+
+// factorParam is the memoryFactor or cpuFactor parameter of increase_resources.
+func factorParam(resource, unit string) Param {
+	return Param{
+		Name: resource + "Factor",
+		Description: fmt.Sprintf(`Multiply the current %[1]s request and limit of each changed container by this factor, `+
+			`e.g. "1.5" (more than 1, at most %[2]d), rounded up to %[3]s. Each changed container must have a %[1]s `+
+			`request or limit; one it lacks is left unset. Not together with %[1]s or %[1]sLimit.`,
+			resource, MaxResourceFactor, unit),
+		Type:      ParamFactor,
+		MaxFactor: MaxResourceFactor,
+	}
+}
+
 // taintEffects returns the Kubernetes taint effects.
 func taintEffects() []string { return []string{"NoSchedule", "PreferNoSchedule", "NoExecute"} }
 
@@ -142,8 +159,9 @@ func definitions() []Action {
 			Name: IncreaseResources,
 			Description: "Raise the CPU and/or memory requests and limits of the containers of a " +
 				"Deployment, StatefulSet or DaemonSet, for example after OOMKilled restarts or CPU " +
-				"throttling. Changing the Pod template rolls out new Pods. Undone by restoring the " +
-				"recorded previous values.",
+				"throttling, either to new values (memory, cpu, memoryLimit, cpuLimit) or by a factor " +
+				"of the current ones (memoryFactor, cpuFactor). Changing the Pod template rolls out new " +
+				"Pods. Undone by restoring the recorded previous values.",
 			TargetKinds: []TargetKind{KindDeployment, KindStatefulSet, KindDaemonSet},
 			Params: []Param{
 				{
@@ -153,14 +171,16 @@ func definitions() []Action {
 					Format:      FormatDNSLabel,
 				},
 				{
-					Name:        "memory",
-					Description: `New memory request, e.g. "512Mi". At least one of memory and cpu is required.`,
-					Type:        ParamQuantity,
+					Name: "memory",
+					Description: `New memory request, e.g. "512Mi". At least one of memory, memoryFactor, cpu and cpuFactor ` +
+						`is required.`,
+					Type: ParamQuantity,
 				},
 				{
-					Name:        "cpu",
-					Description: `New CPU request, e.g. "500m" or "2". At least one of memory and cpu is required.`,
-					Type:        ParamQuantity,
+					Name: "cpu",
+					Description: `New CPU request, e.g. "500m" or "2". At least one of memory, memoryFactor, cpu and ` +
+						`cpuFactor is required.`,
+					Type: ParamQuantity,
 				},
 				{
 					Name:        "memoryLimit",
@@ -172,6 +192,8 @@ func definitions() []Action {
 					Description: `New CPU limit, e.g. "1"; must not be below cpu when both are given.`,
 					Type:        ParamQuantity,
 				},
+				factorParam("memory", "a whole Mi"),
+				factorParam("cpu", "a whole millicore"),
 			},
 			Risk:       RiskMedium,
 			Reversible: true,
@@ -433,7 +455,26 @@ func definitions() []Action {
 }
 
 func checkIncreaseResources(params map[string]string) []Problem {
-	problems := atLeastOneOf(params, "cpu", "memory")
+	problems := atLeastOneOf(params, "cpu", "cpuFactor", "memory", "memoryFactor")
+	for _, r := range []string{"cpu", "memory"} {
+		factor := r + "Factor"
+		if !present(params, factor) {
+			continue
+		}
+		var absolute []string
+		for _, name := range []string{r, r + "Limit"} {
+			if present(params, name) {
+				absolute = append(absolute, name)
+			}
+		}
+		if len(absolute) > 0 {
+			problems = append(problems, Problem{
+				Param: factor,
+				Message: fmt.Sprintf("must not be combined with %s: a factor multiplies the current %s request and limit, "+
+					"give either a factor or new values", strings.Join(absolute, " and "), r),
+			})
+		}
+	}
 	for _, pair := range [][2]string{{"cpu", "cpuLimit"}, {"memory", "memoryLimit"}} {
 		request, okRequest := parsedQuantity(params, pair[0])
 		limit, okLimit := parsedQuantity(params, pair[1])

@@ -107,6 +107,11 @@ func TestCatalogInvariants(t *testing.T) {
 					assert.Nil(t, p.Min, "Min on non-int %s", p.Name)
 					assert.Nil(t, p.Max, "Max on non-int %s", p.Name)
 				}
+				if p.Type == ParamFactor {
+					assert.Greater(t, p.MaxFactor, 1.0, "factor %s must be bounded above 1", p.Name)
+				} else {
+					assert.Zero(t, p.MaxFactor, "MaxFactor on non-factor %s", p.Name)
+				}
 				if p.Type != ParamString {
 					assert.Empty(t, p.Format, "Format on non-string %s", p.Name)
 					assert.Zero(t, p.MaxLength, "MaxLength on non-string %s", p.Name)
@@ -292,4 +297,53 @@ func TestCatalogActionsShareNothing(t *testing.T) {
 	untaint, _ := Lookup(string(UntaintNode))
 	taint.Params[2].Enum[0] = "Changed"
 	assert.Equal(t, "NoSchedule", untaint.Params[1].Enum[0])
+}
+
+func TestParseFactor(t *testing.T) {
+	tests := map[string]struct {
+		value   string
+		want    string // exact rational, as big.Rat prints it
+		wantErr bool
+	}{
+		"whole":               {value: "2", want: "2/1"},
+		"decimal":             {value: "1.5", want: "3/2"},
+		"exact":               {value: "1.1", want: "11/10"},
+		"six places":          {value: "1.333333", want: "1333333/1000000"},
+		"trailing zeros":      {value: "4.000", want: "4/1"},
+		"seven places":        {value: "1.3333333", wantErr: true},
+		"fraction bar":        {value: "3/2", wantErr: true},
+		"exponent":            {value: "1e0", wantErr: true},
+		"sign":                {value: "-2", wantErr: true},
+		"leading point":       {value: ".5", wantErr: true},
+		"trailing point":      {value: "2.", wantErr: true},
+		"spaces":              {value: " 2", wantErr: true},
+		"empty":               {value: "", wantErr: true},
+		"more than 3 digits":  {value: "1000", wantErr: true},
+		"a quantity":          {value: "500m", wantErr: true},
+		"a comma for a point": {value: "1,5", wantErr: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := ParseFactor(tc.value)
+			if tc.wantErr {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got.String())
+		})
+	}
+}
+
+// The factor parameters of increase_resources share one bound, the one the catalog exports.
+func TestIncreaseResourcesFactors(t *testing.T) {
+	a, ok := Lookup(string(IncreaseResources))
+	require.True(t, ok)
+	for _, name := range []string{"memoryFactor", "cpuFactor"} {
+		p, ok := a.Param(name)
+		require.True(t, ok, name)
+		assert.Equal(t, ParamFactor, p.Type)
+		assert.Equal(t, float64(MaxResourceFactor), p.MaxFactor)
+		assert.False(t, p.Required)
+	}
 }

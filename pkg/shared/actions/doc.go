@@ -30,6 +30,8 @@
 //   - ParamDuration: a positive Go duration such as "30s" or "5m", optionally
 //     bounded by MaxDuration.
 //   - ParamEnum: one of the values listed in Enum (case-sensitive).
+//   - ParamFactor: an increase factor, a plain decimal number such as "1.5",
+//     greater than 1 and at most MaxFactor, read exactly by ParseFactor.
 //
 // Validation never stops at the first mistake: Action.Validate returns every
 // Problem it finds (missing required parameters, unparsable values, values out

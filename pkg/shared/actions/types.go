@@ -88,12 +88,16 @@ const (
 	ParamDuration ParamType = "duration"
 	// ParamEnum is one of Param.Enum.
 	ParamEnum ParamType = "enum"
+	// ParamFactor is an increase factor written as a plain decimal number
+	// such as "1.5" or "2": greater than 1 and at most Param.MaxFactor. Read
+	// it with ParseFactor, which is exact.
+	ParamFactor ParamType = "factor"
 )
 
 // Valid reports whether t is one of the defined parameter types.
 func (t ParamType) Valid() bool {
 	switch t {
-	case ParamString, ParamInt, ParamBool, ParamQuantity, ParamDuration, ParamEnum:
+	case ParamString, ParamInt, ParamBool, ParamQuantity, ParamDuration, ParamEnum, ParamFactor:
 		return true
 	}
 	return false
@@ -138,6 +142,9 @@ type Param struct {
 	Min, Max *int64
 	// MaxDuration bounds a ParamDuration value; zero means unbounded.
 	MaxDuration time.Duration
+	// MaxFactor bounds a ParamFactor value, inclusively; zero means
+	// unbounded.
+	MaxFactor float64
 	// Enum lists the accepted values of a ParamEnum parameter.
 	Enum []string
 	// MaxLength bounds a ParamString value, in characters; zero means

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -207,9 +209,40 @@ func (p Param) ValidateValue(value string) []Problem {
 		}
 		return nil
 
+	case ParamFactor:
+		f, err := ParseFactor(value)
+		if err != nil {
+			return problem(`must be a decimal number such as "1.5", with at most 6 decimal places, got %s`, quote(value))
+		}
+		if f.Cmp(big.NewRat(1, 1)) <= 0 {
+			return problem("must be greater than 1, got %s", quote(value))
+		}
+		if p.MaxFactor > 0 && f.Cmp(new(big.Rat).SetFloat64(p.MaxFactor)) > 0 {
+			return problem("must be at most %s, got %s", strconv.FormatFloat(p.MaxFactor, 'f', -1, 64), quote(value))
+		}
+		return nil
+
 	default:
 		return problem("has unsupported type %q", p.Type)
 	}
+}
+
+// factorSpelling is how a ParamFactor is written: up to 3 digits, optionally a
+// point and up to 6 more; no sign, exponent or fraction bar.
+var factorSpelling = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,6})?$`)
+
+// ParseFactor reads the value of a ParamFactor parameter, a plain decimal
+// number such as "1.5" or "2" with at most 6 decimal places, exactly. It checks the spelling only, not the
+// bounds (see Param.ValidateValue).
+func ParseFactor(value string) (*big.Rat, error) {
+	if !factorSpelling.MatchString(value) {
+		return nil, fmt.Errorf(`%s is not a decimal number such as "1.5" with at most 6 decimal places`, quote(value))
+	}
+	f, ok := new(big.Rat).SetString(value)
+	if !ok {
+		return nil, fmt.Errorf(`%s is not a decimal number such as "1.5"`, quote(value))
+	}
+	return f, nil
 }
 
 // checkFormat returns what is wrong with a non-empty value of the given
@@ -279,6 +312,11 @@ func parsedQuantity(params map[string]string, name string) (resource.Quantity, b
 	}
 	q, err := resource.ParseQuantity(v)
 	return q, err == nil
+}
+
+// present reports whether a parameter is given with a non-empty value.
+func present(params map[string]string, name string) bool {
+	return params[name] != ""
 }
 
 // atLeastOneOf returns a problem unless at least one of the named parameters

@@ -60,6 +60,18 @@ func TestActionValidate(t *testing.T) {
 			action: actions.IncreaseResources,
 			params: map[string]string{"cpu": "500m", "cpuLimit": "0.5"},
 		},
+		"increase resources memory factor only": {
+			action: actions.IncreaseResources,
+			params: map[string]string{"memoryFactor": "1.5"},
+		},
+		"increase resources factor at the maximum": {
+			action: actions.IncreaseResources,
+			params: map[string]string{"container": "app", "cpuFactor": "4", "memoryFactor": "4.000"},
+		},
+		"increase resources factor of one resource, new value of the other": {
+			action: actions.IncreaseResources,
+			params: map[string]string{"memoryFactor": "2", "cpu": "500m", "cpuLimit": "1"},
+		},
 		"increase resources empty container means all": {
 			action: actions.IncreaseResources,
 			params: map[string]string{"container": "", "cpu": "1"},
@@ -239,6 +251,46 @@ func TestActionValidate(t *testing.T) {
 			want:   []actions.Problem{{Param: "cpu", Message: `must be greater than zero, got "-500m"`}},
 		},
 
+		// Bad factors.
+		"factor of one": {
+			action: actions.IncreaseResources,
+			params: map[string]string{"memoryFactor": "1"},
+			want:   []actions.Problem{{Param: "memoryFactor", Message: `must be greater than 1, got "1"`}},
+		},
+		"factor below one": {
+			action: actions.IncreaseResources,
+			params: map[string]string{"cpuFactor": "0.5"},
+			want:   []actions.Problem{{Param: "cpuFactor", Message: `must be greater than 1, got "0.5"`}},
+		},
+		"factor just above the maximum": {
+			action: actions.IncreaseResources,
+			params: map[string]string{"memoryFactor": "4.000001"},
+			want:   []actions.Problem{{Param: "memoryFactor", Message: `must be at most 4, got "4.000001"`}},
+		},
+		"factor spelled as a quantity": {
+			action: actions.IncreaseResources,
+			params: map[string]string{"memoryFactor": "2Gi"},
+			want:   []actions.Problem{{Param: "memoryFactor", Message: `must be a decimal number such as "1.5", with at most 6 decimal places, got "2Gi"`}},
+		},
+		"factor with an exponent, a sign or a comma": {
+			action: actions.IncreaseResources,
+			params: map[string]string{"memoryFactor": "15e-1", "cpuFactor": "+2"},
+			want: []actions.Problem{
+				{Param: "cpuFactor", Message: `must be a decimal number such as "1.5", with at most 6 decimal places, got "+2"`},
+				{Param: "memoryFactor", Message: `must be a decimal number such as "1.5", with at most 6 decimal places, got "15e-1"`},
+			},
+		},
+		"factor as a percentage": {
+			action: actions.IncreaseResources,
+			params: map[string]string{"memoryFactor": "150%"},
+			want:   []actions.Problem{{Param: "memoryFactor", Message: `must be a decimal number such as "1.5", with at most 6 decimal places, got "150%"`}},
+		},
+		"factor empty": {
+			action: actions.IncreaseResources,
+			params: map[string]string{"memory": "1Gi", "cpuFactor": ""},
+			want:   []actions.Problem{{Param: "cpuFactor", Message: `must be a decimal number such as "1.5", with at most 6 decimal places, got ""`}},
+		},
+
 		// Bad durations.
 		"timeout not a duration": {
 			action: actions.DrainNode,
@@ -265,7 +317,23 @@ func TestActionValidate(t *testing.T) {
 		"increase resources without cpu or memory": {
 			action: actions.IncreaseResources,
 			params: map[string]string{"container": "app", "memoryLimit": "1Gi"},
-			want:   []actions.Problem{{Message: "at least one of cpu, memory is required"}},
+			want:   []actions.Problem{{Message: "at least one of cpu, cpuFactor, memory, memoryFactor is required"}},
+		},
+		"increase resources factor with a new value of the same resource": {
+			action: actions.IncreaseResources,
+			params: map[string]string{"memoryFactor": "2", "memory": "1Gi", "memoryLimit": "2Gi", "cpuFactor": "1.5", "cpuLimit": "1"},
+			want: []actions.Problem{
+				{Param: "cpuFactor", Message: "must not be combined with cpuLimit: a factor multiplies the current cpu request and limit, give either a factor or new values"},
+				{Param: "memoryFactor", Message: "must not be combined with memory and memoryLimit: a factor multiplies the current memory request and limit, give either a factor or new values"},
+			},
+		},
+		"increase resources factor and a limit both invalid": {
+			action: actions.IncreaseResources,
+			params: map[string]string{"cpuFactor": "5", "cpu": "1"},
+			want: []actions.Problem{
+				{Param: "cpuFactor", Message: `must be at most 4, got "5"`},
+				{Param: "cpuFactor", Message: "must not be combined with cpu: a factor multiplies the current cpu request and limit, give either a factor or new values"},
+			},
 		},
 		"increase resources limit below request": {
 			action: actions.IncreaseResources,
@@ -309,7 +377,7 @@ func TestActionValidate(t *testing.T) {
 				{Param: "container", Message: `must be a valid DNS label (at most 63 lower-case alphanumerics or '-', starting and ending with an alphanumeric), got "Main_Container"`},
 				{Param: "cpu", Message: `must be a Kubernetes quantity such as "256Mi", "1Gi" or "500m", got "lots"`},
 				{Param: "memoryLimit", Message: `must not be below memory (2Gi), got "1Gi"`},
-				{Param: "replicas", Message: "unknown parameter (accepted: container, cpu, cpuLimit, memory, memoryLimit)"},
+				{Param: "replicas", Message: "unknown parameter (accepted: container, cpu, cpuFactor, cpuLimit, memory, memoryFactor, memoryLimit)"},
 			},
 		},
 		"taint node missing everything plus unknowns": {

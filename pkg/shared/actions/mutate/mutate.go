@@ -25,8 +25,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
+	"math/big"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -62,6 +65,9 @@ var (
 	ErrInvalidBounds = errors.New("invalid replica bounds")
 	// ErrNotAnIncrease: the PVC's requested size is not larger than its current size.
 	ErrNotAnIncrease = errors.New("not an increase")
+	// ErrNoCurrentValue: a container has neither a request nor a limit of the resource a
+	// factor (memoryFactor, cpuFactor) would multiply.
+	ErrNoCurrentValue = errors.New("no current value to multiply")
 )
 
 // RevisionAnnotation is the annotation the Deployment controller writes on a Deployment and on
@@ -171,11 +177,18 @@ func PodTemplate(obj client.Object) (*corev1.PodTemplateSpec, error) {
 	return nil, fmt.Errorf("%w: %T has no Pod template", ErrUnsupportedTarget, obj)
 }
 
-// IncreaseResources applies increase_resources to a Pod template: memory and cpu set the
-// requests, memoryLimit and cpuLimit the limits, of the named container or, without container,
-// of every container. When a new request exceeds a limit that is not being set, the limit is
-// raised to the request (a request above its limit is invalid). A limit set below an existing
-// request is left for the API server to refuse.
+// IncreaseResources applies increase_resources to a Pod template, on the named container or,
+// without container, on every container.
+//
+// memory and cpu set the requests, memoryLimit and cpuLimit the limits. When a new request
+// exceeds a limit that is not being set, the limit is raised to the request (a request above its
+// limit is invalid). A limit set below an existing request is left for the API server to refuse.
+//
+// memoryFactor and cpuFactor multiply the container's current request and limit of the resource
+// (see Multiply: memory rounded up to a whole Mi, CPU to a whole millicore); whichever of the two
+// the container lacks stays unset. A container with neither is an ErrNoCurrentValue, naming
+// every such container. A factor with an absolute value of the same resource is an
+// ErrInvalidParameters (the catalog refuses it first).
 func IncreaseResources(tpl *corev1.PodTemplateSpec, params map[string]string) error {
 	type change struct {
 		param string
@@ -198,8 +211,34 @@ func IncreaseResources(tpl *corev1.PodTemplateSpec, params map[string]string) er
 		}
 		quantities[c.param] = q
 	}
-	if len(quantities) == 0 {
-		return fmt.Errorf("%w: none of memory, cpu, memoryLimit, cpuLimit given", ErrInvalidParameters)
+	type factor struct {
+		param, absolute string
+		name            corev1.ResourceName
+		f               *big.Rat
+	}
+	var factors []factor
+	for _, f := range []factor{{param: "memoryFactor", absolute: "memory", name: corev1.ResourceMemory}, {param: "cpuFactor", absolute: "cpu", name: corev1.ResourceCPU}} {
+		v := params[f.param]
+		if v == "" {
+			continue
+		}
+		r, err := actions.ParseFactor(v)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrInvalidParameters, f.param, err)
+		}
+		if r.Sign() <= 0 {
+			return fmt.Errorf("%w: %s: must be greater than zero, got %q", ErrInvalidParameters, f.param, v)
+		}
+		for _, abs := range []string{f.absolute, f.absolute + "Limit"} {
+			if _, ok := quantities[abs]; ok {
+				return fmt.Errorf("%w: %s and %s both given", ErrInvalidParameters, f.param, abs)
+			}
+		}
+		f.f = r
+		factors = append(factors, f)
+	}
+	if len(quantities) == 0 && len(factors) == 0 {
+		return fmt.Errorf("%w: none of memory, cpu, memoryLimit, cpuLimit, memoryFactor, cpuFactor given", ErrInvalidParameters)
 	}
 	containers := tpl.Spec.Containers
 	var indexes []int
@@ -218,8 +257,35 @@ func IncreaseResources(tpl *corev1.PodTemplateSpec, params map[string]string) er
 			indexes = append(indexes, i)
 		}
 	}
+	for _, f := range factors {
+		var lacking []string
+		for _, i := range indexes {
+			r := containers[i].Resources
+			_, hasRequest := r.Requests[f.name]
+			_, hasLimit := r.Limits[f.name]
+			if !hasRequest && !hasLimit {
+				lacking = append(lacking, containers[i].Name)
+			}
+		}
+		if len(lacking) > 0 {
+			which := "container " + lacking[0] + " has"
+			if len(lacking) > 1 {
+				which = "containers " + strings.Join(lacking, ", ") + " have"
+			}
+			return fmt.Errorf("%w: %s multiplies the current %s request and limit, and %s neither; "+
+				"name a container that has one, or give %s instead", ErrNoCurrentValue, f.param, f.name, which, f.absolute)
+		}
+	}
 	for _, i := range indexes {
 		r := &containers[i].Resources
+		for _, f := range factors {
+			if q, ok := r.Requests[f.name]; ok {
+				r.Requests[f.name] = Multiply(q, f.name, f.f)
+			}
+			if q, ok := r.Limits[f.name]; ok {
+				r.Limits[f.name] = Multiply(q, f.name, f.f)
+			}
+		}
 		for _, c := range changes {
 			q, ok := quantities[c.param]
 			if !ok {
@@ -240,6 +306,39 @@ func IncreaseResources(tpl *corev1.PodTemplateSpec, params map[string]string) er
 		}
 	}
 	return nil
+}
+
+// mebibyte is the unit memory is rounded up to by Multiply.
+const mebibyte = 1 << 20
+
+// Multiply returns q times f, rounded up: memory to a whole Mi (written in binary units, e.g.
+// "192Mi" or "1Gi"), any other resource (CPU) to a whole thousandth (e.g. "150m" or "2"). A
+// result beyond what a quantity holds is capped at the largest one, which every configured
+// maximum refuses. The executor bounds a change by Multiply of the current amount and its
+// maximum factor, so that a factor step rounds the same way on both sides.
+func Multiply(q resource.Quantity, name corev1.ResourceName, f *big.Rat) resource.Quantity {
+	var v, unit int64
+	if name == corev1.ResourceMemory {
+		v, unit = q.Value(), mebibyte // Value rounds a fraction of a byte up
+	} else {
+		v, unit = q.MilliValue(), 1
+	}
+	// ceil(v·num / (den·unit)) · unit
+	num := new(big.Int).Mul(big.NewInt(v), f.Num())
+	den := new(big.Int).Mul(f.Denom(), big.NewInt(unit))
+	n, rem := new(big.Int).QuoRem(num, den, new(big.Int))
+	if rem.Sign() > 0 {
+		n.Add(n, big.NewInt(1))
+	}
+	n.Mul(n, big.NewInt(unit))
+	out := int64(math.MaxInt64)
+	if n.IsInt64() {
+		out = n.Int64()
+	}
+	if name == corev1.ResourceMemory {
+		return *resource.NewQuantity(out, resource.BinarySI)
+	}
+	return *resource.NewMilliQuantity(out, resource.DecimalSI)
 }
 
 func set(l corev1.ResourceList, name corev1.ResourceName, q resource.Quantity) corev1.ResourceList {

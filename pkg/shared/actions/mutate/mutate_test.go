@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -41,6 +42,14 @@ func deployment() *appsv1.Deployment {
 			}},
 		}},
 	}
+}
+
+// withResources gives every container of d the requests and limits.
+func withResources(d *appsv1.Deployment, requests, limits corev1.ResourceList) *appsv1.Deployment {
+	for i := range d.Spec.Template.Spec.Containers {
+		d.Spec.Template.Spec.Containers[i].Resources = corev1.ResourceRequirements{Requests: requests.DeepCopy(), Limits: limits.DeepCopy()}
+	}
+	return d
 }
 
 // diff applies the action to a copy of obj and returns the changed fields as text.
@@ -111,6 +120,52 @@ func TestApply(t *testing.T) {
 				`spec.template.spec.containers[name=app].resources.limits.memory: "256Mi" → "64Mi"`,
 				`spec.template.spec.containers[name=app].resources.requests.cpu:  → "100m"`,
 			},
+		},
+		"memory factor multiplies the request and the limit of one container": {
+			action: actions.IncreaseResources, obj: deployment(), params: map[string]string{"container": "app", "memoryFactor": "1.5"},
+			want: []string{
+				`spec.template.spec.containers[name=app].resources.limits.memory: "256Mi" → "384Mi"`,
+				`spec.template.spec.containers[name=app].resources.requests.memory: "128Mi" → "192Mi"`,
+			},
+		},
+		"a factor leaves a missing limit unset": {
+			action: actions.IncreaseResources, obj: withResources(deployment(), rl("cpu", "333m"), nil), params: map[string]string{"container": "app", "cpuFactor": "1.5"},
+			want: []string{`spec.template.spec.containers[name=app].resources.requests.cpu: "333m" → "500m"`},
+		},
+		"a factor of a limit alone": {
+			action: actions.IncreaseResources, obj: withResources(deployment(), nil, rl("cpu", "1")), params: map[string]string{"container": "app", "cpuFactor": "1.25"},
+			want: []string{`spec.template.spec.containers[name=app].resources.limits.cpu: "1" → "1250m"`},
+		},
+		"a factor of one resource with a new value of the other": {
+			action: actions.IncreaseResources, obj: deployment(), params: map[string]string{"container": "app", "memoryFactor": "2", "cpu": "250m"},
+			want: []string{
+				`spec.template.spec.containers[name=app].resources.limits.memory: "256Mi" → "512Mi"`,
+				`spec.template.spec.containers[name=app].resources.requests.cpu:  → "250m"`,
+				`spec.template.spec.containers[name=app].resources.requests.memory: "128Mi" → "256Mi"`,
+			},
+		},
+		"a factor on every container": {
+			action: actions.IncreaseResources, obj: withResources(deployment(), rl("memory", "100M"), nil), params: map[string]string{"memoryFactor": "2"},
+			want: []string{
+				`spec.template.spec.containers[name=app].resources.requests.memory: "100M" → "191Mi"`,
+				`spec.template.spec.containers[name=proxy].resources.requests.memory: "100M" → "191Mi"`,
+			},
+		},
+		"a factor of a resource the container lacks": {
+			action: actions.IncreaseResources, obj: deployment(), params: map[string]string{"container": "app", "cpuFactor": "2"},
+			wantErr: ErrNoCurrentValue,
+		},
+		"a factor on every container when one lacks the resource": {
+			action: actions.IncreaseResources, obj: deployment(), params: map[string]string{"memoryFactor": "2"},
+			wantErr: ErrNoCurrentValue,
+		},
+		"a factor with a new limit of the same resource": {
+			action: actions.IncreaseResources, obj: deployment(), params: map[string]string{"memoryFactor": "2", "memoryLimit": "1Gi"},
+			wantErr: ErrInvalidParameters,
+		},
+		"an unreadable factor": {
+			action: actions.IncreaseResources, obj: deployment(), params: map[string]string{"memoryFactor": "1,5"},
+			wantErr: ErrInvalidParameters,
 		},
 		"unknown container": {
 			action: actions.IncreaseResources, obj: deployment(), params: map[string]string{"container": "db", "memory": "1Gi"},
@@ -230,4 +285,41 @@ func TestRollbackDropsTheHashLabel(t *testing.T) {
 	assert.Equal(t, int64(2), rev)
 	assert.Equal(t, map[string]string{"app": "web"}, d.Spec.Template.Labels)
 	assert.Equal(t, "abc", rs.Spec.Template.Labels[appsv1.DefaultDeploymentUniqueLabelKey], "the ReplicaSet is not modified")
+}
+
+func TestFactorErrorNamesTheContainers(t *testing.T) {
+	d := deployment()
+	d.Spec.Template.Spec.Containers = append(d.Spec.Template.Spec.Containers, corev1.Container{Name: "log"})
+	err := IncreaseResources(&d.Spec.Template, map[string]string{"memoryFactor": "2"})
+	require.ErrorIs(t, err, ErrNoCurrentValue)
+	assert.Equal(t, "no current value to multiply: memoryFactor multiplies the current memory request and limit, and containers proxy, log have neither; "+
+		"name a container that has one, or give memory instead", err.Error())
+}
+
+func TestMultiply(t *testing.T) {
+	tests := map[string]struct {
+		q, factor string
+		name      corev1.ResourceName
+		want      string
+	}{
+		"memory in Mi":                         {"128Mi", "1.5", corev1.ResourceMemory, "192Mi"},
+		"memory rounded up to a whole Mi":      {"100M", "2", corev1.ResourceMemory, "191Mi"},
+		"memory in Gi when whole":              {"1Gi", "2", corev1.ResourceMemory, "2Gi"},
+		"memory above 1Gi in Mi":               {"1Gi", "1.5", corev1.ResourceMemory, "1536Mi"},
+		"a few bytes become 1Mi":               {"10", "1.1", corev1.ResourceMemory, "1Mi"},
+		"cpu in millicores":                    {"100m", "1.5", corev1.ResourceCPU, "150m"},
+		"cpu rounded up to a whole millicore":  {"333m", "1.5", corev1.ResourceCPU, "500m"},
+		"cpu with an exact decimal":            {"3m", "1.333333", corev1.ResourceCPU, "4m"},
+		"whole cpus":                           {"2", "2", corev1.ResourceCPU, "4"},
+		"cpu below a millicore counts as one":  {"0.1m", "2", corev1.ResourceCPU, "2m"},
+		"beyond a quantity is the largest one": {"8Ei", "4", corev1.ResourceMemory, resource.NewQuantity(math.MaxInt64, resource.BinarySI).String()},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			f, err := actions.ParseFactor(tc.factor)
+			require.NoError(t, err)
+			got := Multiply(resource.MustParse(tc.q), tc.name, f)
+			assert.Equal(t, tc.want, got.String())
+		})
+	}
 }
