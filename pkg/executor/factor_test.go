@@ -12,10 +12,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/executor"
+	"github.com/kubernaut/kubernaut/pkg/shared/app"
+	"github.com/kubernaut/kubernaut/pkg/workflow"
 )
 
 func resources(d *appsv1.Deployment) (memRequest, memLimit, cpuRequest string) {
@@ -133,4 +141,72 @@ func TestIncreaseResourcesByFactorRefusals(t *testing.T) {
 			assert.Equal(t, d.ResourceVersion, after.ResourceVersion, "the Deployment was written")
 		})
 	}
+}
+
+// The meeting of the workflow service and the executor on a factor step: the real workflow
+// controller dry-runs it against the live Deployment, its operations go into a
+// KubernetesExecution as the orchestrator's buildExecution copies them, and the executor, which
+// multiplies the live values it reads itself, shows and makes the same change the workflow
+// showed for approval.
+func TestMeetingFactorStepRunByTheExecutor(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	d := h.deployment("web", 2, nil) // memory 128Mi/256Mi, cpu 100m request
+
+	opts := manager.Options{Scheme: app.NewScheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)}, Logger: testLogger()}
+	workflow.CacheOptions(&opts.Cache, h.sys)
+	mgr, err := app.NewManager(env.AsService(t, "workflow", h.sys), opts)
+	require.NoError(t, err)
+	require.NoError(t, (&workflow.Reconciler{ExecutorServiceAccount: "system:serviceaccount:" + h.sys + ":kubernaut-executor"}).SetupWithManager(mgr))
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = mgr.Start(wctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	target := deploymentTarget(h.app, "web")
+	w := &workflowv1.WorkflowExecution{
+		ObjectMeta: metav1.ObjectMeta{Name: "rr-workflow", Namespace: h.sys},
+		Spec: workflowv1.WorkflowExecutionSpec{
+			RemediationRequestRef: common.ObjectReference{Name: "rr", Namespace: h.sys},
+			TargetResource:        &target,
+			WorkflowDefinition: workflowv1.WorkflowDefinition{Steps: []common.WorkflowStep{{Name: "grow", Action: "increase_resources",
+				Parameters: map[string]string{"container": "app", "memoryFactor": "1.5", "cpuFactor": "2"}}}},
+			ExecutionConfig: workflowv1.ExecutionConfig{StepTimeout: &metav1.Duration{Duration: 5 * time.Minute},
+				WorkflowTimeout: &metav1.Duration{Duration: 20 * time.Minute}, ConcurrencyLimit: 1},
+		},
+	}
+	require.NoError(t, h.c.Create(ctx, w))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(w), w))
+		assert.True(c, w.Status.Phase.IsTerminal(), "workflow phase %q", w.Status.Phase)
+	}, wait, tick)
+	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+	require.Len(t, w.Status.ValidationResults, 1)
+	require.Len(t, w.Status.ValidationResults[0].Diff, 3, "%+v", w.Status.ValidationResults[0].Diff)
+
+	ke := &kev1.KubernetesExecution{
+		ObjectMeta: metav1.ObjectMeta{Name: "rr-execution", Namespace: h.sys},
+		Spec: kev1.KubernetesExecutionSpec{
+			RemediationRequestRef: w.Spec.RemediationRequestRef,
+			Operations:            w.Status.Operations,
+			ExecutionConfig:       kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}},
+		},
+	}
+	require.NoError(t, h.c.Create(ctx, ke))
+	h.start(nil)
+	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool {
+		req, _ := memory(d)
+		return req != "128Mi"
+	})
+	got := h.finished(ke)
+	completed(t, got)
+	res := got.Status.OperationResults[0]
+	for _, fc := range w.Status.ValidationResults[0].Diff {
+		assert.Contains(t, res.DryRunResult, fc.Path+": "+fc.Before+" → "+fc.After, "the workflow approved a change the executor would not make")
+	}
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	memRequest, memLimit, cpuRequest := resources(after)
+	assert.Equal(t, []string{"192Mi", "384Mi", "200m"}, []string{memRequest, memLimit, cpuRequest})
+	assert.Equal(t, d.Generation+1, after.Generation)
 }
