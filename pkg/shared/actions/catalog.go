@@ -87,14 +87,15 @@ func scaleVerbs(resource string) []Verb {
 // increase_resources.
 const MaxResourceFactor = 4
 
-// factorParam is the memoryFactor or cpuFactor parameter of increase_resources.
-func factorParam(resource, unit string) Param {
+// factorParam is the memoryFactor or cpuFactor parameter of increase_resources: param is the
+// parameter prefix ("memory"), what the resource as a reader calls it ("CPU").
+func factorParam(param, what, unit string) Param {
 	return Param{
-		Name: resource + "Factor",
-		Description: fmt.Sprintf(`Multiply the current %[1]s request and limit of each changed container by this factor, `+
-			`e.g. "1.5" (more than 1, at most %[2]d), rounded up to %[3]s. Each changed container must have a %[1]s `+
-			`request or limit; one it lacks is left unset. Not together with %[1]s or %[1]sLimit.`,
-			resource, MaxResourceFactor, unit),
+		Name: param + "Factor",
+		Description: fmt.Sprintf(`Multiply the current %[2]s request and limit of each changed container by this factor, `+
+			`e.g. "1.5" (more than 1, at most %[3]d), rounded up to %[4]s. Each changed container must have a %[2]s `+
+			`request or limit; when it has only one of the two, the other stays unset. Not together with %[1]s or %[1]sLimit.`,
+			param, what, MaxResourceFactor, unit),
 		Type:      ParamFactor,
 		MaxFactor: MaxResourceFactor,
 	}
@@ -192,8 +193,8 @@ func definitions() []Action {
 					Description: `New CPU limit, e.g. "1"; must not be below cpu when both are given.`,
 					Type:        ParamQuantity,
 				},
-				factorParam("memory", "a whole Mi"),
-				factorParam("cpu", "a whole millicore"),
+				factorParam("memory", "memory", "a whole Mi"),
+				factorParam("cpu", "CPU", "a whole millicore"),
 			},
 			Risk:       RiskMedium,
 			Reversible: true,
