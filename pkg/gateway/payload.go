@@ -11,6 +11,8 @@ import (
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // WebhookMessage is Alertmanager's webhook payload, version 4.
@@ -109,7 +111,7 @@ func (m *WebhookMessage) Signal(i int, maxPayload int) (*Signal, error) {
 	s := &Signal{
 		Source:          SourcePrometheus,
 		Type:            remediationv1.SignalTypePrometheusAlert,
-		Name:            truncate(name, 253),
+		Name:            text.Truncate(name, 253),
 		Resolved:        a.Status == "resolved",
 		ResolvedAt:      a.EndsAt,
 		Severity:        NormalizeSeverity(a.Labels["severity"]),
@@ -117,9 +119,9 @@ func (m *WebhookMessage) Signal(i int, maxPayload int) (*Signal, error) {
 		Annotations:     a.Annotations,
 		Target:          target,
 		FiringTime:      a.StartsAt,
-		SignalSource:    truncate(m.Receiver, 253),
-		AlertmanagerURL: truncate(m.ExternalURL, 2048),
-		GrafanaURL:      truncate(grafanaURL(a.Annotations), 2048),
+		SignalSource:    text.Truncate(m.Receiver, 253),
+		AlertmanagerURL: text.Truncate(m.ExternalURL, 2048),
+		GrafanaURL:      text.Truncate(grafanaURL(a.Annotations), 2048),
 		EnvironmentHint: firstNonEmpty(a.Labels["environment"], a.Labels["env"]),
 	}
 	stored := storedAlert{
@@ -228,13 +230,13 @@ func EventSignal(ev *corev1.Event, body []byte, maxPayload int) *Signal {
 	return &Signal{
 		Source:       SourceKubernetesEvent,
 		Type:         remediationv1.SignalTypeKubernetesEvent,
-		Name:         truncate(ev.Reason, 253),
+		Name:         text.Truncate(ev.Reason, 253),
 		Severity:     remediationv1.SeverityWarning,
 		Labels:       labels,
-		Annotations:  map[string]string{"message": truncate(ev.Message, 4096)},
+		Annotations:  map[string]string{"message": text.Truncate(ev.Message, 4096)},
 		Target:       common.TargetResource{APIVersion: apiVersion, Kind: io.Kind, Namespace: ns, Name: io.Name},
 		FiringTime:   first,
-		SignalSource: truncate(source, 253),
+		SignalSource: text.Truncate(source, 253),
 		Payload:      payload,
 	}
 }

@@ -211,13 +211,6 @@ func capMap(m map[string]string, limit int) map[string]string {
 	return out
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
-
 // OriginalPayload returns the signal as stored in spec.originalPayload, building it on first use.
 func (s *Signal) OriginalPayload() []byte {
 	if s.Payload == nil && s.payload != nil {

@@ -11,6 +11,8 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
+
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // flushAudit delivers the outbox, oldest phase change first. An unacknowledged record stays in
@@ -27,7 +29,7 @@ func (r *Reconciler) flushAudit(ctx context.Context, s *scope) error {
 			auditPostsTotal.WithLabelValues("error").Inc()
 			// Only a new error changes the status: an unchanged status writes nothing, so the
 			// workqueue's backoff (not our own watch event) paces the retries.
-			if msg := truncate(err.Error(), 1024); msg != st.Audit.LastError {
+			if msg := text.Truncate(err.Error(), 1024); msg != st.Audit.LastError {
 				st.Audit.Attempts++
 				st.Audit.LastError = msg
 			}
@@ -141,7 +143,7 @@ func (r *Reconciler) buildAudit(s *scope, p remediationv1.AuditPendingPhase) aud
 				res := s.ke.Status.OperationResults[i]
 				rec.Phase, rec.Message = string(res.Phase), res.Message
 				if res.DryRunResult != "" {
-					rec.Message = truncate(res.Message+" "+res.DryRunResult, 2048)
+					rec.Message = text.Truncate(res.Message+" "+res.DryRunResult, 2048)
 				}
 			}
 			a.Operations = append(a.Operations, rec)

@@ -17,6 +17,8 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpclient"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
+
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // ApprovalChannel is the Slack channel approval requests go to.
@@ -136,8 +138,8 @@ func buildApprovalNotification(rr *remediationv1.RemediationRequest, a *aiv1.AIA
 		Spec: notificationv1.NotificationRequestSpec{
 			RemediationRequestRef: &ref,
 			Type:                  notificationv1.TypeApproval,
-			Subject:               truncate("🚨 Approval Required: "+reason, 500),
-			Body:                  truncate(b.String(), 65536),
+			Subject:               text.Truncate("🚨 Approval Required: "+reason, 500),
+			Body:                  text.Truncate(b.String(), 65536),
 			Priority:              notificationv1.PriorityHigh,
 			Channels:              []notificationv1.Channel{notificationv1.ChannelSlack, notificationv1.ChannelConsole},
 			Recipients:            []notificationv1.Recipient{{Channel: notificationv1.ChannelSlack, Address: ApprovalChannel}},
@@ -215,8 +217,8 @@ func buildOutcomeNotification(rr *remediationv1.RemediationRequest) *notificatio
 		Spec: notificationv1.NotificationRequestSpec{
 			RemediationRequestRef: &ref,
 			Type:                  typ,
-			Subject:               truncate(subject, 500),
-			Body:                  truncate(b.String(), 65536),
+			Subject:               text.Truncate(subject, 500),
+			Body:                  text.Truncate(b.String(), 65536),
 			Priority:              prio,
 			Channels:              []notificationv1.Channel{notificationv1.ChannelSlack, notificationv1.ChannelConsole},
 			Metadata:              notificationMetadata(rr, map[string]string{notificationapi.MetaOutcome: string(st.Outcome)}),

@@ -17,6 +17,8 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // Reasons of the orchestrator's own decisions (beyond those declared in apis/remediation).
@@ -67,7 +69,7 @@ func (r *Reconciler) transition(s *scope, phase remediationv1.Phase, message str
 	now := metav1.NewTime(s.now)
 	st.OverallPhase = phase
 	st.PhaseStartTime = &now
-	st.Message = truncate(message, 1024)
+	st.Message = text.Truncate(message, 1024)
 	st.Audit.Sequence++
 	st.Audit.PendingPhases = append(st.Audit.PendingPhases, remediationv1.AuditPendingPhase{Phase: phase, Sequence: st.Audit.Sequence, Time: now})
 	if n := len(st.Audit.PendingPhases); n > 32 { // the CRD bound; a request has at most 8 phase changes, so never reached
@@ -88,13 +90,13 @@ func (r *Reconciler) finish(s *scope, phase remediationv1.Phase, outcome remedia
 	if phase != remediationv1.PhaseCompleted || outcome == remediationv1.OutcomeManualReviewRequired || outcome == remediationv1.OutcomeIneffective {
 		evType = corev1.EventTypeWarning
 	}
-	r.Recorder.Eventf(s.rr, nil, evType, reason, string(phase), "%s", truncate(message, 1024))
+	r.Recorder.Eventf(s.rr, nil, evType, reason, string(phase), "%s", text.Truncate(message, 1024))
 }
 
 // fail ends the request as Failed because a child failed (or the recommendation was rejected) in the current phase.
 func (r *Reconciler) fail(s *scope, reason, message string, outcome remediationv1.Outcome) {
 	s.rr.Status.FailedPhase = s.rr.Status.OverallPhase
-	s.rr.Status.FailureReason = truncate(message, 1024)
+	s.rr.Status.FailureReason = text.Truncate(message, 1024)
 	r.finish(s, remediationv1.PhaseFailed, outcome, reason, message)
 }
 
@@ -415,13 +417,13 @@ func (r *Reconciler) setConditions(s *scope) {
 			ready.Reason = remediationv1.ReasonConsecutiveFailures
 		}
 	}
-	ready.Message = truncate(ready.Message, 1024)
+	ready.Message = text.Truncate(ready.Message, 1024)
 	setCondition(&st.Conditions, ready, s.now)
 	audited := metav1.Condition{Type: remediationv1.ConditionAudited, Status: metav1.ConditionTrue, Reason: remediationv1.ReasonAuditAcknowledged,
 		Message: "datastorage acknowledged phase " + string(st.Audit.LastAcknowledgedPhase), ObservedGeneration: s.rr.Generation}
 	if len(st.Audit.PendingPhases) > 0 {
 		audited.Status, audited.Reason = metav1.ConditionFalse, remediationv1.ReasonAuditPending
-		audited.Message = truncate(fmt.Sprintf("%d phase change(s) waiting for datastorage: %s", len(st.Audit.PendingPhases), st.Audit.LastError), 1024)
+		audited.Message = text.Truncate(fmt.Sprintf("%d phase change(s) waiting for datastorage: %s", len(st.Audit.PendingPhases), st.Audit.LastError), 1024)
 	}
 	if st.OverallPhase == "" {
 		return
@@ -446,13 +448,6 @@ func setCondition(conds *[]metav1.Condition, c metav1.Condition, now time.Time) 
 	}
 	c.LastTransitionTime = metav1.NewTime(now)
 	*conds = append(*conds, c)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }
 
 func sortByCreation(items []remediationv1.RemediationRequest) {

@@ -37,6 +37,7 @@ import (
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 const controllerName = "notificationrequest"
@@ -255,7 +256,7 @@ func (r *Reconciler) summarize(s *scope, states map[notificationv1.Channel]*chan
 	}
 	if len(waiting) > 0 {
 		nr.Status.Phase = notificationv1.PhaseRetrying
-		nr.Status.Message = delivery.Truncate(fmt.Sprintf("retrying %v; delivered %v; failed %v", waiting, delivered, failed), 1024)
+		nr.Status.Message = text.Truncate(fmt.Sprintf("retrying %v; delivered %v; failed %v", waiting, delivered, failed), 1024)
 		setReady(nr, false, notificationv1.ReasonRetrying, nr.Status.Message)
 		wait := next.Sub(r.Now())
 		if wait < time.Millisecond {
@@ -273,12 +274,12 @@ func (r *Reconciler) summarize(s *scope, states map[notificationv1.Channel]*chan
 		r.Recorder.Eventf(nr, nil, corev1.EventTypeNormal, notificationv1.ReasonAllDelivered, "Deliver", "Delivered to %v", delivered)
 	case len(delivered) > 0:
 		nr.Status.Phase = notificationv1.PhasePartiallySent
-		nr.Status.Message = delivery.Truncate(fmt.Sprintf("delivered to %v; failed %v", delivered, failed), 1024)
+		nr.Status.Message = text.Truncate(fmt.Sprintf("delivered to %v; failed %v", delivered, failed), 1024)
 		setReady(nr, false, notificationv1.ReasonPartialDelivery, nr.Status.Message)
 		r.Recorder.Eventf(nr, nil, corev1.EventTypeWarning, notificationv1.ReasonPartialDelivery, "Deliver", "%s", nr.Status.Message)
 	default:
 		nr.Status.Phase = notificationv1.PhaseFailed
-		nr.Status.Message = delivery.Truncate(fmt.Sprintf("failed %v", failed), 1024)
+		nr.Status.Message = text.Truncate(fmt.Sprintf("failed %v", failed), 1024)
 		setReady(nr, false, notificationv1.ReasonDeliveryFailed, nr.Status.Message)
 		r.Recorder.Eventf(nr, nil, corev1.EventTypeWarning, notificationv1.ReasonDeliveryFailed, "Deliver", "%s", nr.Status.Message)
 	}

@@ -10,6 +10,7 @@ import (
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // metaNow is t at the second precision the API server stores.
@@ -22,7 +23,7 @@ func setReady(nr *notificationv1.NotificationRequest, ok bool, reason, msg strin
 	}
 	meta.SetStatusCondition(&nr.Status.Conditions, metav1.Condition{
 		Type: notificationv1.ConditionReady, Status: status, Reason: reason,
-		Message: delivery.Truncate(msg, 1024), ObservedGeneration: nr.Generation,
+		Message: text.Truncate(msg, 1024), ObservedGeneration: nr.Generation,
 	})
 }
 

@@ -18,6 +18,8 @@ import (
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	api "github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
+
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // Size limits per channel.
@@ -29,7 +31,7 @@ const (
 	slackHeaderMaxChars     = 150
 	slackFieldMaxChars      = 2000
 	// TruncationMarker ends every text that was cut to fit a channel's limit.
-	TruncationMarker = "… [truncated by kubernaut]"
+	TruncationMarker = text.Marker
 )
 
 // Message is a NotificationRequest as the channels render it: redacted, with defaults applied.
@@ -157,19 +159,6 @@ func formatConfidence(s string) string {
 	return strconv.FormatFloat(f*100, 'f', 0, 64) + "%"
 }
 
-// Truncate cuts s to at most max runes, ending with the truncation marker when it cut.
-func Truncate(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	keep := max - utf8.RuneCountInString(TruncationMarker)
-	if keep < 0 {
-		keep = 0
-	}
-	r := []rune(s)
-	return string(r[:keep]) + TruncationMarker
-}
-
 // truncateBytes cuts s so that it loses at least n bytes, ending with the marker.
 func truncateBytes(s string, n int) string {
 	target := len(s) - n - len(TruncationMarker)
@@ -229,14 +218,14 @@ func mrkdwn(s string) *slackText { return &slackText{Type: "mrkdwn", Text: s} }
 // RenderSlack renders a Block Kit message for an incoming webhook, at most 40 KB.
 func RenderSlack(m *Message, channel string) ([]byte, error) {
 	return fitJSON(m.Body, SlackMaxBytes, func(body string) any {
-		p := slackPayload{Channel: channel, Text: Truncate(m.Subject, slackSectionMaxChars)}
-		p.Blocks = append(p.Blocks, slackBlock{Type: "header", Text: &slackText{Type: "plain_text", Text: Truncate(m.Subject, slackHeaderMaxChars), Emoji: true}})
+		p := slackPayload{Channel: channel, Text: text.Truncate(m.Subject, slackSectionMaxChars)}
+		p.Blocks = append(p.Blocks, slackBlock{Type: "header", Text: &slackText{Type: "plain_text", Text: text.Truncate(m.Subject, slackHeaderMaxChars), Emoji: true}})
 		var fields []slackText
 		for i, f := range m.facts() {
 			if i == 10 {
 				break
 			}
-			fields = append(fields, slackText{Type: "mrkdwn", Text: Truncate("*"+f[0]+":*\n"+f[1], slackFieldMaxChars)})
+			fields = append(fields, slackText{Type: "mrkdwn", Text: text.Truncate("*"+f[0]+":*\n"+f[1], slackFieldMaxChars)})
 		}
 		p.Blocks = append(p.Blocks, slackBlock{Type: "section", Fields: fields})
 		// The body is split over sections of at most 3000 characters.
@@ -251,9 +240,9 @@ func RenderSlack(m *Message, channel string) ([]byte, error) {
 			if a.Confidence != "" {
 				txt += "\n*Confidence:* " + a.Confidence
 			}
-			p.Blocks = append(p.Blocks, slackBlock{Type: "divider"}, slackBlock{Type: "section", Text: mrkdwn(Truncate(txt, slackSectionMaxChars))})
+			p.Blocks = append(p.Blocks, slackBlock{Type: "divider"}, slackBlock{Type: "section", Text: mrkdwn(text.Truncate(txt, slackSectionMaxChars))})
 			if a.Approve != "" {
-				p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: mrkdwn(Truncate(
+				p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: mrkdwn(text.Truncate(
 					"*To approve:*\n```"+a.Approve+"```\n*To reject:*\n```"+a.Reject+"```", slackSectionMaxChars))})
 			}
 		}
@@ -262,7 +251,7 @@ func RenderSlack(m *Message, channel string) ([]byte, error) {
 			for _, kv := range extra {
 				lines = append(lines, "*"+kv[0]+":* "+kv[1])
 			}
-			p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: mrkdwn(Truncate(strings.Join(lines, "\n"), slackSectionMaxChars))})
+			p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: mrkdwn(text.Truncate(strings.Join(lines, "\n"), slackSectionMaxChars))})
 		}
 		if links := m.links(); len(links) > 0 {
 			var els []any
@@ -379,7 +368,7 @@ func PagerDutySeverity(p string) string {
 func PagerDutyDedupKey(m *Message) string {
 	for _, k := range []string{m.meta(api.MetaSignalFingerprint), m.RemediationRequest} {
 		if k != "" {
-			return Truncate(k, 255)
+			return text.Truncate(k, 255)
 		}
 	}
 	return m.Namespace + "/" + m.Name
@@ -394,7 +383,7 @@ func RenderPagerDuty(m *Message, routingKey, source string) ([]byte, error) {
 	}
 	ev.EventAction = "trigger"
 	ev.Client = "Kubernaut"
-	details := map[string]string{"body": Truncate(m.Body, 8000), "notification": m.Namespace + "/" + m.Name}
+	details := map[string]string{"body": text.Truncate(m.Body, 8000), "notification": m.Namespace + "/" + m.Name}
 	for _, f := range m.facts() {
 		details[strings.ToLower(f[0])] = f[1]
 	}
@@ -402,7 +391,7 @@ func RenderPagerDuty(m *Message, routingKey, source string) ([]byte, error) {
 		details[kv[0]] = kv[1]
 	}
 	ev.Payload = &PagerDutyPayload{
-		Summary: Truncate(m.Subject, PagerDutySummaryMaxChar), Source: source, Severity: PagerDutySeverity(m.Priority),
+		Summary: text.Truncate(m.Subject, PagerDutySummaryMaxChar), Source: source, Severity: PagerDutySeverity(m.Priority),
 		Component: m.meta(api.MetaResource), Group: m.meta(api.MetaNamespace), Class: m.Type, CustomDetails: details,
 	}
 	if !m.Created.IsZero() {

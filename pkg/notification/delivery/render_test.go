@@ -18,6 +18,7 @@ import (
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
 	api "github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // update regenerates the golden files: go test ./pkg/notification/... -update
@@ -170,8 +171,8 @@ func TestSizeLimits(t *testing.T) {
 		assert.True(t, strings.HasSuffix(ev.Payload.Summary, delivery.TruncationMarker))
 	})
 	t.Run("short text is untouched", func(t *testing.T) {
-		assert.Equal(t, "abc", delivery.Truncate("abc", 3))
-		assert.Equal(t, "ab"+delivery.TruncationMarker, delivery.Truncate("ab"+strings.Repeat("x", 100), 2+len([]rune(delivery.TruncationMarker))))
+		assert.Equal(t, "abc", text.Truncate("abc", 3))
+		assert.Equal(t, "ab"+delivery.TruncationMarker, text.Truncate("ab"+strings.Repeat("x", 100), 2+len([]rune(delivery.TruncationMarker))))
 	})
 }
 

@@ -19,6 +19,8 @@ import (
 	"github.com/go-logr/logr"
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
+
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // Error is a failed delivery. Permanent failures are not retried.
@@ -92,8 +94,12 @@ func (s *Sender) Send(ctx context.Context, ch notificationv1.Channel, m *Message
 	var secrets []string
 	switch ch {
 	case notificationv1.ChannelConsole:
-		s.Log.Info("Notification", "notification", m.Namespace+"/"+m.Name, "type", m.Type, "priority", m.Priority,
-			"subject", m.Subject, "body", m.Body, "remediationRequest", m.RemediationRequest, "metadata", m.Metadata)
+		kv := []any{"notification", m.Namespace + "/" + m.Name, "type", m.Type, "priority", m.Priority,
+			"subject", m.Subject, "body", m.Body, "remediationRequest", m.RemediationRequest, "metadata", m.Metadata}
+		if a := m.approval(); a != nil && a.Approve != "" {
+			kv = append(kv, "recommendedAction", a.Action, "approve", a.Approve, "reject", a.Reject)
+		}
+		s.Log.Info("Notification", kv...)
 	case notificationv1.ChannelSlack:
 		secrets, err = s.sendSlack(ctx, m)
 	case notificationv1.ChannelMSTeams:
@@ -106,7 +112,7 @@ func (s *Sender) Send(ctx context.Context, ch notificationv1.Channel, m *Message
 		secrets, err = s.sendEmail(ctx, m)
 	}
 	if err != nil {
-		err.Reason = Truncate(NewRedactor(secrets...).Redact(err.Reason), 1000)
+		err.Reason = text.Truncate(NewRedactor(secrets...).Redact(err.Reason), 1000)
 	}
 	return err
 }

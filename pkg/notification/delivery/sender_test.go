@@ -8,14 +8,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/testutil/standin"
 	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
+	api "github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
 
 func startStandins(t *testing.T) *standin.Set {
@@ -145,4 +148,18 @@ func TestSendFailureClassification(t *testing.T) {
 		assert.NotContains(t, body, standin.PagerDutyRoutingKey, "the routing key only travels in routing_key")
 		assert.Equal(t, 2, strings.Count(body, delivery.Redacted))
 	})
+}
+
+func TestConsoleShowsTheApprovalCommands(t *testing.T) {
+	var lines []string
+	log := funcr.New(func(prefix, args string) { lines = append(lines, args) }, funcr.Options{})
+	sender := delivery.NewSender(&delivery.Config{Timeout: delivery.Duration{Duration: time.Second}}, log)
+	require.Nil(t, sender.Send(context.Background(), notificationv1.ChannelConsole, delivery.MessageFrom(approvalNR(), delivery.NewRedactor())))
+	require.Len(t, lines, 1)
+	for _, decision := range []string{api.DecisionApproved, api.DecisionRejected} {
+		cmd, err := json.Marshal(api.DecisionCommand("kubernaut-system", "rr-1-analysis-approval", decision))
+		require.NoError(t, err)
+		assert.Contains(t, lines[0], string(cmd))
+	}
+	assert.Contains(t, lines[0], `"recommendedAction"="increase_memory_limit"`)
 }

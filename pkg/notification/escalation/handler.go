@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +32,8 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpapi"
 	api "github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
+
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // +kubebuilder:rbac:groups=notification.kubernaut.io,resources=notificationrequests,verbs=get;create
@@ -178,7 +179,7 @@ func (h *Handler) notificationFor(ctx context.Context, req *api.EscalationReques
 		fmt.Fprintln(&body)
 		for k, v := range map[string]string{"timeoutDuration": d.TimeoutDuration, "failureReason": d.FailureReason, "lastError": d.LastError} {
 			if v != "" {
-				meta[k] = truncate(v, 1000)
+				meta[k] = text.Truncate(v, 1000)
 			}
 		}
 		if d.TimeoutDuration != "" {
@@ -213,9 +214,9 @@ func (h *Handler) notificationFor(ctx context.Context, req *api.EscalationReques
 		Spec: notificationv1.NotificationRequestSpec{
 			RemediationRequestRef: &common.ObjectReference{Name: req.RemediationRequestName, Namespace: req.RemediationRequestNamespace},
 			Type:                  notificationv1.TypeEscalation,
-			Subject: truncate(fmt.Sprintf("⚠️ Escalation: %s %s in %s (%s)", req.AlertName, req.EscalationReason,
+			Subject: text.Truncate(fmt.Sprintf("⚠️ Escalation: %s %s in %s (%s)", req.AlertName, req.EscalationReason,
 				req.EscalationPhase, req.RemediationRequestName), 500),
-			Body:        truncate(body.String(), 65536),
+			Body:        text.Truncate(body.String(), 65536),
 			Priority:    urgencyPriority(req.Urgency),
 			Channels:    channels,
 			Metadata:    meta,
@@ -232,15 +233,4 @@ func (h *Handler) notificationFor(ctx context.Context, req *api.EscalationReques
 		}
 	}
 	return nr
-}
-
-// truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
