@@ -13,8 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/internal/testutil/loadtest"
+	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 )
 
 // Benchmarks compare audit upserts through the HTTP API (JSON, token auth, validation, upsert of

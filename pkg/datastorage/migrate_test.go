@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kubernaut/kubernaut/pkg/datastorage"
 	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
+	"github.com/kubernaut/kubernaut/pkg/datastorage"
 )
 
 // migrations is the number of embedded migrations (migrations/000NN_*.sql).

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
+	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 )
 
 func (e *env) ready() int {

@@ -17,10 +17,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
 	"github.com/kubernaut/kubernaut/pkg/datastorage"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpapi"
-	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }

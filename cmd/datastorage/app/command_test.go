@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
+	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }
