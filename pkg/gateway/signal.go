@@ -135,11 +135,7 @@ type PriorityTable map[remediationv1.Severity]map[remediationv1.Environment]reme
 
 // DefaultPriorityTable is the contract's default.
 func DefaultPriorityTable() PriorityTable {
-	return PriorityTable{
-		remediationv1.SeverityCritical: {remediationv1.EnvironmentProduction: "P0", remediationv1.EnvironmentStaging: "P1", remediationv1.EnvironmentDevelopment: "P2", remediationv1.EnvironmentUnknown: "P1"},
-		remediationv1.SeverityWarning:  {remediationv1.EnvironmentProduction: "P1", remediationv1.EnvironmentStaging: "P2", remediationv1.EnvironmentDevelopment: "P2", remediationv1.EnvironmentUnknown: "P2"},
-		remediationv1.SeverityInfo:     {remediationv1.EnvironmentProduction: "P2", remediationv1.EnvironmentStaging: "P2", remediationv1.EnvironmentDevelopment: "P2", remediationv1.EnvironmentUnknown: "P3"},
-	}
+	return PriorityTable(remediationv1.DefaultPriorityTable())
 }
 
 // Priority looks up severity × environment (test → development; missing cells → P2).

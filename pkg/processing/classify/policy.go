@@ -97,15 +97,7 @@ func priorityIndex(p remediationv1.Priority) int {
 
 // DefaultTable is the contract's severity × environment table (test counts as development).
 func DefaultTable() map[remediationv1.Severity]map[remediationv1.Environment]remediationv1.Priority {
-	const (
-		prod, stg, dev, unk = remediationv1.EnvironmentProduction, remediationv1.EnvironmentStaging, remediationv1.EnvironmentDevelopment, remediationv1.EnvironmentUnknown
-		p0, p1, p2, p3      = remediationv1.PriorityP0, remediationv1.PriorityP1, remediationv1.PriorityP2, remediationv1.PriorityP3
-	)
-	return map[remediationv1.Severity]map[remediationv1.Environment]remediationv1.Priority{
-		remediationv1.SeverityCritical: {prod: p0, stg: p1, dev: p2, unk: p1},
-		remediationv1.SeverityWarning:  {prod: p1, stg: p2, dev: p2, unk: p2},
-		remediationv1.SeverityInfo:     {prod: p2, stg: p2, dev: p2, unk: p3},
-	}
+	return remediationv1.DefaultPriorityTable()
 }
 
 // DefaultCriticality raises "critical" namespaces by two levels and "high" ones by one.
