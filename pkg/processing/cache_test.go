@@ -17,8 +17,8 @@ import (
 
 func fullMeta(name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: "shop", UID: "u1", ResourceVersion: "7", Labels: map[string]string{"app": "web"},
-		Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": "{...big...}"},
-		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
+		Annotations:     map[string]string{"kubectl.kubernetes.io/last-applied-configuration": "{...big...}"},
+		ManagedFields:   []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
 		OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-1", Controller: ptr.To(true)}, {Kind: "Other", Name: "x"}},
 		Finalizers:      []string{"f"}}
 }
