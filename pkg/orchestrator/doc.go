@@ -6,11 +6,12 @@
 //
 // # API writes
 //
-// A remediation that runs to Completed costs the orchestrator 12 API writes, none of which can be
+// A remediation that runs to Completed costs the orchestrator 13 API writes, none of which can be
 // dropped or merged further: one create per child (RemediationProcessing, AIAnalysis,
 // WorkflowExecution, KubernetesExecution), one status merge patch per phase change (Processing,
-// Analyzing, Planning, Executing, Verifying, Completed), the completion NotificationRequest and the
-// completion event. Each reconcile writes the status at most once, as a merge patch without a
+// Analyzing, Planning, Executing, Verifying, Completed), the completion NotificationRequest, the
+// completion event, and the audit finalizer (remediationv1.FinalizerAudit, one more patch removes
+// it at deletion: a deleted request waits for its audit outbox, at most Config.AuditFlushOnDelete). Each reconcile writes the status at most once, as a merge patch without a
 // resourceVersion (no conflicts): the child it created, the phase change, the conditions and the
 // audit acknowledgement (datastorage is called before the patch) all go into that one patch, and
 // a reconcile that changes nothing writes nothing. Live reads fetch what the cache does not hold:
@@ -21,7 +22,7 @@
 // # Memory
 //
 // The cache holds only what reconciles read (see CacheOptions): requests without their payload,
-// labels, annotations, signal labels and annotations or providerData (read from the API server
+// labels, annotations (but the audit-skip annotation), signal labels and annotations or providerData (read from the API server
 // when needed), children without their spec (except the parent reference and what the next
 // child or the audit record needs), NotificationRequests as metadata only, and only objects
 // labelled kubernaut.io/remediation-request. Requests of one fingerprint are found through a map
