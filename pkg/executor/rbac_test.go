@@ -31,6 +31,7 @@ func TestGeneratedRoleGrantsTheCatalogVerbsAndNothingElse(t *testing.T) {
 	add("kubernetesexecution.kubernaut.io", "kubernetesexecutions/status", "get", "update", "patch")
 	add("coordination.k8s.io", "leases", "get", "list", "watch", "create", "update", "patch", "delete")
 	add("events.k8s.io", "events", "create", "patch")
+	add("", "events", "create", "patch")          // leader election records a core Event
 	add("", "configmaps", "get", "list", "watch") // the safety ConfigMap
 	add("", "namespaces", "get")                  // managed, protected
 	add("", "nodes", "list")                      // share of unschedulable nodes

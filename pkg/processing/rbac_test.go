@@ -15,6 +15,7 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 	writes := map[string][]string{ // group/resource → the write verbs it may have
 		"remediationprocessing.kubernaut.io/remediationprocessings/status": {"patch"},
 		"events.k8s.io/events":       {"create", "patch"},
+		"core/events":                {"create", "patch"}, // leader election records a core Event
 		"coordination.k8s.io/leases": {"create", "update", "patch", "delete"},
 	}
 	read := []string{"get", "list", "watch"}
