@@ -19,6 +19,7 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // ApprovalRequestName is the deterministic name of an analysis's AIApprovalRequest.
@@ -77,7 +78,7 @@ func (r *Reconciler) investigate(ctx context.Context, s *scope) error {
 		}
 		investigationsTotal.WithLabelValues(provider, outcomeFailed).Inc()
 		investigationDuration.WithLabelValues(provider).Observe(time.Since(start).Seconds())
-		r.finish(s, aiv1.PhaseFailed, investigator.Truncate("the "+provider+" provider failed: "+err.Error(), 1024))
+		r.finish(s, aiv1.PhaseFailed, text.TruncateBytes("the "+provider+" provider failed: "+err.Error(), 1024))
 		r.Recorder.Eventf(a, nil, corev1.EventTypeWarning, aiv1.ReasonProviderFailed, "Investigate", "%s", s.a.Status.Message)
 		return nil
 	}
@@ -127,7 +128,7 @@ func (r *Reconciler) applyHistory(ctx context.Context, signal string, f *investi
 		rec := &f.Recommendations[i]
 		eff, err := r.History.Effectiveness(ctx, signal, rec.Action)
 		if err != nil {
-			f.Evidence = appendEvidence(f.Evidence, investigator.Truncate("historical success rates unavailable (datastorage unreachable: "+err.Error()+"); confidence is based on the current facts only", 1024))
+			f.Evidence = appendEvidence(f.Evidence, text.TruncateBytes("historical success rates unavailable (datastorage unreachable: "+err.Error()+"); confidence is based on the current facts only", 1024))
 			log.FromContext(ctx).Info("Datastorage unreachable; analysing without history", "error", err.Error())
 			return
 		}
@@ -171,7 +172,7 @@ func (r *Reconciler) recommend(ctx context.Context, s *scope) error {
 		r.Recorder.Eventf(a, nil, corev1.EventTypeNormal, aiv1.ReasonAnalyzed, "Recommend", "%s", a.Status.Message)
 		return nil
 	}
-	reason := investigator.Truncate(strings.Join(why, "; "), 1024)
+	reason := text.TruncateBytes(strings.Join(why, "; "), 1024)
 	ar, err := r.ensureApprovalRequest(ctx, a, reason, s.now.Add(policy.ApprovalTimeout.Duration))
 	if err != nil {
 		return err
@@ -180,7 +181,7 @@ func (r *Reconciler) recommend(ctx context.Context, s *scope) error {
 	a.Status.Phase = aiv1.PhaseApproving
 	a.Status.Message = "awaiting a decision on " + ar.Name + " by " + ar.Spec.RequiredBy.UTC().Format(time.RFC3339) + ": " + reason
 	r.Recorder.Eventf(a, ar, corev1.EventTypeNormal, aiv1.ReasonAwaitingDecision, "RequestApproval", "%s; decide with: %s",
-		investigator.Truncate(a.Status.Message, 400), notificationapi.DecisionCommand(ar.Namespace, ar.Name, notificationapi.DecisionApproved))
+		text.TruncateBytes(a.Status.Message, 400), notificationapi.DecisionCommand(ar.Namespace, ar.Name, notificationapi.DecisionApproved))
 	return nil
 }
 
@@ -266,10 +267,10 @@ func (r *Reconciler) awaitDecision(ctx context.Context, s *scope) error {
 	}
 	switch ar.Status.Decision {
 	case aiv1.DecisionApproved:
-		r.finish(s, aiv1.PhaseCompleted, investigator.Truncate("approved by "+by+comment, 1024))
+		r.finish(s, aiv1.PhaseCompleted, text.TruncateBytes("approved by "+by+comment, 1024))
 		r.Recorder.Eventf(a, ar, corev1.EventTypeNormal, aiv1.ReasonApproved, "Approve", "%s", a.Status.Message)
 	case aiv1.DecisionRejected:
-		r.finish(s, aiv1.PhaseRejected, investigator.Truncate("rejected by "+by+comment, 1024))
+		r.finish(s, aiv1.PhaseRejected, text.TruncateBytes("rejected by "+by+comment, 1024))
 		r.Recorder.Eventf(a, ar, corev1.EventTypeWarning, aiv1.ReasonRejected, "Reject", "%s", a.Status.Message)
 	default:
 		r.finish(s, aiv1.PhaseRejected, "the approval request expired without a decision")
@@ -307,6 +308,6 @@ func (r *Reconciler) patchApproval(ctx context.Context, ar *aiv1.AIApprovalReque
 func (r *Reconciler) finish(s *scope, phase aiv1.Phase, message string) {
 	now := metav1.NewTime(s.now)
 	s.a.Status.Phase = phase
-	s.a.Status.Message = investigator.Truncate(message, 1024)
+	s.a.Status.Message = text.TruncateBytes(message, 1024)
 	s.a.Status.CompletionTime = &now
 }

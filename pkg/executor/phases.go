@@ -17,6 +17,7 @@ import (
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/executor/action"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // Bounds of the status fields (the CRD's MaxLength).
@@ -96,14 +97,14 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) error {
 		}
 		c.start = op.ID.Time
 		s.checked[i] = c
-		st.OperationResults[i].DryRunResult = truncate(c.dryRun, maxDryRunResult)
+		st.OperationResults[i].DryRunResult = text.TruncateBytes(c.dryRun, maxDryRunResult)
 	}
 	setCondition(s, kev1.ConditionSafe, true, kev1.ReasonSafetyPassed, fmt.Sprintf("%d operations passed the safety checks and the server-side dry-run", len(s.ke.Spec.Operations)))
 	if s.dryRun() {
 		for i := range st.OperationResults {
 			res := &st.OperationResults[i]
 			res.Phase = kev1.OperationSucceeded
-			res.Message = truncate("dry run, nothing changed; would: "+s.checked[i].plan.Summary, maxOpMessage)
+			res.Message = text.TruncateBytes("dry run, nothing changed; would: "+s.checked[i].plan.Summary, maxOpMessage)
 			t := metav1.NewTime(s.now)
 			res.StartTime, res.CompletionTime = &t, &t
 			operationsTotal.WithLabelValues(s.ke.Spec.Operations[i].Action, ResultDryRun).Inc()
@@ -250,8 +251,8 @@ func (r *Reconciler) runOperation(ctx context.Context, s *scope, i int) (ctrl.Re
 func (r *Reconciler) record(s *scope, i int, c *checked) {
 	res := &s.ke.Status.OperationResults[i]
 	cat, _ := actions.Lookup(s.ke.Spec.Operations[i].Action)
-	res.DryRunResult = truncate(c.dryRun, maxDryRunResult)
-	res.Message = truncate("applying: "+c.plan.Summary, maxOpMessage)
+	res.DryRunResult = text.TruncateBytes(c.dryRun, maxDryRunResult)
+	res.Message = text.TruncateBytes("applying: "+c.plan.Summary, maxOpMessage)
 	res.Rollback = &kev1.RollbackInfo{Available: cat.Reversible && c.plan.PreviousState != "", PreviousState: c.plan.PreviousState}
 	if c.plan.Target != nil {
 		res.TargetUID = string(c.plan.Target.GetUID())
@@ -280,7 +281,7 @@ func (r *Reconciler) apply(ctx context.Context, s *scope, i int, op *action.Op, 
 	}
 	t := metav1.NewTime(r.Now())
 	res.AppliedTime = &t
-	res.Message = truncate("applied: "+plan.Summary, maxOpMessage)
+	res.Message = text.TruncateBytes("applied: "+plan.Summary, maxOpMessage)
 	log.FromContext(ctx).Info("Applied", "operation", op.Name, "action", op.Action, "target", objName(op), "change", plan.Summary)
 	// Progress after the change is written with what comes next, in one write: the
 	// post-condition's wait, the next operation's Running, or the end of the execution. A crash
@@ -324,7 +325,7 @@ func (r *Reconciler) verify(ctx context.Context, s *scope, i int, op *action.Op,
 		r.failOp(s, i, reason, fmt.Sprintf("changed, but the post-condition did not hold within %s: %s", op.Deadline.Sub(res.StartTime.Time).Round(time.Second), waiting))
 		return ctrl.Result{}, true, nil
 	}
-	res.Message = truncate(base+waitingSep+waiting, maxOpMessage)
+	res.Message = text.TruncateBytes(base+waitingSep+waiting, maxOpMessage)
 	wait := min(r.PollInterval, op.Deadline.Sub(now)+time.Millisecond)
 	return ctrl.Result{RequeueAfter: max(wait, time.Millisecond)}, false, nil
 }
@@ -358,12 +359,12 @@ func (r *Reconciler) rollback(ctx context.Context, s *scope, failed int) error {
 				return err // retried; what was reverted is recorded
 			}
 			revertFailed = append(revertFailed, res.Name)
-			res.Message = truncate(res.Message+"; rollback failed: "+err.Error(), maxOpMessage)
+			res.Message = text.TruncateBytes(res.Message+"; rollback failed: "+err.Error(), maxOpMessage)
 			rollbacksTotal.WithLabelValues("failed").Inc()
 			continue
 		}
 		res.Phase = kev1.OperationRolledBack
-		res.Message = truncate(fmt.Sprintf("rolled back after %s failed; was: %s", st.OperationResults[failed].Name, res.Message), maxOpMessage)
+		res.Message = text.TruncateBytes(fmt.Sprintf("rolled back after %s failed; was: %s", st.OperationResults[failed].Name, res.Message), maxOpMessage)
 		reverted = append(reverted, res.Name)
 		rollbacksTotal.WithLabelValues("reverted").Inc()
 		operationsTotal.WithLabelValues(op.Action, ResultRolledBack).Inc()
@@ -410,16 +411,16 @@ func (r *Reconciler) refuseAll(s *scope, rf *action.Refusal) {
 func (r *Reconciler) refuseOp(s *scope, i int, rf *action.Refusal) {
 	res := &s.ke.Status.OperationResults[i]
 	t := metav1.NewTime(s.now)
-	res.Phase, res.Reason, res.Message, res.CompletionTime = kev1.OperationRefused, rf.Reason, truncate(rf.Message, maxOpMessage), &t
+	res.Phase, res.Reason, res.Message, res.CompletionTime = kev1.OperationRefused, rf.Reason, text.TruncateBytes(rf.Message, maxOpMessage), &t
 	refusalsTotal.WithLabelValues(rf.Reason).Inc()
 	operationsTotal.WithLabelValues(s.ke.Spec.Operations[i].Action, ResultRefused).Inc()
-	setCondition(s, kev1.ConditionSafe, false, rf.Reason, truncate(fmt.Sprintf("operation %s: %s", res.Name, rf.Message), maxMessage))
+	setCondition(s, kev1.ConditionSafe, false, rf.Reason, text.TruncateBytes(fmt.Sprintf("operation %s: %s", res.Name, rf.Message), maxMessage))
 }
 
 func (r *Reconciler) failOp(s *scope, i int, reason, msg string) {
 	res := &s.ke.Status.OperationResults[i]
 	t := metav1.NewTime(r.Now())
-	res.Phase, res.Reason, res.Message, res.CompletionTime = kev1.OperationFailed, reason, truncate(msg, maxOpMessage), &t
+	res.Phase, res.Reason, res.Message, res.CompletionTime = kev1.OperationFailed, reason, text.TruncateBytes(msg, maxOpMessage), &t
 	operationsTotal.WithLabelValues(s.ke.Spec.Operations[i].Action, ResultFailed).Inc()
 	if res.StartTime != nil {
 		operationDuration.WithLabelValues(s.ke.Spec.Operations[i].Action).Observe(t.Sub(res.StartTime.Time).Seconds())
@@ -429,7 +430,7 @@ func (r *Reconciler) failOp(s *scope, i int, reason, msg string) {
 func (r *Reconciler) succeedOp(s *scope, i int, msg string) {
 	res := &s.ke.Status.OperationResults[i]
 	t := metav1.NewTime(r.Now())
-	res.Phase, res.Reason, res.Message, res.CompletionTime = kev1.OperationSucceeded, kev1.ReasonExecuted, truncate(msg, maxOpMessage), &t
+	res.Phase, res.Reason, res.Message, res.CompletionTime = kev1.OperationSucceeded, kev1.ReasonExecuted, text.TruncateBytes(msg, maxOpMessage), &t
 	operationsTotal.WithLabelValues(s.ke.Spec.Operations[i].Action, ResultSucceeded).Inc()
 	if res.StartTime != nil {
 		operationDuration.WithLabelValues(s.ke.Spec.Operations[i].Action).Observe(t.Sub(res.StartTime.Time).Seconds())
@@ -448,7 +449,7 @@ func (r *Reconciler) skipFrom(s *scope, from int, msg string) {
 func (r *Reconciler) finish(s *scope, phase kev1.Phase, reason, msg string) {
 	st := &s.ke.Status
 	t := metav1.NewTime(r.Now())
-	st.Phase, st.Message, st.CompletionTime = phase, truncate(msg, maxMessage), &t
+	st.Phase, st.Message, st.CompletionTime = phase, text.TruncateBytes(msg, maxMessage), &t
 	st.ObservedGeneration = s.ke.Generation
 	setCondition(s, kev1.ConditionReady, phase == kev1.PhaseCompleted, reason, st.Message)
 	executionsTotal.WithLabelValues(string(phase)).Inc()
@@ -465,7 +466,7 @@ func setCondition(s *scope, typ string, ok bool, reason, msg string) {
 		status = metav1.ConditionTrue
 	}
 	meta.SetStatusCondition(&s.ke.Status.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason,
-		Message: truncate(msg, maxMessage), ObservedGeneration: s.ke.Generation})
+		Message: text.TruncateBytes(msg, maxMessage), ObservedGeneration: s.ke.Generation})
 }
 
 func executionTimeout(ke *kev1.KubernetesExecution) time.Duration {
@@ -473,17 +474,4 @@ func executionTimeout(ke *kev1.KubernetesExecution) time.Duration {
 		return t.Duration
 	}
 	return defaultExecution
-}
-
-// truncate bounds s to n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const mark = "…"
-	cut := n - len(mark)
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return s[:cut] + mark
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // MaxContextBytes bounds the serialized KubernetesContext.
@@ -200,7 +201,7 @@ func (t *trimmer) shortenMessages(n int) bool {
 			if n == 0 {
 				*s = ""
 			} else {
-				*s = shorten(*s, n)
+				*s = text.TruncateBytes(*s, n)
 			}
 			t.messages = true
 		}

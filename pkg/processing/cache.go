@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // Field indexes on the cache; every read of an enrichment goes through one of them or a Get.
@@ -147,19 +148,6 @@ func keptMeta(m *metav1.ObjectMeta, labels bool) metav1.ObjectMeta {
 	return out
 }
 
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
 func stripContainers(cs []corev1.Container) []corev1.Container {
 	out := make([]corev1.Container, 0, len(cs))
 	for _, c := range cs {
@@ -200,10 +188,10 @@ func stripPod(p *corev1.Pod) *corev1.Pod {
 	out := &corev1.Pod{ObjectMeta: keptMeta(&p.ObjectMeta, true)}
 	out.Spec.NodeName = p.Spec.NodeName
 	out.Spec.Containers = stripContainers(p.Spec.Containers)
-	out.Status = corev1.PodStatus{Phase: p.Status.Phase, Reason: p.Status.Reason, Message: shorten(p.Status.Message, 256)}
+	out.Status = corev1.PodStatus{Phase: p.Status.Phase, Reason: p.Status.Reason, Message: text.TruncateBytes(p.Status.Message, 256)}
 	for _, c := range p.Status.Conditions {
 		out.Status.Conditions = append(out.Status.Conditions, corev1.PodCondition{Type: c.Type, Status: c.Status, Reason: c.Reason,
-			Message: shorten(c.Message, 256), LastTransitionTime: c.LastTransitionTime})
+			Message: text.TruncateBytes(c.Message, 256), LastTransitionTime: c.LastTransitionTime})
 	}
 	for _, cs := range p.Status.ContainerStatuses {
 		out.Status.ContainerStatuses = append(out.Status.ContainerStatuses, corev1.ContainerStatus{Name: cs.Name, Ready: cs.Ready,
@@ -218,11 +206,11 @@ func stripState(s corev1.ContainerState) corev1.ContainerState {
 		out.Running = &corev1.ContainerStateRunning{StartedAt: s.Running.StartedAt}
 	}
 	if s.Waiting != nil {
-		out.Waiting = &corev1.ContainerStateWaiting{Reason: s.Waiting.Reason, Message: shorten(s.Waiting.Message, 256)}
+		out.Waiting = &corev1.ContainerStateWaiting{Reason: s.Waiting.Reason, Message: text.TruncateBytes(s.Waiting.Message, 256)}
 	}
 	if s.Terminated != nil {
 		t := s.Terminated
-		out.Terminated = &corev1.ContainerStateTerminated{ExitCode: t.ExitCode, Reason: t.Reason, Message: shorten(t.Message, 256),
+		out.Terminated = &corev1.ContainerStateTerminated{ExitCode: t.ExitCode, Reason: t.Reason, Message: text.TruncateBytes(t.Message, 256),
 			StartedAt: t.StartedAt, FinishedAt: t.FinishedAt}
 	}
 	return out
@@ -234,7 +222,7 @@ func stripNode(n *corev1.Node) *corev1.Node {
 	out.Status.Allocatable = n.Status.Allocatable
 	for _, c := range n.Status.Conditions {
 		out.Status.Conditions = append(out.Status.Conditions, corev1.NodeCondition{Type: c.Type, Status: c.Status, Reason: c.Reason,
-			Message: shorten(c.Message, 256), LastTransitionTime: c.LastTransitionTime})
+			Message: text.TruncateBytes(c.Message, 256), LastTransitionTime: c.LastTransitionTime})
 	}
 	return out
 }
@@ -250,7 +238,7 @@ func stripEvent(e *corev1.Event) *corev1.Event {
 	out := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: e.Name, Namespace: e.Namespace, UID: e.UID, ResourceVersion: e.ResourceVersion,
 		CreationTimestamp: e.CreationTimestamp}}
 	out.InvolvedObject = corev1.ObjectReference{Kind: e.InvolvedObject.Kind, Namespace: e.InvolvedObject.Namespace, Name: e.InvolvedObject.Name}
-	out.Type, out.Reason, out.Message, out.Count = e.Type, e.Reason, shorten(e.Message, maxCachedMessage), e.Count
+	out.Type, out.Reason, out.Message, out.Count = e.Type, e.Reason, text.TruncateBytes(e.Message, maxCachedMessage), e.Count
 	out.FirstTimestamp, out.LastTimestamp, out.EventTime = e.FirstTimestamp, e.LastTimestamp, e.EventTime
 	if e.Series != nil {
 		out.Series = &corev1.EventSeries{Count: e.Series.Count, LastObservedTime: e.Series.LastObservedTime}
@@ -272,7 +260,7 @@ func stripDeployment(d *appsv1.Deployment) *appsv1.Deployment {
 	out.Status = appsv1.DeploymentStatus{Replicas: d.Status.Replicas, ReadyReplicas: d.Status.ReadyReplicas, UpdatedReplicas: d.Status.UpdatedReplicas,
 		AvailableReplicas: d.Status.AvailableReplicas, ObservedGeneration: d.Status.ObservedGeneration,
 		Conditions: stripConditions(d.Status.Conditions, func(c appsv1.DeploymentCondition) appsv1.DeploymentCondition {
-			c.Message = shorten(c.Message, 256)
+			c.Message = text.TruncateBytes(c.Message, 256)
 			return c
 		})}
 	return out
@@ -318,7 +306,7 @@ func stripJob(j *batchv1.Job) *batchv1.Job {
 	out.Status = batchv1.JobStatus{Active: j.Status.Active, Succeeded: j.Status.Succeeded, Failed: j.Status.Failed, Ready: j.Status.Ready,
 		StartTime: j.Status.StartTime, CompletionTime: j.Status.CompletionTime,
 		Conditions: stripConditions(j.Status.Conditions, func(c batchv1.JobCondition) batchv1.JobCondition {
-			c.Message = shorten(c.Message, 256)
+			c.Message = text.TruncateBytes(c.Message, 256)
 			return c
 		})}
 	return out
@@ -338,7 +326,7 @@ func stripHPA(h *autoscalingv2.HorizontalPodAutoscaler) *autoscalingv2.Horizonta
 		MaxReplicas: h.Spec.MaxReplicas, Metrics: h.Spec.Metrics}
 	out.Status = h.Status
 	out.Status.Conditions = stripConditions(h.Status.Conditions, func(c autoscalingv2.HorizontalPodAutoscalerCondition) autoscalingv2.HorizontalPodAutoscalerCondition {
-		c.Message = shorten(c.Message, 256)
+		c.Message = text.TruncateBytes(c.Message, 256)
 		return c
 	})
 	return out

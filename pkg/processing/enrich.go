@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // Bounds of the lists the CRD allows (see common.KubernetesContext).
@@ -489,7 +490,7 @@ func hpaSummary(h *autoscalingv2.HorizontalPodAutoscaler) *common.HPASummary {
 	s.AtMaximum = s.MaxReplicas > 0 && s.CurrentReplicas >= s.MaxReplicas
 	for _, c := range h.Status.Conditions {
 		if c.Type == autoscalingv2.ScalingLimited && c.Status == corev1.ConditionTrue {
-			s.ScalingLimited, s.ScalingLimitedReason = true, shorten(c.Reason, 128)
+			s.ScalingLimited, s.ScalingLimitedReason = true, text.TruncateBytes(c.Reason, 128)
 		}
 	}
 	targets := map[string]string{}
@@ -521,7 +522,7 @@ func hpaSummary(h *autoscalingv2.HorizontalPodAutoscaler) *common.HPASummary {
 		default:
 			continue
 		}
-		s.CurrentMetrics = append(s.CurrentMetrics, shorten(line, 256))
+		s.CurrentMetrics = append(s.CurrentMetrics, text.TruncateBytes(line, 256))
 	}
 	return s
 }
@@ -551,7 +552,7 @@ func metricTarget(t autoscalingv2.MetricTarget) string {
 }
 
 func condition(typ, status, reason, message string, at metav1.Time) common.ConditionSummary {
-	c := common.ConditionSummary{Type: shorten(typ, 63), Status: status, Reason: shorten(reason, 128), Message: shorten(message, 256)}
+	c := common.ConditionSummary{Type: text.TruncateBytes(typ, 63), Status: status, Reason: text.TruncateBytes(reason, 128), Message: text.TruncateBytes(message, 256)}
 	if !at.IsZero() {
 		c.LastTransitionTime = &at
 	}
@@ -564,7 +565,7 @@ func specContainers(cs []corev1.Container) []common.ContainerSpecSummary {
 		if len(out) == maxContainers {
 			break
 		}
-		out = append(out, common.ContainerSpecSummary{Name: c.Name, Image: shorten(c.Image, 512), Requests: quantities(c.Resources.Requests),
+		out = append(out, common.ContainerSpecSummary{Name: c.Name, Image: text.TruncateBytes(c.Image, 512), Requests: quantities(c.Resources.Requests),
 			Limits: quantities(c.Resources.Limits), HasLivenessProbe: c.LivenessProbe != nil})
 	}
 	return out
@@ -650,9 +651,9 @@ func (e *Enricher) summarizePods(en *enrichment) {
 
 func podSummary(p *corev1.Pod) common.PodSummary {
 	created := p.CreationTimestamp
-	s := common.PodSummary{Name: p.Name, Phase: string(p.Status.Phase), NodeName: p.Spec.NodeName, Reason: shorten(p.Status.Reason, 128), CreatedAt: &created}
+	s := common.PodSummary{Name: p.Name, Phase: string(p.Status.Phase), NodeName: p.Spec.NodeName, Reason: text.TruncateBytes(p.Status.Reason, 128), CreatedAt: &created}
 	if o := metav1.GetControllerOfNoCopy(p); o != nil {
-		s.Owner = shorten(o.Kind+"/"+o.Name, 320)
+		s.Owner = text.TruncateBytes(o.Kind+"/"+o.Name, 320)
 	}
 	for _, c := range p.Status.Conditions {
 		if c.Status != corev1.ConditionTrue && len(s.Conditions) < 8 {
@@ -667,7 +668,7 @@ func podSummary(p *corev1.Pod) common.PodSummary {
 		if len(s.Containers) == maxContainers {
 			break
 		}
-		cs := common.ContainerSummary{Name: c.Name, Image: shorten(c.Image, 512), Requests: quantities(c.Resources.Requests), Limits: quantities(c.Resources.Limits)}
+		cs := common.ContainerSummary{Name: c.Name, Image: text.TruncateBytes(c.Image, 512), Requests: quantities(c.Resources.Requests), Limits: quantities(c.Resources.Limits)}
 		if st, ok := statuses[c.Name]; ok {
 			cs.Ready, cs.RestartCount = st.Ready, st.RestartCount
 			switch {
@@ -676,16 +677,16 @@ func podSummary(p *corev1.Pod) common.PodSummary {
 				at := st.State.Running.StartedAt
 				cs.StartedAt = &at
 			case st.State.Waiting != nil:
-				cs.State, cs.Reason, cs.Message = "Waiting", shorten(st.State.Waiting.Reason, 128), shorten(st.State.Waiting.Message, 256)
+				cs.State, cs.Reason, cs.Message = "Waiting", text.TruncateBytes(st.State.Waiting.Reason, 128), text.TruncateBytes(st.State.Waiting.Message, 256)
 			case st.State.Terminated != nil:
 				t := st.State.Terminated
 				code := t.ExitCode
-				cs.State, cs.Reason, cs.Message, cs.ExitCode = "Terminated", shorten(t.Reason, 128), shorten(t.Message, 256), &code
+				cs.State, cs.Reason, cs.Message, cs.ExitCode = "Terminated", text.TruncateBytes(t.Reason, 128), text.TruncateBytes(t.Message, 256), &code
 			}
 			if t := st.LastTerminationState.Terminated; t != nil {
 				code := t.ExitCode
 				at := t.FinishedAt
-				cs.LastTerminationReason, cs.LastExitCode = shorten(t.Reason, 128), &code
+				cs.LastTerminationReason, cs.LastExitCode = text.TruncateBytes(t.Reason, 128), &code
 				if !at.IsZero() {
 					cs.LastTerminatedAt = &at
 				}
@@ -720,7 +721,7 @@ func (e *Enricher) nodes(ctx context.Context, en *enrichment) error {
 			s.Conditions = append(s.Conditions, condition(string(c.Type), string(c.Status), c.Reason, c.Message, c.LastTransitionTime))
 			unhealthy := (c.Type == corev1.NodeReady) != (c.Status == corev1.ConditionTrue)
 			if unhealthy && len(en.kc.NodeConditions) < maxNodeConds {
-				nc := common.NodeCondition{Node: n.Name, Type: string(c.Type), Status: string(c.Status), Reason: shorten(c.Reason, 128), Message: shorten(c.Message, 256)}
+				nc := common.NodeCondition{Node: n.Name, Type: string(c.Type), Status: string(c.Status), Reason: text.TruncateBytes(c.Reason, 128), Message: text.TruncateBytes(c.Message, 256)}
 				if !c.LastTransitionTime.IsZero() {
 					at := c.LastTransitionTime
 					nc.LastTransitionTime = &at
@@ -736,7 +737,7 @@ func (e *Enricher) nodes(ctx context.Context, en *enrichment) error {
 			if t.Value != "" {
 				taint += "=" + t.Value
 			}
-			s.Taints = append(s.Taints, shorten(taint+":"+string(t.Effect), 384))
+			s.Taints = append(s.Taints, text.TruncateBytes(taint+":"+string(t.Effect), 384))
 		}
 		alloc := corev1.ResourceList{}
 		for _, k := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourcePods, corev1.ResourceEphemeralStorage} {
@@ -779,7 +780,7 @@ func (e *Enricher) events(ctx context.Context, en *enrichment) error {
 			first, last, count := eventTimes(ev)
 			g, ok := groups[ev.Reason+"\x00"+obj]
 			if !ok {
-				g = &group{s: common.EventSummary{Type: ev.Type, Reason: shorten(ev.Reason, 128), Object: shorten(obj, 320)}}
+				g = &group{s: common.EventSummary{Type: ev.Type, Reason: text.TruncateBytes(ev.Reason, 128), Object: text.TruncateBytes(obj, 320)}}
 				groups[ev.Reason+"\x00"+obj] = g
 			}
 			g.s.Count += count
@@ -789,7 +790,7 @@ func (e *Enricher) events(ctx context.Context, en *enrichment) error {
 			}
 			if g.s.LastTimestamp == nil || !last.Before(g.last) {
 				l := metav1.NewTime(last)
-				g.s.LastTimestamp, g.last, g.s.Message = &l, last, shorten(ev.Message, 512)
+				g.s.LastTimestamp, g.last, g.s.Message = &l, last, text.TruncateBytes(ev.Message, 512)
 			}
 		}
 	}
@@ -843,7 +844,7 @@ func usefulAnnotations(in map[string]string) map[string]string {
 			if out == nil {
 				out = map[string]string{}
 			}
-			out[k] = shorten(v, 256)
+			out[k] = text.TruncateBytes(v, 256)
 		}
 	}
 	return out

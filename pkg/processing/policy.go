@@ -14,6 +14,7 @@ import (
 
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/processing/classify"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // PolicyStore holds the classification policy in force. It reads the policy ConfigMap from the
@@ -88,7 +89,7 @@ func (s *PolicyStore) Sync(ctx context.Context) error {
 		note := fmt.Sprintf("Policy refused; policy version %s stays in force: %v", s.current.Version, err)
 		logger.Info("Policy refused", "version", cm.ResourceVersion, "kept", s.current.Version, "error", err.Error())
 		if s.Recorder != nil {
-			s.Recorder.Eventf(cm, nil, corev1.EventTypeWarning, processingv1.EventReasonPolicyInvalid, "LoadPolicy", "%s", shorten(note, 1000))
+			s.Recorder.Eventf(cm, nil, corev1.EventTypeWarning, processingv1.EventReasonPolicyInvalid, "LoadPolicy", "%s", text.TruncateBytes(note, 1000))
 		}
 		return nil
 	}

@@ -22,6 +22,7 @@ import (
 
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/processing/classify"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // Permissions of the processing service; `make manifests` turns them into deploy/base/rbac/processing.
@@ -185,15 +186,15 @@ func (r *Reconciler) reconcileStart(rp *processingv1.RemediationProcessing) {
 
 func (r *Reconciler) setReady(rp *processingv1.RemediationProcessing, status metav1.ConditionStatus, reason, message string) {
 	meta.SetStatusCondition(&rp.Status.Conditions, metav1.Condition{Type: processingv1.ConditionReady, Status: status, Reason: reason,
-		Message: shorten(message, 1024), ObservedGeneration: rp.Generation})
+		Message: text.TruncateBytes(message, 1024), ObservedGeneration: rp.Generation})
 }
 
 func (r *Reconciler) fail(rp *processingv1.RemediationProcessing, reason, message string) {
 	now := r.now()
-	rp.Status.Phase, rp.Status.Message, rp.Status.CompletionTime = processingv1.PhaseFailed, shorten(message, 1024), &now
+	rp.Status.Phase, rp.Status.Message, rp.Status.CompletionTime = processingv1.PhaseFailed, text.TruncateBytes(message, 1024), &now
 	rp.Status.ObservedGeneration = rp.Generation
 	r.setReady(rp, metav1.ConditionFalse, reason, message)
-	r.Recorder.Eventf(rp, nil, corev1.EventTypeWarning, reason, "Enrich", "%s", shorten(message, 1000))
+	r.Recorder.Eventf(rp, nil, corev1.EventTypeWarning, reason, "Enrich", "%s", text.TruncateBytes(message, 1000))
 }
 
 // reconcileEnrich reads the context (Enriching), classifies (Classifying) and completes.
@@ -246,7 +247,7 @@ func (r *Reconciler) reconcileEnrich(ctx context.Context, rp *processingv1.Remed
 	}
 	rp.Status.EnrichedSignal = &processingv1.EnrichedSignal{
 		Fingerprint: a.Fingerprint, Severity: a.Severity, Environment: string(res.Environment), BusinessPriority: string(res.Priority),
-		EnvironmentSource: res.EnvironmentSource, PriorityRule: shorten(res.Rule, 256), PolicyVersion: shorten(policy.Version, 64),
+		EnvironmentSource: res.EnvironmentSource, PriorityRule: text.TruncateBytes(res.Rule, 256), PolicyVersion: text.TruncateBytes(policy.Version, 64),
 		ContextBytes: int32(size), Namespace: t.Namespace, ResourceKind: t.Kind, ResourceName: t.Name, KubernetesContext: kc,
 	}
 	now := r.now()

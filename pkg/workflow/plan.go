@@ -12,6 +12,7 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // Defaults of the execution config when the API server did not fill them in.
@@ -161,7 +162,7 @@ func planError(steps []common.WorkflowStep, problems [][]stepProblem) *PlanError
 			parts[j] = p.message
 		}
 		results[i].Reason = problems[i][0].reason
-		results[i].Message = truncate(strings.Join(parts, "; "), 2048)
+		results[i].Message = text.TruncateBytes(strings.Join(parts, "; "), 2048)
 		msgs = append(msgs, "step "+s.Name+": "+strings.Join(parts, "; "))
 	}
 	if e == nil {
@@ -349,16 +350,4 @@ func durationOr(d *metav1.Duration, def time.Duration) time.Duration {
 		return def
 	}
 	return d.Duration
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const ellipsis = "…"
-	cut := n - len(ellipsis)
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return s[:cut] + ellipsis
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
 	"github.com/kubernaut/kubernaut/pkg/shared/objdiff"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // Bounds of what one step's validation keeps in status.
@@ -56,12 +57,12 @@ type stepCheck struct {
 }
 
 func (s *stepCheck) pass(t workflowv1.CheckType, format string, args ...any) {
-	s.result.Checks = append(s.result.Checks, workflowv1.Check{Type: t, Passed: true, Message: truncate(fmt.Sprintf(format, args...), 1024)})
+	s.result.Checks = append(s.result.Checks, workflowv1.Check{Type: t, Passed: true, Message: text.TruncateBytes(fmt.Sprintf(format, args...), 1024)})
 }
 
 func (s *stepCheck) fail(t workflowv1.CheckType, reason, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	s.result.Checks = append(s.result.Checks, workflowv1.Check{Type: t, Passed: false, Message: truncate(msg, 1024)})
+	s.result.Checks = append(s.result.Checks, workflowv1.Check{Type: t, Passed: false, Message: text.TruncateBytes(msg, 1024)})
 	s.result.Valid = false
 	if s.result.Reason == "" {
 		s.result.Reason = reason
@@ -69,7 +70,7 @@ func (s *stepCheck) fail(t workflowv1.CheckType, reason, format string, args ...
 	if s.result.Message != "" {
 		s.result.Message += "; "
 	}
-	s.result.Message = truncate(s.result.Message+msg, 2048)
+	s.result.Message = text.TruncateBytes(s.result.Message+msg, 2048)
 }
 
 // transientError marks an error that a retry may clear (the API server unavailable, a conflict).
@@ -471,7 +472,7 @@ func fieldChanges(changes []objdiff.Change) ([]workflowv1.FieldChange, int32) {
 	n := min(len(changes), maxDiff)
 	out := make([]workflowv1.FieldChange, n)
 	for i, c := range changes[:n] {
-		out[i] = workflowv1.FieldChange{Path: truncate(c.Path, maxValueLength), Before: truncate(c.Before, maxValueLength), After: truncate(c.After, maxValueLength)}
+		out[i] = workflowv1.FieldChange{Path: text.TruncateBytes(c.Path, maxValueLength), Before: text.TruncateBytes(c.Before, maxValueLength), After: text.TruncateBytes(c.After, maxValueLength)}
 	}
 	return out, int32(len(changes) - n)
 }

@@ -25,6 +25,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 const controllerName = "workflowexecution"
@@ -229,7 +230,7 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) (reconci
 		op := &wfe.Status.Operations[i]
 		res, err := v.Validate(vctx, op)
 		if err != nil {
-			wfe.Status.Message = truncate(fmt.Sprintf("%svalidating %s, will retry: %v", dryRunPrefix(wfe), op.Name, err), 1024)
+			wfe.Status.Message = text.TruncateBytes(fmt.Sprintf("%svalidating %s, will retry: %v", dryRunPrefix(wfe), op.Name, err), 1024)
 			if vctx.Err() != nil {
 				return reconcile.Result{RequeueAfter: time.Until(s.deadline) + time.Millisecond}, nil
 			}
@@ -268,20 +269,20 @@ func (r *Reconciler) fail(ctx context.Context, s *scope, reason, msg string) {
 	wfe.Status.CompletionTime = &metav1.Time{Time: r.Now()}
 	setPhase(wfe, workflowv1.PhaseFailed, reason, msg)
 	workflows.WithLabelValues(string(workflowv1.PhaseFailed)).Inc()
-	r.Recorder.Eventf(wfe, nil, corev1.EventTypeWarning, reason, "Validate", "%s", truncate(msg, 1024))
+	r.Recorder.Eventf(wfe, nil, corev1.EventTypeWarning, reason, "Validate", "%s", text.TruncateBytes(msg, 1024))
 	log.FromContext(ctx).Info("Workflow failed", "reason", reason, "message", msg)
 }
 
 // setPhase sets the phase, the message and the Ready condition in one place.
 func setPhase(wfe *workflowv1.WorkflowExecution, phase workflowv1.Phase, reason, msg string) {
 	wfe.Status.Phase = phase
-	wfe.Status.Message = truncate(msg, 1024)
+	wfe.Status.Message = text.TruncateBytes(msg, 1024)
 	status := metav1.ConditionFalse
 	if phase == workflowv1.PhaseCompleted {
 		status = metav1.ConditionTrue
 	}
 	meta.SetStatusCondition(&wfe.Status.Conditions, metav1.Condition{
-		Type: workflowv1.ConditionReady, Status: status, Reason: reason, Message: truncate(msg, 1024), ObservedGeneration: wfe.Generation,
+		Type: workflowv1.ConditionReady, Status: status, Reason: reason, Message: text.TruncateBytes(msg, 1024), ObservedGeneration: wfe.Generation,
 	})
 }
 

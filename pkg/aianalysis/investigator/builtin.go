@@ -15,6 +15,7 @@ import (
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // Builtin is the offline, deterministic investigator: a few rules over the enriched Kubernetes
@@ -438,7 +439,7 @@ func (b *Builtin) failureRule(f *facts) (Finding, bool) {
 		if x.message != "" {
 			line += ", " + x.message
 		}
-		evidence = append(evidence, Truncate(line, 512))
+		evidence = append(evidence, text.TruncateBytes(line, 512))
 	}
 	r, recent := f.recentRollout()
 	if r != nil {
@@ -532,7 +533,7 @@ func (b *Builtin) livenessRule(f *facts) (Finding, bool) {
 	for _, e := range f.kc.RecentEvents {
 		if e.Reason == "Unhealthy" && strings.Contains(e.Message, "Liveness probe failed") {
 			count += max(e.Count, 1)
-			evidence = append(evidence, Truncate(fmt.Sprintf("event Unhealthy on %s ×%d (first %s, last %s): %s", e.Object, max(e.Count, 1), ts(e.FirstTimestamp), ts(e.LastTimestamp), e.Message), 512))
+			evidence = append(evidence, text.TruncateBytes(fmt.Sprintf("event Unhealthy on %s ×%d (first %s, last %s): %s", e.Object, max(e.Count, 1), ts(e.FirstTimestamp), ts(e.LastTimestamp), e.Message), 512))
 			if e.FirstTimestamp != nil && (first == nil || e.FirstTimestamp.Before(first)) {
 				first = e.FirstTimestamp
 			}
@@ -617,7 +618,7 @@ func unschedulableRule(f *facts) (Finding, bool) {
 	for _, p := range f.kc.Pods {
 		for _, c := range p.Conditions {
 			if c.Type == "PodScheduled" && c.Status == "False" {
-				evidence = append(evidence, Truncate(fmt.Sprintf("pod %s PodScheduled=False reason=%s: %s", p.Name, c.Reason, c.Message), 512))
+				evidence = append(evidence, text.TruncateBytes(fmt.Sprintf("pod %s PodScheduled=False reason=%s: %s", p.Name, c.Reason, c.Message), 512))
 			}
 		}
 	}
@@ -655,7 +656,7 @@ func healthEvidence(f *facts) []string {
 		for _, c := range p.Containers {
 			cs = append(cs, fmt.Sprintf("%s ready=%t restarts=%d state=%s", c.Name, c.Ready, c.RestartCount, orNone(c.State)))
 		}
-		ev = append(ev, Truncate(fmt.Sprintf("pod %s phase=%s node=%s: %s", p.Name, p.Phase, orNone(p.NodeName), strings.Join(cs, "; ")), 512))
+		ev = append(ev, text.TruncateBytes(fmt.Sprintf("pod %s phase=%s node=%s: %s", p.Name, p.Phase, orNone(p.NodeName), strings.Join(cs, "; ")), 512))
 		if len(ev) >= 5 {
 			break
 		}
@@ -664,7 +665,7 @@ func healthEvidence(f *facts) []string {
 		ev = append(ev, fmt.Sprintf("%s: %d/%d ready, %d updated, %d available", f.workloadString(), w.ReadyReplicas, *w.Replicas, w.UpdatedReplicas, w.AvailableReplicas))
 	}
 	for _, e := range f.kc.RecentEvents {
-		ev = append(ev, Truncate(fmt.Sprintf("event %s %s on %s ×%d: %s", e.Type, e.Reason, e.Object, e.Count, e.Message), 512))
+		ev = append(ev, text.TruncateBytes(fmt.Sprintf("event %s %s on %s ×%d: %s", e.Type, e.Reason, e.Object, e.Count, e.Message), 512))
 		if len(ev) >= 10 {
 			break
 		}

@@ -9,6 +9,7 @@ import (
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // Refusal is one guardrail violation.
@@ -90,7 +91,7 @@ var stepName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$`)
 func CheckRecommendation(allowed *Allowed, sig aiv1.SignalContext, rec *aiv1.Recommendation) []Refusal {
 	var out []Refusal
 	refuse := func(reason aiv1.RefusalReason, action string, t *common.TargetResource, msg string) {
-		out = append(out, Refusal{Reason: reason, Action: Truncate(action, 128), Target: Truncate(TargetString(t), 512), Message: Truncate(msg, 1024)})
+		out = append(out, Refusal{Reason: reason, Action: text.TruncateBytes(action, 128), Target: text.TruncateBytes(TargetString(t), 512), Message: text.TruncateBytes(msg, 1024)})
 	}
 	if _, ok := actions.Lookup(rec.Action); !ok {
 		refuse(aiv1.RefusalUnknownAction, rec.Action, nil, fmt.Sprintf("action %q is not in the catalog", rec.Action))
@@ -191,14 +192,14 @@ func Check(req Request, f *Finding) []Refusal {
 
 // bound fits a finding into the status limits and clamps numbers.
 func bound(f *Finding) {
-	f.RootCause = Truncate(f.RootCause, 4096)
-	f.Summary = Truncate(f.Summary, 8192)
-	f.ManualReviewReason = Truncate(f.ManualReviewReason, 2048)
+	f.RootCause = text.TruncateBytes(f.RootCause, 4096)
+	f.Summary = text.TruncateBytes(f.Summary, 8192)
+	f.ManualReviewReason = text.TruncateBytes(f.ManualReviewReason, 2048)
 	if len(f.Evidence) > 20 {
 		f.Evidence = f.Evidence[:20]
 	}
 	for i := range f.Evidence {
-		f.Evidence[i] = Truncate(f.Evidence[i], 1024)
+		f.Evidence[i] = text.TruncateBytes(f.Evidence[i], 1024)
 	}
 	f.Confidence = clamp(f.Confidence)
 	if len(f.Recommendations) > 10 {
@@ -209,8 +210,8 @@ func bound(f *Finding) {
 		if r.ID == "" || len(r.ID) > 63 {
 			r.ID = fmt.Sprintf("rec-%d", i+1)
 		}
-		r.Description = Truncate(r.Description, 2048)
-		r.Rationale = Truncate(r.Rationale, 4096)
+		r.Description = text.TruncateBytes(r.Description, 2048)
+		r.Rationale = text.TruncateBytes(r.Rationale, 4096)
 		r.Confidence = clamp(r.Confidence)
 		if cat := StepsRisk(r.WorkflowSteps); riskRank(cat) > riskRank(r.RiskLevel) {
 			r.RiskLevel = cat
@@ -277,11 +278,11 @@ func Run(ctx context.Context, inv Investigator, req Request) (Result, error) {
 	for _, r := range res.Refusals {
 		why = append(why, string(r.Reason)+" ("+r.Message+")")
 	}
-	reason := Truncate("the provider's recommendation was refused by the guardrails: "+strings.Join(why, "; "), 2048)
+	reason := text.TruncateBytes("the provider's recommendation was refused by the guardrails: "+strings.Join(why, "; "), 2048)
 	res.Finding = Finding{
 		Outcome: aiv1.OutcomeManualReviewRequired, RootCause: "not determined: " + reason,
 		Summary:            "The provider's answers named actions or targets outside what is allowed; nothing will be done automatically.",
-		Evidence:           []string{Truncate(reason, 1024)},
+		Evidence:           []string{text.TruncateBytes(reason, 1024)},
 		Risk:               aiv1.RiskLow,
 		ManualReviewReason: reason,
 		TokensUsed:         tokens,

@@ -105,20 +105,6 @@ func TargetString(t *common.TargetResource) string {
 	return t.Kind + "/" + t.Namespace + "/" + t.Name
 }
 
-// Truncate shortens s to at most n bytes (on a rune boundary), marking the cut with "...".
-func Truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - 3
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
 // window is the investigation time window (default 24h).
 func window(scope aiv1.InvestigationScope) time.Duration {
 	if d, err := time.ParseDuration(strings.TrimSpace(scope.TimeWindow)); err == nil && d > 0 {

@@ -27,6 +27,7 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
+	sharedtext "github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // Options configure an LLM client.
@@ -70,7 +71,7 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("HTTP %d: %s", e.Code, investigator.Truncate(strings.TrimSpace(e.Body), 512))
+	return fmt.Sprintf("HTTP %d: %s", e.Code, sharedtext.TruncateBytes(strings.TrimSpace(e.Body), 512))
 }
 
 func retryable(err error) bool {
@@ -334,7 +335,7 @@ func ParseAnswer(text string) investigator.Finding {
 	dec := json.NewDecoder(strings.NewReader(strings.TrimSpace(stripFence(text))))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&a); err != nil {
-		return investigator.Finding{Outcome: aiv1.Outcome("malformed: " + investigator.Truncate(err.Error(), 200))}
+		return investigator.Finding{Outcome: aiv1.Outcome("malformed: " + sharedtext.TruncateBytes(err.Error(), 200))}
 	}
 	f := investigator.Finding{
 		RootCause: a.RootCause, Summary: a.Summary, Evidence: a.Evidence, Confidence: a.Confidence, ManualReviewReason: a.ManualReviewReason,
@@ -350,7 +351,7 @@ func ParseAnswer(text string) investigator.Finding {
 			f.ManualReviewReason = "the model could not explain the signal from the facts"
 		}
 	default:
-		f.Outcome = aiv1.Outcome(investigator.Truncate(a.Outcome, 64))
+		f.Outcome = aiv1.Outcome(sharedtext.TruncateBytes(a.Outcome, 64))
 	}
 	for _, r := range a.Recommendations {
 		rec := aiv1.Recommendation{Action: r.Action, Description: r.Description, Rationale: r.Rationale, Confidence: r.Confidence, RiskLevel: aiv1.RiskLevel(r.RiskLevel)}

@@ -8,6 +8,7 @@ import (
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 func sortStrings(s []string) { slices.Sort(s) }
@@ -134,7 +135,7 @@ func (o *OpenAI) Investigate(ctx context.Context, req investigator.Request) (inv
 	var f investigator.Finding
 	if msg.Refusal != "" {
 		// Not an outcome: the guardrails refuse it as malformed and the model is asked again.
-		f = investigator.Finding{Outcome: aiv1.Outcome("model refusal: " + investigator.Truncate(msg.Refusal, 200))}
+		f = investigator.Finding{Outcome: aiv1.Outcome("model refusal: " + text.TruncateBytes(msg.Refusal, 200))}
 	} else {
 		f = ParseAnswer(msg.Content)
 	}

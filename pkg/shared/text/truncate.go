@@ -34,3 +34,24 @@ func prefix(s string, n int) string {
 	}
 	return s
 }
+
+// TruncateBytes is Truncate for limits counted in bytes (a serialized size budget, a wire
+// format's byte limit): s is cut on a character boundary so that the result, Marker included,
+// is at most max bytes.
+func TruncateBytes(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	if max <= 0 {
+		return ""
+	}
+	m := Marker
+	if max <= len(m) {
+		s, m = m, ""
+	}
+	cut := max - len(m)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + m
+}

@@ -34,3 +34,24 @@ func TestTruncate(t *testing.T) {
 		})
 	}
 }
+
+func TestTruncateBytes(t *testing.T) {
+	for name, tc := range map[string]struct {
+		in   string
+		max  int
+		want string
+	}{
+		"fits":                {in: "abc", max: 3, want: "abc"},
+		"cut with marker":     {in: strings.Repeat("a", 40), max: 30, want: "aa" + text.Marker},
+		"never splits a rune": {in: strings.Repeat("é", 20), max: 31, want: "é" + text.Marker},
+		"marker alone":        {in: strings.Repeat("a", 40), max: 10, want: "… [trunc"},
+		"zero":                {in: "abc", max: 0, want: ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := text.TruncateBytes(tc.in, tc.max)
+			assert.Equal(t, tc.want, got)
+			assert.LessOrEqual(t, len(got), max(tc.max, 0))
+			assert.True(t, utf8.ValidString(got))
+		})
+	}
+}
