@@ -16,7 +16,7 @@ GO_TEST_FLAGS ?= -count=1 -timeout 30m
 
 .PHONY: help
 help: ## List the targets.
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-24s %s\n", $$1, $$2}'
 
 .PHONY: build
 build: ## Build all eight binaries into bin/.
@@ -55,7 +55,7 @@ test: envtest-assets ## Run unit, envtest and PostgreSQL tests.
 	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: bench
-bench: envtest-assets ## Run the benchmarks (gateway, orchestrator, notification, datastorage).
+bench: envtest-assets ## Run the benchmarks of every service, then the RSS benchmark (output in bin/bench.txt).
 	./hack/ensure-postgres.sh
 	go test -run '^$$' -bench . -benchtime 3s ./pkg/... | tee $(BIN)/bench.txt
 	KUBERNAUT_GOMEMLIMIT=90MiB go test -run '^$$' -bench RSS -benchtime 1x ./test/memory/ | tee -a $(BIN)/bench.txt
