@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -20,7 +19,6 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -42,29 +40,13 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	assets := testenv.AssetsDir()
-	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
-		fmt.Fprintf(os.Stderr, "the test control plane is missing in %s: run `make envtest-assets`\n", assets)
-		return 1
-	}
-	e := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join(testenv.RepoRoot(), "deploy", "crds")},
-		ErrorIfCRDPathMissing: true,
-		Scheme:                app.NewScheme(),
-	}
-	cfg, err := e.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting envtest:", err)
-		return 1
-	}
-	defer func() { _ = e.Stop() }()
-	c, err := client.New(cfg, client.Options{Scheme: app.NewScheme()})
+	e, err := testenv.StartEnv()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	env = &testenv.Env{Config: cfg, Client: c, Environment: e}
+	defer func() { _ = e.Stop() }()
+	env = e
 	return m.Run()
 }
 

@@ -56,9 +56,18 @@ var nsCounter atomic.Int64
 // with instructions when the binaries are missing.
 func Start(t testing.TB) *Env {
 	t.Helper()
+	env, err := StartEnv()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = env.Stop() })
+	return env
+}
+
+// StartEnv starts an API server and etcd with the CRDs installed, outside any one test (for a
+// package's TestMain, which shares one API server between its tests); call Stop when done.
+func StartEnv() (*Env, error) {
 	assets := AssetsDir()
 	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
-		t.Fatalf("the test control plane is missing in %s: run `make envtest-assets` (it builds kube-apiserver and etcd from Go modules)", assets)
+		return nil, fmt.Errorf("the test control plane is missing in %s: run `make envtest-assets` (it builds kube-apiserver and etcd from Go modules)", assets)
 	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
@@ -67,12 +76,19 @@ func Start(t testing.TB) *Env {
 		Scheme:                app.NewScheme(),
 	}
 	cfg, err := env.Start()
-	require.NoError(t, err, "starting envtest")
-	t.Cleanup(func() { _ = env.Stop() })
+	if err != nil {
+		return nil, fmt.Errorf("starting envtest: %w", err)
+	}
 	c, err := client.New(cfg, client.Options{Scheme: app.NewScheme()})
-	require.NoError(t, err)
-	return &Env{Config: cfg, Client: c, Environment: env}
+	if err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	return &Env{Config: cfg, Client: c, Environment: env}, nil
 }
+
+// Stop stops the API server and etcd.
+func (e *Env) Stop() error { return e.Environment.Stop() }
 
 // Namespace creates a fresh namespace for one test, with the given labels, and returns its name.
 func (e *Env) Namespace(t testing.TB, labels map[string]string) string {

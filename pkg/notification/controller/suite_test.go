@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -41,28 +39,13 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	assets := testenv.AssetsDir()
-	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
-		fmt.Fprintf(os.Stderr, "the test control plane is missing in %s: run `make envtest-assets`\n", assets)
-		return 1
-	}
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join(testenv.RepoRoot(), "deploy", "crds")},
-		ErrorIfCRDPathMissing: true,
-		Scheme:                app.NewScheme(),
-	}
-	cfg, err := env.Start()
+	e, err := testenv.StartEnv()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting envtest:", err)
-		return 1
-	}
-	defer func() { _ = env.Stop() }()
-	restConfig = cfg
-	if k8s, err = client.New(cfg, client.Options{Scheme: app.NewScheme()}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer func() { _ = e.Stop() }()
+	restConfig, k8s = e.Config, e.Client
 	dir, err := os.MkdirTemp("", "notification-standins")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -20,14 +20,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/notification/escalation"
-	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpclient"
 	api "github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
@@ -47,23 +45,13 @@ var (
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
-	assets := testenv.AssetsDir()
-	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
-		fmt.Fprintf(os.Stderr, "the test control plane is missing in %s: run `make envtest-assets`\n", assets)
-		return 1
-	}
-	env := &envtest.Environment{BinaryAssetsDirectory: assets, ErrorIfCRDPathMissing: true, Scheme: app.NewScheme(),
-		CRDDirectoryPaths: []string{filepath.Join(testenv.RepoRoot(), "deploy", "crds")}}
-	cfg, err := env.Start()
+	e, err := testenv.StartEnv()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting envtest:", err)
-		return 1
-	}
-	defer func() { _ = env.Stop() }()
-	if k8s, err = client.New(cfg, client.Options{Scheme: app.NewScheme()}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer func() { _ = e.Stop() }()
+	k8s = e.Client
 	dir, err := os.MkdirTemp("", "escalation")
 	if err != nil {
 		return 1
