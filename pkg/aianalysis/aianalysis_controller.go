@@ -9,6 +9,7 @@ import (
 	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
@@ -71,13 +72,32 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // CacheOptions narrows the manager's cache to namespace and, for ConfigMaps, to the one
-// approval policy (the RBAC grants only that name). Call it before creating the manager.
+// approval policy (the RBAC grants only that name). AIAnalyses are cached as identity and
+// phase only: the reconciler reads every unfinished analysis live before working on it, so the
+// cache never holds the enriched contexts and results of the thousands of finished ones.
+// Call it before creating the manager.
 func CacheOptions(opts *cache.Options, namespace, policyName string) {
 	opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
 	if opts.ByObject == nil {
 		opts.ByObject = map[client.Object]cache.ByObject{}
 	}
 	opts.ByObject[&corev1.ConfigMap{}] = cache.ByObject{Field: fields.OneTermEqualSelector("metadata.name", policyName)}
+	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Transform: slimAnalysis}
+}
+
+// slimAnalysis keeps what the watch and the first cache read use: identity and phase.
+func slimAnalysis(o any) (any, error) {
+	a, ok := o.(*aiv1.AIAnalysis)
+	if !ok {
+		return o, nil
+	}
+	return &aiv1.AIAnalysis{
+		TypeMeta: a.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{Name: a.Name, Namespace: a.Namespace, UID: a.UID, ResourceVersion: a.ResourceVersion,
+			Generation: a.Generation, CreationTimestamp: a.CreationTimestamp, DeletionTimestamp: a.DeletionTimestamp,
+			Labels: a.Labels, OwnerReferences: a.OwnerReferences},
+		Status: aiv1.AIAnalysisStatus{Phase: a.Status.Phase, ObservedGeneration: a.Status.ObservedGeneration},
+	}, nil
 }
 
 // SetupWithManager registers the controller; it watches AIAnalyses and the AIApprovalRequests
@@ -145,13 +165,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	if final(a.Status.Phase) {
 		return reconcile.Result{}, nil
 	}
-	if r.APIReader != nil {
-		if err := r.APIReader.Get(ctx, req.NamespacedName, a); err != nil {
-			return reconcile.Result{}, client.IgnoreNotFound(err)
-		}
-		if final(a.Status.Phase) {
-			return reconcile.Result{}, nil
-		}
+	// The cache holds identity and phase only (CacheOptions); the work needs the whole object,
+	// as it is now.
+	if err := r.APIReader.Get(ctx, req.NamespacedName, a); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if final(a.Status.Phase) {
+		return reconcile.Result{}, nil
 	}
 	logger := log.FromContext(ctx).WithValues("aiAnalysis", klog.KObj(a), "provider", r.Investigator.Name())
 	ctx = log.IntoContext(ctx, logger)
