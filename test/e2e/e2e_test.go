@@ -8,6 +8,12 @@
 // The suite runs only when KUBERNAUT_E2E=1 (`make test-e2e` sets it), so that `go test ./...`
 // (and `make test`) compiles and vets it without starting a second system; without the variable
 // every test reports a skip that says how to run it.
+//
+// With KUBERNAUT_E2E_KUBECONFIG set (make e2e-kind) the suite is in remote mode: it starts
+// nothing, uses that cluster and the gateway at KUBERNAUT_E2E_GATEWAY_URL, and runs the scenarios
+// that need only the API server and the gateway; those that stop, kill or cut local processes,
+// write pod or node status as a kubelet, or read the local audit reader token and stand-ins
+// skip with the reason.
 package e2e
 
 import (
@@ -23,10 +29,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
+	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 	"github.com/kubernaut/kubernaut/test/e2e/launcher"
 )
@@ -38,8 +47,66 @@ const EnvE2E = "KUBERNAUT_E2E"
 // tree.
 const EnvRevision = "KUBERNAUT_E2E_REVISION"
 
-// sys is the system every scenario runs against (started once by TestMain).
+// Remote mode (make e2e-kind): with KUBERNAUT_E2E_KUBECONFIG set the suite starts nothing and
+// runs against that cluster and the gateway at KUBERNAUT_E2E_GATEWAY_URL, posting with
+// KUBERNAUT_E2E_GATEWAY_TOKEN; Kubernaut's resources are in KUBERNAUT_E2E_NAMESPACE.
+const (
+	EnvKubeconfig   = "KUBERNAUT_E2E_KUBECONFIG"
+	EnvGatewayURL   = "KUBERNAUT_E2E_GATEWAY_URL"
+	EnvGatewayToken = "KUBERNAUT_E2E_GATEWAY_TOKEN"
+	EnvNamespace    = "KUBERNAUT_E2E_NAMESPACE"
+)
+
+// sys is the system every scenario runs against (started once by TestMain, or in remote mode
+// only the cluster client, the gateway's address and the token to post with).
 var sys *launcher.System
+
+// remote is true in remote mode.
+var remote bool
+
+// connectRemote describes a system that runs elsewhere: an administrator client of the cluster
+// and the gateway. There are no local processes, stand-ins, datastorage URL or reader token.
+func connectRemote(kubeconfig string) (*launcher.System, error) {
+	gw, token := os.Getenv(EnvGatewayURL), os.Getenv(EnvGatewayToken)
+	if gw == "" || token == "" {
+		return nil, fmt.Errorf("%s and %s must be set with %s", EnvGatewayURL, EnvGatewayToken, EnvKubeconfig)
+	}
+	addr, ok := strings.CutPrefix(strings.TrimRight(gw, "/"), "http://")
+	if !ok {
+		return nil, fmt.Errorf("%s=%s: only http:// URLs are supported (make e2e-kind port-forwards the gateway)", EnvGatewayURL, gw)
+	}
+	if ns := os.Getenv(EnvNamespace); ns != "" && ns != launcher.SystemNamespace {
+		return nil, fmt.Errorf("%s=%s: the suite knows only %s", EnvNamespace, ns, launcher.SystemNamespace)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", kubeconfig, err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: app.NewScheme()})
+	if err != nil {
+		return nil, fmt.Errorf("client of %s: %w", kubeconfig, err)
+	}
+	return &launcher.System{
+		Cluster:           &localcluster.Cluster{Config: cfg, Kubeconfig: kubeconfig, Client: c},
+		Services:          map[string]*launcher.Service{"gateway": {Name: "gateway", APIAddr: addr}},
+		AlertmanagerToken: token,
+	}, nil
+}
+
+// skipRemote skips a scenario in remote mode with the reason.
+func skipRemote(t *testing.T, reason string) {
+	t.Helper()
+	if remote {
+		t.Skip("remote mode: " + reason)
+	}
+}
+
+// Reasons a scenario cannot run in remote mode.
+const (
+	needsProcesses = "needs control of the local processes"
+	needsKubelet   = "stages the failure by writing pod or node status as the kubelet would; on a cluster with real kubelets that status is overwritten, so the incident cannot be staged"
+	needsLocal     = "checks the audit trail with the local reader token and the notification stand-ins, which exist only in local mode"
+)
 
 // orchestratorArgs shorten the orchestrator's waits so that scenarios end in seconds: the
 // processing timeout (scenario 7), the stabilization window after an executed change, and the
@@ -52,12 +119,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "e2e suite skipped: run `make test-e2e` (or set %s=1)\n", EnvE2E)
 		os.Exit(0)
 	}
-	if kc := os.Getenv("KUBERNAUT_E2E_KUBECONFIG"); kc != "" {
-		// The scenarios stop, kill and cut services and write pod status as a kubelet; on a
-		// cluster with real kubelets and in-cluster Deployments (make e2e-kind) they need
-		// another driver, which is not written yet. Fail rather than pass without running.
-		fmt.Fprintf(os.Stderr, "e2e: KUBERNAUT_E2E_KUBECONFIG=%s is set, but the suite runs only against the local system it starts (make test-e2e); the kind mode is not implemented. NOT RUN.\n", kc)
-		os.Exit(1)
+	if kc := os.Getenv(EnvKubeconfig); kc != "" {
+		var err error
+		if sys, err = connectRemote(kc); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e remote mode: %v. NOT RUN.\n", err)
+			os.Exit(1)
+		}
+		remote = true
+		fmt.Fprintf(os.Stderr, "e2e: remote mode against %s (gateway %s): nothing started; scenarios that need local processes or kubelet-written status skip\n", kc, sys.Services["gateway"].URL())
+		os.Exit(m.Run())
 	}
 	ctx := context.Background()
 	var err error
