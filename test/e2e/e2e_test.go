@@ -22,6 +22,7 @@ import (
 	"github.com/go-logr/logr"
 	"os"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -154,12 +155,18 @@ func TestMain(m *testing.M) {
 
 var nsCounter atomic.Int64
 
+// runID tells this run's namespaces apart in remote mode.
+var runID = strconv.FormatInt(time.Now().UnixNano()%(1<<40), 36)
+
 // namespaceFor returns a fresh namespace name for a test.
 func namespaceFor(t *testing.T) string {
 	name := strings.ToLower(t.Name())
 	name = strings.NewReplacer("/", "-", "_", "-", " ", "-").Replace(name)
 	if len(name) > 40 {
 		name = name[:40]
+	}
+	if remote { // a long-lived cluster keeps earlier runs' namespaces: one suffix per run
+		return fmt.Sprintf("%s-%s-%d", strings.Trim(name, "-"), runID, nsCounter.Add(1))
 	}
 	return fmt.Sprintf("%s-%d", strings.Trim(name, "-"), nsCounter.Add(1))
 }

@@ -136,10 +136,19 @@ func delivered(t *testing.T, name string, typ notificationv1.Type) notificationv
 		}
 		got := ofType(nrs, typ)
 		if assert.Len(c, got, 1, "%s notifications of %s", typ, name) {
-			assert.Equal(c, notificationv1.PhaseSent, got[0].Status.Phase)
+			if remote {
+				// The channels are the deployment's (no stand-ins): check that the notification
+				// service finished its delivery attempt, not that every channel accepted it.
+				assert.True(c, got[0].Status.Phase.IsTerminal(), "phase %s", got[0].Status.Phase)
+			} else {
+				assert.Equal(c, notificationv1.PhaseSent, got[0].Status.Phase)
+			}
 			nr = got[0]
 		}
 	}, time.Minute, 100*time.Millisecond)
+	if remote && nr.Status.Phase != notificationv1.PhaseSent {
+		t.Logf("remote mode: delivery to the deployment's channels not checked: %s notification %s ended %s", typ, nr.Name, nr.Status.Phase)
+	}
 	return nr
 }
 
