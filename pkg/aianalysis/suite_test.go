@@ -1,12 +1,8 @@
 package aianalysis_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,18 +12,15 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/yaml"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -171,35 +164,7 @@ func readyReason(a *aiv1.AIAnalysis) string {
 // installDecisionPolicy applies deploy/base/policies (the ValidatingAdmissionPolicy and its binding).
 func installDecisionPolicy(t testing.TB, env *testenv.Env) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "deploy", "base", "policies", "aiapprovalrequest-decision.yaml"))
-	require.NoError(t, err)
-	dec := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
-	for {
-		doc, err := dec.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err)
-		var meta metav1.TypeMeta
-		require.NoError(t, yaml.Unmarshal(doc, &meta))
-		var obj client.Object
-		switch meta.Kind {
-		case "ValidatingAdmissionPolicy":
-			obj = &admissionv1.ValidatingAdmissionPolicy{}
-		case "ValidatingAdmissionPolicyBinding":
-			obj = &admissionv1.ValidatingAdmissionPolicyBinding{}
-		default:
-			continue
-		}
-		require.NoError(t, yaml.UnmarshalStrict(doc, obj))
-		existing := obj.DeepCopyObject().(client.Object)
-		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), existing); err == nil {
-			obj.SetResourceVersion(existing.GetResourceVersion())
-			require.NoError(t, env.Client.Update(context.Background(), obj))
-		} else {
-			require.NoError(t, env.Client.Create(context.Background(), obj))
-		}
-	}
+	env.ApplyFile(t, filepath.Join(testenv.RepoRoot(), "deploy", "base", "policies", "aiapprovalrequest-decision.yaml"))
 }
 
 // asUser returns a client acting as user, who may read AIApprovalRequests and write their status.
@@ -241,18 +206,18 @@ func decide(c client.Client, ns, name string, decision aiv1.Decision, decidedBy,
 // throw-away approval requests (a probe accepted before then is burned: a decision is final).
 func waitPolicyActive(t testing.TB, env *testenv.Env, ns string, alice client.Client) {
 	t.Helper()
-	for i := 0; ; i++ {
+	i := 0
+	assert.EventuallyWithT(t, func(ct *assert.CollectT) {
+		i++
 		probe := &aiv1.AIApprovalRequest{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("probe-%d", i), Namespace: ns}, Spec: aiv1.AIApprovalRequestSpec{
 			AIAnalysisRef: common.ObjectReference{Name: "x", Namespace: ns}, RemediationRequestRef: common.ObjectReference{Name: "x", Namespace: ns},
 			Recommendation: aiv1.Recommendation{ID: "r", Action: "notify_only", RiskLevel: aiv1.RiskLow}, Reason: "probe", RequiredBy: metav1.Now()}}
-		require.NoError(t, env.Client.Create(context.Background(), probe))
-		err := decide(alice, ns, probe.Name, aiv1.DecisionRejected, "mallory", "")
-		if err != nil && apierrors.IsForbidden(err) || err != nil && apierrors.IsInvalid(err) {
+		if !assert.NoError(ct, env.Client.Create(context.Background(), probe)) {
 			return
 		}
-		require.Less(t, i, 200, "the ValidatingAdmissionPolicy never became active (last error %v)", err)
-		time.Sleep(100 * time.Millisecond)
-	}
+		err := decide(alice, ns, probe.Name, aiv1.DecisionRejected, "mallory", "")
+		assert.True(ct, apierrors.IsForbidden(err) || apierrors.IsInvalid(err), "the ValidatingAdmissionPolicy is not active yet (a forged decision got %v)", err)
+	}, 20*time.Second, 100*time.Millisecond)
 }
 
 // runDecisionCommand runs the documented approve/reject command (notificationapi.DecisionCommand,

@@ -1,12 +1,8 @@
 package kubectlplugin_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,8 +15,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -82,24 +76,7 @@ func applyDecisionPolicy(t *testing.T) {
 		}
 		ctx := context.Background()
 		for _, f := range files {
-			raw, err := os.ReadFile(f)
-			require.NoError(t, err)
-			dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
-			for {
-				var u unstructured.Unstructured
-				if err := dec.Decode(&u.Object); err != nil {
-					if errors.Is(err, io.EOF) {
-						break
-					}
-					require.NoError(t, err, f)
-				}
-				if len(u.Object) == 0 {
-					continue
-				}
-				if err := env.Client.Create(ctx, &u); !apierrors.IsAlreadyExists(err) {
-					require.NoError(t, err, "creating %s from %s", u.GetName(), f)
-				}
-			}
+			env.ApplyFile(t, f)
 		}
 		// Wait until the policy is in force: a forged decidedBy is refused.
 		ns := env.Namespace(t, nil)
