@@ -19,6 +19,7 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/fixture"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/workflow"
@@ -36,27 +37,8 @@ func TestMeetingWorkflowOperationsRunByTheExecutor(t *testing.T) {
 	d := h.deployment("web", 2, nil)
 	now := time.Now()
 
-	podTarget := common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: h.app, Name: "web-6d4cf56db6-x7k2p"}
-	kc := &common.KubernetesContext{
-		CollectedAt: &metav1.Time{Time: now},
-		OwnerChain: []common.TargetResource{
-			{APIVersion: "apps/v1", Kind: "ReplicaSet", Namespace: h.app, Name: "web-6d4cf56db6"},
-			{APIVersion: "apps/v1", Kind: "Deployment", Namespace: h.app, Name: "web"},
-		},
-		Workload: &common.WorkloadSummary{Kind: "Deployment", Name: "web", Replicas: ptr.To[int32](2),
-			Containers: []common.ContainerSpecSummary{{Name: "app", Image: "registry.example/app:1",
-				Requests: map[string]string{"memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}}}},
-		Pods: []common.PodSummary{{Name: podTarget.Name, Phase: "Running", Owner: "ReplicaSet/web-6d4cf56db6",
-			Containers: []common.ContainerSummary{{Name: "app", RestartCount: 3, State: "Running", LastTerminationReason: "OOMKilled",
-				LastExitCode: ptr.To[int32](137), LastTerminatedAt: &metav1.Time{Time: now.Add(-2 * time.Minute)},
-				Requests: map[string]string{"memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}}}}},
-	}
-	finding, err := investigator.NewBuiltin().Investigate(ctx, investigator.Request{
-		Signal: aiv1.SignalContext{Fingerprint: "f", SignalName: "KubePodOOMKilled", Severity: "critical", Environment: "production",
-			BusinessPriority: "P0", Namespace: h.app, ResourceKind: "Pod", ResourceName: podTarget.Name, KubernetesContext: kc},
-		Scope: aiv1.InvestigationScope{TimeWindow: "1h"},
-		Now:   now,
-	})
+	podTarget := fixture.OOMKilledPod(h.app)
+	finding, err := investigator.NewBuiltin().Investigate(ctx, fixture.OOMKilledInvestigation(h.app, now))
 	require.NoError(t, err)
 	require.Equal(t, aiv1.OutcomeActionRecommended, finding.Outcome, finding.RootCause)
 

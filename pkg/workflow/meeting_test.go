@@ -17,6 +17,7 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	testfixture "github.com/kubernaut/kubernaut/internal/testutil/fixture"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
 )
 
@@ -30,28 +31,8 @@ func TestMeetingAIAnalysisRecommendationToExecution(t *testing.T) {
 	d := f.deployment(t, "web", "128Mi", "256Mi")
 	now := time.Now()
 
-	// What processing collects for an OOMKilled pod of the Deployment.
-	podTarget := common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: f.ns, Name: "web-6d4cf56db6-x7k2p"}
-	kc := &common.KubernetesContext{
-		CollectedAt: &metav1.Time{Time: now},
-		OwnerChain: []common.TargetResource{
-			{APIVersion: "apps/v1", Kind: "ReplicaSet", Namespace: f.ns, Name: "web-6d4cf56db6"},
-			{APIVersion: "apps/v1", Kind: "Deployment", Namespace: f.ns, Name: "web"},
-		},
-		Workload: &common.WorkloadSummary{Kind: "Deployment", Name: "web", Replicas: ptr.To[int32](2),
-			Containers: []common.ContainerSpecSummary{{Name: "app", Image: "example/app:1",
-				Requests: map[string]string{"memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}}}},
-		Pods: []common.PodSummary{{Name: podTarget.Name, Phase: "Running", Owner: "ReplicaSet/web-6d4cf56db6",
-			Containers: []common.ContainerSummary{{Name: "app", RestartCount: 3, State: "Running", LastTerminationReason: "OOMKilled",
-				LastExitCode: ptr.To[int32](137), LastTerminatedAt: &metav1.Time{Time: now.Add(-2 * time.Minute)},
-				Requests: map[string]string{"memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}}}}},
-	}
-	finding, err := investigator.NewBuiltin().Investigate(ctx, investigator.Request{
-		Signal: aiv1.SignalContext{Fingerprint: "f", SignalName: "KubePodOOMKilled", Severity: "critical", Environment: "production",
-			BusinessPriority: "P0", Namespace: f.ns, ResourceKind: "Pod", ResourceName: podTarget.Name, KubernetesContext: kc},
-		Scope: aiv1.InvestigationScope{TimeWindow: "1h"},
-		Now:   now,
-	})
+	podTarget := testfixture.OOMKilledPod(f.ns)
+	finding, err := investigator.NewBuiltin().Investigate(ctx, testfixture.OOMKilledInvestigation(f.ns, now))
 	require.NoError(t, err)
 	require.Equal(t, aiv1.OutcomeActionRecommended, finding.Outcome, finding.RootCause)
 	top := finding.Recommendations[0]
