@@ -9,7 +9,6 @@ import (
 	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
@@ -24,6 +23,7 @@ import (
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
+	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 )
 
@@ -92,11 +92,9 @@ func slimAnalysis(o any) (any, error) {
 		return o, nil
 	}
 	return &aiv1.AIAnalysis{
-		TypeMeta: a.TypeMeta,
-		ObjectMeta: metav1.ObjectMeta{Name: a.Name, Namespace: a.Namespace, UID: a.UID, ResourceVersion: a.ResourceVersion,
-			Generation: a.Generation, CreationTimestamp: a.CreationTimestamp, DeletionTimestamp: a.DeletionTimestamp,
-			Labels: a.Labels, OwnerReferences: a.OwnerReferences},
-		Status: aiv1.AIAnalysisStatus{Phase: a.Status.Phase, ObservedGeneration: a.Status.ObservedGeneration},
+		TypeMeta:   a.TypeMeta,
+		ObjectMeta: app.IdentityMeta(&a.ObjectMeta),
+		Status:     aiv1.AIAnalysisStatus{Phase: a.Status.Phase, ObservedGeneration: a.Status.ObservedGeneration},
 	}, nil
 }
 

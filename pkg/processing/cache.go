@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
@@ -134,8 +135,7 @@ func typed[T any](strip func(T) T) toolscache.TransformFunc {
 
 // keptMeta keeps identity, creation, the controlling owner and, on request, labels.
 func keptMeta(m *metav1.ObjectMeta, labels bool) metav1.ObjectMeta {
-	out := metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
-		Generation: m.Generation, CreationTimestamp: m.CreationTimestamp, DeletionTimestamp: m.DeletionTimestamp}
+	out := app.IdentityMeta(m)
 	for _, ref := range m.OwnerReferences {
 		if ref.Controller != nil && *ref.Controller {
 			out.OwnerReferences = []metav1.OwnerReference{{APIVersion: ref.APIVersion, Kind: ref.Kind, Name: ref.Name, UID: ref.UID, Controller: ref.Controller}}

@@ -25,6 +25,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
@@ -85,10 +86,9 @@ func CacheOptions(opts *cache.Options, namespace string) {
 			return o, nil
 		}
 		return &workflowv1.WorkflowExecution{
-			TypeMeta: w.TypeMeta,
-			ObjectMeta: metav1.ObjectMeta{Name: w.Name, Namespace: w.Namespace, UID: w.UID, ResourceVersion: w.ResourceVersion,
-				Generation: w.Generation, CreationTimestamp: w.CreationTimestamp, DeletionTimestamp: w.DeletionTimestamp},
-			Status: workflowv1.WorkflowExecutionStatus{Phase: w.Status.Phase, ObservedGeneration: w.Status.ObservedGeneration},
+			TypeMeta:   w.TypeMeta,
+			ObjectMeta: app.IdentityMeta(&w.ObjectMeta),
+			Status:     workflowv1.WorkflowExecutionStatus{Phase: w.Status.Phase, ObservedGeneration: w.Status.ObservedGeneration},
 		}, nil
 	}}
 }

@@ -23,7 +23,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrlbuilder "sigs.k8s.io/controller-runtime/pkg/builder"
@@ -37,6 +36,7 @@ import (
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
+	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
@@ -79,10 +79,9 @@ func CacheOptions(opts *cache.Options, namespace string) {
 			return o, nil
 		}
 		return &notificationv1.NotificationRequest{
-			TypeMeta: nr.TypeMeta,
-			ObjectMeta: metav1.ObjectMeta{Name: nr.Name, Namespace: nr.Namespace, UID: nr.UID, ResourceVersion: nr.ResourceVersion,
-				Generation: nr.Generation, CreationTimestamp: nr.CreationTimestamp, DeletionTimestamp: nr.DeletionTimestamp},
-			Status: notificationv1.NotificationRequestStatus{Phase: nr.Status.Phase, ObservedGeneration: nr.Status.ObservedGeneration},
+			TypeMeta:   nr.TypeMeta,
+			ObjectMeta: app.IdentityMeta(&nr.ObjectMeta),
+			Status:     notificationv1.NotificationRequestStatus{Phase: nr.Status.Phase, ObservedGeneration: nr.Status.ObservedGeneration},
 		}, nil
 	}}
 }
