@@ -12,6 +12,10 @@
 // load` and `kind load image-archive` accept). The binaries must be static (CGO_ENABLED=0).
 // Builds are reproducible: every file time and the image's creation time are the given Created
 // time (the commit time in `make docker-build`).
+//
+// The same layout carries the e2e workload (WorkloadImages): one archive with its two tags, the
+// healthy workload.Good and workload.Bad, whose Cmd makes it exit with code 1 (`make
+// e2e-workload-image`).
 package imagebuild
 
 import (
@@ -65,6 +69,12 @@ type Options struct {
 	CACertificates string
 	// Created is the time of every file and of the image (reproducible builds).
 	Created time.Time
+	// Cmd is the image's default arguments after the entrypoint (Config.Cmd); the services have
+	// none.
+	Cmd []string
+	// NoPorts leaves out the probe, metrics and HTTP ports, for a program that serves nothing (the
+	// e2e workload).
+	NoPorts bool
 }
 
 // EntrypointPath is where a service's binary lives in its image.
@@ -110,16 +120,20 @@ func Image(o Options) (v1.Image, error) {
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", o.Arch
 	cf.Created = v1.Time{Time: o.Created}
-	ports := map[string]struct{}{
-		strconv.Itoa(ProbePort) + "/tcp":   {},
-		strconv.Itoa(MetricsPort) + "/tcp": {},
-	}
-	if HTTPServices[o.Service] {
-		ports[strconv.Itoa(HTTPPort)+"/tcp"] = struct{}{}
+	var ports map[string]struct{}
+	if !o.NoPorts {
+		ports = map[string]struct{}{
+			strconv.Itoa(ProbePort) + "/tcp":   {},
+			strconv.Itoa(MetricsPort) + "/tcp": {},
+		}
+		if HTTPServices[o.Service] {
+			ports[strconv.Itoa(HTTPPort)+"/tcp"] = struct{}{}
+		}
 	}
 	cf.Config = v1.Config{
 		User:         fmt.Sprintf("%d:%d", NonRootUID, NonRootUID),
 		Entrypoint:   []string{EntrypointPath(o.Service)},
+		Cmd:          o.Cmd,
 		WorkingDir:   "/",
 		Env:          []string{"PATH=/usr/local/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"},
 		ExposedPorts: ports,
@@ -143,11 +157,21 @@ func Write(o Options, path string) error {
 	if err != nil {
 		return err
 	}
-	refs := map[name.Reference]v1.Image{}
+	images := map[string]v1.Image{}
 	for _, tag := range o.Tags {
-		ref, err := name.NewTag(o.Repository+":"+tag, name.WeakValidation)
+		images[o.Repository+":"+tag] = img
+	}
+	return WriteArchive(path, images)
+}
+
+// WriteArchive writes images, keyed by their references (repository:tag), as one docker-archive
+// tarball at path; the images may differ (layers they share are written once).
+func WriteArchive(path string, images map[string]v1.Image) error {
+	refs := map[name.Reference]v1.Image{}
+	for r, img := range images {
+		ref, err := name.NewTag(r, name.WeakValidation)
 		if err != nil {
-			return fmt.Errorf("image name %s:%s: %w", o.Repository, tag, err)
+			return fmt.Errorf("image name %s: %w", r, err)
 		}
 		refs[ref] = img
 	}

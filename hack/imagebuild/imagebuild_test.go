@@ -1,16 +1,19 @@
 package imagebuild_test
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubernaut/kubernaut/hack/imagebuild"
+	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
 
 // staticBinary builds a tiny static Go program.
@@ -65,6 +68,7 @@ func TestImageIsReproducibleNonRootAndLoadable(t *testing.T) {
 	assert.Equal(t, "65532:65532", cf.Config.User)
 	assert.Equal(t, []string{"/usr/local/bin/gateway"}, cf.Config.Entrypoint)
 	assert.Contains(t, cf.Config.ExposedPorts, "8080/tcp", "gateway serves an HTTP API")
+	assert.Empty(t, cf.Config.Cmd, "a service image has only its entrypoint")
 	assert.Equal(t, "v1", cf.Config.Labels["org.opencontainers.image.version"])
 	assert.Equal(t, o.Created, cf.Created.Time.UTC())
 
@@ -100,4 +104,56 @@ func TestRefusesBinariesAScratchImageCannotRun(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+func TestWorkloadArchiveHoldsBothImages(t *testing.T) {
+	if _, err := os.Stat("/etc/ssl/certs/ca-certificates.crt"); err != nil {
+		t.Fatalf("the CA bundle is missing: apt-get install ca-certificates")
+	}
+	o := imagebuild.Options{Binary: staticBinary(t), Revision: "abc", Arch: "amd64",
+		CACertificates: "/etc/ssl/certs/ca-certificates.crt", Created: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}
+	path := filepath.Join(t.TempDir(), imagebuild.ArchiveName(imagebuild.WorkloadService))
+	require.NoError(t, imagebuild.WriteWorkload(o, path))
+
+	// One docker-archive with two images: manifest.json lists each with its own config and tag,
+	// and the layers they share once.
+	manifest, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(path) })
+	require.NoError(t, err)
+	require.Len(t, manifest, 2)
+	tags := map[string]string{}
+	for _, d := range manifest {
+		require.Len(t, d.RepoTags, 1)
+		tags[d.RepoTags[0]] = d.Config
+	}
+	require.Contains(t, tags, workload.Good)
+	require.Contains(t, tags, workload.Bad)
+	assert.NotEqual(t, tags[workload.Good], tags[workload.Bad], "two different image configs")
+	assert.Equal(t, manifest[0].Layers, manifest[1].Layers, "the same layers (the program), written once")
+
+	tests := map[string]struct {
+		ref, version string
+		cmd          []string
+	}{
+		"good": {workload.Good, workload.GoodTag, nil},
+		"bad":  {workload.Bad, workload.BadTag, []string{"--exit-code=1"}},
+	}
+	digests := map[string]bool{}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			img, err := imagebuild.Load(path, tc.ref)
+			require.NoError(t, err)
+			d, err := img.Digest()
+			require.NoError(t, err)
+			digests[d.String()] = true
+			cf, err := img.ConfigFile()
+			require.NoError(t, err)
+			assert.Equal(t, "65532:65532", cf.Config.User)
+			assert.Equal(t, []string{"/usr/local/bin/e2e-workload"}, cf.Config.Entrypoint)
+			assert.Equal(t, tc.cmd, cf.Config.Cmd)
+			assert.Empty(t, cf.Config.ExposedPorts, "the workload serves nothing")
+			assert.Equal(t, tc.version, cf.Config.Labels["org.opencontainers.image.version"])
+			assert.Equal(t, o.Created, cf.Created.Time.UTC())
+		})
+	}
+	assert.Len(t, digests, 2, "two different images")
 }

@@ -3,6 +3,10 @@
 //
 //	go run ./hack/imagebuild/cmd --bin-dir bin/linux-amd64 --out bin/images/v1.2.3 \
 //	    --repository-prefix kubernaut --tag v1.2.3 gateway orchestrator ...
+//
+// With --e2e-workload it also (or, given no service, only) writes e2e-workload.tar: the e2e
+// workload's two images kubernaut.local/e2e-workload:1.4.2 and :1.5.0 (package
+// test/e2e/workload) from <bin-dir>/e2e-workload, in one archive (`make e2e-workload-image`).
 package main
 
 import (
@@ -11,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -28,9 +33,11 @@ func main() {
 	arch := flag.String("arch", runtime.GOARCH, "GOARCH the binaries were built for.")
 	certs := flag.String("ca-certificates", "/etc/ssl/certs/ca-certificates.crt", "PEM bundle copied into the images.")
 	epoch := flag.String("source-date-epoch", os.Getenv("SOURCE_DATE_EPOCH"), "Unix time of every file and of the images (reproducible builds); default 0.")
+	e2eWorkload := flag.Bool("e2e-workload", false, "Also write "+imagebuild.ArchiveName(imagebuild.WorkloadService)+
+		", the e2e workload's images (both tags, fixed; --tag and --repository-prefix do not apply) from <bin-dir>/"+imagebuild.WorkloadService+".")
 	flag.Parse()
-	if *binDir == "" || *out == "" || flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: imagebuild --bin-dir DIR --out DIR [flags] SERVICE...")
+	if *binDir == "" || *out == "" || (flag.NArg() == 0 && !*e2eWorkload) {
+		fmt.Fprintln(os.Stderr, "usage: imagebuild --bin-dir DIR --out DIR [flags] [--e2e-workload] SERVICE...")
 		flag.PrintDefaults()
 		os.Exit(2)
 	}
@@ -64,6 +71,32 @@ func main() {
 			fail(err)
 		}
 		fmt.Printf("%-40s %s  %s\n", o.Repository+":"+strings.Join(tagList, ","), digest, path)
+	}
+	if *e2eWorkload {
+		o := imagebuild.Options{
+			Binary: filepath.Join(*binDir, imagebuild.WorkloadService), Revision: *revision, Arch: *arch,
+			CACertificates: *certs, Created: created,
+		}
+		images, err := imagebuild.WorkloadImages(o)
+		if err != nil {
+			fail(err)
+		}
+		path := filepath.Join(*out, imagebuild.ArchiveName(imagebuild.WorkloadService))
+		if err := imagebuild.WriteArchive(path, images); err != nil {
+			fail(err)
+		}
+		refs := make([]string, 0, len(images))
+		for ref := range images {
+			refs = append(refs, ref)
+		}
+		sort.Strings(refs)
+		for _, ref := range refs {
+			digest, err := images[ref].Digest()
+			if err != nil {
+				fail(err)
+			}
+			fmt.Printf("%-40s %s  %s\n", ref, digest, path)
+		}
 	}
 }
 
