@@ -9,14 +9,14 @@ import (
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
-// The generated ClusterRole reads, and writes only its own status, events and its Lease.
+// The generated ClusterRole reads, and writes only its own status and events (its Lease is
+// granted by the namespaced Role kubernaut-leader-election, never cluster-wide).
 func TestRBACIsLeastPrivilege(t *testing.T) {
 	role := testenv.GeneratedClusterRole(t, "processing")
 	writes := map[string][]string{ // group/resource → the write verbs it may have
 		"remediationprocessing.kubernaut.io/remediationprocessings/status": {"patch"},
-		"events.k8s.io/events":       {"create", "patch"},
-		"core/events":                {"create", "patch"}, // leader election records a core Event
-		"coordination.k8s.io/leases": {"create", "update", "patch", "delete"},
+		"events.k8s.io/events": {"create", "patch"},
+		"core/events":          {"create", "patch"}, // leader election records a core Event
 	}
 	read := []string{"get", "list", "watch"}
 	seen := map[string]bool{}

@@ -27,10 +27,10 @@ import (
 
 // Permissions of the processing service; `make manifests` turns them into deploy/base/rbac/processing.
 // It reads (get/list/watch) the kinds it enriches from, its own kind and its policy ConfigMap,
-// writes only the status of its own kind and events, and holds its leader-election Lease.
+// writes only the status of its own kind and events. Its leader-election Lease is granted in its
+// namespace only, by the Role kubernaut-leader-election (deploy/base/leader-election.yaml).
 // +kubebuilder:rbac:groups=remediationprocessing.kubernaut.io,resources=remediationprocessings,verbs=get;list;watch
 // +kubebuilder:rbac:groups=remediationprocessing.kubernaut.io,resources=remediationprocessings/status,verbs=patch
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups="",resources=pods;namespaces;nodes;events;configmaps,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apps,resources=deployments;replicasets;statefulsets;daemonsets,verbs=get;list;watch
