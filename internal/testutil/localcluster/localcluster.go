@@ -8,9 +8,12 @@
 // The binaries come from bin/k8s/<version> (`make envtest-assets`). kwok runs with the
 // node-initialize, node-heartbeat and pod "fast" Stage manifests of its module (embedded here)
 // and manages only the nodes annotated kwok.x-k8s.io/node=fake, so a test can add a node that
-// nobody heartbeats (see AddUnmanagedNode) to play a node going NotReady. kwok does not kill
-// containers: a scenario writes a container's termination itself through the pod status
-// subresource, as the kubelet would (see OOMKill).
+// nobody heartbeats (see AddUnmanagedNode) to play a node going NotReady. kwok runs no
+// containers; for the e2e workload (test/e2e/workload), which fails for real on a cluster with
+// real kubelets, two more stages report what those kubelets would: OOMKilled when it allocates
+// more than its memory limit, a crash loop for its bad version (kwok-stages-e2e.yaml). A test
+// can also write a container's termination itself through the pod status subresource, as the
+// kubelet would (see OOMKill).
 //
 // Every process dies with the process that started it (parent-death signal, also for etcd and
 // kube-apiserver through setpriv), and Stop leaves nothing running.
@@ -43,6 +46,7 @@ import (
 
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
+	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
 
 // kwokStages concatenates kwok v0.8.0's kustomize/stage/node/fast, node/heartbeat and pod/fast
@@ -50,6 +54,30 @@ import (
 //
 //go:embed kwok-stages.yaml
 var kwokStages []byte
+
+// kwokStagesE2E are the kubelet's reports for the e2e workload (test/e2e/workload), which fails
+// for real on a cluster with real kubelets: OOMKilled under a memory limit below what it
+// allocates, a crash loop for the bad version.
+//
+//go:embed kwok-stages-e2e.yaml
+var kwokStagesE2E []byte
+
+// The jq predicates of kwok-stages-e2e.yaml, on a pod: some container allocates more than its
+// memory limit (both in Mi or Gi; no limit never OOMs), or exits non-zero at start.
+var (
+	oomPredicate = `def mi: if . == null then 1e12 elif endswith("Gi") then (rtrimstr("Gi") | tonumber * 1024) ` +
+		`elif endswith("Mi") then (rtrimstr("Mi") | tonumber) else 1e12 end; ` +
+		`[.spec.containers[] | select(([(.args // [])[] | select(startswith("` + workload.AllocateFlag + `=")) | ` +
+		`ltrimstr("` + workload.AllocateFlag + `=") | mi] | max // 0) > (.resources.limits.memory | mi))] | length > 0`
+	crashPredicate = `[.spec.containers[] | select((.image == "` + workload.Bad + `" and ((.args // []) | length == 0)) or ` +
+		`((.args // []) | any(startswith("` + workload.ExitFlag + `=") and . != "` + workload.ExitFlag + `=0")))] | length > 0`
+)
+
+// stages returns kwok's configuration: its own stages and the e2e workload's.
+func stages() []byte {
+	r := strings.NewReplacer("@OOM@", oomPredicate, "@CRASH@", crashPredicate)
+	return []byte(r.Replace(string(kwokStages) + "\n" + string(kwokStagesE2E)))
+}
 
 const (
 	// FakeNodeAnnotation marks the nodes kwok manages (initialises, heartbeats, runs pods on).
@@ -278,9 +306,9 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 // startComponents starts kube-controller-manager, kube-scheduler and kwok.
 func (c *Cluster) startComponents(assets string) error {
-	stages := filepath.Join(c.WorkDir, "kwok-stages.yaml")
-	if err := os.WriteFile(stages, kwokStages, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", stages, err)
+	stagesFile := filepath.Join(c.WorkDir, "kwok-stages.yaml")
+	if err := os.WriteFile(stagesFile, stages(), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", stagesFile, err)
 	}
 	k := "--kubeconfig=" + c.Kubeconfig
 	for _, p := range []struct {
@@ -294,7 +322,7 @@ func (c *Cluster) startComponents(assets string) error {
 			"--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10",
 			"--kube-api-qps=200", "--kube-api-burst=400"}},
 		{"kube-scheduler", []string{k, "--leader-elect=false", "--secure-port=0"}},
-		{"kwok", []string{k, "--config=" + stages,
+		{"kwok", []string{k, "--config=" + stagesFile,
 			"--manage-nodes-with-annotation-selector=" + FakeNodeAnnotation + "=" + FakeNodeValue,
 			"--cidr=10.244.0.0/16"}},
 	} {

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
+	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
 
 func deployment(ns string) *appsv1.Deployment {
@@ -212,4 +213,73 @@ func processesUsing(t *testing.T, dir string) []int {
 		pids = append(pids, pid)
 	}
 	return pids
+}
+
+// TestE2EWorkloadFailsAsOnAKubelet checks kwok's reports for the e2e workload: OOMKilled when it
+// allocates more than its memory limit, a crash loop for the bad version, Running otherwise.
+func TestE2EWorkloadFailsAsOnAKubelet(t *testing.T) {
+	cl := localcluster.StartT(t, localcluster.Options{Nodes: 1})
+	ctx := context.Background()
+	c := cl.Client
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "workload"}}
+	require.NoError(t, c.Create(ctx, ns))
+	pod := func(name, image, limit string, args ...string) *corev1.Pod {
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: name},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image, Args: args,
+				Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(limit)}}}}},
+		}
+		require.NoError(t, c.Create(ctx, p))
+		return p
+	}
+	oom := pod("oom", workload.Good, "128Mi", workload.AllocateFlag+"=160Mi")
+	fits := pod("fits", workload.Good, "192Mi", workload.AllocateFlag+"=160Mi")
+	fitsGi := pod("fits-gi", workload.Good, "1Gi", workload.AllocateFlag+"=160Mi")
+	healthy := pod("healthy", workload.Good, "128Mi")
+	crash := pod("crash", workload.Bad, "128Mi")
+	exitArg := pod("exit-arg", workload.Good, "128Mi", workload.ExitFlag+"=2")
+
+	type want struct {
+		ready      bool
+		lastReason string
+		exitCode   int32
+	}
+	wants := map[*corev1.Pod]want{
+		oom: {lastReason: "OOMKilled", exitCode: 137}, crash: {lastReason: "Error", exitCode: 1},
+		exitArg: {lastReason: "Error", exitCode: 1},
+		fits:    {ready: true}, fitsGi: {ready: true}, healthy: {ready: true},
+	}
+	assert.EventuallyWithT(t, func(ct *assert.CollectT) {
+		for p, w := range wants {
+			got := &corev1.Pod{}
+			if !assert.NoError(ct, c.Get(ctx, client.ObjectKeyFromObject(p), got)) || !assert.Len(ct, got.Status.ContainerStatuses, 1, p.Name) {
+				continue
+			}
+			assert.Equal(ct, corev1.PodRunning, got.Status.Phase, p.Name)
+			cs := got.Status.ContainerStatuses[0]
+			assert.Equal(ct, w.ready, cs.Ready, p.Name)
+			if w.ready {
+				assert.NotNil(ct, cs.State.Running, p.Name)
+				continue
+			}
+			if assert.NotNil(ct, cs.LastTerminationState.Terminated, p.Name) {
+				assert.Equal(ct, w.lastReason, cs.LastTerminationState.Terminated.Reason, p.Name)
+				assert.Equal(ct, w.exitCode, cs.LastTerminationState.Terminated.ExitCode, p.Name)
+			}
+			if assert.NotNil(ct, cs.State.Waiting, p.Name) {
+				assert.Equal(ct, "CrashLoopBackOff", cs.State.Waiting.Reason, p.Name)
+			}
+			assert.GreaterOrEqual(ct, cs.RestartCount, int32(3), p.Name)
+		}
+	}, time.Minute, 100*time.Millisecond)
+	// The kubelet's BackOff event about the OOMKilled pod.
+	assert.EventuallyWithT(t, func(ct *assert.CollectT) {
+		var events corev1.EventList
+		require.NoError(ct, c.List(ctx, &events, client.InNamespace(ns.Name)))
+		found := false
+		for _, e := range events.Items {
+			found = found || (e.InvolvedObject.Name == oom.Name && e.Reason == "BackOff" && e.Type == corev1.EventTypeWarning)
+		}
+		assert.True(ct, found, "no BackOff event about %s", oom.Name)
+	}, 30*time.Second, 100*time.Millisecond)
 }
