@@ -15,6 +15,10 @@
 //     deploy/base runs it (read-only root filesystem, all capabilities dropped, no new
 //     privileges), with the same checks.
 //
+// TestImagesE2EWorkload checks the e2e workload's archive the same way (make e2e-workload-image;
+// built by the test when KUBERNAUT_IMAGES_DIR is unset) and, where a private containerd can run,
+// imports it as `kind load image-archive` does and sees the kernel OOM-kill it under a memory limit.
+//
 // Every check is logged (go test -v), so the output says what was verified.
 package images
 
@@ -122,6 +126,20 @@ func TestImages(t *testing.T) {
 
 // checkConfig checks the image config and filesystem and returns the user to run as.
 func checkConfig(t *testing.T, svc string, cf *v1.ConfigFile, root string) (int, int) {
+	uid, gid := checkUserAndFiles(t, cf, root)
+	assert.Equal(t, imagebuild.EntrypointPath(svc), cf.Config.Entrypoint[0])
+	for _, port := range []string{"8081/tcp", "9090/tcp"} {
+		assert.Contains(t, cf.Config.ExposedPorts, port)
+	}
+	t.Logf("checked: user %d:%d (non-root, in /etc/passwd), entrypoint %s, CA bundle, no shell, ports 8081 and 9090 exposed",
+		uid, gid, cf.Config.Entrypoint[0])
+	return uid, gid
+}
+
+// checkUserAndFiles checks what every image shares (a numeric non-root user that /etc/passwd
+// knows, a CA bundle, no shell, one executable entrypoint, linux) and returns the user.
+func checkUserAndFiles(t *testing.T, cf *v1.ConfigFile, root string) (int, int) {
+	t.Helper()
 	user := cf.Config.User
 	require.NotEmpty(t, user, "the image must set a user")
 	uidStr, gidStr, _ := strings.Cut(user, ":")
@@ -147,16 +165,10 @@ func checkConfig(t *testing.T, svc string, cf *v1.ConfigFile, root string) (int,
 	}
 
 	require.Len(t, cf.Config.Entrypoint, 1)
-	assert.Equal(t, imagebuild.EntrypointPath(svc), cf.Config.Entrypoint[0])
 	fi, err := os.Stat(filepath.Join(root, cf.Config.Entrypoint[0]))
 	require.NoError(t, err, "entrypoint present")
 	assert.NotZero(t, fi.Mode()&0o001, "entrypoint executable by any user")
-	for _, port := range []string{"8081/tcp", "9090/tcp"} {
-		assert.Contains(t, cf.Config.ExposedPorts, port)
-	}
 	assert.Equal(t, "linux", cf.OS)
-	t.Logf("checked: user %d:%d (non-root, in /etc/passwd), entrypoint %s, CA bundle, no shell, ports 8081 and 9090 exposed",
-		uid, gid, cf.Config.Entrypoint[0])
 	return uid, gid
 }
 
