@@ -2,7 +2,8 @@
 # make e2e-kind / e2e-kind-down: the e2e suite (test/e2e) against Kubernaut deployed on a kind
 # cluster from deploy/overlays/kind.
 #
-#   hack/e2e-kind.sh up     create the cluster, load the images, apply the overlay, wait for Ready
+#   hack/e2e-kind.sh up     create the cluster, load the images (the eight services' and the e2e
+#                           workload's), apply the overlay, wait for Ready
 #   hack/e2e-kind.sh test   (after up) run go test ./test/e2e/ against it
 #   hack/e2e-kind.sh all    up + test (make e2e-kind)
 #   hack/e2e-kind.sh down   delete the cluster (make e2e-kind-down)
@@ -30,6 +31,9 @@ IMAGES_DIR=${IMAGES_DIR:-$ROOT/bin/images/dev}
 E2E_TIMEOUT=${E2E_TIMEOUT:-30m}
 NS=kubernaut-system
 SERVICES=(gateway orchestrator processing aianalysis workflow executor notification datastorage)
+# The e2e workload's archive (make e2e-workload-image): kubernaut.local/e2e-workload:1.4.2 and
+# :1.5.0 (test/e2e/workload), with which the scenarios stage a real OOM kill and a real crash loop.
+WORKLOAD_ARCHIVE=$IMAGES_DIR/e2e-workload.tar
 
 die() {
   echo "e2e-kind: $*" >&2
@@ -50,6 +54,7 @@ up() {
   for s in "${SERVICES[@]}"; do
     [[ -f $IMAGES_DIR/$s.tar ]] || die "$IMAGES_DIR/$s.tar missing: run make docker-build IMAGE_TAG=dev"
   done
+  [[ -f $WORKLOAD_ARCHIVE ]] || die "$WORKLOAD_ARCHIVE missing (the e2e workload the scenarios deploy): run make e2e-workload-image IMAGE_TAG=dev"
   if ! "$KIND" get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
     args=(create cluster --name "$KIND_CLUSTER" --config deploy/overlays/kind/kind-cluster.yaml --kubeconfig "$E2E_KUBECONFIG" --wait 180s)
     [[ -n ${KIND_NODE_IMAGE:-} ]] && args+=(--image "$KIND_NODE_IMAGE")
@@ -62,6 +67,7 @@ up() {
   for s in "${SERVICES[@]}"; do
     "$KIND" load image-archive "$IMAGES_DIR/$s.tar" --name "$KIND_CLUSTER"
   done
+  "$KIND" load image-archive "$WORKLOAD_ARCHIVE" --name "$KIND_CLUSTER"
   # CRDs first and Established, so the controllers' informers find them at start-up
   kc apply --server-side -k deploy/crds
   kc wait --for condition=Established --timeout 60s crd --all

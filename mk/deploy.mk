@@ -18,12 +18,12 @@ e2e-kind-preflight:
 
 .PHONY: e2e-kind
 e2e-kind: e2e-kind-preflight $(KIND) ## Create a kind cluster, load the images, apply deploy/overlays/kind, wait for Ready, run test/e2e against it.
-	$(MAKE) docker-build IMAGE_TAG=dev
+	$(MAKE) docker-build e2e-workload-image IMAGE_TAG=dev
 	KIND=$(KIND) KIND_CLUSTER=$(KIND_CLUSTER) IMAGES_DIR=$(BIN)/images/dev ./hack/e2e-kind.sh all
 
 .PHONY: e2e-kind-up
 e2e-kind-up: e2e-kind-preflight $(KIND) ## Only create the kind cluster with Kubernaut deployed and Ready (no tests).
-	$(MAKE) docker-build IMAGE_TAG=dev
+	$(MAKE) docker-build e2e-workload-image IMAGE_TAG=dev
 	KIND=$(KIND) KIND_CLUSTER=$(KIND_CLUSTER) IMAGES_DIR=$(BIN)/images/dev ./hack/e2e-kind.sh up
 
 .PHONY: e2e-kind-down
