@@ -223,7 +223,20 @@ func startContainerd(t *testing.T) (ctrFunc, bool) {
 	require.NoError(t, daemon.Start())
 	exited := make(chan struct{})
 	go func() { _ = daemon.Wait(); close(exited) }()
+	ctr := func(args ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "ctr", append([]string{"--address", sock, "--namespace", "k8s.io"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
 	t.Cleanup(func() {
+		// Containers a failed check left running: their shims outlive containerd otherwise.
+		ids, _ := ctr("containers", "ls", "-q")
+		for _, id := range strings.Fields(ids) {
+			_, _ = ctr("task", "kill", "-s", "SIGKILL", id)
+			_, _ = ctr("task", "delete", "--force", id)
+			_, _ = ctr("containers", "delete", id)
+		}
 		_ = daemon.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -234,12 +247,6 @@ func startContainerd(t *testing.T) (ctrFunc, bool) {
 		_ = os.RemoveAll(dir)
 	})
 
-	ctr := func(args ...string) (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, "ctr", append([]string{"--address", sock, "--namespace", "k8s.io"}, args...)...).CombinedOutput()
-		return string(out), err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(context.Context) (bool, error) {
