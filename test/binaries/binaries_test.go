@@ -1,8 +1,10 @@
 // Package binaries starts each of the eight service binaries against a real API server and
 // checks that it serves /healthz, /readyz and /metrics, and exits 0 on SIGTERM. Each binary runs
 // as its own ServiceAccount, bound to the ClusterRole `make manifests` generates from its RBAC
-// markers (deploy/base/rbac/<service>/role.yaml), with leader election on where it has it: a
-// controller must hold its Lease and sync every controller's cache, and no request of any
+// markers (deploy/base/rbac/<service>/role.yaml) and, for a controller, to the namespaced Role
+// kubernaut-leader-election of deploy/base/leader-election.yaml in its namespace (no ClusterRole
+// grants Leases), with leader election on where it has it: a controller must hold its Lease
+// through that Role and sync every controller's cache, and no request of any
 // binary may be refused as Forbidden, so a missing RBAC marker fails here. Services with an
 // HTTP API are also called once through the built binary (see checks), and two gateway
 // processes share one alert storm without losing a count.
@@ -144,7 +146,8 @@ func newCluster(t *testing.T, services ...string) *cluster {
 }
 
 // kubeconfigAs writes a kubeconfig that acts as ServiceAccount kubernaut-<service> of ns, bound
-// to the service's generated ClusterRole (testenv.AsService), and returns its path.
+// to the service's generated ClusterRole and, for a controller, the leader-election Role in ns
+// (testenv.AsService), and returns its path.
 func (c *cluster) kubeconfigAs(t *testing.T, service, ns string) string {
 	t.Helper()
 	cfg := c.env.AsService(t, service, ns)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,8 +137,8 @@ func TestKustomizationsBuild(t *testing.T) {
 	})
 }
 
-// TestEveryFileIsWired fails when a file under deploy/base/{config,policies,services} is not a
-// resource of the base, so a new ConfigMap or policy cannot be forgotten.
+// TestEveryFileIsWired fails when a file under deploy/base/{config,policies,services,rbac} is not
+// a resource of the base, so a new ConfigMap, policy or role cannot be forgotten.
 func TestEveryFileIsWired(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "deploy", "base", "kustomization.yaml"))
 	require.NoError(t, err)
@@ -145,7 +146,7 @@ func TestEveryFileIsWired(t *testing.T) {
 		Resources []string `json:"resources"`
 	}
 	require.NoError(t, yaml.Unmarshal(raw, &k))
-	for _, sub := range []string{"config", "policies", "services"} {
+	for _, sub := range []string{"config", "policies", "services", "rbac"} {
 		files, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(), "deploy", "base", sub, "*.yaml"))
 		for _, f := range files {
 			assert.Contains(t, k.Resources, sub+"/"+filepath.Base(f), "deploy/base/kustomization.yaml must list %s/%s", sub, filepath.Base(f))
@@ -302,18 +303,24 @@ func TestServicesProbesMetricsAndReplicas(t *testing.T) {
 	}
 }
 
+// peopleRoles are the ClusterRoles deploy/base ships for people (bound to nobody), by file.
+var peopleRoles = map[string]string{"kubernaut-approver": "rbac/approver.yaml", "kubernaut-viewer": "rbac/viewer.yaml"}
+
 func TestRBACIsGeneratedAndLeastPrivilege(t *testing.T) {
 	objs := render(t, "deploy/base")
 	roles := objs.ofKind("ClusterRole")
-	require.Len(t, roles, len(services), "one generated ClusterRole per service, nothing else")
+	require.Len(t, roles, len(services)+len(peopleRoles), "one generated ClusterRole per service and the roles for people, nothing else")
 	for _, u := range roles {
 		role := convert[rbacv1.ClusterRole](t, u)
+		assert.Nil(t, role.AggregationRule, role.Name)
+		noWildcards(t, role.Name, role.Rules)
+		if _, ok := peopleRoles[role.Name]; ok {
+			continue // TestRolesForPeople
+		}
 		svc, ok := strings.CutPrefix(role.Name, "kubernaut-")
 		require.True(t, ok && slices.Contains(services, svc), "ClusterRole %s is not a service's", role.Name)
 		generated := testenv.GeneratedClusterRole(t, svc)
 		assert.Empty(t, cmp.Diff(generated.Rules, role.Rules), "ClusterRole %s must be exactly rbac/%s/role.yaml (generated from the markers by `make manifests`)", role.Name, svc)
-		assert.Nil(t, role.AggregationRule, role.Name)
-		noWildcards(t, role.Name, role.Rules)
 	}
 	for _, u := range objs.ofKind("ClusterRoleBinding") {
 		b := convert[rbacv1.ClusterRoleBinding](t, u)
@@ -324,7 +331,7 @@ func TestRBACIsGeneratedAndLeastPrivilege(t *testing.T) {
 	// Namespaced roles: only leader election, only in the system namespace.
 	for _, u := range objs.ofKind("Role") {
 		role := convert[rbacv1.Role](t, u)
-		assert.Equal(t, "kubernaut-leader-election", role.Name)
+		assert.Equal(t, testenv.LeaderElectionRole, role.Name)
 		assert.Equal(t, systemNamespace, role.Namespace)
 		noWildcards(t, role.Name, role.Rules)
 		for _, r := range role.Rules {
@@ -335,11 +342,135 @@ func TestRBACIsGeneratedAndLeastPrivilege(t *testing.T) {
 	}
 	for _, u := range objs.ofKind("RoleBinding") {
 		b := convert[rbacv1.RoleBinding](t, u)
-		assert.Equal(t, "kubernaut-leader-election", b.RoleRef.Name, b.Name)
+		assert.Equal(t, testenv.LeaderElectionRole, b.RoleRef.Name, b.Name)
 		require.Len(t, b.Subjects, 1)
 		svc := strings.TrimPrefix(b.Subjects[0].Name, "kubernaut-")
 		assert.True(t, controllers[svc], "%s: only controllers elect a leader", b.Name)
 	}
+}
+
+// TestLeasesOnlyThroughTheNamespacedRole: no ClusterRole anywhere in deploy/ (every YAML file,
+// and every rendered kustomization) grants Leases; the controllers get theirs only from the Role
+// kubernaut-leader-election in the system namespace, so none may touch a Lease elsewhere.
+func TestLeasesOnlyThroughTheNamespacedRole(t *testing.T) {
+	grantsLeases := func(rules []rbacv1.PolicyRule) bool {
+		for _, r := range rules {
+			if (slices.Contains(r.APIGroups, "coordination.k8s.io") || slices.Contains(r.APIGroups, "*")) &&
+				(slices.Contains(r.Resources, "leases") || slices.Contains(r.Resources, "*")) {
+				return true
+			}
+		}
+		return false
+	}
+	var files int
+	require.NoError(t, filepath.WalkDir(filepath.Join(testenv.RepoRoot(), "deploy"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+			return err
+		}
+		files++
+		for _, role := range testenv.ClusterRolesIn(t, path) {
+			assert.False(t, grantsLeases(role.Rules), "ClusterRole %s in %s grants Leases cluster-wide: Leases come only from the Role %s (deploy/base/leader-election.yaml)", role.Name, path, testenv.LeaderElectionRole)
+		}
+		return nil
+	}))
+	require.NotZero(t, files)
+	for _, dir := range []string{"deploy/base", "deploy/overlays/kind", "test/deploy/testdata/everything", "test/deploy/testdata/external-database"} {
+		objs := render(t, dir)
+		for _, u := range objs.ofKind("ClusterRole") {
+			role := convert[rbacv1.ClusterRole](t, u)
+			assert.False(t, grantsLeases(role.Rules), "%s: ClusterRole %s grants Leases cluster-wide", dir, role.Name)
+		}
+		var leaseRoles []string
+		for _, u := range objs.ofKind("Role") {
+			role := convert[rbacv1.Role](t, u)
+			if grantsLeases(role.Rules) {
+				leaseRoles = append(leaseRoles, role.Namespace+"/"+role.Name)
+			}
+		}
+		assert.Equal(t, []string{systemNamespace + "/" + testenv.LeaderElectionRole}, leaseRoles, "%s: the one grant of Leases", dir)
+	}
+}
+
+// TestRolesForPeople pins kubernaut-approver and kubernaut-viewer: shipped, bound to nobody,
+// labeled, no wildcards; the viewer reads (get on every Kubernaut kind, list and watch on the
+// requests, what `kubectl kubernaut list|describe --watch` calls) and the approver is the viewer
+// plus the one write a decision needs, patch on aiapprovalrequests/status. That they are enough
+// for the plugin, and the viewer's refusal, are tested with the plugin's code in
+// pkg/kubectlplugin (TestShippedRoles).
+func TestRolesForPeople(t *testing.T) {
+	objs := render(t, "deploy/base")
+	type grant struct{ group, resource, verb string }
+	grants := func(role *rbacv1.ClusterRole) map[grant]bool {
+		out := map[grant]bool{}
+		for _, r := range role.Rules {
+			for _, g := range r.APIGroups {
+				for _, res := range r.Resources {
+					for _, v := range r.Verbs {
+						out[grant{g, res, v}] = true
+					}
+				}
+			}
+		}
+		return out
+	}
+	// The viewer: get on every Kubernaut kind (deploy/crds), list and watch the requests.
+	wantViewer := map[grant]bool{}
+	for _, u := range render(t, "deploy/crds").ofKind("CustomResourceDefinition") {
+		group, _, _ := unstructured.NestedString(u.Object, "spec", "group")
+		plural, _, _ := unstructured.NestedString(u.Object, "spec", "names", "plural")
+		wantViewer[grant{group, plural, "get"}] = true
+	}
+	require.Len(t, wantViewer, 7, "the seven Kubernaut kinds")
+	wantViewer[grant{"remediation.kubernaut.io", "remediationrequests", "list"}] = true
+	wantViewer[grant{"remediation.kubernaut.io", "remediationrequests", "watch"}] = true
+	wantApprover := maps.Clone(wantViewer)
+	wantApprover[grant{"aianalysis.kubernaut.io", "aiapprovalrequests/status", "patch"}] = true
+
+	sorted := func(m map[grant]bool) []string {
+		var out []string
+		for g := range m {
+			out = append(out, fmt.Sprintf("%s/%s %s", g.group, g.resource, g.verb))
+		}
+		slices.Sort(out)
+		return out
+	}
+	for name, want := range map[string]map[grant]bool{"kubernaut-approver": wantApprover, "kubernaut-viewer": wantViewer} {
+		t.Run(name, func(t *testing.T) {
+			u := objs.named("ClusterRole", name)
+			require.NotNil(t, u, "deploy/base ships ClusterRole %s (%s)", name, peopleRoles[name])
+			role := convert[rbacv1.ClusterRole](t, u)
+			assert.Equal(t, "kubernaut", role.Labels["app.kubernetes.io/part-of"])
+			assert.Nil(t, role.AggregationRule)
+			noWildcards(t, name, role.Rules)
+			for _, r := range role.Rules {
+				assert.Empty(t, r.ResourceNames, "%s: %+v", name, r)
+				assert.Empty(t, r.NonResourceURLs, "%s: %+v", name, r)
+				for _, g := range r.APIGroups {
+					assert.True(t, strings.HasSuffix(g, ".kubernaut.io"), "%s: only Kubernaut's own kinds, not group %q", name, g)
+				}
+			}
+			assert.Empty(t, cmp.Diff(sorted(want), sorted(grants(role))), "%s grants (-want +got)", name)
+			file := testenv.ClusterRolesIn(t, testenv.DeployFile("base/"+peopleRoles[name]))
+			require.Len(t, file, 1)
+			assert.Empty(t, cmp.Diff(file[0].Rules, role.Rules), "%s is exactly %s", name, peopleRoles[name])
+			// Bound to nobody: the cluster's administrators choose who approves.
+			for _, dir := range []string{"deploy/base", "deploy/overlays/kind", "test/deploy/testdata/everything"} {
+				for _, kind := range []string{"ClusterRoleBinding", "RoleBinding"} {
+					for _, b := range render(t, dir).ofKind(kind) {
+						ref, _, _ := unstructured.NestedString(b.Object, "roleRef", "name")
+						assert.NotEqual(t, name, ref, "%s: %s %s binds %s; it ships unbound", dir, kind, b.GetName(), name)
+					}
+				}
+			}
+		})
+	}
+	t.Run("the viewer only reads", func(t *testing.T) {
+		for _, r := range convert[rbacv1.ClusterRole](t, objs.named("ClusterRole", "kubernaut-viewer")).Rules {
+			for _, v := range r.Verbs {
+				assert.Contains(t, []string{"get", "list", "watch"}, v, "kubernaut-viewer: %+v", r)
+			}
+		}
+	})
 }
 
 func noWildcards(t *testing.T, name string, rules []rbacv1.PolicyRule) {
@@ -582,7 +713,7 @@ func TestMonitoringUsesRealMetrics(t *testing.T) {
 }
 
 // TestWritesOutsideKubernautAreJustified: a service may write Kubernaut's custom resources,
-// events, leases and token/access reviews; any other write must be a verb of the action catalog,
+// events and token/access reviews (Leases only through the namespaced leader-election Role); any other write must be a verb of the action catalog,
 // held only by the executor (which performs the actions) and workflow (which server-side dry-runs
 // them: the API server authorizes a dry-run like the real call). So processing, aianalysis and
 // the rest only read the cluster, and nobody may change what the catalog does not name.
@@ -597,7 +728,7 @@ func TestWritesOutsideKubernautAreJustified(t *testing.T) {
 	}
 	require.NotEmpty(t, catalog)
 	writes := map[string]bool{"create": true, "update": true, "patch": true, "delete": true, "deletecollection": true, "escalate": true, "bind": true, "impersonate": true}
-	always := map[string]bool{"/events": true, "events.k8s.io/events": true, "coordination.k8s.io/leases": true,
+	always := map[string]bool{"/events": true, "events.k8s.io/events": true,
 		"authentication.k8s.io/tokenreviews": true, "authorization.k8s.io/subjectaccessreviews": true,
 		"authentication.k8s.io/selfsubjectreviews": true, "authorization.k8s.io/selfsubjectaccessreviews": true,
 		"authorization.k8s.io/selfsubjectrulesreviews": true}
