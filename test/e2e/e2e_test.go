@@ -10,10 +10,11 @@
 // every test reports a skip that says how to run it.
 //
 // With KUBERNAUT_E2E_KUBECONFIG set (make e2e-kind) the suite is in remote mode: it starts
-// nothing, uses that cluster and the gateway at KUBERNAUT_E2E_GATEWAY_URL, and runs the scenarios
-// that need only the API server and the gateway; those that stop, kill or cut local processes,
-// write pod or node status as a kubelet, or read the local audit reader token and stand-ins
-// skip with the reason.
+// nothing and uses that cluster, the gateway at KUBERNAUT_E2E_GATEWAY_URL and, when
+// KUBERNAUT_E2E_DATASTORAGE_URL is set, datastorage's audit API. The incidents are the same in
+// both modes: the e2e workload (test/e2e/workload) fails for real, and the local cluster's kwok
+// reports what real kubelets report. Remote mode skips only what needs the local processes or
+// the notification stand-ins, with the reason.
 package e2e
 
 import (
@@ -28,8 +29,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -50,12 +49,15 @@ const EnvRevision = "KUBERNAUT_E2E_REVISION"
 
 // Remote mode (make e2e-kind): with KUBERNAUT_E2E_KUBECONFIG set the suite starts nothing and
 // runs against that cluster and the gateway at KUBERNAUT_E2E_GATEWAY_URL, posting with
-// KUBERNAUT_E2E_GATEWAY_TOKEN; Kubernaut's resources are in KUBERNAUT_E2E_NAMESPACE.
+// KUBERNAUT_E2E_GATEWAY_TOKEN; Kubernaut's resources are in KUBERNAUT_E2E_NAMESPACE. The audit
+// trail is read from KUBERNAUT_E2E_DATASTORAGE_URL with the same token (datastorage accepts any
+// token the API server authenticates); without it the audit checks skip.
 const (
-	EnvKubeconfig   = "KUBERNAUT_E2E_KUBECONFIG"
-	EnvGatewayURL   = "KUBERNAUT_E2E_GATEWAY_URL"
-	EnvGatewayToken = "KUBERNAUT_E2E_GATEWAY_TOKEN"
-	EnvNamespace    = "KUBERNAUT_E2E_NAMESPACE"
+	EnvKubeconfig     = "KUBERNAUT_E2E_KUBECONFIG"
+	EnvGatewayURL     = "KUBERNAUT_E2E_GATEWAY_URL"
+	EnvGatewayToken   = "KUBERNAUT_E2E_GATEWAY_TOKEN"
+	EnvNamespace      = "KUBERNAUT_E2E_NAMESPACE"
+	EnvDatastorageURL = "KUBERNAUT_E2E_DATASTORAGE_URL"
 )
 
 // sys is the system every scenario runs against (started once by TestMain, or in remote mode
@@ -65,16 +67,23 @@ var sys *launcher.System
 // remote is true in remote mode.
 var remote bool
 
-// connectRemote describes a system that runs elsewhere: an administrator client of the cluster
-// and the gateway. There are no local processes, stand-ins, datastorage URL or reader token.
+// connectRemote describes a system that runs elsewhere: an administrator client of the cluster,
+// the gateway and, if given, datastorage. There are no local processes or stand-ins.
 func connectRemote(kubeconfig string) (*launcher.System, error) {
 	gw, token := os.Getenv(EnvGatewayURL), os.Getenv(EnvGatewayToken)
 	if gw == "" || token == "" {
 		return nil, fmt.Errorf("%s and %s must be set with %s", EnvGatewayURL, EnvGatewayToken, EnvKubeconfig)
 	}
-	addr, ok := strings.CutPrefix(strings.TrimRight(gw, "/"), "http://")
-	if !ok {
-		return nil, fmt.Errorf("%s=%s: only http:// URLs are supported (make e2e-kind port-forwards the gateway)", EnvGatewayURL, gw)
+	hostPort := func(env, url string) (string, error) {
+		addr, ok := strings.CutPrefix(strings.TrimRight(url, "/"), "http://")
+		if !ok {
+			return "", fmt.Errorf("%s=%s: only http:// URLs are supported (make e2e-kind port-forwards the Services)", env, url)
+		}
+		return addr, nil
+	}
+	addr, err := hostPort(EnvGatewayURL, gw)
+	if err != nil {
+		return nil, err
 	}
 	if ns := os.Getenv(EnvNamespace); ns != "" && ns != launcher.SystemNamespace {
 		return nil, fmt.Errorf("%s=%s: the suite knows only %s", EnvNamespace, ns, launcher.SystemNamespace)
@@ -87,11 +96,28 @@ func connectRemote(kubeconfig string) (*launcher.System, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client of %s: %w", kubeconfig, err)
 	}
-	return &launcher.System{
+	sys := &launcher.System{
 		Cluster:           &localcluster.Cluster{Config: cfg, Kubeconfig: kubeconfig, Client: c},
 		Services:          map[string]*launcher.Service{"gateway": {Name: "gateway", APIAddr: addr}},
 		AlertmanagerToken: token,
-	}, nil
+	}
+	if ds := os.Getenv(EnvDatastorageURL); ds != "" {
+		dsAddr, err := hostPort(EnvDatastorageURL, ds)
+		if err != nil {
+			return nil, err
+		}
+		sys.Services["datastorage"] = &launcher.Service{Name: "datastorage", APIAddr: dsAddr}
+		f, err := os.CreateTemp("", "kubernaut-e2e-token-")
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if _, err := f.WriteString(token + "\n"); err != nil {
+			return nil, err
+		}
+		sys.ReaderToken, sys.ReaderTokenFile = token, f.Name()
+	}
+	return sys, nil
 }
 
 // skipRemote skips a scenario in remote mode with the reason.
@@ -101,13 +127,6 @@ func skipRemote(t *testing.T, reason string) {
 		t.Skip("remote mode: " + reason)
 	}
 }
-
-// Reasons a scenario cannot run in remote mode.
-const (
-	needsProcesses = "needs control of the local processes"
-	needsKubelet   = "stages the failure by writing pod or node status as the kubelet would; on a cluster with real kubelets that status is overwritten, so the incident cannot be staged"
-	needsLocal     = "checks the audit trail with the local reader token and the notification stand-ins, which exist only in local mode"
-)
 
 // orchestratorArgs shorten the orchestrator's waits so that scenarios end in seconds: the
 // processing timeout (scenario 7), the stabilization window after an executed change, and the
@@ -127,8 +146,12 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		remote = true
-		fmt.Fprintf(os.Stderr, "e2e: remote mode against %s (gateway %s): nothing started; scenarios that need local processes or kubelet-written status skip\n", kc, sys.Services["gateway"].URL())
-		os.Exit(m.Run())
+		fmt.Fprintf(os.Stderr, "e2e: remote mode against %s (gateway %s): nothing started; scenarios that need the local processes skip\n", kc, sys.Services["gateway"].URL())
+		code := m.Run()
+		if sys.ReaderTokenFile != "" {
+			_ = os.Remove(sys.ReaderTokenFile)
+		}
+		os.Exit(code)
 	}
 	ctx := context.Background()
 	var err error
@@ -217,23 +240,4 @@ func ofType(nrs []notificationv1.NotificationRequest, typ notificationv1.Type) [
 		}
 	}
 	return out
-}
-
-// waitServiceReady restarts nothing; it waits for a restarted service to be ready.
-func waitServiceReady(t *testing.T, name string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	require.NoError(t, sys.Services[name].WaitReady(ctx))
-}
-
-// restartOnCleanup makes sure a service the test stops runs again for the next scenario.
-func restartOnCleanup(t *testing.T, name string) {
-	t.Cleanup(func() {
-		s := sys.Services[name]
-		if !s.Running() {
-			assert.NoError(t, s.Start())
-		}
-		waitServiceReady(t, name)
-	})
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"k8s.io/apimachinery/pkg/api/resource"
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
@@ -33,15 +32,7 @@ func postCreated(t *testing.T, in *incident.Incident) string {
 func TestE2E04DuplicateAlertsCountOccurrences(t *testing.T) {
 	ctx := context.Background()
 	ns := namespaceFor(t)
-	var in *incident.Incident
-	var err error
-	if remote {
-		// Deduplication is the gateway's alone: the alert needs a managed namespace and its
-		// Deployment, not a staged OOMKill (which only the local kwok cluster can write).
-		in, err = alertOnly(ctx, ns)
-	} else {
-		in, err = incident.OOM(ctx, sys.Cluster, ns, incident.NamespaceOptions{})
-	}
+	in, err := incident.OOM(ctx, sys.Cluster, ns, incident.NamespaceOptions{})
 	require.NoError(t, err)
 	name := postCreated(t, in)
 	for i := 1; i <= 3; i++ {
@@ -64,30 +55,11 @@ func TestE2E04DuplicateAlertsCountOccurrences(t *testing.T) {
 	}, 30*time.Second, 100*time.Millisecond)
 }
 
-// alertOnly creates a managed production namespace ns with Deployment "checkout" (not waiting
-// for its pods) and returns an OOMKilled alert about it.
-func alertOnly(ctx context.Context, ns string) (*incident.Incident, error) {
-	if err := incident.CreateNamespace(ctx, sys.Cluster.Client, ns, incident.NamespaceOptions{}); err != nil {
-		return nil, err
-	}
-	d := incident.Deployment(ns, "checkout", "app", "registry.example/checkout:1.4.2", "128Mi", 2)
-	if err := sys.Cluster.Client.Create(ctx, d); err != nil {
-		return nil, err
-	}
-	in := &incident.Incident{Kind: "oom", Namespace: ns, Deployment: d.Name, Container: "app",
-		MemoryLimit: resource.MustParse("128Mi"), AlertName: "KubePodOOMKilled", StartsAt: time.Now().UTC().Truncate(time.Second)}
-	in.Labels = map[string]string{"alertname": in.AlertName, "severity": "critical", "namespace": ns,
-		"deployment": d.Name, "container": in.Container}
-	return in, nil
-}
-
 // 7. The processing service stopped → the request times out in Processing with exactly one
 // escalation, delivered.
 func TestE2E07ProcessingStoppedTimesOut(t *testing.T) {
-	skipRemote(t, needsProcesses)
 	ctx := context.Background()
-	restartOnCleanup(t, "processing")
-	require.NoError(t, sys.Services["processing"].Stop())
+	require.NoError(t, stoppedFor(t, "processing").Stop(ctx))
 	ns := namespaceFor(t)
 	in, err := incident.OOM(ctx, sys.Cluster, ns, incident.NamespaceOptions{})
 	require.NoError(t, err)
@@ -126,7 +98,7 @@ func TestE2E07ProcessingStoppedTimesOut(t *testing.T) {
 // 10. The gateway's API server connection lost for a few seconds → 503 with Retry-After to
 // Alertmanager, then the alert is accepted on retry and remediated.
 func TestE2E10GatewayAPIOutage(t *testing.T) {
-	skipRemote(t, needsProcesses)
+	skipRemote(t, "cuts the gateway's connection to the API server with the local proxy between them; on a cluster that takes a network cut between a pod and the API server, which the suite does not make")
 	ctx := context.Background()
 	ns := namespaceFor(t)
 	in, err := incident.OOM(ctx, sys.Cluster, ns, incident.NamespaceOptions{})

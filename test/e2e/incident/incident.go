@@ -1,7 +1,11 @@
-// Package incident stages the incidents that the demo plays and the end-to-end suite checks, on
-// a cluster started by the launcher: a managed namespace, a workload whose pods run on kwok's
-// simulated nodes, the failure written as the kubelet would report it, and the Alertmanager
-// webhook that reports it, posted to the gateway over HTTP with Alertmanager's token.
+// Package incident stages the incidents that the demo plays and the end-to-end suite checks: a
+// managed namespace, a workload of the e2e workload image (test/e2e/workload) that fails for real
+// (it allocates more memory than its limit, or its bad version exits at start), so that a cluster
+// with real kubelets (kind) and the local cluster, where kwok's stages report what those kubelets
+// would, show the same incident; and the Alertmanager webhook that reports it, posted to the
+// gateway over HTTP with Alertmanager's token. Nothing here writes pod status: the failures are
+// the kubelet's to report. The one exception is a node going NotReady, played by a Node object
+// that no kubelet heartbeats.
 package incident
 
 import (
@@ -27,6 +31,7 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/aianalysis"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 	"github.com/kubernaut/kubernaut/test/e2e/launcher"
+	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
 
 // Label keys and values of a managed namespace (the executor's and the gateway's contract).
@@ -142,42 +147,80 @@ func WaitRolledOut(ctx context.Context, c client.Client, ns, name string, timeou
 	return d, nil
 }
 
-// OOM stages an OOMKilled Deployment: a managed production namespace ns, Deployment "checkout"
-// (2 replicas, memory limit 128Mi) running, and one pod's container OOMKilled.
+// Memory of the OOM incident: what the checkout container allocates, its limit (below that, so
+// the kernel kills it at every start) and the limit the builtin investigator recommends (×1.5),
+// under which it runs.
+const (
+	OOMAllocation = "160Mi"
+	OOMLimit      = "128Mi"
+)
+
+// OOM stages an OOMKilled Deployment: a managed production namespace ns and Deployment
+// "checkout" (2 replicas, memory limit 128Mi) whose container allocates 160Mi at start; it
+// returns once the kubelet reports a container OOMKilled.
 func OOM(ctx context.Context, cl *localcluster.Cluster, ns string, nso NamespaceOptions) (*Incident, error) {
 	c := cl.Client
 	if err := CreateNamespace(ctx, c, ns, nso); err != nil {
 		return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
-	d := Deployment(ns, "checkout", "app", "registry.example/checkout:1.4.2", "128Mi", 2)
+	d := Deployment(ns, "checkout", "app", workload.Good, OOMLimit, 2)
+	d.Spec.Template.Spec.Containers[0].Args = []string{workload.AllocateFlag + "=" + OOMAllocation}
 	if err := c.Create(ctx, d); err != nil {
 		return nil, fmt.Errorf("creating deployment %s/checkout: %w", ns, err)
 	}
-	if _, err := WaitRolledOut(ctx, c, ns, d.Name, 2*time.Minute); err != nil {
+	pod, err := waitFailing(ctx, c, d, func(cs corev1.ContainerStatus) bool {
+		last := cs.LastTerminationState.Terminated
+		return last != nil && last.Reason == "OOMKilled"
+	}, "a container OOMKilled")
+	if err != nil {
 		return nil, err
 	}
-	pods, err := RunningPods(ctx, c, d)
-	if err != nil || len(pods) == 0 {
-		return nil, fmt.Errorf("no running pod of %s/checkout: %v", ns, err)
-	}
-	in := &Incident{Kind: "oom", Namespace: ns, Deployment: d.Name, Container: "app", Pod: pods[0].Name,
-		MemoryLimit: resource.MustParse("128Mi"), AlertName: "KubePodOOMKilled", StartsAt: time.Now().UTC().Truncate(time.Second)}
-	if err := cl.OOMKill(ctx, ns, in.Pod, in.Container); err != nil {
-		return nil, err
-	}
+	in := &Incident{Kind: "oom", Namespace: ns, Deployment: d.Name, Container: "app", Pod: pod,
+		MemoryLimit: resource.MustParse(OOMLimit), AlertName: "KubePodOOMKilled", StartsAt: time.Now().UTC().Truncate(time.Second)}
 	in.Labels = map[string]string{"alertname": in.AlertName, "severity": "critical", "namespace": ns,
 		"deployment": d.Name, "pod": in.Pod, "container": in.Container}
 	return in, nil
 }
 
-// CrashLoop stages a crash loop after a bad rollout: Deployment "checkout" at version 1.4.2
-// running, then rolled out to 1.5.0 whose container exits with code 1 at every start.
+// waitFailing waits until the kubelet reports a failure (failed) of a container of a pod of d
+// whose image is the template's, and returns that pod's name.
+func waitFailing(ctx context.Context, c client.Client, d *appsv1.Deployment, failed func(corev1.ContainerStatus) bool, what string) (string, error) {
+	image := d.Spec.Template.Spec.Containers[0].Image
+	var name string
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
+		var pods corev1.PodList
+		if err := c.List(ctx, &pods, client.InNamespace(d.Namespace), client.MatchingLabels(d.Spec.Selector.MatchLabels)); err != nil {
+			return false, nil
+		}
+		sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].Name < pods.Items[j].Name })
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp != nil || p.Spec.Containers[0].Image != image {
+				continue
+			}
+			for _, cs := range p.Status.ContainerStatuses {
+				if failed(cs) {
+					name = p.Name
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("no pod of %s/%s (%s) reported %s: %w", d.Namespace, d.Name, image, what, err)
+	}
+	return name, nil
+}
+
+// CrashLoop stages a crash loop after a bad rollout: Deployment "checkout" at the good version
+// running, then rolled out to the bad version, which exits with code 1 at every start; it
+// returns once the kubelet reports a pod of the bad version in CrashLoopBackOff.
 func CrashLoop(ctx context.Context, cl *localcluster.Cluster, ns string, nso NamespaceOptions) (*Incident, error) {
 	c := cl.Client
 	if err := CreateNamespace(ctx, c, ns, nso); err != nil {
 		return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
-	d := Deployment(ns, "checkout", "app", "registry.example/checkout:1.4.2", "128Mi", 2)
+	d := Deployment(ns, "checkout", "app", workload.Good, OOMLimit, 2)
 	if err := c.Create(ctx, d); err != nil {
 		return nil, fmt.Errorf("creating deployment %s/checkout: %w", ns, err)
 	}
@@ -188,42 +231,27 @@ func CrashLoop(ctx context.Context, cl *localcluster.Cluster, ns string, nso Nam
 		return nil, err
 	}
 	patch := client.MergeFrom(d.DeepCopy())
-	d.Spec.Template.Spec.Containers[0].Image = "registry.example/checkout:1.5.0"
+	d.Spec.Template.Spec.Containers[0].Image = workload.Bad
 	if err := c.Patch(ctx, d, patch); err != nil {
-		return nil, fmt.Errorf("rolling out checkout 1.5.0: %w", err)
+		return nil, fmt.Errorf("rolling out %s: %w", workload.Bad, err)
 	}
-	// The new pods start (kwok runs them) and then crash, as the kubelet would report.
-	var bad []corev1.Pod
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		pods, err := RunningPods(ctx, c, d)
-		if err != nil {
-			return false, nil
-		}
-		bad = bad[:0]
-		for _, p := range pods {
-			if p.Spec.Containers[0].Image == "registry.example/checkout:1.5.0" && len(p.Status.ContainerStatuses) == 1 {
-				bad = append(bad, p)
-			}
-		}
-		return len(bad) > 0, nil
-	})
+	pod, err := waitFailing(ctx, c, d, func(cs corev1.ContainerStatus) bool {
+		return cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff"
+	}, "CrashLoopBackOff")
 	if err != nil {
-		return nil, fmt.Errorf("no pod of checkout 1.5.0 started: %w", err)
+		return nil, err
 	}
-	in := &Incident{Kind: "crashloop", Namespace: ns, Deployment: d.Name, Container: "app", Pod: bad[0].Name,
-		MemoryLimit: resource.MustParse("128Mi"), AlertName: "KubePodCrashLooping", StartsAt: time.Now().UTC().Truncate(time.Second)}
-	for range 4 {
-		if err := cl.TerminateContainer(ctx, ns, in.Pod, in.Container, "Error", 1); err != nil {
-			return nil, err
-		}
-	}
+	in := &Incident{Kind: "crashloop", Namespace: ns, Deployment: d.Name, Container: "app", Pod: pod,
+		MemoryLimit: resource.MustParse(OOMLimit), AlertName: "KubePodCrashLooping", StartsAt: time.Now().UTC().Truncate(time.Second)}
 	in.Labels = map[string]string{"alertname": in.AlertName, "severity": "critical", "namespace": ns,
 		"deployment": d.Name, "pod": in.Pod, "container": in.Container}
 	return in, nil
 }
 
-// NodeNotReady stages a node going NotReady: node name (not managed by kwok, labelled
-// kubernaut.io/managed=true) Ready, then its kubelet stops reporting Ready.
+// NodeNotReady stages a node going NotReady: node name, labelled kubernaut.io/managed=true, that
+// no kubelet runs (kwok does not manage it either) reports Ready, then NotReady, as its kubelet
+// would before it stopped. On any cluster the node lifecycle controller later marks it Unknown.
+// DeleteNode removes it.
 func NodeNotReady(ctx context.Context, cl *localcluster.Cluster, name string) (*Incident, error) {
 	if err := cl.AddUnmanagedNode(ctx, name, map[string]string{LabelManaged: "true"}); err != nil {
 		return nil, err
@@ -349,7 +377,7 @@ func Healthy(ctx context.Context, cl *localcluster.Cluster, ns, alertName string
 	if err := CreateNamespace(ctx, c, ns, NamespaceOptions{}); err != nil {
 		return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
-	d := Deployment(ns, "checkout", "app", "registry.example/checkout:1.4.2", "128Mi", 2)
+	d := Deployment(ns, "checkout", "app", workload.Good, OOMLimit, 2)
 	if err := c.Create(ctx, d); err != nil {
 		return nil, fmt.Errorf("creating deployment %s/checkout: %w", ns, err)
 	}
@@ -357,7 +385,16 @@ func Healthy(ctx context.Context, cl *localcluster.Cluster, ns, alertName string
 		return nil, err
 	}
 	in := &Incident{Kind: "healthy", Namespace: ns, Deployment: d.Name, Container: "app",
-		MemoryLimit: resource.MustParse("128Mi"), AlertName: alertName, StartsAt: time.Now().UTC().Truncate(time.Second)}
+		MemoryLimit: resource.MustParse(OOMLimit), AlertName: alertName, StartsAt: time.Now().UTC().Truncate(time.Second)}
 	in.Labels = map[string]string{"alertname": alertName, "severity": "warning", "namespace": ns, "deployment": d.Name}
 	return in, nil
+}
+
+// DeleteNode deletes a node staged by NodeNotReady (a long-lived cluster keeps nothing of a run).
+func DeleteNode(ctx context.Context, c client.Client, name string) error {
+	err := c.Delete(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
 }

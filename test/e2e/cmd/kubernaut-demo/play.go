@@ -24,6 +24,7 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 	"github.com/kubernaut/kubernaut/test/e2e/incident"
 	"github.com/kubernaut/kubernaut/test/e2e/launcher"
+	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
 
 // demo plays one incident and prints what happens.
@@ -63,16 +64,16 @@ func (d *demo) play(ctx context.Context) error {
 	var err error
 	switch d.o.scenario {
 	case "oom":
-		d.out.Printf("staging the incident: namespace shop (managed, production), Deployment checkout (2 replicas, memory limit 128Mi)")
+		d.out.Printf("staging the incident: namespace shop (managed, production), Deployment checkout (2 replicas, memory limit %s, allocates %s at start)", incident.OOMLimit, incident.OOMAllocation)
 		d.in, err = incident.OOM(ctx, d.sys.Cluster, "shop", incident.NamespaceOptions{})
 		if err == nil {
-			d.out.Printf("pod %s: container %s OOMKilled (exit 137), CrashLoopBackOff — written as the kubelet reports it", d.in.Pod, d.in.Container)
+			d.out.Printf("pod %s: container %s OOMKilled (exit 137), CrashLoopBackOff — as the kubelet reports it (kwok plays the kubelet here)", d.in.Pod, d.in.Container)
 		}
 	case "crashloop":
-		d.out.Printf("staging the incident: namespace shop (managed, production), Deployment checkout 1.4.2 running, then rolled out to 1.5.0")
+		d.out.Printf("staging the incident: namespace shop (managed, production), Deployment checkout %s running, then rolled out to %s", workload.GoodTag, workload.BadTag)
 		d.in, err = incident.CrashLoop(ctx, d.sys.Cluster, "shop", incident.NamespaceOptions{})
 		if err == nil {
-			d.out.Printf("pod %s (checkout 1.5.0): container %s exits with code 1, restarted 4 times, CrashLoopBackOff", d.in.Pod, d.in.Container)
+			d.out.Printf("pod %s (checkout %s): container %s exits with code 1 at every start, CrashLoopBackOff", d.in.Pod, workload.BadTag, d.in.Container)
 		}
 	case "node-notready":
 		d.out.Printf("staging the incident: node worker-3 (managed) joins Ready, then its kubelet stops reporting Ready")
