@@ -138,9 +138,11 @@ func (e *Env) AsService(t testing.TB, service, ns string) *rest.Config {
 		_ = e.Client.Delete(context.Background(), cr)
 	})
 	if ElectsLeader(t, service) {
-		// The Role stays in ns (other services of ns may be bound to it); the binding goes.
+		// One Role per namespace, shared by its services and left there; the binding goes.
 		le := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: LeaderElectionRole, Namespace: ns}, Rules: LeaderElectionRules(t)}
-		require.NoError(t, createOrReplace(ctx, e.Client, le), "creating Role %s/%s", ns, le.Name)
+		if err := e.Client.Create(ctx, le); err != nil && !apierrors.IsAlreadyExists(err) {
+			require.NoError(t, err, "creating Role %s/%s", ns, le.Name)
+		}
 		rb := &rbacv1.RoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: sa.Name + "-leader-election", Namespace: ns},
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: LeaderElectionRole},
