@@ -17,8 +17,9 @@
 # empty), E2E_TIMEOUT (30m), GO_TEST_FLAGS.
 # The suite gets, as environment variables (besides KUBERNAUT_E2E=1, which enables it):
 #   KUBERNAUT_E2E_KUBECONFIG     kubeconfig of the kind cluster (admin)
-#   KUBERNAUT_E2E_GATEWAY_URL    http://127.0.0.1:<port>, a port-forward to the gateway Service
-#   KUBERNAUT_E2E_GATEWAY_TOKEN  a token of ServiceAccount kubernaut-system/kubernaut-e2e for the gateway
+#   KUBERNAUT_E2E_GATEWAY_URL      http://127.0.0.1:30080, the gateway's NodePort (overlays/kind/e2e-access.yaml)
+#   KUBERNAUT_E2E_DATASTORAGE_URL  http://127.0.0.1:30081, datastorage's NodePort
+#   KUBERNAUT_E2E_GATEWAY_TOKEN    a token of ServiceAccount kubernaut-system/kubernaut-e2e for both
 #   KUBERNAUT_E2E_NAMESPACE      kubernaut-system (where RemediationRequests live)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,19 +84,27 @@ up() {
 run_tests() {
   preflight
   [[ -d test/e2e ]] || die "test/e2e does not exist yet: nothing to run. NOT RUN."
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
-  kc -n "$NS" port-forward svc/gateway "$port:8080" >"$ROOT/bin/e2e-kind-port-forward.log" 2>&1 &
-  pf=$!
-  trap 'kill $pf 2>/dev/null || true' EXIT
-  for _ in $(seq 1 50); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-    sleep 0.2
+  # The NodePorts of deploy/overlays/kind/e2e-access.yaml, published on the host's loopback by
+  # kind-cluster.yaml: unlike a port-forward they survive the pods the suite stops and kills.
+  gateway=http://127.0.0.1:30080
+  datastorage=http://127.0.0.1:30081
+  for url in "$gateway" "$datastorage"; do
+    ok=
+    for _ in $(seq 1 50); do
+      curl -s -o /dev/null "$url/" && ok=1 && break
+      sleep 0.2
+    done
+    [[ -n $ok ]] || die "$url does not answer: is the cluster from 'hack/e2e-kind.sh up' (kind-cluster.yaml maps the NodePorts 30080 and 30081)? NOT RUN."
   done
+  # Scenarios 2 and 3 approve and reject with `kubectl kubernaut`, the plugin on PATH.
+  go build -o "$ROOT/bin/kubectl-kubernaut" ./cmd/kubectl-kubernaut
+  export PATH="$ROOT/bin:$PATH"
   token=$(kc -n "$NS" create token kubernaut-e2e --duration 2h)
-  echo "e2e-kind: go test ./test/e2e/ with KUBERNAUT_E2E_GATEWAY_URL=http://127.0.0.1:$port"
+  echo "e2e-kind: go test ./test/e2e/ with KUBERNAUT_E2E_GATEWAY_URL=$gateway KUBERNAUT_E2E_DATASTORAGE_URL=$datastorage"
   KUBERNAUT_E2E=1 \
     KUBERNAUT_E2E_KUBECONFIG="$E2E_KUBECONFIG" \
-    KUBERNAUT_E2E_GATEWAY_URL="http://127.0.0.1:$port" \
+    KUBERNAUT_E2E_GATEWAY_URL="$gateway" \
+    KUBERNAUT_E2E_DATASTORAGE_URL="$datastorage" \
     KUBERNAUT_E2E_GATEWAY_TOKEN="$token" \
     KUBERNAUT_E2E_NAMESPACE="$NS" \
     go test ${GO_TEST_FLAGS:--count=1} -v -timeout "$E2E_TIMEOUT" ./test/e2e/

@@ -50,14 +50,16 @@ const EnvRevision = "KUBERNAUT_E2E_REVISION"
 // Remote mode (make e2e-kind): with KUBERNAUT_E2E_KUBECONFIG set the suite starts nothing and
 // runs against that cluster and the gateway at KUBERNAUT_E2E_GATEWAY_URL, posting with
 // KUBERNAUT_E2E_GATEWAY_TOKEN; Kubernaut's resources are in KUBERNAUT_E2E_NAMESPACE. The audit
-// trail is read from KUBERNAUT_E2E_DATASTORAGE_URL with the same token (datastorage accepts any
-// token the API server authenticates); without it the audit checks skip.
+// trail is read from KUBERNAUT_E2E_DATASTORAGE_URL with KUBERNAUT_E2E_DATASTORAGE_TOKEN, by
+// default the gateway's token (datastorage with --auth-mode=tokenreview accepts any token the
+// API server authenticates); without the URL the audit checks skip.
 const (
-	EnvKubeconfig     = "KUBERNAUT_E2E_KUBECONFIG"
-	EnvGatewayURL     = "KUBERNAUT_E2E_GATEWAY_URL"
-	EnvGatewayToken   = "KUBERNAUT_E2E_GATEWAY_TOKEN"
-	EnvNamespace      = "KUBERNAUT_E2E_NAMESPACE"
-	EnvDatastorageURL = "KUBERNAUT_E2E_DATASTORAGE_URL"
+	EnvKubeconfig       = "KUBERNAUT_E2E_KUBECONFIG"
+	EnvGatewayURL       = "KUBERNAUT_E2E_GATEWAY_URL"
+	EnvGatewayToken     = "KUBERNAUT_E2E_GATEWAY_TOKEN"
+	EnvNamespace        = "KUBERNAUT_E2E_NAMESPACE"
+	EnvDatastorageURL   = "KUBERNAUT_E2E_DATASTORAGE_URL"
+	EnvDatastorageToken = "KUBERNAUT_E2E_DATASTORAGE_TOKEN"
 )
 
 // sys is the system every scenario runs against (started once by TestMain, or in remote mode
@@ -107,15 +109,19 @@ func connectRemote(kubeconfig string) (*launcher.System, error) {
 			return nil, err
 		}
 		sys.Services["datastorage"] = &launcher.Service{Name: "datastorage", APIAddr: dsAddr}
+		reader := os.Getenv(EnvDatastorageToken)
+		if reader == "" {
+			reader = token
+		}
 		f, err := os.CreateTemp("", "kubernaut-e2e-token-")
 		if err != nil {
 			return nil, err
 		}
 		defer f.Close()
-		if _, err := f.WriteString(token + "\n"); err != nil {
+		if _, err := f.WriteString(reader + "\n"); err != nil {
 			return nil, err
 		}
-		sys.ReaderToken, sys.ReaderTokenFile = token, f.Name()
+		sys.ReaderToken, sys.ReaderTokenFile = reader, f.Name()
 	}
 	return sys, nil
 }

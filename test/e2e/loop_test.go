@@ -15,7 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -158,13 +160,15 @@ func delivered(t *testing.T, name string, typ notificationv1.Type) notificationv
 	return nr
 }
 
-// standInGot waits until a stand-in received a request whose body mentions s.
-func standInGot(t *testing.T, h *standin.HTTP, channel, s string) {
+// standInGot waits until the channel's stand-in (of sys.StandIns, picked by pick) received a
+// request whose body mentions s.
+func standInGot(t *testing.T, pick func(*standin.Set) *standin.HTTP, channel, s string) {
 	t.Helper()
 	if remote {
 		t.Logf("remote mode: the %s channel is the deployment's, not a stand-in: what it received is not checked", channel)
 		return
 	}
+	h := pick(sys.StandIns)
 	assert.EventuallyWithT(t, func(c *assert.CollectT) {
 		found := false
 		for _, r := range h.Received() {
@@ -188,22 +192,34 @@ func TestE2E01OOMKilledDeploymentRemediated(t *testing.T) {
 	assertRemediated(t, in)
 	audit(t, name, completeAudit(string(remediationv1.OutcomeRemediated), allChildren...))
 	delivered(t, name, notificationv1.TypeCompletion)
-	standInGot(t, sys.StandIns.Slack, "Slack", name)
+	standInGot(t, func(s *standin.Set) *standin.HTTP { return s.Slack }, "Slack", name)
 }
 
-// approver returns the kubeconfig of a person allowed to decide approvals.
+// approverRole is the ClusterRole deploy/base ships for the people who decide approvals.
+const approverRole = "kubernaut-approver"
+
+// approver returns the kubeconfig of a person bound to the shipped approver role, and nothing
+// else: a user of the local cluster's CA, or in remote mode the administrator impersonating the
+// person (kubectl's --as).
 func approver(t *testing.T, user string) string {
 	t.Helper()
+	ctx := context.Background()
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("e2e-%s-%s-%s", approverRole, user, runID)},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: approverRole},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	}
+	require.NoError(t, client.IgnoreAlreadyExists(sys.Cluster.Client.Create(ctx, crb)))
+	t.Cleanup(func() { assert.NoError(t, client.IgnoreNotFound(sys.Cluster.Client.Delete(context.Background(), crb))) })
 	if !remote {
-		kc, err := sys.Cluster.AddUser(user, "system:masters")
+		kc, err := sys.Cluster.AddUser(user)
 		require.NoError(t, err)
 		return kc
 	}
-	// Remote: the administrator's kubeconfig, impersonating the person (kubectl's --as).
 	cfg, err := clientcmd.LoadFromFile(sys.Cluster.Kubeconfig)
 	require.NoError(t, err)
 	for _, ai := range cfg.AuthInfos {
-		ai.Impersonate, ai.ImpersonateGroups = user, []string{"system:masters"}
+		ai.Impersonate, ai.ImpersonateGroups = user, nil
 	}
 	kc := filepath.Join(t.TempDir(), user+".kubeconfig")
 	require.NoError(t, clientcmd.WriteToFile(*cfg, kc))
@@ -214,14 +230,21 @@ func approver(t *testing.T, user string) string {
 // PATH) as the person whose kubeconfig is given.
 func kubectlKubernaut(t *testing.T, kubeconfig string, args ...string) string {
 	t.Helper()
-	kubectl, err := exec.LookPath("kubectl")
-	var cmd *exec.Cmd
-	if err == nil {
-		cmd = exec.Command(kubectl, append([]string{"kubernaut"}, args...)...)
-	} else { // no kubectl: the plugin binary itself, which is what kubectl would run
-		cmd = exec.Command(filepath.Join(sys.BinDir, launcher.Plugin), args...)
+	path := os.Getenv("PATH")
+	if sys.BinDir != "" {
+		path = sys.BinDir + string(os.PathListSeparator) + path
 	}
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "PATH="+sys.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	var cmd *exec.Cmd
+	if kubectl, err := exec.LookPath("kubectl"); err == nil {
+		cmd = exec.Command(kubectl, append([]string{"kubernaut"}, args...)...)
+	} else if sys.BinDir != "" { // no kubectl: the plugin binary itself, which is what kubectl would run
+		cmd = exec.Command(filepath.Join(sys.BinDir, launcher.Plugin), args...)
+	} else {
+		plugin, err := exec.LookPath(launcher.Plugin)
+		require.NoError(t, err, "remote mode: put %s on PATH (make install-plugin; make e2e-kind does)", launcher.Plugin)
+		cmd = exec.Command(plugin, args...)
+	}
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "PATH="+path)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "kubectl kubernaut %s: %s", strings.Join(args, " "), out)
 	return string(out)
@@ -278,7 +301,7 @@ func TestE2E03ApprovalRejected(t *testing.T) {
 	assert.Equal(t, remediationv1.OutcomeRejected, rr.Status.Outcome, "phase %s", rr.Status.OverallPhase)
 	assertUnchanged(t, in)
 	delivered(t, name, notificationv1.TypeEscalation)
-	standInGot(t, sys.StandIns.PagerDuty, "PagerDuty", rr.Spec.SignalFingerprint)
+	standInGot(t, func(s *standin.Set) *standin.HTTP { return s.PagerDuty }, "PagerDuty", rr.Spec.SignalFingerprint)
 	rec := audit(t, name, func(c *assert.CollectT, a auditapi.RemediationAudit) {
 		assert.Equal(c, string(rr.Status.OverallPhase), a.OverallPhase)
 	})
