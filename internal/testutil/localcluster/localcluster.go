@@ -11,9 +11,7 @@
 // nobody heartbeats (see AddUnmanagedNode) to play a node going NotReady. kwok runs no
 // containers; for the e2e workload (test/e2e/workload), which fails for real on a cluster with
 // real kubelets, two more stages report what those kubelets would: OOMKilled when it allocates
-// more than its memory limit, a crash loop for its bad version (kwok-stages-e2e.yaml). A test
-// can also write a container's termination itself through the pod status subresource, as the
-// kubelet would (see OOMKill).
+// more than its memory limit, a crash loop for its bad version (kwok-stages-e2e.yaml).
 //
 // Every process dies with the process that started it (parent-death signal, also for etcd and
 // kube-apiserver through setpriv), and Stop leaves nothing running.
@@ -539,67 +537,4 @@ func NodeReady(n *corev1.Node) bool {
 		}
 	}
 	return false
-}
-
-// OOMKill writes what the kubelet reports after the kernel killed container of pod for running
-// out of memory and the restart back-off began: restartCount+1, lastState terminated OOMKilled
-// (exit code 137), state waiting CrashLoopBackOff, container and pod not ready.
-func (c *Cluster) OOMKill(ctx context.Context, namespace, pod, container string) error {
-	return c.TerminateContainer(ctx, namespace, pod, container, "OOMKilled", 137)
-}
-
-// TerminateContainer writes a container's termination (reason, exit code) followed by the
-// restart back-off, through the pod status subresource as the kubelet would.
-func (c *Cluster) TerminateContainer(ctx context.Context, namespace, pod, container, reason string, exitCode int32) error {
-	return c.UpdatePodStatus(ctx, namespace, pod, func(p *corev1.Pod) error {
-		now := metav1.Now()
-		for i := range p.Status.ContainerStatuses {
-			cs := &p.Status.ContainerStatuses[i]
-			if cs.Name != container {
-				continue
-			}
-			started := now
-			if cs.State.Running != nil {
-				started = cs.State.Running.StartedAt
-			}
-			cs.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
-				ExitCode: exitCode, Reason: reason, StartedAt: started, FinishedAt: now,
-			}}
-			cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
-				Reason:  "CrashLoopBackOff",
-				Message: fmt.Sprintf("back-off 10s restarting failed container=%s pod=%s_%s(%s)", container, p.Name, p.Namespace, p.UID),
-			}}
-			cs.Ready = false
-			cs.Started = new(bool)
-			cs.RestartCount++
-			for j := range p.Status.Conditions {
-				if t := p.Status.Conditions[j].Type; t == corev1.PodReady || t == corev1.ContainersReady {
-					p.Status.Conditions[j].Status = corev1.ConditionFalse
-					p.Status.Conditions[j].Reason = "ContainersNotReady"
-					p.Status.Conditions[j].Message = "containers with unready status: [" + container + "]"
-					p.Status.Conditions[j].LastTransitionTime = now
-				}
-			}
-			return nil
-		}
-		return fmt.Errorf("pod %s/%s has no status for container %s yet", p.Namespace, p.Name, container)
-	})
-}
-
-// UpdatePodStatus applies mutate to a pod and writes its status, retrying on conflicts.
-func (c *Cluster) UpdatePodStatus(ctx context.Context, namespace, name string, mutate func(*corev1.Pod) error) error {
-	return wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		p := &corev1.Pod{}
-		if err := c.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, p); err != nil {
-			return false, err
-		}
-		if err := mutate(p); err != nil {
-			return false, err
-		}
-		err := c.Client.Status().Update(ctx, p)
-		if apierrors.IsConflict(err) {
-			return false, nil
-		}
-		return err == nil, err
-	})
 }

@@ -111,34 +111,6 @@ func TestDeploymentPodsRunAndRollOut(t *testing.T) {
 		}
 	}, 60*time.Second, 100*time.Millisecond, "the new template never rolled out")
 
-	// A container status written as the kubelet would is kept (kwok does not rewrite it).
-	require.NoError(t, c.List(ctx, &pods, client.InNamespace(ns.Name)))
-	var victim *corev1.Pod
-	for i := range pods.Items {
-		if pods.Items[i].Status.Phase == corev1.PodRunning && pods.Items[i].DeletionTimestamp == nil {
-			victim = &pods.Items[i]
-		}
-	}
-	require.NotNil(t, victim)
-	require.NoError(t, cl.OOMKill(ctx, ns.Name, victim.Name, "web"))
-	assert.Never(t, func() bool {
-		var p corev1.Pod
-		if err := c.Get(ctx, client.ObjectKeyFromObject(victim), &p); err != nil || len(p.Status.ContainerStatuses) != 1 {
-			return true
-		}
-		last := p.Status.ContainerStatuses[0].LastTerminationState.Terminated
-		return last == nil || last.Reason != "OOMKilled"
-	}, 2*time.Second, 100*time.Millisecond, "kwok rewrote the container status")
-	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(victim), victim))
-	require.Len(t, victim.Status.ContainerStatuses, 1)
-	cs := victim.Status.ContainerStatuses[0]
-	require.NotNil(t, cs.LastTerminationState.Terminated)
-	assert.Equal(t, "OOMKilled", cs.LastTerminationState.Terminated.Reason)
-	assert.EqualValues(t, 137, cs.LastTerminationState.Terminated.ExitCode)
-	assert.EqualValues(t, 1, cs.RestartCount)
-	require.NotNil(t, cs.State.Waiting)
-	assert.Equal(t, "CrashLoopBackOff", cs.State.Waiting.Reason)
-
 	// A node nobody heartbeats can be made NotReady.
 	require.NoError(t, cl.AddUnmanagedNode(ctx, "worker-x", map[string]string{"kubernaut.io/managed": "true"}))
 	require.NoError(t, cl.SetNodeReady(ctx, "worker-x", false, "KubeletNotReady", "container runtime is down"))
