@@ -20,6 +20,7 @@ import (
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/syncbuf"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/kubectlplugin"
 )
@@ -291,7 +292,7 @@ func TestDescribeWatch(t *testing.T) {
 	ar := pendingApprovalFixture(t, ns, "rr-watched", time.Now().Add(15*time.Minute))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	done := make(chan result, 1)
 	go func() {
 		done <- run(t, invocation{ctx: ctx, out: out, now: time.Now}, "describe", "rr-watched", "-n", ns, "--watch")

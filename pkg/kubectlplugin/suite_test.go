@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/kubernaut/kubernaut/internal/testutil/syncbuf"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/kubectlplugin"
 )
@@ -59,24 +59,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // result is one run of the plugin.
 type result struct {
 	stdout, stderr string
@@ -89,7 +71,7 @@ type invocation struct {
 	cfg *rest.Config
 	now func() time.Time
 	ctx context.Context
-	out *syncBuffer
+	out *syncbuf.Buffer
 }
 
 func run(t *testing.T, inv invocation, args ...string) result {
@@ -105,9 +87,9 @@ func run(t *testing.T, inv invocation, args ...string) result {
 	}
 	out := inv.out
 	if out == nil {
-		out = &syncBuffer{}
+		out = &syncbuf.Buffer{}
 	}
-	errOut := &syncBuffer{}
+	errOut := &syncbuf.Buffer{}
 	o := kubectlplugin.NewOptions(genericiooptions.IOStreams{In: bytes.NewReader(nil), Out: out, ErrOut: errOut})
 	cfg := inv.cfg
 	o.RESTConfig = func() (*rest.Config, error) { return rest.CopyConfig(cfg), nil }

@@ -38,6 +38,7 @@ import (
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
+	"github.com/kubernaut/kubernaut/internal/testutil/syncbuf"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
@@ -169,7 +170,7 @@ type process struct {
 	service string
 	cmd     *exec.Cmd
 	done    chan error
-	logs    *syncBuffer
+	logs    *syncbuf.Buffer
 }
 
 // leaderElected lists the binaries that have --leader-elect (the controllers).
@@ -194,7 +195,7 @@ func (c *cluster) start(t *testing.T, service, ns string, extra ...string) *proc
 		args = append(args, "--leader-elect=true")
 	}
 	args = append(args, extra...)
-	p := &process{service: service, cmd: exec.Command(binary, args...), done: make(chan error, 1), logs: &syncBuffer{}}
+	p := &process{service: service, cmd: exec.Command(binary, args...), done: make(chan error, 1), logs: &syncbuf.Buffer{}}
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	require.NoError(t, p.cmd.Start())
 	go func() { p.done <- p.cmd.Wait() }()
@@ -272,19 +273,6 @@ func (p *process) stop(t *testing.T) {
 	}
 	p.assertNotForbidden(t)
 }
-
-// syncBuffer is a bytes.Buffer that a process writes while the test may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
 
 func TestBinariesStartServeAndStop(t *testing.T) {
 	services := make([]string, 0, len(extraArgs))

@@ -23,7 +23,6 @@
 package images
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -52,6 +51,7 @@ import (
 
 	"github.com/kubernaut/kubernaut/hack/imagebuild"
 	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
+	"github.com/kubernaut/kubernaut/internal/testutil/syncbuf"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
 )
@@ -233,12 +233,7 @@ func checkServes(t *testing.T, svc, root string, uid, gid int, cf *v1.ConfigFile
 	args = append(args, serviceArgs(t, svc, api)...)
 	cmd := run(t, root, uid, gid, cf, cf.Config.Entrypoint, args...)
 	cmd.Env = env
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	logs, done := startLogged(t, cmd)
 
 	assert.EventuallyWithT(t, func(c *assert.CollectT) {
 		for _, url := range []string{"http://" + probes + "/healthz", "http://" + probes + "/readyz", "http://" + metrics + "/metrics"} {
@@ -413,20 +408,15 @@ func buildImages(t *testing.T) string {
 	return filepath.Join(dir, "images")
 }
 
-// syncBuffer is a bytes.Buffer that a process writes while the test may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// startLogged starts cmd with its output in the returned buffer; done receives its exit. The
+// process is killed when the test ends.
+func startLogged(t *testing.T, cmd *exec.Cmd) (*syncbuf.Buffer, <-chan error) {
+	t.Helper()
+	logs := &syncbuf.Buffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return logs, done
 }

@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/kubernaut/kubernaut/hack/imagebuild"
+	"github.com/kubernaut/kubernaut/internal/testutil/syncbuf"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
@@ -85,12 +86,7 @@ func TestImagesE2EWorkload(t *testing.T) {
 				args = tc.args
 			}
 			cmd := run(t, root, uid, gid, cf, cf.Config.Entrypoint, args...)
-			logs := &syncBuffer{}
-			cmd.Stdout, cmd.Stderr = logs, logs
-			require.NoError(t, cmd.Start())
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			t.Cleanup(func() { _ = cmd.Process.Kill() })
+			logs, done := startLogged(t, cmd)
 
 			assert.EventuallyWithT(t, func(c *assert.CollectT) {
 				assert.Contains(c, logs.String(), tc.oneLine)
@@ -157,7 +153,7 @@ func rssAnonKiB(t *testing.T, status []byte) int {
 }
 
 // waitExit waits for a process started by the test and returns its exit code.
-func waitExit(t *testing.T, done <-chan error, logs *syncBuffer) int {
+func waitExit(t *testing.T, done <-chan error, logs *syncbuf.Buffer) int {
 	t.Helper()
 	select {
 	case err := <-done:
@@ -217,7 +213,7 @@ func startContainerd(t *testing.T) (ctrFunc, bool) {
 	config := fmt.Sprintf("version = 2\nroot = %q\nstate = %q\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = %q\n",
 		filepath.Join(dir, "root"), filepath.Join(dir, "state"), sock)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.toml"), []byte(config), 0o600))
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	daemon := exec.Command("containerd", "--config", filepath.Join(dir, "config.toml"))
 	daemon.Stdout, daemon.Stderr = logs, logs
 	require.NoError(t, daemon.Start())

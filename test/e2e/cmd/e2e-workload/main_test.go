@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubernaut/kubernaut/internal/testutil/syncbuf"
 	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
 
@@ -32,11 +31,11 @@ func TestMain(m *testing.M) {
 }
 
 // start runs the program with args as its own process.
-func start(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer, <-chan error) {
+func start(t *testing.T, args ...string) (*exec.Cmd, *syncbuf.Buffer, *syncbuf.Buffer, <-chan error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), runMainEnv+"=1")
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	require.NoError(t, cmd.Start())
 	done := make(chan error, 1)
@@ -46,7 +45,7 @@ func start(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer, <
 }
 
 // exitCode waits for the process and returns its exit code.
-func exitCode(t *testing.T, done <-chan error, stdout, stderr *syncBuffer) int {
+func exitCode(t *testing.T, done <-chan error, stdout, stderr *syncbuf.Buffer) int {
 	t.Helper()
 	select {
 	case err := <-done:
@@ -156,22 +155,4 @@ func TestAllocateTouchesEveryPage(t *testing.T) {
 			t.Fatalf("page at offset %d not written", i)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a process writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
