@@ -1,8 +1,11 @@
 package kubectlplugin_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +18,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -25,21 +29,31 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/kubectlplugin"
 )
 
-// approverRules are what a person needs to approve or reject with the plugin.
-var approverRules = []rbacv1.PolicyRule{
-	{APIGroups: []string{remediationv1.GroupVersion.Group}, Resources: []string{"remediationrequests"}, Verbs: []string{"get"}},
-	{APIGroups: []string{aiv1.GroupVersion.Group}, Resources: []string{"aianalyses", "aiapprovalrequests"}, Verbs: []string{"get"}},
-	{APIGroups: []string{aiv1.GroupVersion.Group}, Resources: []string{"aiapprovalrequests/status"}, Verbs: []string{"patch"}},
-}
+// approverRules and viewerRules are the rules of the ClusterRoles deploy/base ships for people
+// who decide approvals and who only follow remediations (rbac/approver.yaml, rbac/viewer.yaml);
+// the tests bind them in a namespace.
+var (
+	approverRules = shippedRules("rbac/approver.yaml", "kubernaut-approver")
+	viewerRules   = shippedRules("rbac/viewer.yaml", "kubernaut-viewer")
+)
 
-// viewerRules can read the request and its approval but decide nothing.
-var viewerRules = approverRules[:2]
-
-// readerRules are what list and describe need: read every Kubernaut kind.
-var readerRules = []rbacv1.PolicyRule{
-	{APIGroups: []string{"remediation.kubernaut.io", "remediationprocessing.kubernaut.io", "aianalysis.kubernaut.io",
-		"workflowexecution.kubernaut.io", "kubernetesexecution.kubernaut.io", "notification.kubernaut.io"},
-		Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
+// shippedRules reads the rules of ClusterRole name from deploy/base/<file>.
+func shippedRules(file, name string) []rbacv1.PolicyRule {
+	path := testenv.DeployFile("base/" + file)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+	for {
+		var role rbacv1.ClusterRole
+		if err := dec.Decode(&role); err != nil {
+			panic(fmt.Sprintf("no ClusterRole %s in %s: %v", name, path, err))
+		}
+		if role.Kind == "ClusterRole" && role.Name == name {
+			return role.Rules
+		}
+	}
 }
 
 // asUser returns a config acting as user, bound in ns to a Role with rules (none when nil).

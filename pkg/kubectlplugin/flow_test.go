@@ -74,7 +74,7 @@ func TestFollowAndApproveARealRemediation(t *testing.T) {
 	startAIAnalysis(t, ns)
 	ctx := context.Background()
 	alice := asUser(t, ns, "alice", approverRules)
-	viewer := asUser(t, ns, "victor", readerRules) // reads everything, decides nothing
+	viewer := asUser(t, ns, "victor", viewerRules) // reads everything, decides nothing
 
 	// The gateway's part: a request with its spec only.
 	rr, snapshot := oomAnalysis(ns, "rr-flow")
