@@ -68,7 +68,6 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=aianalysis.kubernaut.io,resources=aiapprovalrequests/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch,resourceNames=kubernaut-aianalysis-approval-policy
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=selfsubjectreviews,verbs=create
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // CacheOptions narrows the manager's cache to namespace and, for ConfigMaps, to the one
 // approval policy (the RBAC grants only that name). AIAnalyses are cached as identity and

@@ -26,12 +26,10 @@ func TestGeneratedRoleGrantsTheCatalogVerbsAndNothingElse(t *testing.T) {
 			add(v.Group, v.Resource, v.Verbs...)
 		}
 	}
-	// The executor's own needs (its leader-election Lease is granted by the namespaced Role
-	// kubernaut-leader-election, never by this ClusterRole).
+	// The executor's own needs (its leader-election Lease and the Events it records are granted
+	// by the namespaced Role kubernaut-leader-election, never by this ClusterRole).
 	add("kubernetesexecution.kubernaut.io", "kubernetesexecutions", "get", "list", "watch")
 	add("kubernetesexecution.kubernaut.io", "kubernetesexecutions/status", "get", "update", "patch")
-	add("events.k8s.io", "events", "create", "patch")
-	add("", "events", "create", "patch")          // leader election records a core Event
 	add("", "configmaps", "get", "list", "watch") // the safety ConfigMap
 	add("", "namespaces", "get")                  // managed, protected
 	add("", "nodes", "list")                      // share of unschedulable nodes

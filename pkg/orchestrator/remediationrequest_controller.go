@@ -42,7 +42,6 @@ import (
 // +kubebuilder:rbac:groups=workflowexecution.kubernaut.io,resources=workflowexecutions,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=kubernetesexecution.kubernaut.io,resources=kubernetesexecutions,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=notification.kubernaut.io,resources=notificationrequests,verbs=get;list;watch;create
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 const controllerName = "remediation-orchestrator"
 

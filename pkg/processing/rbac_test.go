@@ -9,14 +9,12 @@ import (
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
-// The generated ClusterRole reads, and writes only its own status and events (its Lease is
-// granted by the namespaced Role kubernaut-leader-election, never cluster-wide).
+// The generated ClusterRole reads, and writes only its own status (its Lease and the Events it
+// records are granted by the namespaced Role kubernaut-leader-election, never cluster-wide).
 func TestRBACIsLeastPrivilege(t *testing.T) {
 	role := testenv.GeneratedClusterRole(t, "processing")
 	writes := map[string][]string{ // group/resource → the write verbs it may have
 		"remediationprocessing.kubernaut.io/remediationprocessings/status": {"patch"},
-		"events.k8s.io/events": {"create", "patch"},
-		"core/events":          {"create", "patch"}, // leader election records a core Event
 	}
 	read := []string{"get", "list", "watch"}
 	seen := map[string]bool{}

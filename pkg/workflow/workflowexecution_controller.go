@@ -39,7 +39,6 @@ const DefaultExecutorServiceAccount = "system:serviceaccount:kubernaut-system:ku
 // Its own kind:
 // +kubebuilder:rbac:groups=workflowexecution.kubernaut.io,resources=workflowexecutions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=workflowexecution.kubernaut.io,resources=workflowexecutions/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // Reading the targets it validates (live gets, no watches) and what they resolve to:
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets;replicasets,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=pods;nodes;namespaces;persistentvolumeclaims,verbs=get;list

@@ -336,7 +336,7 @@ func TestRBACIsGeneratedAndLeastPrivilege(t *testing.T) {
 		noWildcards(t, role.Name, role.Rules)
 		for _, r := range role.Rules {
 			for _, res := range r.Resources {
-				assert.Contains(t, []string{"leases", "events"}, res, "leader election needs leases (and events)")
+				assert.Contains(t, []string{"leases", "events"}, res, "leader election needs leases; events about Kubernaut's resources")
 			}
 		}
 	}
@@ -350,13 +350,21 @@ func TestRBACIsGeneratedAndLeastPrivilege(t *testing.T) {
 }
 
 // TestLeasesOnlyThroughTheNamespacedRole: no ClusterRole anywhere in deploy/ (every YAML file,
-// and every rendered kustomization) grants Leases; the controllers get theirs only from the Role
-// kubernaut-leader-election in the system namespace, so none may touch a Lease elsewhere.
+// and every rendered kustomization) grants Leases or Event writes; the controllers get them only
+// from the Role kubernaut-leader-election in the system namespace, so none may touch a Lease or
+// write an Event elsewhere.
 func TestLeasesOnlyThroughTheNamespacedRole(t *testing.T) {
 	grantsLeases := func(rules []rbacv1.PolicyRule) bool {
 		for _, r := range rules {
 			if (slices.Contains(r.APIGroups, "coordination.k8s.io") || slices.Contains(r.APIGroups, "*")) &&
 				(slices.Contains(r.Resources, "leases") || slices.Contains(r.Resources, "*")) {
+				return true
+			}
+			// Events are recorded about Kubernaut's own resources in the system namespace only:
+			// creating or patching them is the namespaced Role's too.
+			if (slices.Contains(r.APIGroups, "") || slices.Contains(r.APIGroups, "events.k8s.io") || slices.Contains(r.APIGroups, "*")) &&
+				(slices.Contains(r.Resources, "events") || slices.Contains(r.Resources, "*")) &&
+				(slices.Contains(r.Verbs, "create") || slices.Contains(r.Verbs, "patch") || slices.Contains(r.Verbs, "*")) {
 				return true
 			}
 		}
@@ -369,7 +377,7 @@ func TestLeasesOnlyThroughTheNamespacedRole(t *testing.T) {
 		}
 		files++
 		for _, role := range testenv.ClusterRolesIn(t, path) {
-			assert.False(t, grantsLeases(role.Rules), "ClusterRole %s in %s grants Leases cluster-wide: Leases come only from the Role %s (deploy/base/leader-election.yaml)", role.Name, path, testenv.LeaderElectionRole)
+			assert.False(t, grantsLeases(role.Rules), "ClusterRole %s in %s grants Leases or Event writes cluster-wide: they come only from the Role %s (deploy/base/leader-election.yaml)", role.Name, path, testenv.LeaderElectionRole)
 		}
 		return nil
 	}))
@@ -378,7 +386,7 @@ func TestLeasesOnlyThroughTheNamespacedRole(t *testing.T) {
 		objs := render(t, dir)
 		for _, u := range objs.ofKind("ClusterRole") {
 			role := convert[rbacv1.ClusterRole](t, u)
-			assert.False(t, grantsLeases(role.Rules), "%s: ClusterRole %s grants Leases cluster-wide", dir, role.Name)
+			assert.False(t, grantsLeases(role.Rules), "%s: ClusterRole %s grants Leases or Event writes cluster-wide", dir, role.Name)
 		}
 		var leaseRoles []string
 		for _, u := range objs.ofKind("Role") {
@@ -712,8 +720,9 @@ func TestMonitoringUsesRealMetrics(t *testing.T) {
 	}
 }
 
-// TestWritesOutsideKubernautAreJustified: a service may write Kubernaut's custom resources,
-// events and token/access reviews (Leases only through the namespaced leader-election Role); any other write must be a verb of the action catalog,
+// TestWritesOutsideKubernautAreJustified: a service may write Kubernaut's custom resources and
+// token/access reviews (Leases and Events only through the namespaced leader-election Role); any
+// other write must be a verb of the action catalog,
 // held only by the executor (which performs the actions) and workflow (which server-side dry-runs
 // them: the API server authorizes a dry-run like the real call). So processing, aianalysis and
 // the rest only read the cluster, and nobody may change what the catalog does not name.
@@ -728,7 +737,7 @@ func TestWritesOutsideKubernautAreJustified(t *testing.T) {
 	}
 	require.NotEmpty(t, catalog)
 	writes := map[string]bool{"create": true, "update": true, "patch": true, "delete": true, "deletecollection": true, "escalate": true, "bind": true, "impersonate": true}
-	always := map[string]bool{"/events": true, "events.k8s.io/events": true,
+	always := map[string]bool{
 		"authentication.k8s.io/tokenreviews": true, "authorization.k8s.io/subjectaccessreviews": true,
 		"authentication.k8s.io/selfsubjectreviews": true, "authorization.k8s.io/selfsubjectaccessreviews": true,
 		"authorization.k8s.io/selfsubjectrulesreviews": true}

@@ -61,7 +61,6 @@ type Reconciler struct {
 
 // +kubebuilder:rbac:groups=notification.kubernaut.io,resources=notificationrequests,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=notification.kubernaut.io,resources=notificationrequests/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // CacheOptions narrows the manager's cache to the NotificationRequests of namespace and keeps of
 // each only what the controller's watch reads: identity, generation and the delivery phase.
