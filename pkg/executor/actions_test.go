@@ -518,3 +518,35 @@ func TestActionRefusals(t *testing.T) {
 		})
 	}
 }
+
+// Deleting actions cannot annotate their target (it is gone, or not written): their cooldown is
+// kept in the execution's result (cooldownKey) and counted against the pod's controller, or
+// the Deployment or Namespace whose failed pods were deleted.
+func TestDeletingActionsKeepACooldown(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil) // the default cooldown, 5m
+	first := h.pod("web-a", "", true, nil)
+	second := h.pod("web-b", "", true, nil) // same ReplicaSet
+	h.start(nil)
+
+	got := h.finished(h.execution(false, op("restart", "restart_pod", podTarget(h.app, first.Name), map[string]string{"gracePeriodSeconds": "0"})))
+	completed(t, got)
+	assert.Equal(t, "ReplicaSet/"+h.app+"/web-1", got.Status.OperationResults[0].CooldownKey)
+	counted := refusals(t, kev1.ReasonCooldown)
+	got = h.finished(h.execution(false, op("restart", "restart_pod", podTarget(h.app, second.Name), map[string]string{"gracePeriodSeconds": "0"})))
+	assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
+	res := got.Status.OperationResults[0]
+	assert.Equal(t, kev1.ReasonCooldown, res.Reason, res.Message)
+	assert.Contains(t, res.Message, "ReplicaSet/"+h.app+"/web-1 was changed by Kubernaut")
+	assert.Nil(t, res.AppliedTime)
+	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(second), &corev1.Pod{}), "the second pod was deleted")
+	assert.Equal(t, counted+1, refusals(t, kev1.ReasonCooldown))
+
+	ns := common.TargetResource{APIVersion: "v1", Kind: "Namespace", Name: h.app}
+	h.pod("failed-1", "", true, func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed })
+	completed(t, h.finished(h.execution(false, op("clean", "delete_failed_pods", ns, nil))))
+	again := h.pod("failed-2", "", true, func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed })
+	got = h.finished(h.execution(false, op("clean", "delete_failed_pods", ns, nil)))
+	assert.Equal(t, kev1.ReasonCooldown, got.Status.OperationResults[0].Reason, got.Status.OperationResults[0].Message)
+	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(again), &corev1.Pod{}), "the failed pod was deleted within the cooldown")
+}

@@ -9,7 +9,9 @@
 // actions only on managed nodes (or when enabled) and never past the configured share of
 // unschedulable nodes, the blast radius (replicas, scale factor, resource caps, pods a drain
 // evicts), the per-target cooldown (the kubernaut.io/last-remediation annotation on the
-// target, so it survives restarts), and a server-side dry-run. Each operation is checked again
+// target, so it survives restarts; restart_pod and delete_failed_pods, which delete rather than
+// write their target, count against the pod's controller or their Deployment or Namespace through
+// the cooldownKey of earlier executions' results), and a server-side dry-run. Each operation is checked again
 // right before its change. A refusal ends the operation Refused with a typed reason and
 // changes nothing.
 //

@@ -257,6 +257,7 @@ func (r *Reconciler) record(s *scope, i int, c *checked) {
 	if c.plan.Target != nil {
 		res.TargetUID = string(c.plan.Target.GetUID())
 	}
+	res.CooldownKey = c.plan.CooldownKey
 }
 
 // apply makes the change of operation i, records it and checks its post-condition.

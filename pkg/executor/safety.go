@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
@@ -113,6 +114,11 @@ func (r *Reconciler) policyChecks(ctx context.Context, s *scope, cat actions.Act
 		}
 		if cfg.RequireManagedNamespace && nsObj.Labels[kev1.LabelManaged] != "true" {
 			return refusal(kev1.ReasonUnmanagedNS, "namespace %s is not labelled %s=true", ns, kev1.LabelManaged), nil
+		}
+	}
+	if plan.CooldownKey != "" && cfg.Cooldown > 0 {
+		if rf, err := r.recentChangeOf(ctx, s, plan.CooldownKey); rf != nil || err != nil {
+			return rf, err
 		}
 	}
 	if v, ok := target.GetAnnotations()[kev1.AnnotationLastRemediation]; ok && cfg.Cooldown > 0 {
@@ -229,4 +235,29 @@ func transient(err error) bool {
 func isStatus(err error) bool {
 	var st apierrors.APIStatus
 	return errors.As(err, &st)
+}
+
+// recentChangeOf refuses a change counted against key (Plan.CooldownKey) when another execution
+// applied one within the cooldown: the executions of the namespace (the manager's cache) keep
+// what deleting actions cannot annotate on their target.
+func (r *Reconciler) recentChangeOf(ctx context.Context, s *scope, key string) (*action.Refusal, error) {
+	var list kev1.KubernetesExecutionList
+	if err := r.Client.List(ctx, &list, client.InNamespace(s.ke.Namespace)); err != nil {
+		return nil, fmt.Errorf("listing the executions for the cooldown of %s: %w", key, err)
+	}
+	for _, ke := range list.Items {
+		if ke.UID == s.ke.UID {
+			continue
+		}
+		for _, res := range ke.Status.OperationResults {
+			if res.CooldownKey != key || res.AppliedTime == nil {
+				continue
+			}
+			if since := s.now.Sub(res.AppliedTime.Time); since < s.cfg.Cooldown {
+				return refusal(kev1.ReasonCooldown, "%s was changed by Kubernaut %s ago (%s/%s, operation %s); cooldown is %s",
+					key, since.Round(time.Second), ke.Namespace, ke.Name, res.Name, s.cfg.Cooldown), nil
+			}
+		}
+	}
+	return nil, nil
 }

@@ -158,6 +158,13 @@ type OperationResult struct {
 	// applied again (a restart only checks its post-condition).
 	// +optional
 	AppliedTime *metav1.Time `json:"appliedTime,omitempty"`
+	// cooldownKey names the object an applied change counts against for the per-target
+	// cooldown when the target cannot carry the kubernaut.io/last-remediation annotation
+	// itself: the controller of a restarted pod, or the Deployment or Namespace whose failed pods
+	// were deleted, as "Kind/namespace/name".
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	CooldownKey string `json:"cooldownKey,omitempty"`
 }
 
 // KubernetesExecutionSpec asks the executor to run operations against the cluster.

@@ -140,6 +140,16 @@ type Plan struct {
 	// NodeUnschedulable is set by node actions that leave their node unschedulable (cordon,
 	// drain, a NoSchedule or NoExecute taint), for the executor's node-share check.
 	NodeUnschedulable bool
+	// CooldownKey is set by actions that delete rather than patch (restart_pod,
+	// delete_failed_pods), whose target cannot keep the kubernaut.io/last-remediation
+	// annotation: the object the cooldown applies to, "Kind/namespace/name". The executor keeps
+	// it in the operation's result and refuses another such change within the cooldown.
+	CooldownKey string
+}
+
+// CooldownKeyOf is the CooldownKey of an object.
+func CooldownKeyOf(kind, namespace, name string) string {
+	return kind + "/" + namespace + "/" + name
 }
 
 // Implementation carries out one catalog action.

@@ -83,9 +83,14 @@ func (deleteFailedPods) Plan(ctx context.Context, env *Env, op *Op) (*Plan, erro
 	for i, p := range failed {
 		names[i] = p.Name
 	}
+	cooldownKey := "" // nothing to delete is no change to cool down from
+	if len(failed) > 0 {
+		cooldownKey = CooldownKeyOf(op.Target.Kind, op.Target.Namespace, op.Target.Name)
+	}
 	return &Plan{
-		Target:  target,
-		Summary: fmt.Sprintf("delete %d failed pods in %s: %s", len(failed), ns, strings.Join(names, ", ")),
+		Target:      target,
+		CooldownKey: cooldownKey,
+		Summary:     fmt.Sprintf("delete %d failed pods in %s: %s", len(failed), ns, strings.Join(names, ", ")),
 		Apply: func(ctx context.Context, dryRun bool) (string, error) {
 			var lines []string
 			for i := range failed {

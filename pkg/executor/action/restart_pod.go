@@ -50,8 +50,9 @@ func (a restartPod) Plan(ctx context.Context, env *Env, op *Op) (*Plan, error) {
 		return nil, err
 	}
 	return &Plan{
-		Target:  pod,
-		Summary: fmt.Sprintf("delete Pod %s/%s (uid %s) for its %s %s to recreate", pod.Namespace, pod.Name, pod.UID, owner.Kind, owner.Name),
+		Target:      pod,
+		CooldownKey: CooldownKeyOf(owner.Kind, pod.Namespace, owner.Name),
+		Summary:     fmt.Sprintf("delete Pod %s/%s (uid %s) for its %s %s to recreate", pod.Namespace, pod.Name, pod.UID, owner.Kind, owner.Name),
 		Apply: func(ctx context.Context, dryRun bool) (string, error) {
 			return deletePod(ctx, env, pod, grace, dryRun)
 		},
