@@ -20,17 +20,19 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"github.com/go-logr/logr"
 	"os"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
@@ -195,7 +197,19 @@ func namespaceFor(t *testing.T) string {
 		name = name[:40]
 	}
 	if remote { // a long-lived cluster keeps earlier runs' namespaces: one suffix per run
-		return fmt.Sprintf("%s-%s-%d", strings.Trim(name, "-"), runID, nsCounter.Add(1))
+		ns := fmt.Sprintf("%s-%s-%d", strings.Trim(name, "-"), runID, nsCounter.Add(1))
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("remote mode: namespace %s kept for inspection", ns)
+				return
+			}
+			// Its workload may still crash-loop (a rejected or refused remediation changes nothing).
+			err := sys.Cluster.Client.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+			if client.IgnoreNotFound(err) != nil {
+				t.Logf("remote mode: deleting namespace %s: %v", ns, err)
+			}
+		})
+		return ns
 	}
 	return fmt.Sprintf("%s-%d", strings.Trim(name, "-"), nsCounter.Add(1))
 }
