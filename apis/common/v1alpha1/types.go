@@ -73,7 +73,8 @@ type WorkflowStep struct {
 	// timeout bounds the step, for example "5m".
 	// +optional
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
-	// maxRetries is how often a failed step is retried.
+	// maxRetries is how often a failed step may be retried. The workflow carries it into the
+	// operation; see Operation.maxRetries for what the executor does with it.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=5
@@ -118,7 +119,11 @@ type Operation struct {
 	// timeout bounds the operation, for example "5m".
 	// +optional
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
-	// maxRetries is how often a failed operation is retried before it fails the execution.
+	// maxRetries is recorded from the workflow step. The executor retries errors that leave the
+	// change unmade and may pass (conflicts, timeouts, throttling, an unavailable API server)
+	// until the operation's timeout, whatever this value; it never repeats a change that was
+	// refused, failed or whose post-condition failed: a failure ends the execution, and what it
+	// changed is rolled back where the action is reversible.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=5
