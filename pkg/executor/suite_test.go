@@ -2,6 +2,7 @@ package executor_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -40,18 +41,7 @@ const (
 // safety ConfigMap, the service account) and its own target namespace.
 var env *testenv.Env
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	e, err := testenv.StartEnv()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() { _ = e.Stop() }()
-	env = e
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithEnv(m, func(e *testenv.Env) { env = e })) }
 
 // harness is one test's namespaces and running executor.
 type harness struct {
@@ -193,4 +183,26 @@ func (h *harness) get(obj client.Object) client.Object {
 
 func key(ns, name string) types.NamespacedName {
 	return types.NamespacedName{Namespace: ns, Name: name}
+}
+
+// startCrashingAfterChange runs the executor so that it "crashes" right after its first change,
+// before the status write that records it: the reconcile ends without writing status, and
+// Deployment d's resourceVersion after the change is sent on crashed. stop stops the executor.
+func (h *harness) startCrashingAfterChange(d *appsv1.Deployment) (crashed <-chan string, stop func()) {
+	h.t.Helper()
+	ch := make(chan string, 1)
+	stop = h.start(func(r *executor.Reconciler) {
+		r.AfterChange = func(*kev1.KubernetesExecution, string) error {
+			obj := &appsv1.Deployment{}
+			if err := env.Client.Get(context.Background(), key(d.Namespace, d.Name), obj); err != nil {
+				return err
+			}
+			select {
+			case ch <- obj.ResourceVersion:
+			default:
+			}
+			return errors.New("crash")
+		}
+	})
+	return ch, stop
 }

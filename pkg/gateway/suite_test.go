@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -36,39 +35,13 @@ import (
 // env is the package's API server, started once in TestMain.
 var env *testenv.Env
 
-// mainTB lets TestMain use testenv.Start: failures abort, cleanups run at exit.
-type mainTB struct {
-	testing.TB
-	cleanups []func()
-}
-
-func (m *mainTB) Helper()          {}
-func (m *mainTB) Name() string     { return "gateway" }
-func (m *mainTB) Cleanup(f func()) { m.cleanups = append(m.cleanups, f) }
-func (m *mainTB) Fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, format+"\n", args...)
-	m.run()
-	os.Exit(1)
-}
-func (m *mainTB) Errorf(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-func (m *mainTB) FailNow()                          { m.run(); os.Exit(1) }
-func (m *mainTB) run() {
-	for i := len(m.cleanups) - 1; i >= 0; i-- {
-		m.cleanups[i]()
-	}
-}
-
 func TestMain(m *testing.M) {
 	ctrllog.SetLogger(logr.Discard())
 	flag.Parse()
 	if fuzzingOnly() {
 		os.Exit(m.Run()) // the fuzz targets need no API server
 	}
-	tb := &mainTB{}
-	env = testenv.Start(tb)
-	code := m.Run()
-	tb.run()
-	os.Exit(code)
+	os.Exit(testenv.RunWithEnv(m, func(e *testenv.Env) { env = e }))
 }
 
 // fuzzingOnly says whether this process only fuzzes: a fuzz worker, or `go test -run '^$' -fuzz X`.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,36 +26,10 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ (
 // env is the package's API server, started once in TestMain.
 var env *testenv.Env
 
-// mainTB lets TestMain use testenv.Start: failures abort, cleanups run at exit.
-type mainTB struct {
-	testing.TB
-	cleanups []func()
-}
-
-func (m *mainTB) Helper()          {}
-func (m *mainTB) Name() string     { return "kubectlplugin" }
-func (m *mainTB) Cleanup(f func()) { m.cleanups = append(m.cleanups, f) }
-func (m *mainTB) Fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, format+"\n", args...)
-	m.run()
-	os.Exit(1)
-}
-func (m *mainTB) Errorf(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-func (m *mainTB) FailNow()                          { m.run(); os.Exit(1) }
-func (m *mainTB) run() {
-	for i := len(m.cleanups) - 1; i >= 0; i-- {
-		m.cleanups[i]()
-	}
-}
-
 func TestMain(m *testing.M) {
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard())
-	tb := &mainTB{}
-	env = testenv.Start(tb)
-	code := m.Run()
-	tb.run()
-	os.Exit(code)
+	os.Exit(testenv.RunWithEnv(m, func(e *testenv.Env) { env = e }))
 }
 
 // result is one run of the plugin.

@@ -2,7 +2,6 @@ package workflow_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"slices"
 	"testing"
@@ -35,20 +34,7 @@ import (
 // executor ServiceAccount.
 var env *testenv.Env
 
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	e, err := testenv.StartEnv()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() { _ = e.Stop() }()
-	env = e
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithEnv(m, func(e *testenv.Env) { env = e })) }
 
 // fixture is one test's namespace with the workflow service running in it.
 type fixture struct {

@@ -87,6 +87,21 @@ func StartEnv() (*Env, error) {
 	return &Env{Config: cfg, Client: c, Environment: env}, nil
 }
 
+// RunWithEnv is a package's TestMain body around one shared API server: it starts it, hands it to
+// use, runs the tests, stops it and returns the exit code (1 when the server cannot start):
+//
+//	func TestMain(m *testing.M) { os.Exit(testenv.RunWithEnv(m, func(e *testenv.Env) { env = e })) }
+func RunWithEnv(m *testing.M, use func(*Env)) int {
+	e, err := StartEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = e.Stop() }()
+	use(e)
+	return m.Run()
+}
+
 // Stop stops the API server and etcd.
 func (e *Env) Stop() error { return e.Environment.Stop() }
 
