@@ -174,14 +174,7 @@ func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 		return (&processing.Reconciler{Config: pc}).SetupWithManager(ctx, mgr)
 	})
 	startAIAnalysis(t, env, sys, investigator.NewBuiltin(), nil)
-	startManager(t, env, "orchestrator", sys, func(_ *app.Options, o *managerOpts) {
-		orchestrator.CacheOptions(&o.Cache, sys)
-	}, func(ctx context.Context, mgr managerT) error {
-		cfg := orchestrator.DefaultConfig()
-		cfg.Namespace, cfg.StabilizationWindow = sys, time.Hour
-		r := &orchestrator.Reconciler{Config: cfg, Notifier: notificationapi.NewClient(svc.srv.URL, ""), Audit: auditapi.NewClient(svc.srv.URL, "")}
-		return r.SetupWithManager(ctx, mgr)
-	})
+	startOrchestrator(t, env, sys, svc)
 
 	shop := env.Namespace(t, map[string]string{"kubernaut.io/environment": "production"})
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: shop + "-node"}}
@@ -258,14 +251,7 @@ func TestMeetingApproval(t *testing.T) {
 	h := startAIAnalysis(t, env, sys, investigator.NewBuiltin(), nil)
 	h.setPolicy("minConfidence: 0.95\n")
 	waitPolicyActive(t, env, sys, asUser(t, env, "alice"))
-	startManager(t, env, "orchestrator", sys, func(_ *app.Options, o *managerOpts) {
-		orchestrator.CacheOptions(&o.Cache, sys)
-	}, func(ctx context.Context, mgr managerT) error {
-		cfg := orchestrator.DefaultConfig()
-		cfg.Namespace, cfg.StabilizationWindow = sys, time.Hour
-		r := &orchestrator.Reconciler{Config: cfg, Notifier: notificationapi.NewClient(svc.srv.URL, ""), Audit: auditapi.NewClient(svc.srv.URL, "")}
-		return r.SetupWithManager(ctx, mgr)
-	})
+	startOrchestrator(t, env, sys, svc)
 	now := metav1.NewTime(time.Now().Truncate(time.Second))
 	fp := strings.Repeat("b", 64)
 	rr := &remediationv1.RemediationRequest{ObjectMeta: metav1.ObjectMeta{Name: "rr-1", Namespace: sys, Labels: map[string]string{remediationv1.LabelSignalFingerprint: fp[:63]}},
@@ -319,3 +305,17 @@ type (
 	managerOpts = manager.Options
 	managerT    = manager.Manager
 )
+
+// startOrchestrator runs the real orchestrator in sys under its own RBAC, with notification and
+// datastorage served by svc and a stabilization window longer than any test.
+func startOrchestrator(t *testing.T, env *testenv.Env, sys string, svc *services) {
+	t.Helper()
+	startManager(t, env, "orchestrator", sys, func(_ *app.Options, o *managerOpts) {
+		orchestrator.CacheOptions(&o.Cache, sys)
+	}, func(ctx context.Context, mgr managerT) error {
+		cfg := orchestrator.DefaultConfig()
+		cfg.Namespace, cfg.StabilizationWindow = sys, time.Hour
+		r := &orchestrator.Reconciler{Config: cfg, Notifier: notificationapi.NewClient(svc.srv.URL, ""), Audit: auditapi.NewClient(svc.srv.URL, "")}
+		return r.SetupWithManager(ctx, mgr)
+	})
+}

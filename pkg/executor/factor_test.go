@@ -2,7 +2,6 @@ package executor_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -14,16 +13,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/executor"
-	"github.com/kubernaut/kubernaut/pkg/shared/app"
-	"github.com/kubernaut/kubernaut/pkg/workflow"
 )
 
 func resources(d *appsv1.Deployment) (memRequest, memLimit, cpuRequest string) {
@@ -44,20 +38,7 @@ func TestIncreaseResourcesByFactorAppliedOnce(t *testing.T) {
 			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("200M")},
 		}
 	})
-	crashed := make(chan string, 1)
-	stop := h.start(func(r *executor.Reconciler) {
-		r.AfterChange = func(*kev1.KubernetesExecution, string) error {
-			obj := &appsv1.Deployment{}
-			if err := env.Client.Get(context.Background(), key(d.Namespace, d.Name), obj); err != nil {
-				return err
-			}
-			select {
-			case crashed <- obj.ResourceVersion:
-			default:
-			}
-			return errors.New("crash")
-		}
-	})
+	crashed, stop := h.startCrashingAfterChange(d)
 	ke := h.execution(false, op("grow", "increase_resources", deploymentTarget(h.app, "web"),
 		map[string]string{"memoryFactor": "2", "cpuFactor": "1.5"}))
 	var changedRV string
@@ -153,16 +134,7 @@ func TestMeetingFactorStepRunByTheExecutor(t *testing.T) {
 	h := newHarness(t, nil)
 	d := h.deployment("web", 2, nil) // memory 128Mi/256Mi, cpu 100m request
 
-	opts := manager.Options{Scheme: app.NewScheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)}, Logger: testLogger()}
-	workflow.CacheOptions(&opts.Cache, h.sys)
-	mgr, err := app.NewManager(env.AsService(t, "workflow", h.sys), opts)
-	require.NoError(t, err)
-	require.NoError(t, (&workflow.Reconciler{ExecutorServiceAccount: "system:serviceaccount:" + h.sys + ":kubernaut-executor"}).SetupWithManager(mgr))
-	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = mgr.Start(wctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	h.startWorkflow()
 
 	target := deploymentTarget(h.app, "web")
 	w := &workflowv1.WorkflowExecution{

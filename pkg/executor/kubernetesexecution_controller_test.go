@@ -265,20 +265,7 @@ func readyReason(ke *kev1.KubernetesExecution) string {
 func TestCrashBetweenChangeAndStatusAppliesNothingTwice(t *testing.T) {
 	h := newHarness(t, nil)
 	d := h.deployment("web", 2, nil)
-	crashed := make(chan string, 1)
-	stop := h.start(func(r *executor.Reconciler) {
-		r.AfterChange = func(ke *kev1.KubernetesExecution, operation string) error {
-			obj := &appsv1.Deployment{}
-			if err := env.Client.Get(context.Background(), key(d.Namespace, d.Name), obj); err != nil {
-				return err
-			}
-			select {
-			case crashed <- obj.ResourceVersion:
-			default:
-			}
-			return errors.New("crash")
-		}
-	})
+	crashed, stop := h.startCrashingAfterChange(d)
 	ke := h.execution(false, op("restart", "rollout_restart", deploymentTarget(h.app, "web"), nil))
 	var changedRV string
 	select {

@@ -42,17 +42,7 @@ func TestMeetingWorkflowOperationsRunByTheExecutor(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, aiv1.OutcomeActionRecommended, finding.Outcome, finding.RootCause)
 
-	// The workflow service, as its command runs it, checking the executor's permissions.
-	opts := manager.Options{Scheme: app.NewScheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)}, Logger: testLogger()}
-	workflow.CacheOptions(&opts.Cache, h.sys)
-	mgr, err := app.NewManager(env.AsService(t, "workflow", h.sys), opts)
-	require.NoError(t, err)
-	require.NoError(t, (&workflow.Reconciler{ExecutorServiceAccount: "system:serviceaccount:" + h.sys + ":kubernaut-executor"}).SetupWithManager(mgr))
-	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = mgr.Start(wctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	h.startWorkflow()
 
 	// buildWorkflow: the signal's target, the top recommendation's steps, the seed's config.
 	w := &workflowv1.WorkflowExecution{
@@ -106,4 +96,20 @@ func TestMeetingWorkflowOperationsRunByTheExecutor(t *testing.T) {
 	req, lim := memory(after)
 	assert.Equal(t, "192Mi", req)
 	assert.Equal(t, "384Mi", lim)
+}
+
+// startWorkflow runs the workflow service in the harness's system namespace, as its command runs
+// it (its own RBAC, checking the executor's permissions), until the test ends.
+func (h *harness) startWorkflow() {
+	h.t.Helper()
+	opts := manager.Options{Scheme: app.NewScheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)}, Logger: testLogger()}
+	workflow.CacheOptions(&opts.Cache, h.sys)
+	mgr, err := app.NewManager(env.AsService(h.t, "workflow", h.sys), opts)
+	require.NoError(h.t, err)
+	require.NoError(h.t, (&workflow.Reconciler{ExecutorServiceAccount: "system:serviceaccount:" + h.sys + ":kubernaut-executor"}).SetupWithManager(mgr))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = mgr.Start(ctx) }()
+	h.t.Cleanup(func() { cancel(); <-done })
 }

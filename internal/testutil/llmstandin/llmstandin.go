@@ -281,14 +281,7 @@ func checkOpenAI(body map[string]any) (Received, []string) {
 			rec.User += content
 		}
 	}
-	rf, ok := body["response_format"].(map[string]any)
-	if !ok {
-		problems = append(problems, "response_format is required by this stand-in (structured output)")
-		return rec, problems
-	}
-	rec.ResponseFormat = rf
-	problems = append(problems, checkResponseFormat(rf)...)
-	return rec, problems
+	return withResponseFormat(body, rec, problems)
 }
 
 func checkHolmes(body map[string]any) (Received, []string) {
@@ -322,14 +315,17 @@ func checkHolmes(body map[string]any) (Received, []string) {
 			problems = append(problems, "The first item in conversation_history must contain 'role': 'system'")
 		}
 	}
+	return withResponseFormat(body, rec, problems)
+}
+
+// withResponseFormat records the request's response_format and adds what is wrong with it.
+func withResponseFormat(body map[string]any, rec Received, problems []string) (Received, []string) {
 	rf, ok := body["response_format"].(map[string]any)
 	if !ok {
-		problems = append(problems, "response_format is required by this stand-in (structured output)")
-		return rec, problems
+		return rec, append(problems, "response_format is required by this stand-in (structured output)")
 	}
 	rec.ResponseFormat = rf
-	problems = append(problems, checkResponseFormat(rf)...)
-	return rec, problems
+	return rec, append(problems, checkResponseFormat(rf)...)
 }
 
 // checkResponseFormat applies OpenAI's structured-output rules (HolmesGPT passes the same
