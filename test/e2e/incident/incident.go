@@ -160,13 +160,9 @@ const (
 // returns once the kubelet reports a container OOMKilled.
 func OOM(ctx context.Context, cl *localcluster.Cluster, ns string, nso NamespaceOptions) (*Incident, error) {
 	c := cl.Client
-	if err := CreateNamespace(ctx, c, ns, nso); err != nil {
-		return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
-	}
-	d := Deployment(ns, "checkout", "app", workload.Good, OOMLimit, 2)
-	d.Spec.Template.Spec.Containers[0].Args = []string{workload.AllocateFlag + "=" + OOMAllocation}
-	if err := c.Create(ctx, d); err != nil {
-		return nil, fmt.Errorf("creating deployment %s/checkout: %w", ns, err)
+	d, err := checkout(ctx, c, ns, nso, workload.AllocateFlag+"="+OOMAllocation)
+	if err != nil {
+		return nil, err
 	}
 	pod, err := waitFailing(ctx, c, d, func(cs corev1.ContainerStatus) bool {
 		last := cs.LastTerminationState.Terminated
@@ -175,11 +171,30 @@ func OOM(ctx context.Context, cl *localcluster.Cluster, ns string, nso Namespace
 	if err != nil {
 		return nil, err
 	}
-	in := &Incident{Kind: "oom", Namespace: ns, Deployment: d.Name, Container: "app", Pod: pod,
-		MemoryLimit: resource.MustParse(OOMLimit), AlertName: "KubePodOOMKilled", StartsAt: time.Now().UTC().Truncate(time.Second)}
-	in.Labels = map[string]string{"alertname": in.AlertName, "severity": "critical", "namespace": ns,
+	return podIncident("oom", "KubePodOOMKilled", d, pod), nil
+}
+
+// checkout creates the managed namespace ns and in it Deployment "checkout" of the good version
+// (2 replicas, container "app" limited to OOMLimit, started with args).
+func checkout(ctx context.Context, c client.Client, ns string, nso NamespaceOptions, args ...string) (*appsv1.Deployment, error) {
+	if err := CreateNamespace(ctx, c, ns, nso); err != nil {
+		return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	d := Deployment(ns, "checkout", "app", workload.Good, OOMLimit, 2)
+	d.Spec.Template.Spec.Containers[0].Args = args
+	if err := c.Create(ctx, d); err != nil {
+		return nil, fmt.Errorf("creating deployment %s/checkout: %w", ns, err)
+	}
+	return d, nil
+}
+
+// podIncident is the critical alert alertName about container "app" of pod of Deployment d.
+func podIncident(kind, alertName string, d *appsv1.Deployment, pod string) *Incident {
+	in := &Incident{Kind: kind, Namespace: d.Namespace, Deployment: d.Name, Container: "app", Pod: pod,
+		MemoryLimit: resource.MustParse(OOMLimit), AlertName: alertName, StartsAt: time.Now().UTC().Truncate(time.Second)}
+	in.Labels = map[string]string{"alertname": in.AlertName, "severity": "critical", "namespace": d.Namespace,
 		"deployment": d.Name, "pod": in.Pod, "container": in.Container}
-	return in, nil
+	return in
 }
 
 // waitFailing waits until the kubelet reports a failure (failed) of a container of a pod of d
@@ -217,12 +232,9 @@ func waitFailing(ctx context.Context, c client.Client, d *appsv1.Deployment, fai
 // returns once the kubelet reports a pod of the bad version in CrashLoopBackOff.
 func CrashLoop(ctx context.Context, cl *localcluster.Cluster, ns string, nso NamespaceOptions) (*Incident, error) {
 	c := cl.Client
-	if err := CreateNamespace(ctx, c, ns, nso); err != nil {
-		return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
-	}
-	d := Deployment(ns, "checkout", "app", workload.Good, OOMLimit, 2)
-	if err := c.Create(ctx, d); err != nil {
-		return nil, fmt.Errorf("creating deployment %s/checkout: %w", ns, err)
+	d, err := checkout(ctx, c, ns, nso)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := WaitRolledOut(ctx, c, ns, d.Name, 2*time.Minute); err != nil {
 		return nil, err
@@ -241,11 +253,7 @@ func CrashLoop(ctx context.Context, cl *localcluster.Cluster, ns string, nso Nam
 	if err != nil {
 		return nil, err
 	}
-	in := &Incident{Kind: "crashloop", Namespace: ns, Deployment: d.Name, Container: "app", Pod: pod,
-		MemoryLimit: resource.MustParse(OOMLimit), AlertName: "KubePodCrashLooping", StartsAt: time.Now().UTC().Truncate(time.Second)}
-	in.Labels = map[string]string{"alertname": in.AlertName, "severity": "critical", "namespace": ns,
-		"deployment": d.Name, "pod": in.Pod, "container": in.Container}
-	return in, nil
+	return podIncident("crashloop", "KubePodCrashLooping", d, pod), nil
 }
 
 // NodeNotReady stages a node going NotReady: node name, labelled kubernaut.io/managed=true, that
@@ -374,12 +382,9 @@ func SetApprovalPolicy(ctx context.Context, c client.Client, policy string) (res
 // production namespace.
 func Healthy(ctx context.Context, cl *localcluster.Cluster, ns, alertName string) (*Incident, error) {
 	c := cl.Client
-	if err := CreateNamespace(ctx, c, ns, NamespaceOptions{}); err != nil {
-		return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
-	}
-	d := Deployment(ns, "checkout", "app", workload.Good, OOMLimit, 2)
-	if err := c.Create(ctx, d); err != nil {
-		return nil, fmt.Errorf("creating deployment %s/checkout: %w", ns, err)
+	d, err := checkout(ctx, c, ns, NamespaceOptions{})
+	if err != nil {
+		return nil, err
 	}
 	if _, err := WaitRolledOut(ctx, c, ns, d.Name, 2*time.Minute); err != nil {
 		return nil, err
