@@ -144,7 +144,7 @@ func (r *Reconciler) nodeChecks(ctx context.Context, s *scope, op *action.Op, pl
 	if !s.cfg.NodeActionsEnabled && node.Labels[kev1.LabelManaged] != "true" {
 		return refusal(kev1.ReasonNodeNotManaged, "node %s is not labelled %s=true and node actions are not enabled (%s)", node.Name, kev1.LabelManaged, KeyNodeActionsEnabled), nil
 	}
-	if !plan.NodeUnschedulable || unschedulable(node) {
+	if !plan.NodeUnschedulable || action.NodeUnschedulable(node) {
 		return nil, nil
 	}
 	nodes := &corev1.NodeList{}
@@ -153,7 +153,7 @@ func (r *Reconciler) nodeChecks(ctx context.Context, s *scope, op *action.Op, pl
 	}
 	total, down := len(nodes.Items), 1
 	for i := range nodes.Items {
-		if n := &nodes.Items[i]; n.Name != node.Name && unschedulable(n) {
+		if n := &nodes.Items[i]; n.Name != node.Name && action.NodeUnschedulable(n) {
 			down++
 		}
 	}
@@ -165,19 +165,6 @@ func (r *Reconciler) nodeChecks(ctx context.Context, s *scope, op *action.Op, pl
 		return refusal(kev1.ReasonNodeShare, "%d of %d nodes would be unschedulable; at most %d (%s %.2f)", down, total, allowed, KeyMaxUnschedulableShare, s.cfg.MaxUnschedulableShare), nil
 	}
 	return nil, nil
-}
-
-// unschedulable: cordoned, or tainted NoSchedule/NoExecute.
-func unschedulable(n *corev1.Node) bool {
-	if n.Spec.Unschedulable {
-		return true
-	}
-	for _, t := range n.Spec.Taints {
-		if t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute {
-			return true
-		}
-	}
-	return false
 }
 
 func objName(op *action.Op) string {
