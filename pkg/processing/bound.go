@@ -113,39 +113,28 @@ func (t *trimmer) note() {
 	t.kc.Truncated = notes
 }
 
-func (t *trimmer) keepEvents(n int) bool {
-	if len(t.kc.RecentEvents) <= n {
-		return false
-	}
-	t.events += len(t.kc.RecentEvents) - n
-	t.kc.RecentEvents = t.kc.RecentEvents[:n]
-	if n == 0 {
-		t.kc.RecentEvents = nil
-	}
-	return true
-}
+func (t *trimmer) keepEvents(n int) bool { return keepFirst(&t.kc.RecentEvents, n, &t.events) }
 
 func (t *trimmer) keepPods(n int) bool {
-	if len(t.kc.Pods) <= n {
+	if !keepFirst(&t.kc.Pods, n, &t.pods) {
 		return false
-	}
-	t.pods += len(t.kc.Pods) - n
-	t.kc.Pods = t.kc.Pods[:n]
-	if n == 0 {
-		t.kc.Pods = nil
 	}
 	t.keptPods = n
 	return true
 }
 
-func (t *trimmer) keepNodes(n int) bool {
-	if len(t.kc.Nodes) <= n {
+func (t *trimmer) keepNodes(n int) bool { return keepFirst(&t.kc.Nodes, n, &t.nodes) }
+
+// keepFirst cuts *s to its first n items (nil for none), adds how many it dropped to *dropped,
+// and reports whether it dropped any.
+func keepFirst[T any](s *[]T, n int, dropped *int) bool {
+	if len(*s) <= n {
 		return false
 	}
-	t.nodes += len(t.kc.Nodes) - n
-	t.kc.Nodes = t.kc.Nodes[:n]
+	*dropped += len(*s) - n
+	*s = (*s)[:n]
 	if n == 0 {
-		t.kc.Nodes = nil
+		*s = nil
 	}
 	return true
 }
