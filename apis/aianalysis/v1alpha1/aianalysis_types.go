@@ -146,6 +146,19 @@ type SignalContext struct {
 	// kubernetesContext is the bounded Kubernetes context (about 8 KB).
 	// +optional
 	KubernetesContext *common.KubernetesContext `json:"kubernetesContext,omitempty"`
+	// signalLabels are the alert's labels as the gateway received them (for example "reason" and
+	// "container" of kube-state-metrics alerts), which select the rules that may apply.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	SignalLabels map[string]string `json:"signalLabels,omitempty"`
+	// firingTime is when the signal started firing (the alert's startsAt); evidence is weighed
+	// relative to it.
+	// +optional
+	FiringTime *metav1.Time `json:"firingTime,omitempty"`
+	// namedTarget is the object the alert's labels named before the gateway followed its owners
+	// (for example the Pod of a crash-looping Deployment).
+	// +optional
+	NamedTarget *common.TargetResource `json:"namedTarget,omitempty"`
 }
 
 // ResourceScopeItem is one resource the investigation looks at.

@@ -223,6 +223,29 @@ type RemediationRequestSpec struct {
 	// timeouts overrides the orchestrator's default timeouts for this request.
 	// +optional
 	Timeouts *Timeouts `json:"timeouts,omitempty"`
+	// targetResolution records how the gateway found targetResource in the signal's labels, and
+	// why it could not when it could not.
+	// +optional
+	TargetResolution *TargetResolution `json:"targetResolution,omitempty"`
+}
+
+// TargetResolution records how the gateway turned a signal's labels into its target.
+type TargetResolution struct {
+	// source names the label, or the operator's configured mapping, the target came from, for
+	// example "pod", "horizontalpodautoscaler", "instance" or "mapping:<name>".
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Source string `json:"source,omitempty"`
+	// namedTarget is the object the label named, before controller owner references were followed
+	// (for example the crash-looping Pod whose Deployment is targetResource).
+	// +optional
+	NamedTarget *common.TargetResource `json:"namedTarget,omitempty"`
+	// unresolvedReason is set when the labels name no object Kubernaut can act on (nothing named,
+	// an object that does not exist, a kind without actions, another namespace than the alert's).
+	// The orchestrator then ends the request in manual review with this reason and changes nothing.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	UnresolvedReason string `json:"unresolvedReason,omitempty"`
 }
 
 // Deduplication counts the repeats of a signal while its remediation is active.
