@@ -128,6 +128,10 @@ type Operation struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=5
 	MaxRetries int32 `json:"maxRetries,omitempty"`
+	// preconditions are what the workflow service validated and a person or the policy approved;
+	// the executor refuses (StaleTarget) a target that no longer matches them.
+	// +optional
+	Preconditions *Preconditions `json:"preconditions,omitempty"`
 }
 
 // KubernetesContext is the bounded (about 8 KB serialized) picture of the target that processing
@@ -152,14 +156,21 @@ type KubernetesContext struct {
 	// +kubebuilder:validation:MaxProperties=16
 	NamespaceAnnotations map[string]string `json:"namespaceAnnotations,omitempty"`
 	// ownerChain lists the target's owners, nearest first (Pod → ReplicaSet → Deployment,
-	// Job → CronJob).
+	// Job → CronJob). For a HorizontalPodAutoscaler target it is the HPA's scale target and
+	// that object's owners (HorizontalPodAutoscaler → Deployment); for a PersistentVolumeClaim,
+	// its controlling owner when it has one (a StatefulSet, or the Pod of an ephemeral volume).
 	// +optional
 	// +kubebuilder:validation:MaxItems=8
 	OwnerChain []TargetResource `json:"ownerChain,omitempty"`
 	// workload summarises the top-level workload (Deployment, StatefulSet, DaemonSet, Job,
-	// CronJob) that owns the target, or the target itself when it is one.
+	// CronJob) that owns the target, the target itself when it is one, or the scale target of
+	// a HorizontalPodAutoscaler target.
 	// +optional
 	Workload *WorkloadSummary `json:"workload,omitempty"`
+	// pvc summarises the PersistentVolumeClaim when it is the target: its size, class, resize
+	// state and the pods that mount it.
+	// +optional
+	PVC *PVCSummary `json:"pvc,omitempty"`
 	// rollout is the workload's rollout history: its current and previous revisions.
 	// +optional
 	Rollout *RolloutHistory `json:"rollout,omitempty"`
@@ -176,7 +187,8 @@ type KubernetesContext struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=20
 	NodeConditions []NodeCondition `json:"nodeConditions,omitempty"`
-	// hpa is the HorizontalPodAutoscaler whose scale target is the workload.
+	// hpa is the HorizontalPodAutoscaler whose scale target is the workload, or the target
+	// itself when it is one.
 	// +optional
 	HPA *HPASummary `json:"hpa,omitempty"`
 	// pdb is the PodDisruptionBudget that selects the workload's pods.
@@ -409,6 +421,80 @@ type PDBSummary struct {
 	// expectedPods is how many pods the budget counts.
 	// +optional
 	ExpectedPods int32 `json:"expectedPods,omitempty"`
+}
+
+// PVCSummary is the state of a PersistentVolumeClaim.
+type PVCSummary struct {
+	// name of the PersistentVolumeClaim.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// phase of the claim: Pending, Bound or Lost.
+	// +optional
+	// +kubebuilder:validation:MaxLength=16
+	Phase string `json:"phase,omitempty"`
+	// requested is the storage the claim asks for (spec.resources.requests.storage), for example "10Gi".
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Requested string `json:"requested,omitempty"`
+	// capacity is the storage of the bound volume (status.capacity.storage); below requested
+	// while a resize has not finished.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Capacity string `json:"capacity,omitempty"`
+	// allocated is the storage the resize controller works towards (status.allocatedResources),
+	// when a resize was asked for.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Allocated string `json:"allocated,omitempty"`
+	// resizeStatus is the storage resize state (status.allocatedResourceStatuses.storage), for
+	// example ControllerResizeInProgress, NodeResizePending or ControllerResizeInfeasible.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	ResizeStatus string `json:"resizeStatus,omitempty"`
+	// storageClassName is the claim's StorageClass; empty for a claim without one.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	StorageClassName string `json:"storageClassName,omitempty"`
+	// allowVolumeExpansion reports whether the StorageClass allows the claim to grow; absent
+	// when the claim has no class or the class does not exist.
+	// +optional
+	AllowVolumeExpansion *bool `json:"allowVolumeExpansion,omitempty"`
+	// accessModes of the claim, for example ReadWriteOnce.
+	// +optional
+	// +kubebuilder:validation:MaxItems=4
+	// +kubebuilder:validation:items:MaxLength=32
+	AccessModes []string `json:"accessModes,omitempty"`
+	// volumeMode of the claim: Filesystem or Block.
+	// +optional
+	// +kubebuilder:validation:MaxLength=16
+	VolumeMode string `json:"volumeMode,omitempty"`
+	// volumeName is the PersistentVolume bound to the claim.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	VolumeName string `json:"volumeName,omitempty"`
+	// conditions of the claim, for example Resizing or FileSystemResizePending.
+	// +optional
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []ConditionSummary `json:"conditions,omitempty"`
+	// mountedBy lists the pods that mount the claim, most relevant (failing, newest) first, with
+	// their workload; their states are in pods[].
+	// +optional
+	// +kubebuilder:validation:MaxItems=10
+	MountedBy []PVCMount `json:"mountedBy,omitempty"`
+}
+
+// PVCMount is one pod that mounts a PersistentVolumeClaim.
+type PVCMount struct {
+	// pod is the name of the pod.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Pod string `json:"pod"`
+	// workload is the pod's top-level controller as kind/name, for example StatefulSet/db or
+	// Deployment/web; empty for a pod without one.
+	// +optional
+	// +kubebuilder:validation:MaxLength=320
+	Workload string `json:"workload,omitempty"`
 }
 
 // PodSummary is what the analysis needs to know about one pod.
