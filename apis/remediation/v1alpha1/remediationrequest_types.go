@@ -82,13 +82,16 @@ func (p Phase) IsTerminal() bool {
 }
 
 // Outcome is how a finished remediation ended.
-// +kubebuilder:validation:Enum=Remediated;Ineffective;NoActionRequired;ManualReviewRequired;Rejected;DryRun
+// +kubebuilder:validation:Enum=Remediated;Ineffective;Inconclusive;NoActionRequired;ManualReviewRequired;Rejected;DryRun
 type Outcome string
 
 // Outcomes.
 const (
 	OutcomeRemediated           Outcome = "Remediated"
 	OutcomeIneffective          Outcome = "Ineffective"
+	// OutcomeInconclusive: the change was made, but neither the alert nor the cluster showed
+	// whether it helped within the verification window.
+	OutcomeInconclusive Outcome = "Inconclusive"
 	OutcomeNoActionRequired     Outcome = "NoActionRequired"
 	OutcomeManualReviewRequired Outcome = "ManualReviewRequired"
 	OutcomeRejected             Outcome = "Rejected"
@@ -259,6 +262,67 @@ type Deduplication struct {
 	// occurrenceCount is the number of duplicates received after the first signal.
 	// +kubebuilder:validation:Minimum=0
 	OccurrenceCount int32 `json:"occurrenceCount"`
+	// lastFiringTime is the startsAt of the newest firing notification received. Alertmanager
+	// re-sends a still-firing alert with its original startsAt; a newer startsAt means the alert
+	// resolved and fired again (a re-fire).
+	// +optional
+	LastFiringTime *metav1.Time `json:"lastFiringTime,omitempty"`
+}
+
+// VerificationResult is what one verification check concluded.
+// +kubebuilder:validation:Enum=Passed;Failed;Unknown
+type VerificationResult string
+
+// Verification results.
+const (
+	VerificationPassed  VerificationResult = "Passed"
+	VerificationFailed  VerificationResult = "Failed"
+	VerificationUnknown VerificationResult = "Unknown"
+)
+
+// VerificationCheck is one piece of evidence gathered while verifying a remediation.
+type VerificationCheck struct {
+	// name of the check, for example "alert-resolved", "alert-refired", "alertmanager-active",
+	// "rollout-complete", "pods-healthy", "hpa-below-max", "node-ready", "pvc-capacity".
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+	// source of the evidence: signal (the gateway's notifications), alertmanager, prometheus or cluster.
+	// +required
+	// +kubebuilder:validation:Enum=signal;alertmanager;prometheus;cluster
+	Source string `json:"source"`
+	// result of the check.
+	// +required
+	Result VerificationResult `json:"result"`
+	// observed says what the check saw, in a sentence.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Observed string `json:"observed,omitempty"`
+	// time the check was made.
+	// +required
+	Time metav1.Time `json:"time"`
+}
+
+// Verification is the evidence the Verifying phase gathered and the outcome it supports.
+type Verification struct {
+	// changeTime is when the change was made (the execution's completion): evidence is weighed
+	// relative to it.
+	// +optional
+	ChangeTime *metav1.Time `json:"changeTime,omitempty"`
+	// window is how long verification waits for evidence after the change.
+	// +optional
+	Window *metav1.Duration `json:"window,omitempty"`
+	// checks are the evidence, one entry per check (the latest observation of each).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Checks []VerificationCheck `json:"checks,omitempty"`
+	// conclusion explains the outcome in a sentence.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Conclusion string `json:"conclusion,omitempty"`
 }
 
 // EscalationRecord remembers one escalation that was sent.
@@ -364,6 +428,9 @@ type RemediationRequestStatus struct {
 	// signalResolvedAt is when Alertmanager reported the signal resolved (written by the gateway).
 	// +optional
 	SignalResolvedAt *metav1.Time `json:"signalResolvedAt,omitempty"`
+	// verification is the evidence gathered in the Verifying phase and the conclusion drawn from it.
+	// +optional
+	Verification *Verification `json:"verification,omitempty"`
 	// timeoutPhase is the phase that timed out.
 	// +optional
 	TimeoutPhase Phase `json:"timeoutPhase,omitempty"`
