@@ -3,6 +3,7 @@ package investigator_test
 import (
 	"context"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -25,6 +26,14 @@ func TestBuiltinRules(t *testing.T) {
 			assert.NotEmpty(t, f.Summary)
 			assert.NotEmpty(t, f.Evidence)
 			assert.NotEmpty(t, f.Risk)
+			if sc.Reason != "" {
+				assert.Contains(t, f.ManualReviewReason, sc.Reason)
+			}
+			if sc.Evidence != "" {
+				assert.Contains(t, strings.Join(f.Evidence, "\n"), sc.Evidence)
+			}
+			assert.Equal(t, sc.HistoryUnknown, investigator.HistoryUnknown(f.Evidence), "evidence: %v", f.Evidence)
+			assert.LessOrEqual(t, len(f.Evidence), 20)
 			switch sc.Outcome {
 			case aiv1.OutcomeActionRecommended:
 				require.NotEmpty(t, f.Recommendations)

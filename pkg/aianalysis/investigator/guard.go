@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -241,11 +242,15 @@ type Result struct {
 	Refusals []Refusal
 	// Attempts is how many answers the provider gave (1, or 2 after a refusal).
 	Attempts int
+	// Repeat is the earlier change the top recommendation would have repeated (the finding is
+	// then ManualReviewRequired), nil otherwise.
+	Repeat *Change
 }
 
 // Run asks inv, applies the guardrails, asks once more with the errors when the answer is
-// refused, and turns a second refusal into ManualReviewRequired. A provider error is returned
-// as is (after the provider's own retries).
+// refused, and turns a second refusal into ManualReviewRequired. An accepted answer then goes
+// through the repeat-action rule (CheckRepeat), whatever the provider. A provider error is
+// returned as is (after the provider's own retries).
 func Run(ctx context.Context, inv Investigator, req Request) (Result, error) {
 	var res Result
 	var tokens int64
@@ -258,6 +263,8 @@ func Run(ctx context.Context, inv Investigator, req Request) (Result, error) {
 		tokens += f.TokensUsed
 		refusals := Check(req, &f)
 		if len(refusals) == 0 {
+			res.Repeat = CheckRepeat(req, &f)
+			bound(&f)
 			f.TokensUsed = tokens
 			res.Finding = f
 			return res, nil
@@ -293,3 +300,105 @@ func Run(ctx context.Context, inv Investigator, req Request) (Result, error) {
 	bound(&res.Finding)
 	return res, nil
 }
+
+// HistoryUnknownEvidence starts the evidence line of a recommendation that could not be checked
+// against Kubernaut's recent changes to its target; the approval policy reads it (HistoryUnknown)
+// and asks a person.
+const HistoryUnknownEvidence = "history unknown: "
+
+// HistoryUnknown reports whether evidence says the recent changes could not be read.
+func HistoryUnknown(evidence []string) bool {
+	for _, e := range evidence {
+		if strings.HasPrefix(e, HistoryUnknownEvidence) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckRepeat is the repeat-action rule, applied to every provider's accepted answer: Kubernaut's
+// own recent changes are evidence. When the top recommendation runs an action that Kubernaut
+// already ran on the same target within req.RepeatWindow, the problem came back after that fix:
+// repeating it would ratchet the same change (another ×1.5 of memory, another +50% of replicas)
+// without fixing the cause, so the finding becomes ManualReviewRequired and says what was done
+// when; the repeated change is returned. A repeating alternative is dropped. When the changes
+// could not be read (req.ChangesUnknown), a recommendation is kept but its first evidence line
+// says so (HistoryUnknownEvidence), and the approval policy then requires a person. The
+// recent changes are cited in the evidence either way. A zero RepeatWindow turns the rule off.
+func CheckRepeat(req Request, f *Finding) *Change {
+	if req.RepeatWindow <= 0 || f.Outcome != aiv1.OutcomeActionRecommended || len(f.Recommendations) == 0 {
+		return nil
+	}
+	if req.ChangesUnknown != "" {
+		line := text.TruncateBytes(HistoryUnknownEvidence+"Kubernaut's changes to "+TargetString(ptrTo(SignalTarget(req.Signal)))+
+			" in the last "+dur(req.RepeatWindow)+" could not be read ("+req.ChangesUnknown+"): a repeat of the same action cannot be ruled out, so a person must approve", 1024)
+		f.Evidence = append([]string{line}, f.Evidence...)
+		return nil
+	}
+	since := req.Now.Add(-req.RepeatWindow)
+	var cited []string
+	for _, c := range req.Changes {
+		if c.At.Before(since) {
+			continue
+		}
+		cited = append(cited, changeString(c))
+	}
+	if len(cited) == 0 {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("history: Kubernaut changed nothing on the targets of this signal in the last %s", dur(req.RepeatWindow)))
+	}
+	kept := f.Recommendations[:0:0]
+	for i, rec := range f.Recommendations {
+		c := repeatOf(req.Changes, rec, since)
+		if c == nil {
+			kept = append(kept, rec)
+			continue
+		}
+		if i > 0 {
+			f.Evidence = append(f.Evidence, text.TruncateBytes(fmt.Sprintf("alternative %s dropped: it repeats %s", rec.Action, changeString(*c)), 1024))
+			continue
+		}
+		reason := fmt.Sprintf("%s was applied to %s at %s (remediation %s, %s%s); the problem is back within %s: a repeat would ratchet the same change without fixing the cause",
+			c.Action, c.Target, tstr(c.At), c.Remediation, c.Phase, outcomeSuffix(c.Outcome), dur(req.RepeatWindow))
+		evidence := append([]string{"repeat refused: " + reason}, cited...)
+		evidence = append(evidence, f.Evidence...)
+		*f = Finding{
+			Outcome:            aiv1.OutcomeManualReviewRequired,
+			RootCause:          text.TruncateBytes("recurring after an earlier remediation: "+f.RootCause, 4096),
+			Summary:            text.TruncateBytes(fmt.Sprintf("The investigation recommends %s on %s again, but Kubernaut already did that at %s and the problem came back. A person must find the cause. Diagnosis: %s", c.Action, c.Target, tstr(c.At), f.Summary), 8192),
+			Evidence:           evidence,
+			Risk:               aiv1.RiskLow,
+			ManualReviewReason: reason,
+			TokensUsed:         f.TokensUsed,
+		}
+		return c
+	}
+	f.Recommendations = kept
+	f.Evidence = append(f.Evidence, cited...)
+	return nil
+}
+
+// repeatOf returns the change that rec repeats: the same action on the same target since since.
+func repeatOf(changes []Change, rec aiv1.Recommendation, since time.Time) *Change {
+	for _, s := range rec.WorkflowSteps {
+		for i := range changes {
+			c := &changes[i]
+			if c.Action == s.Action && c.Target == TargetString(s.Target) && !c.At.Before(since) {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+func changeString(c Change) string {
+	return text.TruncateBytes(fmt.Sprintf("history: Kubernaut ran %s on %s at %s (remediation %s, %s%s)", c.Action, c.Target, tstr(c.At), c.Remediation, c.Phase, outcomeSuffix(c.Outcome)), 1024)
+}
+
+func outcomeSuffix(outcome string) string {
+	if outcome == "" {
+		return ", still running"
+	}
+	return ", outcome " + outcome
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -35,6 +35,33 @@ type Request struct {
 	AllowDrain bool
 	// Feedback, on a second attempt, lists why the previous answer was refused.
 	Feedback []string
+	// RepeatWindow turns on the repeat-action rule (see Run): a recommendation whose action
+	// Kubernaut already ran on the same target within it ends in manual review. 0 turns the rule
+	// off (and Changes and ChangesUnknown are ignored).
+	RepeatWindow time.Duration
+	// Changes are the operations Kubernaut ran on the signal's target within RepeatWindow before
+	// Now (from datastorage's audit trail), newest first.
+	Changes []Change
+	// ChangesUnknown, when not empty, says why Kubernaut's recent changes to the target could not
+	// be read: a recommendation is then cited as unchecked and must be approved by a person.
+	ChangesUnknown string
+}
+
+// Change is one operation Kubernaut ran on a target, as its audit trail records it.
+type Change struct {
+	// Remediation is the RemediationRequest that ran it.
+	Remediation string
+	// Action is the catalog action.
+	Action string
+	// Target is the operation's target as kind/namespace/name (TargetString).
+	Target string
+	// Phase of the operation: Succeeded, Running, Failed or RolledBack (what did change, or may
+	// have changed, the target).
+	Phase string
+	// Outcome of the remediation (Remediated, Ineffective, Inconclusive, ...), "" while it runs.
+	Outcome string
+	// At is when the remediation completed, or when it started while it still runs.
+	At time.Time
 }
 
 // Finding is an investigator's answer.
