@@ -531,7 +531,7 @@ func Scenarios() map[string]Scenario {
 			Outcome: aiv1.OutcomeActionRecommended, Action: "increase_resources", Target: web, Params: incResources, MinConf: 0.9,
 		},
 		"OOM alert without a firing time: kills weighed from the time of analysis": {
-			Signal: with(deployment(), func(s *aiv1.SignalContext) { oom(s, 4) }, oomAlert, func(s *aiv1.SignalContext) { s.FiringTime = nil }),
+			Signal:  with(deployment(), func(s *aiv1.SignalContext) { oom(s, 4) }, oomAlert, func(s *aiv1.SignalContext) { s.FiringTime = nil }),
 			Outcome: aiv1.OutcomeActionRecommended, Action: "increase_resources", Target: web, Params: incResources, MinConf: 0.9,
 		},
 
@@ -552,7 +552,7 @@ func Scenarios() map[string]Scenario {
 			Params: map[string]string{"container": "log-shipper", "memory": "48Mi", "memoryLimit": "96Mi"}, MinConf: 0.9,
 		},
 		"crash loop of another container than the alert's → manual review": {
-			Signal: with(deployment(), freshRollout, sidecar, crashLoop, alerted(containerAlert("KubePodCrashLooping", "CrashLoopBackOff", pod0, "log-shipper"), -5*time.Minute)),
+			Signal:  with(deployment(), freshRollout, sidecar, crashLoop, alerted(containerAlert("KubePodCrashLooping", "CrashLoopBackOff", pod0, "log-shipper"), -5*time.Minute)),
 			Outcome: aiv1.OutcomeManualReviewRequired, Evidence: "but the alert is about container log-shipper",
 		},
 		"OOM of an injected container that is not in the pod template → manual review": {
@@ -574,38 +574,38 @@ func Scenarios() map[string]Scenario {
 		"OOM again 2h after increase_resources → manual review, no ratchet": {
 			Signal:       with(deployment(), func(s *aiv1.SignalContext) { oom(s, 4) }, oomAlert),
 			RepeatWindow: 6 * time.Hour, Changes: []investigator.Change{change("increase_resources", "Deployment/shop/web", 2*time.Hour, "Succeeded", "Remediated")},
-			Outcome:      aiv1.OutcomeManualReviewRequired, Reason: "increase_resources was applied to Deployment/shop/web at 2026-12-02T10:00:00Z",
+			Outcome: aiv1.OutcomeManualReviewRequired, Reason: "increase_resources was applied to Deployment/shop/web at 2026-12-02T10:00:00Z",
 		},
 		"OOM again 7h after increase_resources (outside the 6h window) → increase_resources": {
 			Signal:       with(deployment(), func(s *aiv1.SignalContext) { oom(s, 4) }, oomAlert),
 			RepeatWindow: 6 * time.Hour, Changes: []investigator.Change{change("increase_resources", "Deployment/shop/web", 7*time.Hour, "Succeeded", "Remediated")},
-			Outcome:      aiv1.OutcomeActionRecommended, Action: "increase_resources", Target: web, Params: incResources, MinConf: 0.9,
+			Outcome: aiv1.OutcomeActionRecommended, Action: "increase_resources", Target: web, Params: incResources, MinConf: 0.9,
 		},
 		"OOM after increase_resources on another Deployment → increase_resources": {
 			Signal:       with(deployment(), func(s *aiv1.SignalContext) { oom(s, 4) }, oomAlert),
 			RepeatWindow: 6 * time.Hour, Changes: []investigator.Change{change("increase_resources", "Deployment/shop/api", time.Hour, "Succeeded", "Remediated")},
-			Outcome:      aiv1.OutcomeActionRecommended, Action: "increase_resources", Target: web, Params: incResources, MinConf: 0.9,
+			Outcome: aiv1.OutcomeActionRecommended, Action: "increase_resources", Target: web, Params: incResources, MinConf: 0.9,
 		},
 		"OOM after a rolled-back increase_resources 1h ago → manual review": {
 			Signal:       with(deployment(), func(s *aiv1.SignalContext) { oom(s, 4) }, oomAlert),
 			RepeatWindow: 6 * time.Hour, Changes: []investigator.Change{change("increase_resources", "Deployment/shop/web", time.Hour, "RolledBack", "Ineffective")},
-			Outcome:      aiv1.OutcomeManualReviewRequired, Reason: "RolledBack, outcome Ineffective",
+			Outcome: aiv1.OutcomeManualReviewRequired, Reason: "RolledBack, outcome Ineffective",
 		},
 		"crash loop after a rollback 1h ago → manual review, not a second rollback": {
 			Signal:       with(deployment(), freshRollout, crashLoop, crashAlert),
 			RepeatWindow: 6 * time.Hour, Changes: []investigator.Change{change("rollback_deployment", "Deployment/shop/web", time.Hour, "Succeeded", "Remediated")},
-			Outcome:      aiv1.OutcomeManualReviewRequired, Reason: "rollback_deployment was applied to Deployment/shop/web",
+			Outcome: aiv1.OutcomeManualReviewRequired, Reason: "rollback_deployment was applied to Deployment/shop/web",
 		},
 		"OOM after a fresh rollout that Kubernaut rolled back once → increase_resources kept, the rollback alternative dropped": {
 			Signal:       with(deployment(), freshRollout, func(s *aiv1.SignalContext) { oom(s, 2) }, oomAlert),
 			RepeatWindow: 6 * time.Hour, Changes: []investigator.Change{change("rollback_deployment", "Deployment/shop/web", 3*time.Hour, "Succeeded", "Remediated")},
-			Outcome:      aiv1.OutcomeActionRecommended, Action: "increase_resources", Target: web, Params: incResources, MinConf: 0.7,
+			Outcome: aiv1.OutcomeActionRecommended, Action: "increase_resources", Target: web, Params: incResources, MinConf: 0.7,
 			Evidence: "alternative rollback_deployment dropped",
 		},
 		"node NotReady again after a cordon 30m ago → manual review": {
 			Signal:       node("False"),
 			RepeatWindow: 6 * time.Hour, Changes: []investigator.Change{change("cordon_node", "Node/node-b", 30*time.Minute, "Succeeded", "Remediated")},
-			Outcome:      aiv1.OutcomeManualReviewRequired, Reason: "cordon_node was applied to Node/node-b",
+			Outcome: aiv1.OutcomeManualReviewRequired, Reason: "cordon_node was applied to Node/node-b",
 		},
 		"history unreadable → recommended, said so (the approval policy asks a person)": {
 			Signal:       with(deployment(), func(s *aiv1.SignalContext) { oom(s, 4) }, oomAlert),
