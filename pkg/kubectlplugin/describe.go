@@ -94,6 +94,18 @@ func renderRemediation(out io.Writer, r *Remediation, now time.Time) {
 	fmt.Fprintf(w, "Signal:\t%s)\n", sig)
 	fmt.Fprintf(w, "Severity:\t%s, %s, priority %s\n", orNone(string(rr.Spec.Severity)), orNone(string(rr.Spec.Environment)), orNone(string(rr.Spec.Priority)))
 	fmt.Fprintf(w, "Target:\t%s\n", targetString(rr.Spec.TargetResource))
+	if tr := rr.Spec.TargetResolution; tr != nil {
+		if tr.UnresolvedReason != "" {
+			fmt.Fprintf(w, "Unresolved:\t%s\n", oneLine(tr.UnresolvedReason, 200))
+		}
+		if tr.Source != "" || tr.NamedTarget != nil {
+			from := "label " + orNone(tr.Source)
+			if tr.NamedTarget != nil && *tr.NamedTarget != rr.Spec.TargetResource {
+				from += ", which named " + targetString(*tr.NamedTarget)
+			}
+			fmt.Fprintf(w, "Resolved from:\t%s\n", from)
+		}
+	}
 	if d := st.Deduplication; d != nil {
 		fmt.Fprintf(w, "Occurrences:\t%d (first seen %s, last seen %s)\n", d.OccurrenceCount, timestamp(&d.FirstSeen), timestamp(&d.LastSeen))
 	} else {

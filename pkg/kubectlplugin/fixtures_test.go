@@ -118,6 +118,8 @@ func request(ns, name string, phase remediationv1.Phase, phaseStart time.Duratio
 			Priority: remediationv1.PriorityP0, SignalType: remediationv1.SignalTypePrometheusAlert,
 			SignalSource: "kubernaut", TargetResource: target(),
 			FiringTime: at(-2 * time.Minute), ReceivedTime: at(0),
+			TargetResolution: &remediationv1.TargetResolution{Source: "pod",
+				NamedTarget: &common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: "shop", Name: "web-7d9f8-x2x9z"}},
 		},
 		Status: remediationv1.RemediationRequestStatus{
 			OverallPhase:   phase,

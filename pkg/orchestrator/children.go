@@ -135,6 +135,9 @@ func (r *Reconciler) buildAnalysis(rr *remediationv1.RemediationRequest, rp *pro
 					ResourceKind:      es.ResourceKind,
 					ResourceName:      es.ResourceName,
 					KubernetesContext: es.KubernetesContext,
+					SignalLabels:      rp.Spec.Alert.Labels,
+					FiringTime:        firingTime(rr),
+					NamedTarget:       namedTarget(rr),
 				},
 				AnalysisTypes: []aiv1.AnalysisType{"investigation", "root-cause", "recovery-analysis"},
 				InvestigationScope: aiv1.InvestigationScope{
@@ -185,3 +188,21 @@ func (r *Reconciler) buildExecution(rr *remediationv1.RemediationRequest, w *wor
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// firingTime is the signal's startsAt, when the gateway recorded one.
+func firingTime(rr *remediationv1.RemediationRequest) *metav1.Time {
+	if rr.Spec.FiringTime.IsZero() {
+		return nil
+	}
+	t := rr.Spec.FiringTime
+	return &t
+}
+
+// namedTarget is the object the alert's labels named before the gateway followed its owners.
+func namedTarget(rr *remediationv1.RemediationRequest) *common.TargetResource {
+	if tr := rr.Spec.TargetResolution; tr != nil && tr.NamedTarget != nil {
+		t := *tr.NamedTarget
+		return &t
+	}
+	return nil
+}

@@ -46,6 +46,8 @@
 //   - kubernaut_orchestrator_active_requests{phase}: gauge of non-terminal requests by phase, counted from
 //     the informer cache at scrape time (never stale).
 //   - kubernaut_orchestrator_remediations_total{phase,outcome}: counter of requests that reached a terminal phase.
+//   - kubernaut_orchestrator_unresolved_targets_total: counter of requests ended in manual review at once because
+//     the gateway could not resolve the alert's labels to an object to act on (spec.targetResolution.unresolvedReason).
 //   - kubernaut_orchestrator_timeouts_total{phase}: counter of phase and overall timeouts.
 //   - kubernaut_orchestrator_escalations_total{reason,result}: counter of escalation attempts (result sent|error).
 //   - kubernaut_orchestrator_audit_posts_total{result}: counter of audit deliveries (result acknowledged|error).

@@ -23,6 +23,10 @@ var (
 		Name: "kubernaut_orchestrator_remediations_total",
 		Help: "RemediationRequests that reached a terminal phase, by phase and outcome.",
 	}, []string{"phase", "outcome"})
+	unresolvedTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "kubernaut_orchestrator_unresolved_targets_total",
+		Help: "RemediationRequests ended in manual review because the gateway could not resolve the alert's target.",
+	})
 	timeoutsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kubernaut_orchestrator_timeouts_total",
 		Help: "RemediationRequests that timed out, by the phase that timed out.",
@@ -108,7 +112,7 @@ func (stateCollector) Collect(ch chan<- prometheus.Metric) {
 // registerMetrics registers the collectors once and points the cache-backed gauges at reader.
 func registerMetrics(reader client.Reader, namespace string) {
 	registerOnce.Do(func() {
-		metrics.Registry.MustRegister(phaseDuration, remediationsTotal, timeoutsTotal, escalationsTotal,
+		metrics.Registry.MustRegister(phaseDuration, remediationsTotal, unresolvedTotal, timeoutsTotal, escalationsTotal,
 			auditPostsTotal, blockedTotal, approvalLatency, childReads, stateCollector{})
 	})
 	stateReader.Store(&cacheState{reader: reader, namespace: namespace})

@@ -23,11 +23,13 @@ import (
 
 // Reasons of the orchestrator's own decisions (beyond those declared in apis/remediation).
 const (
-	reasonManualReview  = "ManualReviewRequired"
-	reasonNoAction      = "NoActionRequired"
-	reasonDryRun        = "DryRun"
-	reasonIneffective   = "Ineffective"
-	reasonOverallTimout = "OverallTimeout"
+	reasonManualReview = "ManualReviewRequired"
+	// reasonUnresolvedTarget: the gateway could not resolve the alert's labels to an object to act on.
+	reasonUnresolvedTarget = "UnresolvedTarget"
+	reasonNoAction         = "NoActionRequired"
+	reasonDryRun           = "DryRun"
+	reasonIneffective      = "Ineffective"
+	reasonOverallTimout    = "OverallTimeout"
 )
 
 // reconcilePhase runs the step of the current phase.
@@ -173,6 +175,15 @@ func (r *Reconciler) timeOut(ctx context.Context, s *scope, phase remediationv1.
 
 // reconcileStart admits a new (or Blocked) request through the safety valves and creates its RemediationProcessing.
 func (r *Reconciler) reconcileStart(ctx context.Context, s *scope) error {
+	if tr := s.rr.Spec.TargetResolution; tr != nil && tr.UnresolvedReason != "" {
+		// Nothing to act on: a person is told why, and nothing is enriched, analysed or changed.
+		unresolvedTotal.Inc()
+		now := metav1.NewTime(s.now)
+		s.rr.Status.StartTime = &now
+		r.finish(s, remediationv1.PhaseCompleted, remediationv1.OutcomeManualReviewRequired, reasonUnresolvedTarget,
+			"the alert names no target Kubernaut can act on: "+tr.UnresolvedReason+"; a person must review it")
+		return nil
+	}
 	if blocked, reason, msg, retry := r.checkValves(ctx, s); blocked {
 		if s.rr.Status.OverallPhase != remediationv1.PhaseBlocked || s.rr.Status.Message != msg {
 			if s.rr.Status.OverallPhase != remediationv1.PhaseBlocked {

@@ -38,6 +38,25 @@ func isController(t testing.TB, obj client.Object, rr string) {
 func TestOrchestrator(t *testing.T) {
 	env := testenv.Start(t)
 
+	t.Run("an alert the gateway could not resolve ends in manual review at once, with its reason", func(t *testing.T) {
+		h := newHarness(t, env, nil)
+		reason := `label "pod" names Pod shop/web-1, which does not exist`
+		h.createRR("rr", func(rr *remediationv1.RemediationRequest) {
+			rr.Spec.TargetResource = common.TargetResource{Kind: "Alert", Namespace: "shop", Name: "KubePodCrashLooping-0a1b2c3d4e"}
+			rr.Spec.TargetResolution = &remediationv1.TargetResolution{Source: "pod", UnresolvedReason: reason}
+		})
+		rr := h.waitPhase("rr", remediationv1.PhaseCompleted)
+		assert.Equal(t, remediationv1.OutcomeManualReviewRequired, rr.Status.Outcome)
+		assert.Contains(t, rr.Status.Message, reason)
+		nr := child(h, "rr-manual-review", &notificationv1.NotificationRequest{})
+		assert.Equal(t, notificationv1.TypeManualReview, nr.Spec.Type)
+		assert.Contains(t, nr.Spec.Body, reason, "the person is told why")
+		assert.False(t, h.exists(&processingv1.RemediationProcessing{}, "rr-processing"), "nothing is enriched, analysed or changed")
+		assert.EventuallyWithT(t, func(c *assert.CollectT) {
+			assert.Equal(c, []string{"Completed"}, h.ds.phases("rr"), "the audit trail records it")
+		}, wait, tick)
+	})
+
 	t.Run("happy path to Completed/Remediated", func(t *testing.T) {
 		h := newHarness(t, env, nil)
 		h.createRR("rr", nil)
@@ -64,6 +83,10 @@ func TestOrchestrator(t *testing.T) {
 		assert.Equal(t, []aiv1.ResourceScopeItem{{Kind: "Deployment", Namespace: "shop", Name: "web"}}, ar.InvestigationScope.ResourceScope)
 		assert.Equal(t, aiv1.CorrelationDepth("detailed"), ar.InvestigationScope.CorrelationDepth)
 		assert.True(t, ar.InvestigationScope.IncludeHistoricalPatterns)
+		assert.Equal(t, map[string]string{"alertname": "HighMemoryUsage"}, ar.AlertContext.SignalLabels, "the alert's labels reach the investigator")
+		if assert.NotNil(t, ar.AlertContext.FiringTime) {
+			assert.True(t, rr.Spec.FiringTime.Equal(ar.AlertContext.FiringTime), "the alert's startsAt reaches the investigator")
+		}
 
 		h.analyze("rr", aiv1.PhaseCompleted, nil)
 		rr = h.waitPhase("rr", remediationv1.PhasePlanning)
