@@ -348,7 +348,9 @@ func truncationMatters(note string, rule Rule) bool {
 	n := strings.ToLower(note)
 	switch {
 	case strings.Contains(n, "messages shortened"), strings.Contains(n, "healthy container"),
-		strings.Contains(n, "namespace annotations"), strings.HasPrefix(n, "nodeconditions"):
+		strings.Contains(n, "namespace annotations"), strings.HasPrefix(n, "nodeconditions"),
+		strings.Contains(n, "containers other than"), strings.Contains(n, "container other than"):
+		// Processing keeps the alert's container whole; the others are not this alert's facts.
 		return false
 	case strings.Contains(n, "event"):
 		return rule == RuleRollback || rule == RuleRestart
