@@ -68,10 +68,10 @@ func gracePeriodParam(description string) Param {
 func replicasParam(kind string) Param {
 	return Param{
 		Name:        "replicas",
-		Description: "Desired number of replicas of the " + kind + "; 0 stops every Pod.",
+		Description: "Desired number of replicas of the " + kind + ", at least 1: a remediation never stops every Pod.",
 		Type:        ParamInt,
 		Required:    true,
-		Min:         ptr[int64](0),
+		Min:         ptr[int64](1),
 		Max:         ptr[int64](100),
 	}
 }
@@ -109,7 +109,8 @@ func taintEffects() []string { return []string{"NoSchedule", "PreferNoSchedule",
 func definitions() []Action {
 	return []Action{
 		{
-			Name: RestartPod,
+			Name:    RestartPod,
+			Timeout: 2 * time.Minute,
 			Description: "Delete one Pod so that its controller (Deployment, StatefulSet, DaemonSet, Job) " +
 				"recreates it. Use for a single stuck or misbehaving replica; a Pod without a controller " +
 				"is not recreated.",
@@ -120,7 +121,8 @@ func definitions() []Action {
 			Verbs:       []Verb{{Group: "", Resource: "pods", Verbs: []string{"get", "delete"}}},
 		},
 		{
-			Name: RolloutRestart,
+			Name:    RolloutRestart,
+			Timeout: 5 * time.Minute,
 			Description: "Restart every Pod of a Deployment, StatefulSet or DaemonSet through a rolling " +
 				"update (like `kubectl rollout restart`), respecting the workload's update strategy.",
 			TargetKinds: []TargetKind{KindDeployment, KindStatefulSet, KindDaemonSet},
@@ -133,7 +135,8 @@ func definitions() []Action {
 			},
 		},
 		{
-			Name: ScaleDeployment,
+			Name:    ScaleDeployment,
+			Timeout: 5 * time.Minute,
 			Description: "Set the number of replicas of a Deployment. Undone by scaling back to the " +
 				"recorded previous count. Has no lasting effect when a HorizontalPodAutoscaler manages " +
 				"the Deployment; use update_hpa instead.",
@@ -145,7 +148,8 @@ func definitions() []Action {
 			Verbs:       scaleVerbs("deployments"),
 		},
 		{
-			Name: ScaleStatefulSet,
+			Name:    ScaleStatefulSet,
+			Timeout: 5 * time.Minute,
 			Description: "Set the number of replicas of a StatefulSet. Pods are added or removed one " +
 				"at a time in ordinal order; their PersistentVolumeClaims are kept. Undone by scaling " +
 				"back to the recorded previous count.",
@@ -157,7 +161,8 @@ func definitions() []Action {
 			Verbs:       scaleVerbs("statefulsets"),
 		},
 		{
-			Name: IncreaseResources,
+			Name:    IncreaseResources,
+			Timeout: 5 * time.Minute,
 			Description: "Raise the CPU and/or memory requests and limits of the containers of a " +
 				"Deployment, StatefulSet or DaemonSet, for example after OOMKilled restarts or CPU " +
 				"throttling, either to new values (memory, cpu, memoryLimit, cpuLimit) or by a factor " +
@@ -207,7 +212,8 @@ func definitions() []Action {
 			Check: checkIncreaseResources,
 		},
 		{
-			Name: RollbackDeployment,
+			Name:    RollbackDeployment,
+			Timeout: 5 * time.Minute,
 			Description: "Roll a Deployment back to an earlier revision of its Pod template (like " +
 				"`kubectl rollout undo`), typically after a bad release. Undone by rolling back to the " +
 				"revision that was current before.",
@@ -229,7 +235,8 @@ func definitions() []Action {
 			},
 		},
 		{
-			Name: CordonNode,
+			Name:    CordonNode,
+			Timeout: time.Minute,
 			Description: "Mark a Node unschedulable so that no new Pods are placed on it; Pods already " +
 				"running there are left alone. Undone by uncordon_node.",
 			TargetKinds:   []TargetKind{KindNode},
@@ -241,6 +248,7 @@ func definitions() []Action {
 		},
 		{
 			Name:          UncordonNode,
+			Timeout:       time.Minute,
 			Description:   "Mark a Node schedulable again, e.g. once it has recovered. Undone by cordon_node.",
 			TargetKinds:   []TargetKind{KindNode},
 			Risk:          RiskLow,
@@ -250,7 +258,8 @@ func definitions() []Action {
 			ClusterScoped: true,
 		},
 		{
-			Name: DrainNode,
+			Name:    DrainNode,
+			Timeout: 10 * time.Minute,
 			Description: "Cordon a Node and evict its Pods (like `kubectl drain`), honouring " +
 				"PodDisruptionBudgets, so that their controllers recreate them elsewhere. Disrupts " +
 				"every workload on the Node. Undone, as far as scheduling goes, by uncordon_node; " +
@@ -293,10 +302,14 @@ func definitions() []Action {
 			ClusterScoped: true,
 		},
 		{
-			Name: TaintNode,
+			Name:    TaintNode,
+			Timeout: time.Minute,
 			Description: "Add a taint to a Node so that Pods without a matching toleration are not " +
-				"scheduled there (NoSchedule, PreferNoSchedule) or are also evicted (NoExecute). " +
-				"Undone by untaint_node.",
+				"scheduled there (NoSchedule, PreferNoSchedule) or are also evicted (NoExecute). A " +
+				"NoExecute taint is a drain: it passes the drain's checks (no protected Pods, no Pods " +
+				"without a controller or with emptyDir data, no DaemonSet Pods among those it evicts, " +
+				"at most the configured number of Pods). Keys of the kubernetes.io and k8s.io domains " +
+				"belong to Kubernetes and are refused. Undone by untaint_node.",
 			TargetKinds: []TargetKind{KindNode},
 			Params: []Param{
 				{
@@ -320,16 +333,25 @@ func definitions() []Action {
 					Enum:        taintEffects(),
 				},
 			},
-			Risk:          RiskMedium,
-			Reversible:    true,
-			ReversedBy:    UntaintNode,
-			Verbs:         nodeGetPatch(),
+			Risk:       RiskMedium,
+			Reversible: true,
+			ReversedBy: UntaintNode,
+			Verbs: []Verb{
+				{Group: "", Resource: "nodes", Verbs: getPatch()},
+				// A NoExecute taint evicts the Pods that do not tolerate it: they are listed
+				// by node name and checked as a drain checks them.
+				{Group: "", Resource: "pods", Verbs: []string{"list"}},
+			},
 			ClusterScoped: true,
+			Check:         checkTaintKey,
 		},
 		{
-			Name: UntaintNode,
-			Description: "Remove a taint from a Node. Undone by taint_node with the recorded key, " +
-				"value and effect.",
+			Name:    UntaintNode,
+			Timeout: time.Minute,
+			Description: "Remove a taint that Kubernaut added to a Node (with taint_node). Taints " +
+				"anyone else added, and every key of the kubernetes.io and k8s.io domains (the " +
+				"node.kubernetes.io/* condition taints, the control-plane taint), are never removed. " +
+				"Undone by taint_node with the recorded key, value and effect.",
 			TargetKinds: []TargetKind{KindNode},
 			Params: []Param{
 				{
@@ -351,9 +373,11 @@ func definitions() []Action {
 			ReversedBy:    TaintNode,
 			Verbs:         nodeGetPatch(),
 			ClusterScoped: true,
+			Check:         checkTaintKey,
 		},
 		{
-			Name: UpdateHPA,
+			Name:    UpdateHPA,
+			Timeout: time.Minute,
 			Description: "Change the minimum and/or maximum replica count of a HorizontalPodAutoscaler, " +
 				"e.g. to let a saturated workload scale further. Undone by restoring the recorded " +
 				"previous bounds.",
@@ -383,7 +407,8 @@ func definitions() []Action {
 			Check: checkUpdateHPA,
 		},
 		{
-			Name: ExpandPVC,
+			Name:    ExpandPVC,
+			Timeout: 5 * time.Minute,
 			Description: "Grow a PersistentVolumeClaim to a new size, e.g. when its volume is filling " +
 				"up. Its StorageClass must allow volume expansion. Cannot be undone: a claim can never " +
 				"shrink.",
@@ -405,7 +430,8 @@ func definitions() []Action {
 			},
 		},
 		{
-			Name: DeleteFailedPods,
+			Name:    DeleteFailedPods,
+			Timeout: 2 * time.Minute,
 			Description: "Delete Pods in the Failed phase (e.g. Evicted or errored Pods) in a " +
 				"Namespace, or those belonging to a Deployment, to clean up clutter and release " +
 				"their resources. Running Pods are never touched.",
@@ -437,7 +463,8 @@ func definitions() []Action {
 			},
 		},
 		{
-			Name: NotifyOnly,
+			Name:    NotifyOnly,
+			Timeout: 30 * time.Second,
 			Description: "Change nothing in the cluster and only notify the on-call humans, for alerts " +
 				"that no automatic action can safely fix.",
 			TargetKinds: []TargetKind{AnyKind},
@@ -500,4 +527,28 @@ func checkUpdateHPA(params map[string]string) []Problem {
 		})
 	}
 	return problems
+}
+
+// ReservedTaintKey reports whether a taint key belongs to Kubernetes: its prefix is in the
+// kubernetes.io or k8s.io domain (node.kubernetes.io/not-ready, node-role.kubernetes.io/control-plane,
+// node.cloudprovider.kubernetes.io/uninitialized, ...). Kubernaut neither adds nor removes such
+// taints.
+func ReservedTaintKey(key string) bool {
+	prefix, _, ok := strings.Cut(key, "/")
+	if !ok {
+		return false
+	}
+	for _, domain := range []string{"kubernetes.io", "k8s.io"} {
+		if prefix == domain || strings.HasSuffix(prefix, "."+domain) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkTaintKey(params map[string]string) []Problem {
+	if key := params["key"]; ReservedTaintKey(key) {
+		return []Problem{{Param: "key", Message: fmt.Sprintf("%s is a taint of Kubernetes (the kubernetes.io and k8s.io domains), which Kubernaut never adds or removes", quote(key))}}
+	}
+	return nil
 }

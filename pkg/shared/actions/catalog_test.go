@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,6 +60,8 @@ func TestCatalogInvariants(t *testing.T) {
 	for _, a := range All() {
 		t.Run(string(a.Name), func(t *testing.T) {
 			assert.NotEmpty(t, a.Description, "description")
+			assert.Positive(t, a.Timeout, "timeout")
+			assert.LessOrEqual(t, a.Timeout, 10*time.Minute, "timeout")
 			assert.True(t, a.Risk.Valid(), "risk level %q", a.Risk)
 
 			require.NotEmpty(t, a.TargetKinds, "target kinds")
@@ -297,6 +300,25 @@ func TestCatalogActionsShareNothing(t *testing.T) {
 	untaint, _ := Lookup(string(UntaintNode))
 	taint.Params[2].Enum[0] = "Changed"
 	assert.Equal(t, "NoSchedule", untaint.Params[1].Enum[0])
+}
+
+func TestReservedTaintKey(t *testing.T) {
+	tests := map[string]bool{
+		"node.kubernetes.io/not-ready":                   true,
+		"node.kubernetes.io/unreachable":                 true,
+		"node-role.kubernetes.io/control-plane":          true,
+		"node-role.kubernetes.io/master":                 true,
+		"node.cloudprovider.kubernetes.io/uninitialized": true,
+		"kubernetes.io/arch":                             true,
+		"k8s.io/x":                                       true,
+		"example.k8s.io/x":                               true,
+		"example.com/degraded":                           false,
+		"notkubernetes.io/x":                             false,
+		"degraded":                                       false,
+	}
+	for key, want := range tests {
+		assert.Equal(t, want, ReservedTaintKey(key), key)
+	}
 }
 
 func TestParseFactor(t *testing.T) {

@@ -293,6 +293,11 @@ type Action struct {
 	ClusterScoped bool
 	// Check enforces rules across parameters; nil when there are none.
 	Check CheckFunc
+	// Timeout is how long the action may take, its post-condition included (a rollout
+	// finished, a node drained): the timeout of a workflow step using it that sets none of its
+	// own (the workflow's executionConfig.stepTimeout bounds it), and of an operation without a
+	// timeout in the executor.
+	Timeout time.Duration
 }
 
 // AcceptsKind reports whether the action can target an object with the given

@@ -32,6 +32,26 @@ func TestActionValidate(t *testing.T) {
 		"scale deployment to zero": {
 			action: actions.ScaleDeployment,
 			params: map[string]string{"replicas": "0"},
+			want:   []actions.Problem{{Param: "replicas", Message: "must be at least 1, got 0"}},
+		},
+		"scale statefulset to zero": {
+			action: actions.ScaleStatefulSet,
+			params: map[string]string{"replicas": "0"},
+			want:   []actions.Problem{{Param: "replicas", Message: "must be at least 1, got 0"}},
+		},
+		"taint with a key of Kubernetes": {
+			action: actions.TaintNode,
+			params: map[string]string{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"},
+			want:   []actions.Problem{{Param: "key", Message: `"node.kubernetes.io/unschedulable" is a taint of Kubernetes (the kubernetes.io and k8s.io domains), which Kubernaut never adds or removes`}},
+		},
+		"untaint the control-plane taint": {
+			action: actions.UntaintNode,
+			params: map[string]string{"key": "node-role.kubernetes.io/control-plane"},
+			want:   []actions.Problem{{Param: "key", Message: `"node-role.kubernetes.io/control-plane" is a taint of Kubernetes (the kubernetes.io and k8s.io domains), which Kubernaut never adds or removes`}},
+		},
+		"untaint a key of our own domain": {
+			action: actions.UntaintNode,
+			params: map[string]string{"key": "example.com/degraded"},
 		},
 		"scale statefulset at max": {
 			action: actions.ScaleStatefulSet,
@@ -164,7 +184,7 @@ func TestActionValidate(t *testing.T) {
 		"replicas negative": {
 			action: actions.ScaleDeployment,
 			params: map[string]string{"replicas": "-1"},
-			want:   []actions.Problem{{Param: "replicas", Message: "must be at least 0, got -1"}},
+			want:   []actions.Problem{{Param: "replicas", Message: "must be at least 1, got -1"}},
 		},
 		"replicas above max": {
 			action: actions.ScaleDeployment,
