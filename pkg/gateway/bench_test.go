@@ -303,6 +303,7 @@ func BenchmarkDistinctVsCeiling(b *testing.B) {
 type callCounter struct {
 	mu    sync.Mutex
 	verbs map[string]int
+	gets  map[string]int // GETs (not watches) by URL path
 }
 
 type countingTransport struct {
@@ -320,6 +321,12 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		verb = "WATCH"
 	}
 	t.c.verbs[verb]++
+	if verb == http.MethodGet {
+		if t.c.gets == nil {
+			t.c.gets = map[string]int{}
+		}
+		t.c.gets[r.URL.Path]++
+	}
 	t.c.mu.Unlock()
 	return t.next.RoundTrip(r)
 }
@@ -342,6 +349,13 @@ func (c *callCounter) total() int {
 		}
 	}
 	return n
+}
+
+// snapshotPaths copies the counts of GETs by URL path.
+func (c *callCounter) snapshotPaths() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.gets)
 }
 
 // snapshot copies the counts by verb.

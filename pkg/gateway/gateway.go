@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,9 +24,14 @@ import (
 // +kubebuilder:rbac:groups=remediation.kubernaut.io,resources=remediationrequests,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=remediation.kubernaut.io,resources=remediationrequests/status,verbs=get;patch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get
-// +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=get
-// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get
+// Target resolution reads the metadata of the kinds of the built-in table (existence and
+// controller owner references), and indexes Nodes (name and InternalIP) for node and instance.
+// +kubebuilder:rbac:groups="",resources=pods;persistentvolumeclaims;persistentvolumes,verbs=get
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=list;watch
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets;replicasets,verbs=get
+// +kubebuilder:rbac:groups=batch,resources=jobs;cronjobs,verbs=get
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
 
 // AnnotationGeneration holds the generation of a RemediationRequest within its fingerprint.
@@ -48,6 +54,12 @@ type Config struct {
 	APITimeout time.Duration
 	// RetryAfter is the Retry-After sent with 503.
 	RetryAfter time.Duration
+	// Mappings are the operator's target mappings, tried before the built-in table.
+	Mappings []Mapping
+	// OwnerCacheSize caps the objects whose metadata target resolution remembers.
+	OwnerCacheSize int
+	// OwnerCacheTTL is how long an object's metadata is remembered (absent objects: at most 10s).
+	OwnerCacheTTL time.Duration
 }
 
 // DefaultConfig returns the defaults.
@@ -55,6 +67,7 @@ func DefaultConfig(namespace string) Config {
 	return Config{
 		Namespace: namespace, Cooldown: 5 * time.Minute, MaxPayloadBytes: 32 << 10,
 		Priorities: DefaultPriorityTable(), APITimeout: 5 * time.Second, RetryAfter: 5 * time.Second,
+		OwnerCacheSize: 10000, OwnerCacheTTL: 5 * time.Minute,
 	}
 }
 
@@ -62,8 +75,10 @@ func DefaultConfig(namespace string) Config {
 type Gateway struct {
 	cfg    Config
 	client client.Client // reads Namespaces from the manager's cache
-	reader client.Reader // uncached metadata reads (owner chains, new namespaces)
+	reader client.Reader // uncached metadata reads (new namespaces)
 	rrs    *requests     // RemediationRequests: slim informer, reads and writes
+	nodes  *nodeIndex    // Nodes: name and InternalIPs
+	res    *resolver     // labels → target
 	log    logr.Logger
 	now    func() time.Time
 
@@ -73,7 +88,8 @@ type Gateway struct {
 }
 
 // New registers the gateway's informers on mgr: Namespaces as metadata in the manager's cache,
-// and RemediationRequests of cfg.Namespace in the gateway's own slim informer (see rrState).
+// RemediationRequests of cfg.Namespace in the gateway's own slim informer (see rrState), and
+// the node index. cfg.Mappings must have been checked (LoadMappings, ParseMappings).
 func New(ctx context.Context, mgr manager.Manager, cfg Config) (*Gateway, error) {
 	if cfg.Priorities == nil {
 		cfg.Priorities = DefaultPriorityTable()
@@ -87,6 +103,17 @@ func New(ctx context.Context, mgr manager.Manager, cfg Config) (*Gateway, error)
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = 5 * time.Second
 	}
+	if cfg.OwnerCacheSize <= 0 {
+		cfg.OwnerCacheSize = 10000
+	}
+	if cfg.OwnerCacheTTL <= 0 {
+		cfg.OwnerCacheTTL = 5 * time.Minute
+	}
+	for i := range cfg.Mappings {
+		if p := cfg.Mappings[i].problems(); len(p) > 0 {
+			return nil, fmt.Errorf("target mapping %d (label %q): %s", i, cfg.Mappings[i].Label, strings.Join(p, "; "))
+		}
+	}
 	rrs, err := newRequests(mgr, cfg.Namespace)
 	if err != nil {
 		return nil, err
@@ -99,11 +126,23 @@ func New(ctx context.Context, mgr manager.Manager, cfg Config) (*Gateway, error)
 	if _, err := mgr.GetCache().GetInformer(ctx, nsMeta); err != nil {
 		return nil, fmt.Errorf("watching namespaces: %w", err)
 	}
-	return &Gateway{
-		cfg: cfg, client: mgr.GetClient(), reader: mgr.GetAPIReader(), rrs: rrs,
+	nodes, err := newNodeIndex(mgr)
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(nodes); err != nil {
+		return nil, fmt.Errorf("adding the Node informer: %w", err)
+	}
+	g := &Gateway{
+		cfg: cfg, client: mgr.GetClient(), reader: mgr.GetAPIReader(), rrs: rrs, nodes: nodes,
 		log: mgr.GetLogger().WithName("gateway"), now: time.Now,
 		slots: map[string]*slot{}, latest: map[string]*rrState{},
-	}, nil
+	}
+	g.res = &resolver{
+		rules: rules(cfg.Mappings), meta: newMetaCache(mgr.GetAPIReader(), cfg.OwnerCacheSize, cfg.OwnerCacheTTL),
+		nodes: nodes, namespaceExists: g.namespaceExists,
+	}
+	return g, nil
 }
 
 // Outcome statuses.
@@ -135,12 +174,20 @@ func (g *Gateway) Handle(ctx context.Context, s *Signal) Outcome {
 	signalsReceived.WithLabelValues(s.Source).Inc()
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.APITimeout)
 	defer cancel()
-	target, err := g.resolveTarget(ctx, s.Target)
+	var (
+		res Resolution
+		err error
+	)
+	if s.Source == SourceKubernetesEvent {
+		res, err = g.res.fromObject(ctx, s.Name, s.Labels, s.Target, s.EventNamespace)
+	} else {
+		res, err = g.res.fromLabels(ctx, s.Name, s.Labels)
+	}
 	if err != nil {
 		return g.unavailable(s, err)
 	}
-	s.Target = target
-	fp := Fingerprint(target)
+	s.Target, s.Resolution = res.Target, res
+	fp := Fingerprint(res.Target)
 	var out Outcome
 	if s.Resolved {
 		out = g.resolve(ctx, s, fp)
@@ -148,6 +195,12 @@ func (g *Gateway) Handle(ctx context.Context, s *Signal) Outcome {
 		out = g.submit(ctx, s, fp)
 	}
 	out.Fingerprint = fp
+	if !res.Resolved() && (out.Status == StatusCreated || out.Status == StatusDuplicate) {
+		signalsUnresolved.WithLabelValues(res.Reason).Inc()
+		if out.Status == StatusDuplicate {
+			g.log.V(1).Info("Unresolved signal counted as a duplicate", "signal", s.Name, "remediationRequest", out.RemediationRequest, "reason", res.Reason)
+		}
+	}
 	switch out.Status {
 	case StatusCreated:
 		signalsCreated.WithLabelValues(s.Source).Inc()

@@ -14,7 +14,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	appsv1 "k8s.io/api/apps/v1"
 	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,6 +31,7 @@ func TestPrometheusAlertCreatesRequest(t *testing.T) {
 	sys := env.Namespace(t, nil)
 	shop := env.Namespace(t, map[string]string{"kubernaut.io/environment": "production"})
 	gw := startGateway(t, sys, options{})
+	makeDeployment(t, shop, "web")
 
 	code, _, body := post(t, gw.url, gateway.PathPrometheus, webhook(t, memoryAlert(shop, "web")), nil)
 	require.Equal(t, http.StatusCreated, code, body)
@@ -56,6 +56,7 @@ func TestPrometheusAlertCreatesRequest(t *testing.T) {
 	assert.Equal(t, remediationv1.SignalTypePrometheusAlert, rr.Spec.SignalType)
 	assert.Equal(t, "kubernaut", rr.Spec.SignalSource)
 	assert.Equal(t, target, rr.Spec.TargetResource)
+	assert.Equal(t, &remediationv1.TargetResolution{Source: "deployment", NamedTarget: &target}, rr.Spec.TargetResolution)
 	assert.Equal(t, time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC), rr.Spec.FiringTime.UTC())
 	assert.Equal(t, "app", rr.Spec.SignalLabels["container"])
 	assert.Equal(t, "https://runbooks.example.com/HighMemoryUsage", rr.Spec.SignalAnnotations["runbook_url"])
@@ -99,6 +100,7 @@ func TestEnvironmentAndPriority(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			ns := env.Namespace(t, tc.nsLabels)
+			makeDeployment(t, ns, "api")
 			labels := map[string]string{"alertname": "X", "namespace": ns, "deployment": "api"}
 			for k, v := range tc.alertLabels {
 				labels[k] = v
@@ -118,26 +120,8 @@ func TestEnvironmentAndPriority(t *testing.T) {
 // makeDeploymentWithPod creates a Deployment, its ReplicaSet and a Pod with the owner
 // references the controllers would set.
 func makeDeploymentWithPod(t *testing.T, ns, name string) (pod string) {
-	ctx := context.Background()
-	labels := map[string]string{"app": name}
-	tmpl := corev1.PodTemplateSpec{
-		ObjectMeta: metav1.ObjectMeta{Labels: labels},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/app:1"}}},
-	}
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: appsv1.DeploymentSpec{
-		Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl,
-	}}
-	require.NoError(t, env.Client.Create(ctx, dep))
-	isController := true
-	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-5d9c7b8f6d",
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: dep.Name, UID: dep.UID, Controller: &isController}},
-	}, Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl}}
-	require.NoError(t, env.Client.Create(ctx, rs))
-	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: rs.Name + "-x7k2p", Labels: labels,
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &isController}},
-	}, Spec: tmpl.Spec}
-	require.NoError(t, env.Client.Create(ctx, p))
-	return p.Name
+	rs := makeReplicaSet(t, makeDeployment(t, ns, name), "5d9c7b8f6d")
+	return makePod(t, ns, rs.Name+"-x7k2p", rs).Name
 }
 
 func TestPodAlertResolvesToDeployment(t *testing.T) {
@@ -155,15 +139,20 @@ func TestPodAlertResolvesToDeployment(t *testing.T) {
 	assert.Equal(t, want, items[0].Spec.TargetResource)
 	assert.Equal(t, gateway.Fingerprint(want), items[0].Spec.SignalFingerprint)
 	assert.Equal(t, pod, items[0].Spec.SignalLabels["pod"])
+	named := common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: shop, Name: pod}
+	assert.Equal(t, &remediationv1.TargetResolution{Source: "pod", NamedTarget: &named}, items[0].Spec.TargetResolution)
 
 	// The Deployment's own alert is the same remediation.
 	code, _, body = post(t, gw.url, gateway.PathPrometheus, webhook(t, memoryAlert(shop, "checkout")), nil)
 	assert.Equal(t, http.StatusAccepted, code, body)
 
-	// A pod the API server does not know stays a Pod.
-	gone := alert("firing", map[string]string{"alertname": "KubePodCrashLooping", "namespace": shop, "pod": "deleted-pod"})
+	// A pod the API server does not know is stored unresolved, with the reason.
+	gone := alert("firing", map[string]string{"alertname": "KubePodCrashLooping", "severity": "warning", "namespace": shop, "pod": "deleted-pod"})
 	code, _, body = post(t, gw.url, gateway.PathPrometheus, webhook(t, gone), nil)
 	require.Equal(t, http.StatusCreated, code, body)
+	rr := getRequest(t, sys, body)
+	assert.Equal(t, gateway.PseudoTargetKind, rr.Spec.TargetResource.Kind)
+	assert.Contains(t, rr.Spec.TargetResolution.UnresolvedReason, "Pod "+shop+"/deleted-pod, which does not exist")
 	assert.Len(t, requests(t, sys), 2)
 }
 
@@ -171,6 +160,7 @@ func TestDuplicateCounting(t *testing.T) {
 	sys := env.Namespace(t, nil)
 	shop := env.Namespace(t, nil)
 	gw := startGateway(t, sys, options{})
+	makeDeployment(t, shop, "web")
 	payload := webhook(t, memoryAlert(shop, "web"))
 
 	code, _, body := post(t, gw.url, gateway.PathPrometheus, payload, nil)
@@ -202,6 +192,7 @@ func TestResolvedAlert(t *testing.T) {
 	sys := env.Namespace(t, nil)
 	shop := env.Namespace(t, nil)
 	gw := startGateway(t, sys, options{})
+	makeDeployment(t, shop, "web")
 	firing := memoryAlert(shop, "web")
 	code, _, body := post(t, gw.url, gateway.PathPrometheus, webhook(t, firing), nil)
 	require.Equal(t, http.StatusCreated, code, body)
@@ -253,6 +244,7 @@ func TestCooldown(t *testing.T) {
 			sys := env.Namespace(t, nil)
 			shop := env.Namespace(t, nil)
 			gw := startGateway(t, sys, options{config: func(c *gateway.Config) { c.Cooldown = 5 * time.Minute }})
+			makeDeployment(t, shop, "web")
 			payload := webhook(t, memoryAlert(shop, "web"))
 			code, _, body := post(t, gw.url, gateway.PathPrometheus, payload, nil)
 			require.Equal(t, http.StatusCreated, code, body)
@@ -309,6 +301,7 @@ func TestConcurrentIdenticalSignals(t *testing.T) {
 			for range tc.instances {
 				gws = append(gws, startGateway(t, sys, options{}))
 			}
+			makeDeployment(t, shop, "web")
 			codes := fire(t, 50, webhook(t, memoryAlert(shop, "web")), gws...)
 			assert.Equal(t, map[int]int{http.StatusCreated: 1, http.StatusAccepted: 49}, codes)
 			items := requests(t, sys)
@@ -324,6 +317,7 @@ func TestConcurrentAfterCooldownAcrossGateways(t *testing.T) {
 	shop := env.Namespace(t, nil)
 	a := startGateway(t, sys, options{})
 	b := startGateway(t, sys, options{})
+	makeDeployment(t, shop, "web")
 	payload := webhook(t, memoryAlert(shop, "web"))
 	code, _, body := post(t, a.url, gateway.PathPrometheus, payload, nil)
 	require.Equal(t, http.StatusCreated, code, body)
@@ -412,7 +406,7 @@ func TestBadInput(t *testing.T) {
 		"wrong version":        {http.MethodPost, gateway.PathPrometheus, strings.Replace(valid, `"version":"4"`, `"version":"3"`, 1), ok, http.StatusBadRequest, `got "3"`},
 		"no alerts":            {http.MethodPost, gateway.PathPrometheus, `{"version":"4","groupKey":"g","status":"firing","receiver":"r","alerts":[]}`, ok, http.StatusBadRequest, "at least one alert"},
 		"alert without name":   {http.MethodPost, gateway.PathPrometheus, strings.Replace(valid, `"alertname":"HighMemoryUsage","container"`, `"container"`, 1), ok, http.StatusBadRequest, "alertname is required"},
-		"alert without target": {http.MethodPost, gateway.PathPrometheus, string(webhook(t, alert("firing", map[string]string{"alertname": "X"}))), ok, http.StatusBadRequest, "no target label"},
+		"alert without startsAt": {http.MethodPost, gateway.PathPrometheus, strings.Replace(valid, `"startsAt":"2026-11-26T01:00:00Z"`, `"startsAt":"0001-01-01T00:00:00Z"`, 1), ok, http.StatusBadRequest, "startsAt is required"},
 		"event invalid JSON":   {http.MethodPost, gateway.PathKubernetesEvent, `[1,2`, ok, http.StatusBadRequest, "invalid JSON"},
 		"event without object": {http.MethodPost, gateway.PathKubernetesEvent, `{"kind":"Event","type":"Warning","reason":"BackOff"}`, ok, http.StatusBadRequest, "involvedObject.kind is required"},
 		"event of odd type":    {http.MethodPost, gateway.PathKubernetesEvent, `{"kind":"Event","type":"Error","reason":"X","involvedObject":{"kind":"Pod","name":"p"}}`, ok, http.StatusBadRequest, "Normal or Warning"},
@@ -448,15 +442,18 @@ func TestMixedBatchReportsEachAlert(t *testing.T) {
 	sys := env.Namespace(t, nil)
 	shop := env.Namespace(t, nil)
 	gw := startGateway(t, sys, options{})
-	payload := webhook(t, memoryAlert(shop, "web"), alert("firing", map[string]string{"alertname": "NoTarget"}), memoryAlert(shop, "api"))
+	makeDeployment(t, shop, "web")
+	nameless := alert("firing", map[string]string{"severity": "warning", "namespace": shop, "deployment": "web"})
+	noTarget := alert("firing", map[string]string{"alertname": "NoTarget", "severity": "warning"})
+	payload := webhook(t, memoryAlert(shop, "web"), nameless, noTarget)
 	code, _, body := post(t, gw.url, gateway.PathPrometheus, payload, nil)
 	require.Equal(t, http.StatusCreated, code, body)
 	results := body["results"].([]any)
 	require.Len(t, results, 3)
 	assert.Equal(t, "created", results[0].(map[string]any)["status"])
 	assert.Equal(t, "rejected", results[1].(map[string]any)["status"])
-	assert.Contains(t, results[1].(map[string]any)["reason"], "no target label")
-	assert.Equal(t, "created", results[2].(map[string]any)["status"])
+	assert.Contains(t, results[1].(map[string]any)["reason"], "alertname is required")
+	assert.Equal(t, "created", results[2].(map[string]any)["status"], "an alert naming no object is stored, unresolved")
 	assert.Len(t, requests(t, sys), 2)
 }
 
@@ -469,6 +466,8 @@ func TestAPIServerUnavailable(t *testing.T) {
 	cfg := rest.CopyConfig(env.Config)
 	cfg.Host = "https://" + proxy.addr
 	gw := startGateway(t, sys, options{rest: cfg, config: func(c *gateway.Config) { c.APITimeout = 2 * time.Second }})
+	makeDeployment(t, shop, "web")
+	makeDeployment(t, shop, "api")
 
 	proxy.Stop()
 	code, header, body := post(t, gw.url, gateway.PathPrometheus, webhook(t, memoryAlert(shop, "web")), nil)
@@ -505,6 +504,7 @@ func TestTokenReviewAuth(t *testing.T) {
 	auth, err := httpapi.NewTokenReview(env.Config)
 	require.NoError(t, err)
 	gw := startGateway(t, sys, options{auth: auth})
+	makeDeployment(t, shop, "web")
 
 	cs, err := kubernetes.NewForConfig(env.Config)
 	require.NoError(t, err)
@@ -528,6 +528,7 @@ func TestAlertContentCannotStopTheGateway(t *testing.T) {
 	sys := env.Namespace(t, nil)
 	shop := env.Namespace(t, nil)
 	gw := startGateway(t, sys, options{})
+	makeDeployment(t, shop, "web")
 	a := memoryAlert(shop, "web")
 	a.Labels["originalPayload"] = `x"y\`
 	a.Annotations["originalPayload"] = `"},"status":{"overallPhase":"Completed`

@@ -104,10 +104,6 @@ func (m *WebhookMessage) Signal(i int, maxPayload int) (*Signal, error) {
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
-	target, err := TargetFromLabels(a.Labels)
-	if err != nil {
-		return nil, err
-	}
 	s := &Signal{
 		Source:          SourcePrometheus,
 		Type:            remediationv1.SignalTypePrometheusAlert,
@@ -117,7 +113,6 @@ func (m *WebhookMessage) Signal(i int, maxPayload int) (*Signal, error) {
 		Severity:        NormalizeSeverity(a.Labels["severity"]),
 		Labels:          a.Labels,
 		Annotations:     a.Annotations,
-		Target:          target,
 		FiringTime:      a.StartsAt,
 		SignalSource:    text.Truncate(m.Receiver, 253),
 		AlertmanagerURL: text.Truncate(m.ExternalURL, 2048),
@@ -198,10 +193,10 @@ func ParseEvent(body []byte) (*corev1.Event, []string) {
 func EventSignal(ev *corev1.Event, body []byte, maxPayload int) *Signal {
 	io := ev.InvolvedObject
 	ns := io.Namespace
-	if ns == "" && io.Kind != "Node" && io.Kind != "Namespace" {
+	if ns == "" {
 		ns = ev.Namespace
 	}
-	if io.Kind == "Node" || io.Kind == "Namespace" {
+	if scope, known := knownScope[io.Kind]; known && !scope {
 		ns = ""
 	}
 	apiVersion := io.APIVersion
@@ -228,16 +223,17 @@ func EventSignal(ev *corev1.Event, body []byte, maxPayload int) *Signal {
 		payload = nil
 	}
 	return &Signal{
-		Source:       SourceKubernetesEvent,
-		Type:         remediationv1.SignalTypeKubernetesEvent,
-		Name:         text.Truncate(ev.Reason, 253),
-		Severity:     remediationv1.SeverityWarning,
-		Labels:       labels,
-		Annotations:  map[string]string{"message": text.Truncate(ev.Message, 4096)},
-		Target:       common.TargetResource{APIVersion: apiVersion, Kind: io.Kind, Namespace: ns, Name: io.Name},
-		FiringTime:   first,
-		SignalSource: text.Truncate(source, 253),
-		Payload:      payload,
+		Source:         SourceKubernetesEvent,
+		Type:           remediationv1.SignalTypeKubernetesEvent,
+		Name:           text.Truncate(ev.Reason, 253),
+		Severity:       remediationv1.SeverityWarning,
+		Labels:         labels,
+		Annotations:    map[string]string{"message": text.Truncate(ev.Message, 4096)},
+		Target:         common.TargetResource{APIVersion: apiVersion, Kind: io.Kind, Namespace: ns, Name: io.Name},
+		EventNamespace: ev.Namespace,
+		FiringTime:     first,
+		SignalSource:   text.Truncate(source, 253),
+		Payload:        payload,
 	}
 }
 
@@ -247,6 +243,10 @@ func defaultAPIVersion(kind string) string {
 		return "apps/v1"
 	case "Job", "CronJob":
 		return "batch/v1"
+	case "HorizontalPodAutoscaler":
+		return "autoscaling/v2"
+	case "PodDisruptionBudget":
+		return "policy/v1"
 	}
 	return "v1"
 }

@@ -34,8 +34,13 @@ type Signal struct {
 	Severity remediationv1.Severity
 	// Labels and Annotations of the signal.
 	Labels, Annotations map[string]string
-	// Target is the target as the sender named it; the gateway resolves it before storing.
+	// Target is the object a Kubernetes event is about (empty for alerts, whose labels name it);
+	// Handle replaces it with the resolved target.
 	Target common.TargetResource
+	// EventNamespace is the namespace of a Kubernetes event itself.
+	EventNamespace string
+	// Resolution is how the target was found (set by Handle).
+	Resolution Resolution
 	// FiringTime is when the signal started.
 	FiringTime time.Time
 	// SignalSource names the sender.
@@ -61,46 +66,6 @@ func Fingerprint(t common.TargetResource) string {
 func RequestName(fingerprint string, gen int64) string {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d", fingerprint, gen))
 	return "remediation-" + hex.EncodeToString(sum[:])[:16]
-}
-
-// targetLabels is the order in which alert labels name the target.
-var targetLabels = []struct {
-	label, apiVersion, kind string
-	namespaced              bool
-}{
-	{"deployment", "apps/v1", "Deployment", true},
-	{"statefulset", "apps/v1", "StatefulSet", true},
-	{"daemonset", "apps/v1", "DaemonSet", true},
-	{"replicaset", "apps/v1", "ReplicaSet", true},
-	{"job", "batch/v1", "Job", true},
-	{"job_name", "batch/v1", "Job", true},
-	{"cronjob", "batch/v1", "CronJob", true},
-	{"pod", "v1", "Pod", true},
-	{"node", "v1", "Node", false},
-	{"namespace", "v1", "Namespace", false},
-}
-
-// TargetFromLabels picks the target an alert is about; see the package doc for the order.
-func TargetFromLabels(labels map[string]string) (common.TargetResource, error) {
-	ns := labels["namespace"]
-	for _, tl := range targetLabels {
-		name := strings.TrimSpace(labels[tl.label])
-		if name == "" {
-			continue
-		}
-		if tl.kind == "Namespace" {
-			return common.TargetResource{APIVersion: tl.apiVersion, Kind: tl.kind, Name: name}, nil
-		}
-		if tl.namespaced && ns == "" {
-			return common.TargetResource{}, fmt.Errorf("label %q names a %s but the alert has no \"namespace\" label", tl.label, tl.kind)
-		}
-		t := common.TargetResource{APIVersion: tl.apiVersion, Kind: tl.kind, Name: name}
-		if tl.namespaced {
-			t.Namespace = ns
-		}
-		return t, nil
-	}
-	return common.TargetResource{}, fmt.Errorf("no target label: one of deployment, statefulset, daemonset, replicaset, job, cronjob, pod, node or namespace is required")
 }
 
 // NormalizeSeverity maps the many spellings of severity to critical, warning or info

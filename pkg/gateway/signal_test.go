@@ -14,37 +14,87 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 )
 
-func TestTargetFromLabels(t *testing.T) {
+func TestParseMappings(t *testing.T) {
 	cases := map[string]struct {
-		labels map[string]string
-		want   common.TargetResource
-		err    string
+		doc  string
+		want []string // problems the error must mention; none: valid
 	}{
-		"deployment":                 {map[string]string{"namespace": "shop", "deployment": "web"}, common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}, ""},
-		"deployment beats pod":       {map[string]string{"namespace": "shop", "deployment": "web", "pod": "web-1"}, common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}, ""},
-		"statefulset":                {map[string]string{"namespace": "db", "statefulset": "pg"}, common.TargetResource{APIVersion: "apps/v1", Kind: "StatefulSet", Namespace: "db", Name: "pg"}, ""},
-		"daemonset":                  {map[string]string{"namespace": "kube-system", "daemonset": "cni"}, common.TargetResource{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: "kube-system", Name: "cni"}, ""},
-		"job_name (kube-state)":      {map[string]string{"namespace": "batch", "job_name": "nightly"}, common.TargetResource{APIVersion: "batch/v1", Kind: "Job", Namespace: "batch", Name: "nightly"}, ""},
-		"pod":                        {map[string]string{"namespace": "shop", "pod": "web-1"}, common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: "shop", Name: "web-1"}, ""},
-		"pod beats node":             {map[string]string{"namespace": "shop", "pod": "web-1", "node": "n1"}, common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: "shop", Name: "web-1"}, ""},
-		"node is cluster scoped":     {map[string]string{"namespace": "monitoring", "node": "n1"}, common.TargetResource{APIVersion: "v1", Kind: "Node", Name: "n1"}, ""},
-		"namespace alone":            {map[string]string{"namespace": "shop"}, common.TargetResource{APIVersion: "v1", Kind: "Namespace", Name: "shop"}, ""},
-		"pod without namespace":      {map[string]string{"pod": "web-1"}, common.TargetResource{}, "no \"namespace\" label"},
-		"nothing to remediate":       {map[string]string{"instance": "10.0.0.1:9100"}, common.TargetResource{}, "no target label"},
-		"blank deployment is no tag": {map[string]string{"namespace": "shop", "deployment": " ", "pod": "p"}, common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: "shop", Name: "p"}, ""},
+		"empty file":  {doc: ``},
+		"no mappings": {doc: `mappings: []`},
+		"valid": {doc: `
+mappings:
+  - name: checkout-app
+    label: app_deployment
+    apiVersion: apps/v1
+    kind: Deployment
+    namespaced: true
+    alertNames: [CheckoutLatencyHigh, CheckoutErrors]
+  - label: rabbitmq_cluster
+    apiVersion: rabbitmq.com/v1beta1
+    kind: RabbitmqCluster
+    namespaced: true
+    matchLabels: {job: rabbitmq}
+  - label: hostname
+    apiVersion: v1
+    kind: Node
+    namespaced: false`},
+		"unknown field (typo)": {doc: "mappings:\n  - label: app\n    apiVersion: apps/v1\n    kind: Deployment\n    namespaced: true\n    alertname: [X]", want: []string{"alertname"}},
+		"every problem at once": {doc: `
+mappings:
+  - label: "app-name"
+    apiVersion: "apps/v1/extra"
+    kind: deployment
+  - label: node_name
+    apiVersion: v1
+    kind: Node
+    namespaced: true
+    alertNames: [""]
+    matchLabels: {"bad-key": x}`, want: []string{
+			`mappings[0] (label "app-name"): label must be a Prometheus label name`,
+			`mappings[0] (label "app-name"): apiVersion "apps/v1/extra"`,
+			`mappings[0] (label "app-name"): kind "deployment" is not a Kubernetes kind`,
+			`mappings[0] (label "app-name"): namespaced is required`,
+			`mappings[1] (label "node_name"): namespaced is true, but a Node is cluster-scoped`,
+			`mappings[1] (label "node_name"): alertNames must not hold an empty name`,
+			`mappings[1] (label "node_name"): matchLabels key "bad-key"`,
+		}},
+		"not YAML": {doc: "mappings: [", want: []string{"not a mappings document"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := gateway.TargetFromLabels(tc.labels)
-			if tc.err != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.err)
+			m, err := gateway.ParseMappings([]byte(tc.doc))
+			if len(tc.want) == 0 {
+				require.NoError(t, err)
+				if name == "valid" {
+					require.Len(t, m, 3)
+					assert.Equal(t, []string{"CheckoutLatencyHigh", "CheckoutErrors"}, m[0].AlertNames)
+				}
 				return
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, got)
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
 		})
 	}
+}
+
+func TestPseudoTarget(t *testing.T) {
+	labels := map[string]string{"alertname": "KubeCPUOvercommit", "severity": "warning", "prometheus": "monitoring/k8s"}
+	a := gateway.PseudoTarget("KubeCPUOvercommit", labels)
+	assert.Equal(t, gateway.PseudoTargetKind, a.Kind)
+	assert.Empty(t, a.Namespace, "no namespace label: cluster-wide")
+	assert.Regexp(t, `^KubeCPUOvercommit-[0-9a-f]{10}$`, a.Name)
+	assert.Equal(t, a, gateway.PseudoTarget("KubeCPUOvercommit", map[string]string{"prometheus": "monitoring/k8s", "severity": "warning", "alertname": "KubeCPUOvercommit"}), "deterministic, whatever the map order")
+
+	other := map[string]string{"alertname": "KubeCPUOvercommit", "severity": "warning", "prometheus": "monitoring/k8s-2"}
+	assert.NotEqual(t, a, gateway.PseudoTarget("KubeCPUOvercommit", other), "another label set is another alert")
+
+	withNS := gateway.PseudoTarget("X", map[string]string{"namespace": "shop"})
+	assert.Equal(t, "shop", withNS.Namespace)
+	assert.Empty(t, gateway.PseudoTarget("X", map[string]string{"namespace": "Not/Valid"}).Namespace)
+	long := gateway.PseudoTarget(strings.Repeat("a", 253), nil)
+	assert.LessOrEqual(t, len(long.Name), 253)
 }
 
 func TestNormalizeSeverity(t *testing.T) {

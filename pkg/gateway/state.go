@@ -146,10 +146,10 @@ func (r *requests) patchStatus(ctx context.Context, name, resourceVersion string
 // hasSynced says whether the informer has listed the namespace once.
 func (r *requests) hasSynced() bool { return r.informer.HasSynced() }
 
-// WaitForCacheSync waits until the gateway's informer of RemediationRequests has listed its
-// namespace, or ctx ends; it says whether it synced.
+// WaitForCacheSync waits until the gateway's informers (RemediationRequests of its namespace,
+// Nodes) have listed once, or ctx ends; it says whether they synced.
 func (g *Gateway) WaitForCacheSync(ctx context.Context) bool {
-	return toolscache.WaitForCacheSync(ctx.Done(), g.rrs.hasSynced)
+	return toolscache.WaitForCacheSync(ctx.Done(), g.rrs.hasSynced, g.nodes.hasSynced)
 }
 
 // stateCodecs is the REST client's serializer for the slim types: plain encoding/json straight

@@ -189,7 +189,13 @@ func (g *Gateway) create(ctx context.Context, s *Signal, fp string, gen int64, n
 		return nil, err
 	}
 	g.remember(fp, created)
-	g.log.V(1).Info("Created RemediationRequest", "remediationRequest", rr.Name, "fingerprint", fp, "signal", s.Name, "target", s.Target.Kind+"/"+s.Target.Name)
+	if res := &s.Resolution; !res.Resolved() {
+		g.log.Info("Created RemediationRequest for a signal without a target Kubernaut can act on", "remediationRequest", rr.Name,
+			"signal", s.Name, "target", s.Target.Kind+"/"+describe(s.Target.Namespace, s.Target.Name), "reason", res.Reason, "message", res.Message)
+	} else {
+		g.log.V(1).Info("Created RemediationRequest", "remediationRequest", rr.Name, "fingerprint", fp, "signal", s.Name,
+			"target", s.Target.Kind+"/"+describe(s.Target.Namespace, s.Target.Name), "source", res.Source)
+	}
 	return created, nil
 }
 
@@ -199,6 +205,14 @@ func newRequest(cfg Config, s *Signal, fp string, gen int64, env remediationv1.E
 	firing := s.FiringTime
 	if firing.IsZero() {
 		firing = now
+	}
+	resource := s.Target
+	if s.Resolution.Named != nil {
+		resource = *s.Resolution.Named
+	}
+	var resolution *remediationv1.TargetResolution
+	if s.Resolution.Source != "" || s.Resolution.Reason != "" {
+		resolution = s.Resolution.api()
 	}
 	return &remediationv1.RemediationRequest{
 		ObjectMeta: metav1.ObjectMeta{
@@ -227,10 +241,11 @@ func newRequest(cfg Config, s *Signal, fp string, gen int64, env remediationv1.E
 			OriginalPayload:   s.OriginalPayload(),
 			ProviderData: &remediationv1.ProviderData{
 				Namespace:       s.Target.Namespace,
-				Resource:        &s.Target,
+				Resource:        &resource,
 				AlertmanagerURL: s.AlertmanagerURL,
 				GrafanaURL:      s.GrafanaURL,
 			},
+			TargetResolution: resolution,
 		},
 	}
 }
@@ -242,27 +257,45 @@ func (g *Gateway) environment(ctx context.Context, s *Signal) (remediationv1.Env
 		ns = s.Target.Name
 	}
 	if ns != "" {
-		meta := &metav1.PartialObjectMetadata{}
-		meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
-		err := g.client.Get(ctx, client.ObjectKey{Name: ns}, meta)
-		if apierrors.IsNotFound(err) {
-			// The cache may not have seen a namespace created a moment ago: ask the API server.
-			err = g.reader.Get(ctx, client.ObjectKey{Name: ns}, meta)
+		meta, err := g.namespace(ctx, ns)
+		if err != nil {
+			return "", err
 		}
-		switch {
-		case err == nil:
+		if meta != nil {
 			for _, l := range environmentLabels {
 				if v := meta.Labels[l]; v != "" {
 					return NormalizeEnvironment(v), nil
 				}
 			}
-		case apierrors.IsNotFound(err):
-		default:
-			apiErrors.WithLabelValues("get_Namespace").Inc()
-			return "", fmt.Errorf("reading namespace %s: %w", ns, err)
 		}
 	}
 	return NormalizeEnvironment(s.EnvironmentHint), nil
+}
+
+// namespace reads a Namespace's metadata from the manager's cache, or from the API server when
+// the cache does not have it (a namespace created a moment ago); nil when it does not exist.
+func (g *Gateway) namespace(ctx context.Context, name string) (*metav1.PartialObjectMetadata, error) {
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	err := g.client.Get(ctx, client.ObjectKey{Name: name}, meta)
+	if apierrors.IsNotFound(err) {
+		err = g.reader.Get(ctx, client.ObjectKey{Name: name}, meta)
+	}
+	switch {
+	case err == nil:
+		return meta, nil
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	default:
+		apiErrors.WithLabelValues("get_Namespace").Inc()
+		return nil, fmt.Errorf("reading namespace %s: %w", name, err)
+	}
+}
+
+// namespaceExists says whether a Namespace exists (for target resolution).
+func (g *Gateway) namespaceExists(ctx context.Context, name string) (bool, error) {
+	meta, err := g.namespace(ctx, name)
+	return meta != nil, err
 }
 
 // resolve marks the newest non-terminal request of the fingerprint as resolved.

@@ -34,6 +34,11 @@ type Config struct {
 	// QPS and Burst bound the gateway's API server client.
 	QPS   float32
 	Burst int
+	// TargetMappingsFile holds the operator's target mappings (YAML), tried before the built-in table.
+	TargetMappingsFile string
+	// OwnerCacheSize and OwnerCacheTTL bound the metadata cache of target resolution.
+	OwnerCacheSize int
+	OwnerCacheTTL  time.Duration
 }
 
 // NewConfig returns the defaults.
@@ -42,7 +47,7 @@ func NewConfig() *Config {
 	return &Config{
 		Options: shared.NewOptions(false), HTTP: shared.NewHTTPOptions(),
 		Cooldown: d.Cooldown, APITimeout: d.APITimeout, MaxPayloadBytes: d.MaxPayloadBytes,
-		QPS: 500, Burst: 1000,
+		QPS: 500, Burst: 1000, OwnerCacheSize: d.OwnerCacheSize, OwnerCacheTTL: d.OwnerCacheTTL,
 	}
 }
 
@@ -56,6 +61,9 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.MaxPayloadBytes, "max-payload-bytes", c.MaxPayloadBytes, "Largest original payload stored in a RemediationRequest (at most 65536); larger payloads are stored without their shared labels, or not at all.")
 	fs.Float32Var(&c.QPS, "kube-api-qps", c.QPS, "Sustained request rate the gateway may send to the API server.")
 	fs.IntVar(&c.Burst, "kube-api-burst", c.Burst, "Burst of requests the gateway may send to the API server above --kube-api-qps.")
+	fs.StringVar(&c.TargetMappingsFile, "target-mappings-file", c.TargetMappingsFile, "YAML file of target mappings for the operator's own alert labels (mappings: [{label, apiVersion, kind, namespaced, alertNames, matchLabels, name}]), tried in order before the built-in table (docs/gateway.md). An invalid file stops the gateway at start.")
+	fs.IntVar(&c.OwnerCacheSize, "owner-cache-size", c.OwnerCacheSize, "Most objects (Pods, ReplicaSets, workloads, …) whose existence and controller target resolution remembers; the least recently used are forgotten first.")
+	fs.DurationVar(&c.OwnerCacheTTL, "owner-cache-ttl", c.OwnerCacheTTL, "How long target resolution remembers an object's existence and controller (an absent object: at most 10s).")
 }
 
 // Validate reports every invalid setting.
@@ -76,6 +84,17 @@ func (c *Config) Validate() error {
 	if _, err := gateway.DefaultPriorityTable().ParsePriorityOverrides(c.PriorityOverrides); err != nil {
 		errs = append(errs, fmt.Errorf("--priority-overrides: %w", err))
 	}
+	if c.OwnerCacheSize <= 0 {
+		errs = append(errs, fmt.Errorf("--owner-cache-size must be positive, not %d", c.OwnerCacheSize))
+	}
+	if c.OwnerCacheTTL <= 0 {
+		errs = append(errs, fmt.Errorf("--owner-cache-ttl must be positive, not %s", c.OwnerCacheTTL))
+	}
+	if c.TargetMappingsFile != "" {
+		if _, err := gateway.LoadMappings(c.TargetMappingsFile); err != nil {
+			errs = append(errs, fmt.Errorf("--target-mappings-file: %w", err))
+		}
+	}
 	return errors.Join(c.Options.Validate(), c.HTTP.Validate(), errors.Join(errs...))
 }
 
@@ -87,6 +106,12 @@ func (c *Config) GatewayConfig() (gateway.Config, error) {
 	}
 	g := gateway.DefaultConfig(c.Namespace)
 	g.Cooldown, g.Priorities, g.APITimeout, g.MaxPayloadBytes = c.Cooldown, prio, c.APITimeout, c.MaxPayloadBytes
+	g.OwnerCacheSize, g.OwnerCacheTTL = c.OwnerCacheSize, c.OwnerCacheTTL
+	if c.TargetMappingsFile != "" {
+		if g.Mappings, err = gateway.LoadMappings(c.TargetMappingsFile); err != nil {
+			return gateway.Config{}, fmt.Errorf("--target-mappings-file: %w", err)
+		}
+	}
 	return g, nil
 }
 
@@ -149,7 +174,8 @@ func Run(ctx context.Context, cfg *Config) error {
 	}); err != nil {
 		return err
 	}
-	log.Info("Starting", "namespace", cfg.Namespace, "http", cfg.HTTP.BindAddress, "auth", cfg.HTTP.AuthMode, "metrics", cfg.MetricsBindAddress, "probes", cfg.HealthProbeBindAddress)
+	log.Info("Starting", "namespace", cfg.Namespace, "http", cfg.HTTP.BindAddress, "auth", cfg.HTTP.AuthMode, "metrics", cfg.MetricsBindAddress,
+		"probes", cfg.HealthProbeBindAddress, "targetMappings", len(gcfg.Mappings))
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("running %s: %w", service, err)
 	}
