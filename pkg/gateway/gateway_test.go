@@ -395,22 +395,22 @@ func TestBadInput(t *testing.T) {
 		code               int
 		mention            string
 	}{
-		"no token":             {http.MethodPost, gateway.PathPrometheus, valid, nil, http.StatusUnauthorized, "bearer"},
-		"wrong token":          {http.MethodPost, gateway.PathPrometheus, valid, map[string]string{"Authorization": "Bearer nope"}, http.StatusUnauthorized, "not accepted"},
-		"not a bearer token":   {http.MethodPost, gateway.PathPrometheus, valid, map[string]string{"Authorization": "Basic Zm9vOmJhcg=="}, http.StatusUnauthorized, "bearer"},
-		"wrong method":         {http.MethodGet, gateway.PathPrometheus, "", ok, http.StatusMethodNotAllowed, "POST"},
-		"wrong method (event)": {http.MethodPut, gateway.PathKubernetesEvent, "{}", ok, http.StatusMethodNotAllowed, "POST"},
-		"too large":            {http.MethodPost, gateway.PathPrometheus, `{"x":"` + strings.Repeat("a", 300<<10) + `"}`, ok, http.StatusRequestEntityTooLarge, "exceeds"},
-		"invalid JSON":         {http.MethodPost, gateway.PathPrometheus, `{"version": "4", "alerts": [`, ok, http.StatusBadRequest, "invalid JSON"},
-		"not Alertmanager":     {http.MethodPost, gateway.PathPrometheus, `{"hello":"world"}`, ok, http.StatusBadRequest, "version must be"},
-		"wrong version":        {http.MethodPost, gateway.PathPrometheus, strings.Replace(valid, `"version":"4"`, `"version":"3"`, 1), ok, http.StatusBadRequest, `got "3"`},
-		"no alerts":            {http.MethodPost, gateway.PathPrometheus, `{"version":"4","groupKey":"g","status":"firing","receiver":"r","alerts":[]}`, ok, http.StatusBadRequest, "at least one alert"},
-		"alert without name":   {http.MethodPost, gateway.PathPrometheus, strings.Replace(valid, `"alertname":"HighMemoryUsage","container"`, `"container"`, 1), ok, http.StatusBadRequest, "alertname is required"},
+		"no token":               {http.MethodPost, gateway.PathPrometheus, valid, nil, http.StatusUnauthorized, "bearer"},
+		"wrong token":            {http.MethodPost, gateway.PathPrometheus, valid, map[string]string{"Authorization": "Bearer nope"}, http.StatusUnauthorized, "not accepted"},
+		"not a bearer token":     {http.MethodPost, gateway.PathPrometheus, valid, map[string]string{"Authorization": "Basic Zm9vOmJhcg=="}, http.StatusUnauthorized, "bearer"},
+		"wrong method":           {http.MethodGet, gateway.PathPrometheus, "", ok, http.StatusMethodNotAllowed, "POST"},
+		"wrong method (event)":   {http.MethodPut, gateway.PathKubernetesEvent, "{}", ok, http.StatusMethodNotAllowed, "POST"},
+		"too large":              {http.MethodPost, gateway.PathPrometheus, `{"x":"` + strings.Repeat("a", 300<<10) + `"}`, ok, http.StatusRequestEntityTooLarge, "exceeds"},
+		"invalid JSON":           {http.MethodPost, gateway.PathPrometheus, `{"version": "4", "alerts": [`, ok, http.StatusBadRequest, "invalid JSON"},
+		"not Alertmanager":       {http.MethodPost, gateway.PathPrometheus, `{"hello":"world"}`, ok, http.StatusBadRequest, "version must be"},
+		"wrong version":          {http.MethodPost, gateway.PathPrometheus, strings.Replace(valid, `"version":"4"`, `"version":"3"`, 1), ok, http.StatusBadRequest, `got "3"`},
+		"no alerts":              {http.MethodPost, gateway.PathPrometheus, `{"version":"4","groupKey":"g","status":"firing","receiver":"r","alerts":[]}`, ok, http.StatusBadRequest, "at least one alert"},
+		"alert without name":     {http.MethodPost, gateway.PathPrometheus, strings.Replace(valid, `"alertname":"HighMemoryUsage","container"`, `"container"`, 1), ok, http.StatusBadRequest, "alertname is required"},
 		"alert without startsAt": {http.MethodPost, gateway.PathPrometheus, strings.Replace(valid, `"startsAt":"2026-11-26T01:00:00Z"`, `"startsAt":"0001-01-01T00:00:00Z"`, 1), ok, http.StatusBadRequest, "startsAt is required"},
-		"event invalid JSON":   {http.MethodPost, gateway.PathKubernetesEvent, `[1,2`, ok, http.StatusBadRequest, "invalid JSON"},
-		"event without object": {http.MethodPost, gateway.PathKubernetesEvent, `{"kind":"Event","type":"Warning","reason":"BackOff"}`, ok, http.StatusBadRequest, "involvedObject.kind is required"},
-		"event of odd type":    {http.MethodPost, gateway.PathKubernetesEvent, `{"kind":"Event","type":"Error","reason":"X","involvedObject":{"kind":"Pod","name":"p"}}`, ok, http.StatusBadRequest, "Normal or Warning"},
-		"unknown path":         {http.MethodPost, "/api/v1/signals/other", valid, ok, http.StatusNotFound, ""},
+		"event invalid JSON":     {http.MethodPost, gateway.PathKubernetesEvent, `[1,2`, ok, http.StatusBadRequest, "invalid JSON"},
+		"event without object":   {http.MethodPost, gateway.PathKubernetesEvent, `{"kind":"Event","type":"Warning","reason":"BackOff"}`, ok, http.StatusBadRequest, "involvedObject.kind is required"},
+		"event of odd type":      {http.MethodPost, gateway.PathKubernetesEvent, `{"kind":"Event","type":"Error","reason":"X","involvedObject":{"kind":"Pod","name":"p"}}`, ok, http.StatusBadRequest, "Normal or Warning"},
+		"unknown path":           {http.MethodPost, "/api/v1/signals/other", valid, ok, http.StatusNotFound, ""},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

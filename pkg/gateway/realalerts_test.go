@@ -131,7 +131,7 @@ func realAlerts(c *cluster) map[string]realAlert {
 			"resource": "requests.memory", "container": "kube-rbac-proxy-main", "prometheus": promKP}, want: target("v1", "Namespace", "", sh), source: "namespace", named: target("v1", "Namespace", "", sh)},
 		// sum by(cluster): nothing but the alert's own labels.
 		"KubeCPUOvercommit": {labels: map[string]string{"alertname": "KubeCPUOvercommit", "severity": "warning", "prometheus": promKP},
-			want: gateway.PseudoTarget("KubeCPUOvercommit", map[string]string{"alertname": "KubeCPUOvercommit", "severity": "warning", "prometheus": promKP}),
+			want:       gateway.PseudoTarget("KubeCPUOvercommit", map[string]string{"alertname": "KubeCPUOvercommit", "severity": "warning", "prometheus": promKP}),
 			unresolved: gateway.UnresolvedNoTargetLabel},
 		"KubePersistentVolumeErrors": {labels: kubePrometheusKSM(map[string]string{"alertname": "KubePersistentVolumeErrors", "severity": "critical",
 			"persistentvolume": c.pv, "phase": "Failed"}), want: target("v1", "PersistentVolume", "", c.pv), source: "persistentvolume",
