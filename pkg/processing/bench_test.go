@@ -168,7 +168,7 @@ func BenchmarkEnrichment(b *testing.B) {
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			t0 := time.Now()
-			kc, n, err := e.Context(ctx, deployTarget(ns, fmt.Sprintf("app-%03d", i%benchDeployments)), processing.MaxContextBytes)
+			kc, n, err := e.Context(ctx, deployTarget(ns, fmt.Sprintf("app-%03d", i%benchDeployments)), processing.Focus{}, processing.MaxContextBytes)
 			durations = append(durations, time.Since(t0))
 			if err != nil || kc.TargetNotFound {
 				b.Fatalf("enrichment failed: %v", err)

@@ -3,6 +3,7 @@ package processing
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
@@ -14,20 +15,25 @@ const MaxContextBytes = 8 << 10
 // trimmer drops facts from a context, least useful first, until it fits.
 type trimmer struct {
 	kc *common.KubernetesContext
+	// focus is the alert's container: never dropped, its message never shortened
+	focus string
 	// counts of what was dropped, by kind
-	events, pods, containers, podConditions, nodes                   int
+	events, pods, containers, otherContainers, podConditions, nodes  int
 	nodeConds, workloadContainers, nsAnnotations, nsLabels, messages bool
 	keptPods                                                         int
 }
 
 // bound trims kc in place until its JSON is at most limit bytes, least useful facts first:
 // older events, surplus pods beyond the most relevant few, healthy containers, the flat node
-// condition list (also in nodes[]), pod conditions, messages, further nodes, the workload's
-// container specs (also in pods[]), namespace annotations and labels. What was dropped is said
-// in kc.Truncated (together with what the builder left out to stay within the CRD's lists).
-// It returns the final size.
-func bound(kc *common.KubernetesContext, limit int, left omitted) int {
-	t := &trimmer{kc: kc, events: left.events, pods: left.pods, nodes: left.nodes, keptPods: len(kc.Pods)}
+// condition list (also in nodes[]), pod conditions, the containers other than the alert's,
+// messages, further nodes, the workload's container specs (also in pods[]), namespace
+// annotations and labels. The alert's container (focus, "" for none) is never dropped: not as a
+// healthy container, not from the workload's specs, and the first pod that has it stays with it
+// to the end; its messages are never shortened. What was dropped is said in kc.Truncated
+// (together with what the builder left out to stay within the CRD's lists). It returns the
+// final size.
+func bound(kc *common.KubernetesContext, limit int, left omitted, focus string) int {
+	t := &trimmer{kc: kc, focus: focus, events: left.events, pods: left.pods, nodes: left.nodes, keptPods: len(kc.Pods)}
 	t.note()
 	size := t.size()
 	for _, step := range []func() bool{
@@ -37,6 +43,7 @@ func bound(kc *common.KubernetesContext, limit int, left omitted) int {
 		t.dropNodeConditions,
 		func() bool { return t.keepEvents(5) },
 		t.dropPodConditions,
+		t.dropOtherContainers,
 		func() bool { return t.keepPods(3) },
 		func() bool { return t.shortenMessages(80) },
 		func() bool { return t.keepNodes(1) },
@@ -48,7 +55,12 @@ func bound(kc *common.KubernetesContext, limit int, left omitted) int {
 		func() bool { return t.keepEvents(1) },
 		func() bool { return t.shortenMessages(0) },
 		func() bool { return t.keepEvents(0) },
-		func() bool { return t.keepPods(0) },
+		func() bool {
+			if t.focusKept() {
+				return false // the alert's container in the first pod is the last fact to go: never
+			}
+			return t.keepPods(0)
+		},
 		func() bool { return t.keepNodes(0) },
 	} {
 		if size <= limit {
@@ -88,6 +100,9 @@ func (t *trimmer) note() {
 	}
 	if t.containers > 0 {
 		notes = append(notes, plural(t.containers, "healthy container", "healthy containers"))
+	}
+	if t.otherContainers > 0 {
+		notes = append(notes, fmt.Sprintf("%s other than %s", plural(t.otherContainers, "container", "containers"), t.focus))
 	}
 	if t.nodes > 0 {
 		notes = append(notes, plural(t.nodes, "node", "nodes"))
@@ -144,14 +159,31 @@ func healthy(c common.ContainerSummary) bool {
 }
 
 func (t *trimmer) dropHealthyContainers() bool {
-	dropped := false
+	return t.dropContainers(healthy, &t.containers, false)
+}
+
+// dropOtherContainers keeps, in each pod that has the alert's container, that container only.
+func (t *trimmer) dropOtherContainers() bool {
+	if t.focus == "" {
+		return false
+	}
+	return t.dropContainers(func(common.ContainerSummary) bool { return true }, &t.otherContainers, true)
+}
+
+// dropContainers drops the containers for which drop is true, but never the alert's container
+// (and, with onlyWithFocus, only in the pods that have it); dropped counts them.
+func (t *trimmer) dropContainers(drop func(common.ContainerSummary) bool, dropped *int, onlyWithFocus bool) bool {
+	changed := false
 	for i := range t.kc.Pods {
 		p := &t.kc.Pods[i]
+		if onlyWithFocus && !t.hasFocus(p) {
+			continue
+		}
 		kept := p.Containers[:0]
 		for _, c := range p.Containers {
-			if healthy(c) {
-				t.containers++
-				dropped = true
+			if (t.focus == "" || c.Name != t.focus) && drop(c) {
+				*dropped++
+				changed = true
 				continue
 			}
 			kept = append(kept, c)
@@ -161,8 +193,15 @@ func (t *trimmer) dropHealthyContainers() bool {
 			p.Containers = nil
 		}
 	}
-	return dropped
+	return changed
 }
+
+func (t *trimmer) hasFocus(p *common.PodSummary) bool {
+	return t.focus != "" && slices.ContainsFunc(p.Containers, func(c common.ContainerSummary) bool { return c.Name == t.focus })
+}
+
+// focusKept reports whether the first pod holds the alert's container (it then stays).
+func (t *trimmer) focusKept() bool { return len(t.kc.Pods) > 0 && t.hasFocus(&t.kc.Pods[0]) }
 
 func (t *trimmer) dropNodeConditions() bool {
 	if len(t.kc.NodeConditions) == 0 || len(t.kc.Nodes) == 0 {
@@ -202,7 +241,9 @@ func (t *trimmer) shortenMessages(n int) bool {
 	}
 	for i := range t.kc.Pods {
 		for j := range t.kc.Pods[i].Containers {
-			cut(&t.kc.Pods[i].Containers[j].Message)
+			if t.kc.Pods[i].Containers[j].Name != t.focus || t.focus == "" {
+				cut(&t.kc.Pods[i].Containers[j].Message)
+			}
 		}
 		for j := range t.kc.Pods[i].Conditions {
 			cut(&t.kc.Pods[i].Conditions[j].Message)
@@ -226,11 +267,23 @@ func (t *trimmer) shortenMessages(n int) bool {
 	return changed
 }
 
+// dropWorkloadContainers drops the workload's container specs (the pods show them), all but the
+// alert's container.
 func (t *trimmer) dropWorkloadContainers() bool {
 	if t.kc.Workload == nil || len(t.kc.Workload.Containers) == 0 || len(t.kc.Pods) == 0 {
 		return false
 	}
-	t.kc.Workload.Containers, t.workloadContainers = nil, true
+	w := t.kc.Workload
+	i := slices.IndexFunc(w.Containers, func(c common.ContainerSpecSummary) bool { return t.focus != "" && c.Name == t.focus })
+	if i >= 0 {
+		if len(w.Containers) == 1 {
+			return false
+		}
+		w.Containers = []common.ContainerSpecSummary{w.Containers[i]}
+	} else {
+		w.Containers = nil
+	}
+	t.workloadContainers = true
 	return true
 }
 

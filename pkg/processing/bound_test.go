@@ -68,7 +68,7 @@ func TestBound(t *testing.T) {
 			if len(tc.kc.RecentEvents) > 0 {
 				firstEvent = tc.kc.RecentEvents[0].Reason
 			}
-			size := bound(tc.kc, MaxContextBytes, tc.omitted)
+			size := bound(tc.kc, MaxContextBytes, tc.omitted, "")
 			raw, err := json.Marshal(tc.kc)
 			require.NoError(t, err)
 			assert.Equal(t, len(raw), size)
@@ -105,10 +105,84 @@ func TestBoundAlwaysFits(t *testing.T) {
 				for i := range 60 {
 					kc.NamespaceLabels[fmt.Sprintf("label-%02d", i)] = strings.Repeat("v", 60)
 				}
-				size := bound(kc, MaxContextBytes, omitted{})
+				size := bound(kc, MaxContextBytes, omitted{}, "")
 				assert.LessOrEqual(t, size, MaxContextBytes, "pods=%d events=%d message=%d", pods, events, msg)
 				assert.Equal(t, "production", kc.NamespaceLabels["kubernaut.io/environment"], "the environment label stays")
 			}
 		}
 	}
+}
+
+// The alert's container (its "container" label) is never cut: not as a healthy container, not
+// from the workload's specs, not its message, and the first pod keeps it when everything else goes.
+func TestBoundKeepsTheAlertsContainer(t *testing.T) {
+	tests := map[string]struct {
+		limit           int
+		firstPod        []string // the containers left in the first pod
+		workload        []string // the workload's container specs left
+		otherContainers bool     // "containers other than app" is said
+	}{
+		"healthy containers go, the alert's healthy container stays": {limit: 6000, firstPod: []string{"app", "sidecar-0"},
+			workload: []string{"app", "sidecar-0", "sidecar-1"}},
+		"containers other than the alert's go before pods": {limit: 4500, firstPod: []string{"app"}, workload: []string{"app", "sidecar-0", "sidecar-1"},
+			otherContainers: true},
+		"everything else goes, the alert's container stays": {limit: 200, firstPod: []string{"app"}, workload: []string{"app"}, otherContainers: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			kc := focusedContext()
+			bound(kc, tc.limit, omitted{}, "app")
+			require.NotEmpty(t, kc.Pods)
+			var names []string
+			for _, c := range kc.Pods[0].Containers {
+				names = append(names, c.Name)
+			}
+			assert.Equal(t, tc.firstPod, names)
+			app := kc.Pods[0].Containers[0]
+			assert.Equal(t, strings.Repeat("w", 200), app.Message, "the alert's container's message is never shortened")
+			assert.Equal(t, "256Mi", app.Limits["memory"])
+			var specs []string
+			for _, c := range kc.Workload.Containers {
+				specs = append(specs, c.Name)
+			}
+			assert.Equal(t, tc.workload, specs)
+			for _, p := range kc.Pods {
+				assert.Equal(t, "app", p.Containers[0].Name, "in every pod kept, the alert's container is kept and first")
+			}
+			said := false
+			for _, n := range kc.Truncated {
+				said = said || strings.Contains(n, "other than app")
+			}
+			assert.Equal(t, tc.otherContainers, said, "%v", kc.Truncated)
+		})
+	}
+
+	t.Run("without a focus the last pod goes too", func(t *testing.T) {
+		kc := focusedContext()
+		bound(kc, 200, omitted{}, "")
+		assert.Empty(t, kc.Pods)
+	})
+}
+
+// focusedContext is a Deployment whose 6 pods run app (healthy, with resources and a message)
+// and two sidecars, one of them failing, and 10 events.
+func focusedContext() *common.KubernetesContext {
+	now := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	kc := &common.KubernetesContext{CollectedAt: &now, Workload: &common.WorkloadSummary{Kind: "Deployment", Name: "web",
+		Containers: []common.ContainerSpecSummary{{Name: "app", Image: "web:1"}, {Name: "sidecar-0", Image: "proxy:1"}, {Name: "sidecar-1", Image: "log:1"}}}}
+	for i := range 6 {
+		kc.Pods = append(kc.Pods, common.PodSummary{Name: fmt.Sprintf("web-%d", i), Phase: "Running", Owner: "ReplicaSet/web-1", CreatedAt: &now,
+			Containers: []common.ContainerSummary{
+				{Name: "app", Ready: true, State: "Running", StartedAt: &now, Image: "web:1", Message: strings.Repeat("w", 200),
+					Requests: map[string]string{"memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}},
+				{Name: "sidecar-0", State: "Waiting", Reason: "CrashLoopBackOff", RestartCount: 7, Image: "proxy:1", Message: strings.Repeat("p", 200)},
+				{Name: "sidecar-1", Ready: true, State: "Running", StartedAt: &now, Image: "log:1"},
+			}})
+	}
+	for i := range 10 {
+		at := metav1.NewTime(now.Add(-time.Duration(i) * time.Minute))
+		kc.RecentEvents = append(kc.RecentEvents, common.EventSummary{Type: "Warning", Reason: fmt.Sprintf("Reason%02d", i), Object: "Pod/web-0",
+			Count: 1, LastTimestamp: &at, Message: strings.Repeat("e", 100)})
+	}
+	return kc
 }

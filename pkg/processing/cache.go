@@ -30,6 +30,8 @@ const (
 	indexInvolved = "processing.kubernaut.io/involved"
 	// indexScaleTarget: HorizontalPodAutoscalers by scale target, "Kind/name".
 	indexScaleTarget = "processing.kubernaut.io/scale-target"
+	// indexClaim: pods by the PersistentVolumeClaims they mount (claim name).
+	indexClaim = "processing.kubernaut.io/claim"
 )
 
 // Annotations kept on ReplicaSets (rollout history).
@@ -43,9 +45,10 @@ const maxCachedMessage = 512
 // CacheOptions narrows the manager's cache for the processing service: RemediationProcessings
 // and the policy ConfigMap of namespace only; cluster-wide informers for the kinds enrichment
 // reads, each stripped to the fields the context uses (no pod spec beyond containers' names,
-// images, resources and probe presence and the node name; events reduced to Warning events and
-// their kept fields; nodes without images, addresses or system info). Call it on the manager
-// options before creating the manager.
+// images, resources and probe presence, the node name and the names of the claims it mounts;
+// events reduced to Warning events and their kept fields; nodes without images, addresses or
+// system info). PersistentVolumeClaims and StorageClasses have no informer: a claim target reads
+// them live (Enricher.Live). Call it on the manager options before creating the manager.
 func CacheOptions(opts *cache.Options, namespace, policyConfigMap string) {
 	if opts.ByObject == nil {
 		opts.ByObject = map[client.Object]cache.ByObject{}
@@ -96,6 +99,15 @@ func setupIndexes(ctx context.Context, c cache.Cache) error {
 		{&corev1.Event{}, indexInvolved, func(o client.Object) []string {
 			io := o.(*corev1.Event).InvolvedObject
 			return []string{involvedKey(io.Kind, io.Namespace, io.Name)}
+		}},
+		{&corev1.Pod{}, indexClaim, func(o client.Object) []string {
+			var claims []string
+			for _, v := range o.(*corev1.Pod).Spec.Volumes {
+				if v.PersistentVolumeClaim != nil {
+					claims = append(claims, v.PersistentVolumeClaim.ClaimName)
+				}
+			}
+			return claims
 		}},
 		{&autoscalingv2.HorizontalPodAutoscaler{}, indexScaleTarget, func(o client.Object) []string {
 			ref := o.(*autoscalingv2.HorizontalPodAutoscaler).Spec.ScaleTargetRef
@@ -188,6 +200,7 @@ func stripPod(p *corev1.Pod) *corev1.Pod {
 	out := &corev1.Pod{ObjectMeta: keptMeta(&p.ObjectMeta, true)}
 	out.Spec.NodeName = p.Spec.NodeName
 	out.Spec.Containers = stripContainers(p.Spec.Containers)
+	out.Spec.Volumes = claimVolumes(p)
 	out.Status = corev1.PodStatus{Phase: p.Status.Phase, Reason: p.Status.Reason, Message: text.TruncateBytes(p.Status.Message, 256)}
 	for _, c := range p.Status.Conditions {
 		out.Status.Conditions = append(out.Status.Conditions, corev1.PodCondition{Type: c.Type, Status: c.Status, Reason: c.Reason,
@@ -196,6 +209,25 @@ func stripPod(p *corev1.Pod) *corev1.Pod {
 	for _, cs := range p.Status.ContainerStatuses {
 		out.Status.ContainerStatuses = append(out.Status.ContainerStatuses, corev1.ContainerStatus{Name: cs.Name, Ready: cs.Ready,
 			RestartCount: cs.RestartCount, Image: cs.Image, State: stripState(cs.State), LastTerminationState: stripState(cs.LastTerminationState)})
+	}
+	return out
+}
+
+// claimVolumes keeps, of a pod's volumes, only the names of the PersistentVolumeClaims it mounts
+// (a generic ephemeral volume's claim is named <pod>-<volume>); nothing for a pod without any.
+func claimVolumes(p *corev1.Pod) []corev1.Volume {
+	var out []corev1.Volume
+	for _, v := range p.Spec.Volumes {
+		claim := ""
+		switch {
+		case v.PersistentVolumeClaim != nil:
+			claim = v.PersistentVolumeClaim.ClaimName
+		case v.Ephemeral != nil:
+			claim = p.Name + "-" + v.Name
+		default:
+			continue
+		}
+		out = append(out, corev1.Volume{VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
 	}
 	return out
 }

@@ -78,3 +78,19 @@ func TestTransformsStrip(t *testing.T) {
 	assert.Nil(t, open.Spec.Alert.Payload, "the payload is never read")
 	assert.Equal(t, "x", open.Spec.Alert.SignalName)
 }
+
+// Of a pod's volumes only the claims it mounts are kept, as claim names (a generic ephemeral
+// volume's claim is <pod>-<volume>), so the claim index finds the pods of a PVC target.
+func TestStripPodKeepsClaimNames(t *testing.T) {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "db-0", Namespace: "shop"}, Spec: corev1.PodSpec{Volumes: []corev1.Volume{
+		{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "db"}}}},
+		{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data-db-0", ReadOnly: true}}},
+		{Name: "scratch", VolumeSource: corev1.VolumeSource{Ephemeral: &corev1.EphemeralVolumeSource{}}},
+		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}}}
+	claim := func(name string) corev1.Volume {
+		return corev1.Volume{VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: name}}}
+	}
+	assert.Empty(t, cmp.Diff([]corev1.Volume{claim("data-db-0"), claim("db-0-scratch")}, stripPod(pod).Spec.Volumes))
+	assert.Nil(t, stripPod(&corev1.Pod{Spec: corev1.PodSpec{Volumes: []corev1.Volume{{Name: "tmp"}}}}).Spec.Volumes, "nothing kept for a pod without claims")
+}

@@ -8,12 +8,29 @@
 // not exist completes in degraded mode: Ready True with reason TargetNotFound and
 // kubernetesContext.targetNotFound=true, with whatever is still known (namespace, events).
 //
-// Enrichment reads only the manager's cache (see CacheOptions): cluster-wide informers for pods,
+// Targets: Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Node,
+// HorizontalPodAutoscaler and PersistentVolumeClaim. An HPA target (KubeHpaMaxedOut,
+// KubeHpaReplicasMismatch) fills hpa from the HPA itself and then enriches its scale target
+// (Deployment, StatefulSet or ReplicaSet) as if it were the target: workload, rollout, pods, PDB,
+// nodes and events, with ownerChain HPA → workload; update_hpa takes the HPA, the workload's
+// actions the workload. A PVC target (KubePersistentVolumeFillingUp) fills pvc: requested,
+// actual and allocated size, resize status and conditions (FileSystemResizePending, Resizing),
+// storage class and whether it allows expansion (what expand_pvc needs), access and volume
+// mode, and the pods that mount it with their top-level workload (their states in pods).
+//
+// The alert's own labels focus the context (see Focus): its `pod`, when it is one of the target's
+// pods, comes first among the pods; its `container`, when the target has one of that name, comes
+// first in every pod and in the workload's containers, orders the other pods by its own trouble,
+// and is never cut by the bound (nor its message shortened). Node targets are not focused.
+//
+// Enrichment reads the manager's cache (see CacheOptions): cluster-wide informers for pods,
 // ReplicaSets, Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, Nodes, Namespaces, Warning
 // Events, HorizontalPodAutoscalers (autoscaling/v2) and PodDisruptionBudgets (policy/v1), each
-// stripped to the fields used, with field indexes for events by involved object, pods by owner
-// and by node, ReplicaSets and Jobs by owner and HPAs by scale target. The context is bounded by
-// --max-context-bytes (8 KiB of JSON by default); what is dropped is listed in its truncated field.
+// stripped to the fields used, with field indexes for events by involved object, pods by owner,
+// by node and by the claims they mount, ReplicaSets and Jobs by owner and HPAs by scale target.
+// PersistentVolumeClaims and StorageClasses have no informer: a PVC target reads its claim and
+// class live, one Get each (RBAC: get only). The context is bounded by --max-context-bytes
+// (8 KiB of JSON by default); what is dropped is listed in its truncated field.
 //
 // Classification (package classify): environment from the namespace label
 // kubernaut.io/environment, then the namespace labels environment/env, then the signal's own

@@ -14,9 +14,11 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -41,7 +43,25 @@ const (
 // every read is a Get or an indexed List.
 type Enricher struct {
 	Reader client.Reader
-	Now    func() time.Time
+	// Live reads, on demand, the few kinds that have no informer (PersistentVolumeClaims and
+	// StorageClasses, one Get each for a claim target); nil reads them through Reader.
+	Live client.Reader
+	Now  func() time.Time
+}
+
+// Focus is what an alert names inside its target: the pod and the container of its labels (a
+// kube-state-metrics pod alert carries both; the gateway resolves the pod to its workload). The
+// named pod comes first among the pods, and the named container first within each pod and is
+// never cut by the bound. Both count only when the pod is one of the target's own pods: scrape
+// topology can put the exporter's pod and container on an alert about something else.
+type Focus struct {
+	Pod       string
+	Container string
+}
+
+// FocusOf reads the focus from an alert's labels ("pod" and "container").
+func FocusOf(labels map[string]string) Focus {
+	return Focus{Pod: labels["pod"], Container: labels["container"]}
 }
 
 // omitted counts what the builder left out before the byte bound (the CRD's list limits).
@@ -59,6 +79,9 @@ type enrichment struct {
 	templateLabels             map[string]string
 	pods                       []*corev1.Pod
 	targetPod                  *corev1.Pod // the target when it is a pod: always first
+	focus                      Focus
+	focusPod                   *corev1.Pod // the alert's pod, when it is one of the target's: next
+	focusContainer             string      // the alert's container, once its pod is known to be the target's
 	nodeNames                  []string
 	eventKeys                  []string
 }
@@ -82,6 +105,21 @@ func (e *Enricher) get(ctx context.Context, key client.ObjectKey, obj client.Obj
 	return true, nil
 }
 
+// getLive reads obj with Live (no informer behind it).
+func (e *Enricher) getLive(ctx context.Context, key client.ObjectKey, obj client.Object) (bool, error) {
+	r := e.Live
+	if r == nil {
+		r = e.Reader
+	}
+	if err := r.Get(ctx, key, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("reading %T %s: %w", obj, key, err)
+	}
+	return true, nil
+}
+
 func (e *Enricher) list(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
 	if err := e.Reader.List(ctx, list, append(opts, readOpts...)...); err != nil {
 		return fmt.Errorf("listing %T: %w", list, err)
@@ -89,20 +127,26 @@ func (e *Enricher) list(ctx context.Context, list client.ObjectList, opts ...cli
 	return nil
 }
 
-// Context returns the KubernetesContext of target bounded to limit bytes of JSON, and its size.
-func (e *Enricher) Context(ctx context.Context, t common.TargetResource, limit int) (*common.KubernetesContext, int, error) {
-	en, err := e.Enrich(ctx, t)
+// Context returns the KubernetesContext of target, focused on what the alert names, bounded to
+// limit bytes of JSON, and its size.
+func (e *Enricher) Context(ctx context.Context, t common.TargetResource, focus Focus, limit int) (*common.KubernetesContext, int, error) {
+	en, err := e.Enrich(ctx, t, focus)
 	if err != nil {
 		return nil, 0, err
 	}
-	return en.kc, bound(en.kc, limit, en.omitted), nil
+	return en.kc, en.bound(limit), nil
+}
+
+// bound trims the context to limit bytes, never cutting the focus container.
+func (en *enrichment) bound(limit int) int {
+	return bound(en.kc, limit, en.omitted, en.focusContainer)
 }
 
 // Enrich reads what is known about target. A target (or namespace) that does not exist sets
 // targetNotFound and keeps whatever is still known (namespace, events); read errors are returned.
-func (e *Enricher) Enrich(ctx context.Context, t common.TargetResource) (*enrichment, error) {
+func (e *Enricher) Enrich(ctx context.Context, t common.TargetResource, focus Focus) (*enrichment, error) {
 	now := metav1.NewTime(e.now().Truncate(time.Second))
-	en := &enrichment{kc: &common.KubernetesContext{CollectedAt: &now}}
+	en := &enrichment{kc: &common.KubernetesContext{CollectedAt: &now}, focus: focus}
 	if t.Namespace != "" {
 		ns := &corev1.Namespace{}
 		ok, err := e.get(ctx, client.ObjectKey{Name: t.Namespace}, ns)
@@ -137,6 +181,10 @@ func (e *Enricher) Enrich(ctx context.Context, t common.TargetResource) (*enrich
 		found, err = e.cronJob(ctx, en, t.Namespace, t.Name)
 	case "Node":
 		found, err = e.node(ctx, en, t.Name)
+	case "HorizontalPodAutoscaler":
+		found, err = e.hpa(ctx, en, t)
+	case "PersistentVolumeClaim":
+		found, err = e.pvc(ctx, en, t)
 	}
 	if err != nil {
 		return nil, err
@@ -150,7 +198,13 @@ func (e *Enricher) Enrich(ctx context.Context, t common.TargetResource) (*enrich
 			return nil, err
 		}
 	}
+	e.focusOn(en, t)
 	e.summarizePods(en)
+	if en.kc.PVC != nil {
+		if err := e.mounts(ctx, en); err != nil {
+			return nil, err
+		}
+	}
 	if err := e.nodes(ctx, en); err != nil {
 		return nil, err
 	}
@@ -448,14 +502,17 @@ func (e *Enricher) node(ctx context.Context, en *enrichment, name string) (bool,
 }
 
 // autoscaling finds the HPA whose scale target is the workload and the PDB that selects its pods.
+// An HPA target is its own HPA.
 func (e *Enricher) autoscaling(ctx context.Context, en *enrichment, ns string) error {
-	var hpas autoscalingv2.HorizontalPodAutoscalerList
-	if err := e.list(ctx, &hpas, client.InNamespace(ns), client.MatchingFields{indexScaleTarget: en.workloadKind + "/" + en.workloadName}); err != nil {
-		return err
-	}
-	if len(hpas.Items) > 0 {
-		en.kc.HPA = hpaSummary(&hpas.Items[0])
-		en.eventKeys = append(en.eventKeys, involvedKey("HorizontalPodAutoscaler", ns, hpas.Items[0].Name))
+	if en.kc.HPA == nil {
+		var hpas autoscalingv2.HorizontalPodAutoscalerList
+		if err := e.list(ctx, &hpas, client.InNamespace(ns), client.MatchingFields{indexScaleTarget: en.workloadKind + "/" + en.workloadName}); err != nil {
+			return err
+		}
+		if len(hpas.Items) > 0 {
+			en.kc.HPA = hpaSummary(&hpas.Items[0])
+			en.eventKeys = append(en.eventKeys, involvedKey("HorizontalPodAutoscaler", ns, hpas.Items[0].Name))
+		}
 	}
 	podLabels := en.templateLabels
 	if podLabels == nil && len(en.pods) > 0 {
@@ -585,38 +642,67 @@ func quantities(rl corev1.ResourceList) map[string]string {
 	return out
 }
 
-// podRank orders pods most relevant first: failing before healthy, then newest.
+// podTrouble scores how much is wrong with a pod, to order pods most relevant first.
 func podTrouble(p *corev1.Pod) int {
 	score := 0
 	if p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodPending || p.Status.Phase == corev1.PodUnknown {
 		score += 4
 	}
-	for _, cs := range p.Status.ContainerStatuses {
-		if !cs.Ready {
-			score += 2
-		}
-		if cs.State.Waiting != nil || cs.State.Terminated != nil {
-			score += 2
-		}
-		if cs.RestartCount > 0 {
-			score++
-		}
+	for i := range p.Status.ContainerStatuses {
+		score += containerTrouble(&p.Status.ContainerStatuses[i])
 	}
 	return score
 }
 
+func containerTrouble(cs *corev1.ContainerStatus) int {
+	score := 0
+	if !cs.Ready {
+		score += 2
+	}
+	if cs.State.Waiting != nil || cs.State.Terminated != nil {
+		score += 2
+	}
+	if cs.RestartCount > 0 {
+		score++
+	}
+	return score
+}
+
+// focusTrouble scores the named container of a pod (0 when it has none).
+func focusTrouble(p *corev1.Pod, container string) int {
+	if container == "" {
+		return 0
+	}
+	for i := range p.Status.ContainerStatuses {
+		if p.Status.ContainerStatuses[i].Name == container {
+			return containerTrouble(&p.Status.ContainerStatuses[i])
+		}
+	}
+	return 0
+}
+
+// summarizePods orders the pods most relevant first (the target pod, the alert's pod, then by
+// the trouble of the alert's container, by trouble, newest) and summarises the first few.
 func (e *Enricher) summarizePods(en *enrichment) {
 	pods := en.pods
 	if len(pods) == 0 {
 		return
 	}
-	target := en.targetPod
+	target, focus, container := en.targetPod, en.focusPod, en.focusContainer
 	slices.SortStableFunc(pods, func(a, b *corev1.Pod) int {
-		if a == target {
-			return -1
+		for _, first := range []*corev1.Pod{target, focus} {
+			if first == nil || a == b {
+				continue
+			}
+			if a == first {
+				return -1
+			}
+			if b == first {
+				return 1
+			}
 		}
-		if b == target {
-			return 1
+		if c := cmp.Compare(focusTrouble(b, container), focusTrouble(a, container)); c != 0 {
+			return c
 		}
 		if c := cmp.Compare(podTrouble(b), podTrouble(a)); c != 0 {
 			return c
@@ -638,7 +724,7 @@ func (e *Enricher) summarizePods(en *enrichment) {
 	}
 	for i, p := range pods {
 		if i < maxPods {
-			en.kc.Pods = append(en.kc.Pods, podSummary(p))
+			en.kc.Pods = append(en.kc.Pods, podSummary(p, container))
 		}
 		if i < 2*maxPods { // events of the most relevant pods only: a node may run a hundred
 			en.eventKeys = append(en.eventKeys, involvedKey("Pod", p.Namespace, p.Name))
@@ -649,7 +735,8 @@ func (e *Enricher) summarizePods(en *enrichment) {
 	}
 }
 
-func podSummary(p *corev1.Pod) common.PodSummary {
+// podSummary summarises a pod, the container named first (when it has one) first.
+func podSummary(p *corev1.Pod, first string) common.PodSummary {
 	created := p.CreationTimestamp
 	s := common.PodSummary{Name: p.Name, Phase: string(p.Status.Phase), NodeName: p.Spec.NodeName, Reason: text.TruncateBytes(p.Status.Reason, 128), CreatedAt: &created}
 	if o := metav1.GetControllerOfNoCopy(p); o != nil {
@@ -664,7 +751,7 @@ func podSummary(p *corev1.Pod) common.PodSummary {
 	for i := range p.Status.ContainerStatuses {
 		statuses[p.Status.ContainerStatuses[i].Name] = &p.Status.ContainerStatuses[i]
 	}
-	for _, c := range p.Spec.Containers {
+	for _, c := range focusFirst(p.Spec.Containers, first) {
 		if len(s.Containers) == maxContainers {
 			break
 		}
@@ -695,6 +782,19 @@ func podSummary(p *corev1.Pod) common.PodSummary {
 		s.Containers = append(s.Containers, cs)
 	}
 	return s
+}
+
+// focusFirst returns cs with the container called name first (cs itself when it is already
+// first or absent).
+func focusFirst(cs []corev1.Container, name string) []corev1.Container {
+	i := slices.IndexFunc(cs, func(c corev1.Container) bool { return c.Name == name })
+	if i <= 0 {
+		return cs
+	}
+	out := make([]corev1.Container, 0, len(cs))
+	out = append(out, cs[i])
+	out = append(out, cs[:i]...)
+	return append(out, cs[i+1:]...)
 }
 
 var nodeConditionTypes = []corev1.NodeConditionType{corev1.NodeReady, corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure, corev1.NodeNetworkUnavailable}
@@ -864,4 +964,186 @@ func capMap(m map[string]string, n int) map[string]string {
 		out[k] = m[k]
 	}
 	return out
+}
+
+// hpa enriches a HorizontalPodAutoscaler target: the HPA itself, then its scale target as if
+// that workload were the target (its pods, rollout, PDB and events), with the owner chain
+// HorizontalPodAutoscaler → workload. update_hpa acts on the HPA; the workload's actions on
+// the workload the context names.
+func (e *Enricher) hpa(ctx context.Context, en *enrichment, t common.TargetResource) (bool, error) {
+	h := &autoscalingv2.HorizontalPodAutoscaler{}
+	ok, err := e.get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Name}, h)
+	if err != nil || !ok {
+		return ok, err
+	}
+	en.kc.HPA = hpaSummary(h)
+	st := h.Spec.ScaleTargetRef
+	if st.Kind == "" || st.Name == "" {
+		return true, nil
+	}
+	en.kc.OwnerChain = append(en.kc.OwnerChain, ref(st.APIVersion, st.Kind, h.Namespace, st.Name))
+	if gv, err := schema.ParseGroupVersion(st.APIVersion); err != nil || gv.Group != appsv1.GroupName {
+		return true, nil // a scale target Kubernaut does not read (a custom resource)
+	}
+	switch st.Kind {
+	case "Deployment":
+		_, err = e.deployment(ctx, en, h.Namespace, st.Name)
+	case "StatefulSet":
+		_, err = e.statefulSet(ctx, en, h.Namespace, st.Name)
+	case "ReplicaSet":
+		_, err = e.replicaSet(ctx, en, ref(st.APIVersion, st.Kind, h.Namespace, st.Name))
+	}
+	return true, err
+}
+
+// annotationLegacyStorageClass names the class of claims created before spec.storageClassName.
+const annotationLegacyStorageClass = "volume.beta.kubernetes.io/storage-class"
+
+// pvc enriches a PersistentVolumeClaim target. The claim and its StorageClass are read live (one
+// Get each: no informer holds claims or classes); the pods that mount it come from the pod cache's
+// claim index, most relevant first, each with its workload (see mounts).
+func (e *Enricher) pvc(ctx context.Context, en *enrichment, t common.TargetResource) (bool, error) {
+	c := &corev1.PersistentVolumeClaim{}
+	ok, err := e.getLive(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Name}, c)
+	if err != nil || !ok {
+		return ok, err
+	}
+	s := &common.PVCSummary{Name: c.Name, Phase: string(c.Status.Phase), VolumeName: c.Spec.VolumeName}
+	if q, ok := c.Spec.Resources.Requests[corev1.ResourceStorage]; ok {
+		s.Requested = q.String()
+	}
+	capacity, hasCapacity := c.Status.Capacity[corev1.ResourceStorage]
+	if hasCapacity {
+		s.Capacity = capacity.String()
+	}
+	if q, ok := c.Status.AllocatedResources[corev1.ResourceStorage]; ok && (!hasCapacity || q.Cmp(capacity) != 0) {
+		s.Allocated = q.String()
+	}
+	if st, ok := c.Status.AllocatedResourceStatuses[corev1.ResourceStorage]; ok {
+		s.ResizeStatus = text.TruncateBytes(string(st), 64)
+	}
+	for _, m := range c.Spec.AccessModes {
+		if len(s.AccessModes) < 4 {
+			s.AccessModes = append(s.AccessModes, string(m))
+		}
+	}
+	if c.Spec.VolumeMode != nil {
+		s.VolumeMode = string(*c.Spec.VolumeMode)
+	}
+	for _, cond := range c.Status.Conditions {
+		if len(s.Conditions) < 8 {
+			s.Conditions = append(s.Conditions, condition(string(cond.Type), string(cond.Status), cond.Reason, cond.Message, cond.LastTransitionTime))
+		}
+	}
+	class := ""
+	if c.Spec.StorageClassName != nil {
+		class = *c.Spec.StorageClassName
+	} else {
+		class = c.Annotations[annotationLegacyStorageClass]
+	}
+	s.StorageClassName = class
+	if class != "" {
+		sc := &storagev1.StorageClass{}
+		ok, err := e.getLive(ctx, client.ObjectKey{Name: class}, sc)
+		if err != nil {
+			return true, err
+		}
+		if ok {
+			allowed := sc.AllowVolumeExpansion != nil && *sc.AllowVolumeExpansion
+			s.AllowVolumeExpansion = &allowed
+		}
+	}
+	en.kc.PVC = s
+	if owner := metav1.GetControllerOfNoCopy(c); owner != nil {
+		en.kc.OwnerChain = append(en.kc.OwnerChain, ref(owner.APIVersion, owner.Kind, c.Namespace, owner.Name))
+	}
+	if c.Spec.VolumeName != "" {
+		en.eventKeys = append(en.eventKeys, involvedKey("PersistentVolume", "", c.Spec.VolumeName))
+	}
+	var pods corev1.PodList
+	if err := e.list(ctx, &pods, client.InNamespace(c.Namespace), client.MatchingFields{indexClaim: c.Name}); err != nil {
+		return true, err
+	}
+	for i := range pods.Items {
+		en.pods = append(en.pods, &pods.Items[i])
+	}
+	return true, nil
+}
+
+// mounts lists the pods that mount the claim target (en.pods, already in order) with their
+// top-level controller.
+func (e *Enricher) mounts(ctx context.Context, en *enrichment) error {
+	for _, p := range en.pods {
+		if len(en.kc.PVC.MountedBy) == maxPods {
+			break
+		}
+		w, err := e.topController(ctx, p)
+		if err != nil {
+			return err
+		}
+		en.kc.PVC.MountedBy = append(en.kc.PVC.MountedBy, common.PVCMount{Pod: p.Name, Workload: text.TruncateBytes(w, 320)})
+	}
+	return nil
+}
+
+// topController is a pod's controller as kind/name, followed one step further from a ReplicaSet
+// to its Deployment and from a Job to its CronJob; "" for a pod without one.
+func (e *Enricher) topController(ctx context.Context, p *corev1.Pod) (string, error) {
+	o := metav1.GetControllerOfNoCopy(p)
+	if o == nil {
+		return "", nil
+	}
+	var parent client.Object
+	switch o.Kind {
+	case "ReplicaSet":
+		parent = &appsv1.ReplicaSet{}
+	case "Job":
+		parent = &batchv1.Job{}
+	default:
+		return o.Kind + "/" + o.Name, nil
+	}
+	ok, err := e.get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: o.Name}, parent)
+	if err != nil {
+		return "", err
+	}
+	if ok {
+		if po := metav1.GetControllerOfNoCopy(parent); po != nil {
+			return po.Kind + "/" + po.Name, nil
+		}
+	}
+	return o.Kind + "/" + o.Name, nil
+}
+
+// focusOn settles what the alert's pod and container labels point at: the pod when it is one of
+// the target's pods, the container when the target's pods or workload have one of that name.
+// Nodes are not focused (their pods are everybody's, and node alerts name the exporter's pod).
+func (e *Enricher) focusOn(en *enrichment, t common.TargetResource) {
+	f := en.focus
+	if t.Kind == "Node" || t.Namespace == "" {
+		return
+	}
+	if f.Pod != "" && en.targetPod == nil {
+		for _, p := range en.pods {
+			if p.Name == f.Pod && p.Namespace == t.Namespace {
+				en.focusPod = p
+				break
+			}
+		}
+	}
+	if f.Container == "" {
+		return
+	}
+	for _, p := range en.pods {
+		if slices.ContainsFunc(p.Spec.Containers, func(c corev1.Container) bool { return c.Name == f.Container }) {
+			en.focusContainer = f.Container
+			break
+		}
+	}
+	if w := en.kc.Workload; w != nil {
+		if i := slices.IndexFunc(w.Containers, func(c common.ContainerSpecSummary) bool { return c.Name == f.Container }); i >= 0 {
+			en.focusContainer = f.Container
+			c := w.Containers[i]
+			w.Containers = append([]common.ContainerSpecSummary{c}, slices.Delete(w.Containers, i, i+1)...)
+		}
+	}
 }

@@ -38,4 +38,11 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 		assert.True(t, seen[key], "reads %s", key)
 	}
 	assert.False(t, seen["core/secrets"], "never secrets")
+	for _, rule := range role.Rules { // read live, one Get per claim target: never listed or watched
+		if slices.Contains(rule.Resources, "persistentvolumeclaims") || slices.Contains(rule.Resources, "storageclasses") {
+			assert.Equal(t, []string{"get"}, rule.Verbs, "%v", rule.Resources)
+		}
+	}
+	assert.True(t, seen["core/persistentvolumeclaims"], "reads claims")
+	assert.True(t, seen["storage.k8s.io/storageclasses"], "reads storage classes")
 }

@@ -26,7 +26,8 @@ import (
 )
 
 // Permissions of the processing service; `make manifests` turns them into deploy/base/rbac/processing.
-// It reads (get/list/watch) the kinds it enriches from, its own kind and its policy ConfigMap,
+// It reads (get/list/watch) the kinds it enriches from, its own kind and its policy ConfigMap
+// (PersistentVolumeClaims and StorageClasses only by get: they are read live, never watched),
 // writes only the status of its own kind and events. Its leader-election Lease is granted in its
 // namespace only, by the Role kubernaut-leader-election (deploy/base/leader-election.yaml).
 // +kubebuilder:rbac:groups=remediationprocessing.kubernaut.io,resources=remediationprocessings,verbs=get;list;watch
@@ -36,6 +37,8 @@ import (
 // +kubebuilder:rbac:groups=batch,resources=jobs;cronjobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get
+// +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get
 
 const controllerName = "remediationprocessing"
 
@@ -201,7 +204,7 @@ func (r *Reconciler) reconcileEnrich(ctx context.Context, rp *processingv1.Remed
 	t := rp.Spec.Alert.TargetResource
 	start := time.Now()
 	readCtx, cancel := context.WithTimeout(ctx, r.EnrichmentTimeout)
-	en, err := (&Enricher{Reader: r.Reader, Now: r.Now}).Enrich(readCtx, t)
+	en, err := (&Enricher{Reader: r.Reader, Live: r.APIReader, Now: r.Now}).Enrich(readCtx, t, FocusOf(rp.Spec.Alert.Labels))
 	cancel()
 	enrichmentDuration.Observe(time.Since(start).Seconds())
 	if err != nil {
@@ -239,7 +242,7 @@ func (r *Reconciler) reconcileEnrich(ctx context.Context, rp *processingv1.Remed
 	classifications.WithLabelValues(string(res.EnvironmentSource), priorityFrom).Inc()
 
 	kc := en.kc
-	size := bound(kc, r.MaxContextBytes, en.omitted)
+	size := en.bound(r.MaxContextBytes)
 	contextBytes.Observe(float64(size))
 	if len(kc.Truncated) > 0 {
 		contextTruncations.Inc()

@@ -247,6 +247,23 @@ func testMissingTarget(t *testing.T, env *testenv.Env, h *harness) {
 	assert.NotNil(t, eventGroup(kc, "FailedCreate", "Deployment/ghost"))
 	assert.Nil(t, kc.Workload)
 
+	for _, target := range []common.TargetResource{
+		{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Namespace: ns, Name: "ghost"},
+		{APIVersion: "v1", Kind: "PersistentVolumeClaim", Namespace: ns, Name: "ghost"},
+	} {
+		t.Run(target.Kind, func(t *testing.T) {
+			rp := h.process(target, nil)
+			require.Equal(t, processingv1.PhaseCompleted, rp.Status.Phase, rp.Status.Message)
+			assert.Equal(t, processingv1.ReasonTargetNotFound, ready(t, rp).Reason)
+			kc := rp.Status.EnrichedSignal.KubernetesContext
+			assert.True(t, kc.TargetNotFound)
+			assert.Equal(t, "shop", kc.NamespaceLabels["team"])
+			assert.Nil(t, kc.HPA)
+			assert.Nil(t, kc.PVC)
+			assert.Empty(t, kc.Pods)
+		})
+	}
+
 	t.Run("namespace gone too", func(t *testing.T) {
 		rp := h.process(deployTarget("no-such-namespace", "web"), nil)
 		require.Equal(t, processingv1.PhaseCompleted, rp.Status.Phase, rp.Status.Message)
