@@ -381,3 +381,52 @@ func TestPodsOfOneDeploymentAreOneRequest(t *testing.T) {
 	assert.Equal(t, 1, gets("replicasets"))
 	assert.Equal(t, 1, gets("deployments"))
 }
+
+// TestTargetMappings checks the operator's mappings: tried before the built-in table, limited to
+// their alert names and label values, and named in spec.targetResolution.source.
+func TestTargetMappings(t *testing.T) {
+	c := newCluster(t)
+	sys := env.Namespace(t, nil)
+	mappings, err := gateway.ParseMappings([]byte(`
+mappings:
+  - name: checkout-slo
+    label: app_deployment
+    apiVersion: apps/v1
+    kind: Deployment
+    namespaced: true
+    alertNames: [CheckoutLatencyHigh]
+  - label: database
+    apiVersion: apps/v1
+    kind: StatefulSet
+    namespaced: true
+    matchLabels: {job: postgres-exporter}`))
+	require.NoError(t, err)
+	gw := startGateway(t, sys, options{rest: env.AsService(t, "gateway", sys), config: func(g *gateway.Config) { g.Mappings = mappings; g.Cooldown = 0 }})
+	deployment := target("apps/v1", "Deployment", c.shop, "checkout")
+	cases := map[string]struct {
+		labels map[string]string
+		want   common.TargetResource
+		source string
+	}{
+		"mapping before the built-in pod label": {labels: map[string]string{"alertname": "CheckoutLatencyHigh", "severity": "warning", "namespace": c.shop,
+			"app_deployment": "checkout", "pod": c.debugPod, "job": "checkout", "instance": "10.244.3.9:8080"}, want: deployment, source: "mapping:checkout-slo"},
+		"another alert name: the mapping does not apply": {labels: map[string]string{"alertname": "CheckoutErrorsHigh", "severity": "warning", "namespace": c.shop,
+			"app_deployment": "checkout", "pod": c.debugPod, "job": "checkout", "instance": "10.244.3.9:8080"}, want: target("v1", "Pod", c.shop, c.debugPod), source: "pod"},
+		"label values match": {labels: map[string]string{"alertname": "PostgresReplicationLag", "severity": "critical", "namespace": c.shop,
+			"database": "postgres", "job": "postgres-exporter", "instance": "10.244.2.4:9187"}, want: target("apps/v1", "StatefulSet", c.shop, "postgres"), source: "mapping:database"},
+		"label values differ: the namespace is the target": {labels: map[string]string{"alertname": "PostgresReplicationLag", "severity": "critical", "namespace": c.shop,
+			"database": "postgres", "job": "other-exporter", "instance": "10.244.2.4:9187"}, want: target("v1", "Namespace", "", c.shop), source: "namespace"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, _, body := post(t, gw.url, gateway.PathPrometheus, webhook(t, alert("firing", tc.labels)), nil)
+			require.Equal(t, http.StatusCreated, code, body)
+			rr := getRequest(t, sys, body)
+			defer finish(t, rr, time.Now())
+			assert.Equal(t, tc.want, rr.Spec.TargetResource)
+			require.NotNil(t, rr.Spec.TargetResolution)
+			assert.Equal(t, tc.source, rr.Spec.TargetResolution.Source)
+			assert.Empty(t, rr.Spec.TargetResolution.UnresolvedReason)
+		})
+	}
+}

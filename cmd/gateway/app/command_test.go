@@ -24,6 +24,10 @@ import (
 )
 
 func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	goodMappings, badMappings := filepath.Join(dir, "good.yaml"), filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(goodMappings, []byte("mappings:\n  - {label: app, apiVersion: apps/v1, kind: Deployment, namespaced: true}\n"), 0o600))
+	require.NoError(t, os.WriteFile(badMappings, []byte("mappings:\n  - {label: app, apiVersion: apps/v1, kind: Deployment}\n"), 0o600))
 	cases := map[string]struct {
 		mutate func(*app.Config)
 		err    string
@@ -34,6 +38,11 @@ func TestValidate(t *testing.T) {
 		"payload too large":  {func(c *app.Config) { c.MaxPayloadBytes = 70000 }, "--max-payload-bytes"},
 		"bad priority table": {func(c *app.Config) { c.PriorityOverrides = "warning=P0" }, "--priority-overrides"},
 		"token file missing": {func(c *app.Config) { c.HTTP.AuthMode = "token-file" }, "--auth-token-file"},
+		"target mappings":    {func(c *app.Config) { c.TargetMappingsFile = goodMappings }, ""},
+		"invalid mappings":   {func(c *app.Config) { c.TargetMappingsFile = badMappings }, `--target-mappings-file: target mappings file ` + badMappings + `: mappings[0] (label "app"): namespaced is required`},
+		"no mappings file":   {func(c *app.Config) { c.TargetMappingsFile = filepath.Join(dir, "absent.yaml") }, "--target-mappings-file: reading target mappings"},
+		"no owner cache":     {func(c *app.Config) { c.OwnerCacheSize = 0 }, "--owner-cache-size"},
+		"zero owner ttl":     {func(c *app.Config) { c.OwnerCacheTTL = 0 }, "--owner-cache-ttl"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -111,6 +120,8 @@ func TestRun(t *testing.T) {
 	resp.Body.Close()
 	assert.Contains(t, string(body), `kubernaut_gateway_signals_created_total{source="prometheus"} 1`)
 	assert.Contains(t, string(body), `kubernaut_gateway_signals_deduplicated_total{source="prometheus"} 1`)
+	// Deployment shop/web does not exist: the alert is stored unresolved, and counted (twice).
+	assert.Contains(t, string(body), `kubernaut_gateway_signals_unresolved_total{reason="not_found"} 2`)
 	assert.True(t, strings.Contains(string(body), "kubernaut_gateway_http_request_duration_seconds_bucket"))
 
 	cancel()
