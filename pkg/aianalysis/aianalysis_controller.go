@@ -46,6 +46,14 @@ type Reconciler struct {
 	Investigator investigator.Investigator
 	// History, when set, is asked for past success rates (includeHistoricalPatterns).
 	History HistoryClient
+	// RepeatWindow turns on the repeat-action rule: an action Kubernaut ran on a target within it
+	// is not recommended for that target again (manual review instead, whatever the provider).
+	// 0 turns the rule off; the command always sets it (--repeat-action-window, default 6h).
+	RepeatWindow time.Duration
+	// Changes reads Kubernaut's past remediations of the target for that rule. When it is nil or
+	// cannot answer, a recommendation says so in its evidence and the approval policy requires a
+	// person: a repeat cannot be ruled out.
+	Changes ChangeHistory
 	// Policy reads the approval policy; nil uses the defaults.
 	Policy *PolicySource
 	// Defaults fill spec.holmesGPTConfig of new analyses.

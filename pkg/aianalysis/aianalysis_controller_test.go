@@ -25,12 +25,18 @@ import (
 
 func i32(v int32) *int32 { return &v }
 
-// oomSignal is an OOMKilled Deployment shop/web as processing describes it (times relative to now).
+// oomSignal is an OOMKilled Deployment shop/web as processing describes it, alerted by our own
+// KubePodOOMKilled (on kube_pod_container_status_last_terminated_reason) a minute ago (times
+// relative to now).
 func oomSignal() aiv1.SignalContext {
 	now := metav1.Now()
 	ago := func(d time.Duration) *metav1.Time { t := metav1.NewTime(now.Add(-d)); return &t }
-	return aiv1.SignalContext{Fingerprint: strings.Repeat("a", 64), SignalName: "KubePodOOMKilled", Severity: "critical", Environment: "production", BusinessPriority: "P0",
+	return aiv1.SignalContext{Fingerprint: strings.Repeat("a", 64), SignalName: "KubePodOOMKilled", Severity: "warning", Environment: "production", BusinessPriority: "P1",
 		Namespace: "shop", ResourceKind: "Deployment", ResourceName: "web",
+		SignalLabels: map[string]string{"alertname": "KubePodOOMKilled", "container": "app", "instance": "10.244.0.12:8443", "job": "kube-state-metrics",
+			"namespace": "shop", "pod": "web-7d9f8-aaaaa", "reason": "OOMKilled", "severity": "warning", "uid": "3f2b6c1e-8d0a-4c57-9e41-6a2f0d7b5c90"},
+		FiringTime:  ago(time.Minute),
+		NamedTarget: &common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: "shop", Name: "web-7d9f8-aaaaa"},
 		KubernetesContext: &common.KubernetesContext{
 			CollectedAt: &now,
 			OwnerChain:  []common.TargetResource{{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}},
@@ -45,7 +51,8 @@ func oomSignal() aiv1.SignalContext {
 
 func healthySignal() aiv1.SignalContext {
 	s := oomSignal()
-	s.SignalName = "HighRequestLatency"
+	s.SignalName, s.NamedTarget = "HighRequestLatency", nil
+	s.SignalLabels = map[string]string{"alertname": "HighRequestLatency", "job": "web", "namespace": "shop", "service": "web", "severity": "warning"}
 	c := &s.KubernetesContext.Pods[0].Containers[0]
 	c.RestartCount, c.LastTerminationReason, c.LastExitCode, c.LastTerminatedAt, c.Ready = 0, "", nil, nil, true
 	return s

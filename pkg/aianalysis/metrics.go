@@ -36,6 +36,14 @@ var (
 		Name: "kubernaut_aianalysis_approvals_total",
 		Help: "Approval outcomes by decision (not_required, Approved, Rejected, Expired).",
 	}, []string{"decision"})
+	repeatsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kubernaut_aianalysis_repeat_actions_total",
+		Help: "Recommendations turned into manual review because Kubernaut already ran the same action on the same target within the repeat window, by provider and action.",
+	}, []string{"provider", "action"})
+	historyUnavailableTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "kubernaut_aianalysis_history_unavailable_total",
+		Help: "Investigations for which Kubernaut's recent changes to the target could not be read (a recommendation then needs approval).",
+	})
 	tokensTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kubernaut_aianalysis_tokens_total",
 		Help: "LLM tokens used, by provider, when the provider reports them.",
@@ -43,5 +51,6 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(investigationsTotal, investigationDuration, confidenceHist, refusalsTotal, approvalsTotal, tokensTotal)
+	metrics.Registry.MustRegister(investigationsTotal, investigationDuration, confidenceHist, refusalsTotal, approvalsTotal, tokensTotal,
+		repeatsTotal, historyUnavailableTotal)
 }

@@ -68,9 +68,16 @@ func (r *Reconciler) investigate(ctx context.Context, s *scope) error {
 	}
 	req := investigator.Request{
 		Signal: a.Spec.AnalysisRequest.AlertContext, Scope: a.Spec.AnalysisRequest.InvestigationScope,
-		Now: s.now, AllowDrain: policy.AllowDrainNode,
+		Now: s.now, AllowDrain: policy.AllowDrainNode, RepeatWindow: r.RepeatWindow,
 	}
 	start := time.Now()
+	if req.RepeatWindow > 0 {
+		req.Changes, req.ChangesUnknown = r.recentChanges(ctx, a, s.now)
+		if req.ChangesUnknown != "" {
+			historyUnavailableTotal.Inc()
+			log.FromContext(ctx).Info("Kubernaut's recent changes to the target could not be read; a recommendation will need approval", "reason", req.ChangesUnknown)
+		}
+	}
 	res, err := investigator.Run(ctx, r.Investigator, req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -83,6 +90,9 @@ func (r *Reconciler) investigate(ctx context.Context, s *scope) error {
 		return nil
 	}
 	f := res.Finding
+	if res.Repeat != nil {
+		repeatsTotal.WithLabelValues(provider, res.Repeat.Action).Inc()
+	}
 	if a.Spec.AnalysisRequest.InvestigationScope.IncludeHistoricalPatterns && f.Outcome == aiv1.OutcomeActionRecommended {
 		r.applyHistory(ctx, a.Spec.AnalysisRequest.AlertContext.SignalName, &f)
 	}
@@ -162,7 +172,7 @@ func (r *Reconciler) recommend(ctx context.Context, s *scope) error {
 	if perr != nil && version == "" {
 		return perr // the ConfigMap could not be read: try again rather than guess
 	}
-	f := investigator.Finding{Outcome: a.Status.Outcome, Recommendations: a.Status.Recommendations}
+	f := investigator.Finding{Outcome: a.Status.Outcome, Recommendations: a.Status.Recommendations, Evidence: a.Status.Evidence}
 	env := a.Spec.AnalysisRequest.AlertContext.Environment
 	why := policy.Requires(f, env, a.Status.Provider)
 	if len(why) == 0 {

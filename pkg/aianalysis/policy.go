@@ -97,6 +97,10 @@ func (p ApprovalPolicy) Requires(f investigator.Finding, environment, provider s
 			why = append(why, fmt.Sprintf("action %s always requires approval", s.Action))
 		}
 	}
+	if investigator.HistoryUnknown(f.Evidence) {
+		// Not configurable: without the history, this may be the ratchet the repeat rule stops.
+		why = append(why, "Kubernaut's recent changes to the target could not be read: a repeat of the same action cannot be ruled out")
+	}
 	if p.RequireApprovalForLLMProviders && provider != investigator.ProviderBuiltin {
 		why = append(why, fmt.Sprintf("recommendations of the %s provider require approval", provider))
 	}

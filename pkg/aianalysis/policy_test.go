@@ -41,6 +41,11 @@ func TestApprovalPolicy(t *testing.T) {
 		"drain_node anywhere":        {finding(0.9, aiv1.RiskHigh, "drain_node"), "development", "builtin", []string{"action drain_node always requires approval"}},
 		"LLM provider":               {finding(0.95, aiv1.RiskLow, "cordon_node"), "development", "openai", []string{"recommendations of the openai provider require approval"}},
 		"manual review needs no one": {investigator.Finding{Outcome: aiv1.OutcomeManualReviewRequired}, "production", "openai", nil},
+		"recent changes unread, however confident": {func() investigator.Finding {
+			f := finding(0.95, aiv1.RiskMedium, "increase_resources")
+			f.Evidence = []string{investigator.HistoryUnknownEvidence + "Kubernaut's changes to Deployment/shop/web in the last 6h could not be read (datastorage: HTTP 503)"}
+			return f
+		}(), "development", "builtin", []string{"Kubernaut's recent changes to the target could not be read: a repeat of the same action cannot be ruled out"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

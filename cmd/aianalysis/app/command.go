@@ -49,6 +49,9 @@ type Config struct {
 	History bool
 	// MaxConcurrentReconciles bounds parallel investigations.
 	MaxConcurrentReconciles int
+	// RepeatActionWindow: an action Kubernaut ran on a target within it is not recommended for
+	// that target again (manual review instead); 0 turns the check off.
+	RepeatActionWindow time.Duration
 }
 
 // NewConfig returns the defaults.
@@ -56,7 +59,7 @@ func NewConfig() *Config {
 	return &Config{
 		Options: shared.NewOptions(true), Clients: shared.NewClientOptions(), Provider: investigator.ProviderBuiltin,
 		LLMTimeout: 5 * time.Minute, LLMRetries: 3, ApprovalPolicyConfigMap: aianalysis.DefaultPolicyConfigMap,
-		History: true, MaxConcurrentReconciles: 4,
+		History: true, MaxConcurrentReconciles: 4, RepeatActionWindow: aianalysis.DefaultRepeatWindow,
 	}
 }
 
@@ -82,6 +85,9 @@ func (c *Config) Validate() error {
 	if c.LLMRetries < 0 || c.LLMRetries > 10 {
 		errs = append(errs, errors.New("--llm-retries must be between 0 and 10"))
 	}
+	if c.RepeatActionWindow < 0 {
+		errs = append(errs, errors.New("--repeat-action-window must not be negative (0 turns the check off)"))
+	}
 	if c.MaxConcurrentReconciles < 1 {
 		errs = append(errs, errors.New("--max-concurrent-reconciles must be at least 1"))
 	}
@@ -103,7 +109,7 @@ func newCommand(cfg *Config, run func(context.Context, *Config) error) *cobra.Co
 			"It reconciles its custom resources in --namespace, serves /healthz and /readyz on --health-probe-bind-address and Prometheus metrics on --metrics-bind-address, and stops cleanly on SIGTERM.\n\n"+
 			"Providers: builtin (offline rules, no network; the default), holmesgpt (POST /api/chat of a HolmesGPT server) and openai (any OpenAI-compatible /chat/completions endpoint with json_schema output). "+
 			"The LLM API key is read from --api-key-file or the "+APIKeyEnv+" environment variable, never from a flag value. "+
-			"Every provider's answer passes the guardrails (catalog action, valid parameters, allowed target); the approval policy is read from the ConfigMap --approval-policy-configmap (key "+aianalysis.PolicyKey+") in --namespace and applies as soon as it changes.",
+			"Every provider's answer passes the guardrails (catalog action, valid parameters, allowed target) and the repeat-action check (--repeat-action-window); the approval policy is read from the ConfigMap --approval-policy-configmap (key "+aianalysis.PolicyKey+") in --namespace and applies as soon as it changes.",
 		func(cmd *cobra.Command) {
 			cfg.AddFlags(cmd.Flags())
 			cfg.Clients.AddFlags(cmd.Flags())
@@ -118,6 +124,7 @@ func newCommand(cfg *Config, run func(context.Context, *Config) error) *cobra.Co
 			fs.StringVar(&cfg.ApprovalPolicyConfigMap, "approval-policy-configmap", cfg.ApprovalPolicyConfigMap, "ConfigMap in --namespace holding the approval policy (key "+aianalysis.PolicyKey+"); absent means the defaults.")
 			fs.BoolVar(&cfg.History, "historical-patterns", cfg.History, "Ask datastorage (--datastorage-url) for past success rates when an analysis sets includeHistoricalPatterns.")
 			fs.IntVar(&cfg.MaxConcurrentReconciles, "max-concurrent-reconciles", cfg.MaxConcurrentReconciles, "Analyses investigated in parallel.")
+			fs.DurationVar(&cfg.RepeatActionWindow, "repeat-action-window", cfg.RepeatActionWindow, "An action Kubernaut ran on a target within this window (read from datastorage's audit trail, --datastorage-url) is not recommended for that target again, whatever the provider: the analysis ends in manual review saying what was done when, instead of ratcheting the same change. When the trail cannot be read, a recommendation needs approval. 0 turns the check off.")
 		},
 		cfg.Validate,
 		func(ctx context.Context) error { return run(ctx, cfg) })
@@ -175,6 +182,12 @@ func Run(ctx context.Context, cfg *Config) error {
 			Policy:                  &aianalysis.PolicySource{Reader: mgr.GetClient(), Namespace: cfg.Namespace, Name: cfg.ApprovalPolicyConfigMap},
 			Defaults:                cfg.Defaults(),
 			MaxConcurrentReconciles: cfg.MaxConcurrentReconciles,
+		}
+		if cfg.RepeatActionWindow > 0 {
+			// Read before every investigation: never hold an analysis long for it.
+			c := auditapi.NewClient(cfg.Clients.DatastorageURL, cfg.Clients.ServiceTokenFile)
+			c.HTTP.Timeout = 3 * time.Second
+			r.RepeatWindow, r.Changes = cfg.RepeatActionWindow, &aianalysis.DatastorageHistory{Client: c}
 		}
 		if cfg.History {
 			// A look-up only refines confidence: never hold an analysis long for it.
