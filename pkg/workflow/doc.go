@@ -12,15 +12,19 @@
 // (pkg/shared/actions): a known action, a target of a kind it accepts (a step without target
 // takes spec.targetResource, a namespaced target without namespace takes its namespace), valid
 // parameters (every problem of every step reported at once), then fills in catalog defaults,
-// the step timeout (executionConfig.stepTimeout unless the step sets one) and retries. dependsOn
+// the step timeout (StepTimeout: the step's own, else its action's in the catalog, at most
+// executionConfig.stepTimeout) and retries. dependsOn
 // must name steps of the workflow and form no cycle (the message names the cycle). Operations
 // are ordered as they would start with concurrencyLimit at once, each taking its whole timeout;
 // the finish of the last (status.estimatedDuration) must fit in workflowTimeout.
 //
 // Validating checks each operation against the live cluster (targets are read live, never from
 // a cache) and records each check in status.validationResults[].checks:
-//   - TargetExists: the target exists; its UID and resourceVersion go into the operation, so that
-//     the executor refuses to act on an object deleted and recreated since;
+//   - TargetExists: the target exists; its UID, resourceVersion and preconditions
+//     (pkg/shared/actions/preconditions: its generation and, for a Deployment, its revision and
+//     the pod-template-hash of its current ReplicaSet) go into the operation, so that the
+//     executor refuses to act on an object deleted and recreated since (TargetUIDMismatch) or
+//     changed since (StaleTarget: a person's roll-forward is never rolled back unseen);
 //   - TargetResolves: the target has what the action touches — the named containers of a
 //     resource change, an earlier revision for a rollback, the Pods a drain evicts, a controller
 //     that recreates a restarted Pod, a taint to remove, HPA bounds that stay ordered;

@@ -15,11 +15,23 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
-// Defaults of the execution config when the API server did not fill them in.
-const (
-	DefaultStepTimeout     = 5 * time.Minute
-	DefaultWorkflowTimeout = 20 * time.Minute
-)
+// DefaultWorkflowTimeout bounds a workflow whose execution config the API server did not fill in.
+const DefaultWorkflowTimeout = 20 * time.Minute
+
+// StepTimeout is the timeout of a step: its own when it sets one; otherwise its action's in the
+// catalog (actions.Action.Timeout: a cordon a minute, a rollout five), never longer than the
+// workflow's executionConfig.stepTimeout when that is set. a is the zero Action for an unknown
+// action.
+func StepTimeout(a actions.Action, step common.WorkflowStep, cfg workflowv1.ExecutionConfig) time.Duration {
+	if step.Timeout != nil {
+		return step.Timeout.Duration
+	}
+	timeout := a.Timeout
+	if cfg.StepTimeout != nil && cfg.StepTimeout.Duration > 0 && (timeout == 0 || cfg.StepTimeout.Duration < timeout) {
+		timeout = cfg.StepTimeout.Duration
+	}
+	return timeout
+}
 
 // Plan is a workflow's steps turned into ordered operations.
 type Plan struct {
@@ -56,7 +68,6 @@ type stepProblem struct {
 func NewPlan(spec *workflowv1.WorkflowExecutionSpec) (*Plan, error) {
 	steps := spec.WorkflowDefinition.Steps
 	cfg := spec.ExecutionConfig
-	stepTimeout := durationOr(cfg.StepTimeout, DefaultStepTimeout)
 	workflowTimeout := durationOr(cfg.WorkflowTimeout, DefaultWorkflowTimeout)
 	limit := int(max(cfg.ConcurrencyLimit, 1))
 
@@ -83,15 +94,12 @@ func NewPlan(spec *workflowv1.WorkflowExecutionSpec) (*Plan, error) {
 				add(i, workflowv1.ReasonDependencyCycle, "depends on itself")
 			}
 		}
-		timeout := stepTimeout
-		if s.Timeout != nil {
-			timeout = s.Timeout.Duration
-		}
-		if timeout <= 0 {
+		a, ok := actions.Lookup(s.Action)
+		timeout := StepTimeout(a, s, cfg)
+		if timeout <= 0 && (ok || s.Timeout != nil) {
 			add(i, workflowv1.ReasonInvalidWorkflow, "timeout must be greater than zero, got %s", timeout)
 		}
 		op.Timeout = &metav1.Duration{Duration: timeout}
-		a, ok := actions.Lookup(s.Action)
 		if !ok {
 			add(i, workflowv1.ReasonUnknownAction, "unknown action %q (known actions: %s)", s.Action, strings.Join(actions.Names(), ", "))
 			ops[i] = op

@@ -43,12 +43,30 @@ func TestNewPlan(t *testing.T) {
 				common.WorkflowStep{Name: "cordon", Action: "cordon_node", Target: node("n1")},
 			),
 			wantOps: []common.Operation{
-				{Name: "cordon", Action: "cordon_node", Target: common.TargetResource{APIVersion: "v1", Kind: "Node", Name: "n1"}, Timeout: dur(5 * time.Minute)},
+				{Name: "cordon", Action: "cordon_node", Target: common.TargetResource{APIVersion: "v1", Kind: "Node", Name: "n1"}, Timeout: dur(time.Minute)},
 				{Name: "drain", Action: "drain_node", Target: common.TargetResource{APIVersion: "v1", Kind: "Node", Name: "n1"},
 					Parameters: map[string]string{"timeout": "5m", "ignoreDaemonSets": "true", "deleteEmptyDirData": "false"},
 					DependsOn:  []string{"cordon"}, Timeout: dur(10 * time.Minute), MaxRetries: 2},
 			},
-			wantEst: 15 * time.Minute,
+			wantEst: 11 * time.Minute,
+		},
+		"step timeouts from the catalog, at most the workflow's stepTimeout": {
+			spec: func() *workflowv1.WorkflowExecutionSpec {
+				s := spec(1,
+					common.WorkflowStep{Name: "cordon", Action: "cordon_node", Target: node("n1")},
+					common.WorkflowStep{Name: "mem", Action: "increase_resources", Parameters: map[string]string{"memory": "512Mi"}},
+					common.WorkflowStep{Name: "own", Action: "notify_only", Timeout: dur(7 * time.Minute)},
+				)
+				s.ExecutionConfig.StepTimeout = dur(3 * time.Minute)
+				return s
+			}(),
+			wantOps: []common.Operation{
+				{Name: "cordon", Action: "cordon_node", Target: common.TargetResource{APIVersion: "v1", Kind: "Node", Name: "n1"}, Timeout: dur(time.Minute)},
+				{Name: "mem", Action: "increase_resources", Target: common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"},
+					Parameters: map[string]string{"memory": "512Mi"}, Timeout: dur(3 * time.Minute)},
+				{Name: "own", Action: "notify_only", Target: common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}, Timeout: dur(7 * time.Minute)},
+			},
+			wantEst: 11 * time.Minute,
 		},
 		"default target is the workflow's": {
 			spec: spec(1, common.WorkflowStep{Name: "mem", Action: "increase_resources", Parameters: map[string]string{"memory": "512Mi"}}),
@@ -64,7 +82,7 @@ func TestNewPlan(t *testing.T) {
 				common.WorkflowStep{Name: "d", Action: "notify_only"},
 			),
 			wantOrder: []string{"a", "b", "c", "d"},
-			wantEst:   10 * time.Minute,
+			wantEst:   time.Minute, // notify_only takes 30s
 		},
 		"concurrency one is sequential": {
 			spec: spec(1,
@@ -73,7 +91,7 @@ func TestNewPlan(t *testing.T) {
 				common.WorkflowStep{Name: "c", Action: "notify_only"},
 			),
 			wantOrder: []string{"b", "a", "c"},
-			wantEst:   15 * time.Minute,
+			wantEst:   90 * time.Second,
 		},
 		"cycle is named": {
 			spec: spec(1,

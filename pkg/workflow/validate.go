@@ -26,6 +26,7 @@ import (
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions/preconditions"
 	"github.com/kubernaut/kubernaut/pkg/shared/objdiff"
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
@@ -79,8 +80,9 @@ type transientError struct{ err error }
 func (e transientError) Error() string { return e.err.Error() }
 func (e transientError) Unwrap() error { return e.err }
 
-// Validate checks op against the live cluster and records the target's UID and resourceVersion
-// into it. The result says what was checked; an error is returned only for failures a retry may
+// Validate checks op against the live cluster and records into it the target's UID and
+// resourceVersion and the preconditions the executor holds the target to (generation, a
+// Deployment's revision and the pod-template-hash of its current ReplicaSet). The result says what was checked; an error is returned only for failures a retry may
 // clear.
 func (v *Validator) Validate(ctx context.Context, op *common.Operation) (workflowv1.ValidationResult, error) {
 	s := &stepCheck{result: workflowv1.ValidationResult{Step: op.Name, Valid: true}}
@@ -103,11 +105,16 @@ func (v *Validator) Validate(ctx context.Context, op *common.Operation) (workflo
 		}
 		return s.result, transientError{fmt.Errorf("reading %s %s: %w", t.Kind, describe(key), err)}
 	}
-	msg := fmt.Sprintf("%s %s exists (uid %s, resourceVersion %s)", t.Kind, describe(key), live.GetUID(), live.GetResourceVersion())
+	pre, err := preconditions.Capture(ctx, v.Reader, live)
+	if err != nil {
+		return s.result, transientError{err}
+	}
+	msg := fmt.Sprintf("%s %s exists (uid %s, resourceVersion %s%s)", t.Kind, describe(key), live.GetUID(), live.GetResourceVersion(), describePreconditions(pre))
 	if op.TargetUID != "" && op.TargetUID != string(live.GetUID()) {
 		msg += fmt.Sprintf("; recreated since it was last checked (uid was %s)", op.TargetUID)
 	}
 	op.TargetUID, op.TargetResourceVersion = string(live.GetUID()), live.GetResourceVersion()
+	op.Preconditions = pre
 	s.pass(workflowv1.CheckTargetExists, "%s", msg)
 	if a.Name == actions.NotifyOnly {
 		return s.result, nil
@@ -520,6 +527,21 @@ func acceptsResource(a actions.Action, resource string) bool {
 		}
 	}
 	return false
+}
+
+// describePreconditions says what the executor will hold the target to, beyond its UID.
+func describePreconditions(p *common.Preconditions) string {
+	var out string
+	if p.Generation > 0 {
+		out += fmt.Sprintf(", generation %d", p.Generation)
+	}
+	if p.Revision != "" {
+		out += ", revision " + p.Revision
+	}
+	if p.PodTemplateHash != "" {
+		out += ", pod-template-hash " + p.PodTemplateHash
+	}
+	return out
 }
 
 func describe(key client.ObjectKey) string {

@@ -48,7 +48,7 @@ func TestCordonThenDrainYieldsOrderedOperations(t *testing.T) {
 	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
 	nodeTarget := common.TargetResource{APIVersion: "v1", Kind: "Node", Name: nodeName}
 	want := []common.Operation{
-		{Name: "cordon", Action: "cordon_node", Target: nodeTarget, TargetUID: string(node.UID), Timeout: &metav1.Duration{Duration: 5 * time.Minute}},
+		{Name: "cordon", Action: "cordon_node", Target: nodeTarget, TargetUID: string(node.UID), Timeout: &metav1.Duration{Duration: time.Minute}},
 		{Name: "drain", Action: "drain_node", Target: nodeTarget, TargetUID: string(node.UID), DependsOn: []string{"cordon"},
 			Parameters: map[string]string{"gracePeriodSeconds": "30", "timeout": "5m", "ignoreDaemonSets": "true", "deleteEmptyDirData": "false"},
 			Timeout:    &metav1.Duration{Duration: 5 * time.Minute}},
@@ -56,12 +56,14 @@ func TestCordonThenDrainYieldsOrderedOperations(t *testing.T) {
 	got := w.Status.Operations
 	for i := range got {
 		assert.NotEmpty(t, got[i].TargetResourceVersion)
-		got[i].TargetResourceVersion = ""
+		// A Node keeps no generation: its preconditions are the resourceVersion, recorded only.
+		assert.Equal(t, &common.Preconditions{ResourceVersion: got[i].TargetResourceVersion}, got[i].Preconditions)
+		got[i].TargetResourceVersion, got[i].Preconditions = "", nil
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("operations (-want +got):\n%s", d)
 	}
-	assert.Equal(t, 10*time.Minute, w.Status.EstimatedDuration.Duration)
+	assert.Equal(t, 6*time.Minute, w.Status.EstimatedDuration.Duration, "cordon 1m and drain 10m (at most the stepTimeout 5m), from the catalog")
 	cordon := result(t, w, "cordon")
 	assert.True(t, cordon.Valid)
 	assert.Equal(t, []workflowv1.FieldChange{{Path: "spec.unschedulable", After: "true"}}, cordon.Diff)
@@ -81,6 +83,34 @@ func TestCordonThenDrainYieldsOrderedOperations(t *testing.T) {
 	require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(node), live))
 	assert.False(t, live.Spec.Unschedulable)
 	require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(pod), &corev1.Pod{}))
+}
+
+// The operation carries what was validated and approved: the Deployment's generation, its
+// revision and the pod-template-hash of that revision's ReplicaSet, which the executor holds the
+// target to (StaleTarget).
+func TestValidationRecordsThePreconditions(t *testing.T) {
+	f := start(t, nil, true)
+	ctx := context.Background()
+	d := f.deployment(t, "web", "128Mi", "256Mi")
+	d.Annotations = map[string]string{mutate.RevisionAnnotation: "2"}
+	require.NoError(t, f.c.Update(ctx, d))
+	for rev, hash := range map[string]string{"1": "5d8f7c9b6", "2": "7c6b5d9f8"} {
+		tpl := d.Spec.Template.DeepCopy()
+		tpl.Labels = map[string]string{"app": "web", appsv1.DefaultDeploymentUniqueLabelKey: hash}
+		require.NoError(t, f.c.Create(ctx, &appsv1.ReplicaSet{
+			ObjectMeta: metav1.ObjectMeta{Name: "web-" + hash, Namespace: f.ns, Labels: tpl.Labels, Annotations: map[string]string{mutate.RevisionAnnotation: rev},
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "web", UID: d.UID, Controller: ptr.To(true)}}},
+			Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: tpl.Labels}, Template: *tpl},
+		}))
+	}
+	w := f.finished(t, f.workflowOf("mem", deploymentTarget(f.ns, "web"),
+		common.WorkflowStep{Name: "mem", Action: "increase_resources", Parameters: map[string]string{"memory": "256Mi"}}))
+	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+	live := &appsv1.Deployment{}
+	require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(d), live))
+	op := w.Status.Operations[0]
+	assert.Equal(t, &common.Preconditions{Generation: live.Generation, ResourceVersion: live.ResourceVersion, Revision: "2", PodTemplateHash: "7c6b5d9f8"}, op.Preconditions)
+	assert.Contains(t, result(t, w, "mem").Checks[0].Message, "revision 2, pod-template-hash 7c6b5d9f8")
 }
 
 func TestPlanningFailures(t *testing.T) {
