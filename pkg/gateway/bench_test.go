@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/testutil/loadtest"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
@@ -96,10 +97,42 @@ func BenchmarkCreateCeiling(b *testing.B) {
 	lat.report(b, time.Since(start))
 }
 
-// BenchmarkWebhookDistinct posts alerts for distinct Deployments: each creates a request.
+// distinctWorkloads creates n Deployments web-<from+i> in ns, each with a ReplicaSet and a Pod
+// (as their controllers would), from 32 senders, and returns the Pods' names by index i.
+func distinctWorkloads(b testing.TB, ns string, from, n int) []string {
+	pods := make([]string, n)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				rs := makeReplicaSet(b, makeDeployment(b, ns, fmt.Sprintf("web-%d", from+i)), "5d9c7b8f6d")
+				pods[i] = makePod(b, ns, rs.Name+"-x7k2p", rs).Name
+			}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return pods
+}
+
+// podAlert is KubePodCrashLooping about a Pod, as kube-prometheus delivers it.
+func podAlert(ns, pod string) gateway.Alert {
+	return alert("firing", kubePrometheusKSM(map[string]string{"alertname": "KubePodCrashLooping", "severity": "warning", "namespace": ns,
+		"pod": pod, "uid": "0f7d5c3e-8a1b-4c2d-9e6f-7a8b9c0d1e2f", "container": "app", "reason": "CrashLoopBackOff"}))
+}
+
+// BenchmarkWebhookDistinct posts crash loops of Pods of distinct Deployments: each resolves its
+// Pod to its Deployment (Pod and ReplicaSet read) and creates a request.
 func BenchmarkWebhookDistinct(b *testing.B) {
 	sys := env.Namespace(b, nil)
 	shop := env.Namespace(b, map[string]string{"kubernaut.io/environment": "production"})
+	pods := distinctWorkloads(b, shop, 0, b.N)
 	gw := startGateway(b, sys, options{})
 	hc := benchHTTPClient()
 	var seq atomic.Int64
@@ -110,7 +143,7 @@ func BenchmarkWebhookDistinct(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		var local []time.Duration
 		for pb.Next() {
-			body := webhook(b, memoryAlert(shop, fmt.Sprintf("web-%d", seq.Add(1))))
+			body := webhook(b, podAlert(shop, pods[seq.Add(1)-1]))
 			t0 := time.Now()
 			resp, err := hc.Post(gw.url+gateway.PathPrometheus, "application/json", bytes.NewReader(body))
 			if err != nil {
@@ -142,6 +175,7 @@ func BenchmarkWebhookDuplicates(b *testing.B) {
 			hc := benchHTTPClient()
 			bodies := make([][]byte, n)
 			for i := range bodies {
+				makeDeployment(b, shop, fmt.Sprintf("web-%d", i))
 				bodies[i] = webhook(b, memoryAlert(shop, fmt.Sprintf("web-%d", i)))
 				resp, err := hc.Post(gw.url+gateway.PathPrometheus, "application/json", bytes.NewReader(bodies[i]))
 				require.NoError(b, err)
@@ -194,15 +228,15 @@ func BenchmarkWebhookDuplicates(b *testing.B) {
 }
 
 // ceilingCreate returns a raw client-go Create into ns of exactly the request the gateway
-// creates for memoryAlert of a fresh Deployment (generation 0 of a new fingerprint, with the
-// same labels, annotation, payload and providerData), so that the ceiling stores the same
-// objects as the webhook path.
+// creates for podAlert of a Pod of a fresh Deployment (generation 0 of a new fingerprint, with
+// the same labels, annotation, payload, providerData and targetResolution), so that the ceiling
+// stores the same objects as the webhook path.
 func ceilingCreate(b *testing.B, ns string, seq *atomic.Int64) func() error {
 	cfg := rest.CopyConfig(env.Config)
 	cfg.QPS, cfg.Burst = 2000, 4000
 	c, err := client.New(cfg, client.Options{Scheme: app.NewScheme()})
 	require.NoError(b, err)
-	msg, problems := gateway.ParseWebhook(webhook(b, memoryAlert("shop", "web")))
+	msg, problems := gateway.ParseWebhook(webhook(b, podAlert("shop", "web-5d9c7b8f6d-x7k2p")))
 	require.Empty(b, problems)
 	template, err := msg.Signal(0, gateway.DefaultConfig(ns).MaxPayloadBytes)
 	require.NoError(b, err)
@@ -210,9 +244,12 @@ func ceilingCreate(b *testing.B, ns string, seq *atomic.Int64) func() error {
 	gcfg := gateway.DefaultConfig(ns)
 	return func() error {
 		s := *template
-		s.Target.Name = fmt.Sprintf("web-%d", seq.Add(1))
+		name := fmt.Sprintf("web-%d", seq.Add(1))
+		pod := common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: "shop", Name: name + "-5d9c7b8f6d-x7k2p"}
+		s.Target = common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: name}
+		s.Resolution = gateway.Resolution{Target: s.Target, Source: "pod", Named: &pod}
 		s.Labels = maps.Clone(template.Labels)
-		s.Labels["deployment"] = s.Target.Name
+		s.Labels["pod"] = pod.Name
 		rr := gateway.NewRequest(gcfg, &s, gateway.Fingerprint(s.Target), 0, remediationv1.EnvironmentProduction, time.Now())
 		return c.Create(context.Background(), rr)
 	}
@@ -267,15 +304,17 @@ func BenchmarkDistinctVsCeiling(b *testing.B) {
 	informed := ceilingCreate(b, informedNS, &seq)
 	sys := env.Namespace(b, nil)
 	shop := env.Namespace(b, map[string]string{"kubernaut.io/environment": "production"})
+	const rounds = 6
+	per := max(b.N/rounds, minRound)
+	pods := distinctWorkloads(b, shop, 0, rounds*per+1)
 	calls := &callCounter{}
 	gw := startGateway(b, sys, options{rest: calls.config()})
 	hc := benchHTTPClient()
-	distinct := webhookPost(gw, hc, func() []byte { return webhook(b, memoryAlert(shop, fmt.Sprintf("web-%d", seq.Add(1)))) }, http.StatusCreated)
+	var next atomic.Int64
+	distinct := webhookPost(gw, hc, func() []byte { return webhook(b, podAlert(shop, pods[next.Add(1)-1])) }, http.StatusCreated)
 	for _, op := range []func() error{ceiling, informed, distinct} {
 		require.NoError(b, op(), "warm-up call")
 	}
-	const rounds = 6
-	per := max(b.N/rounds, minRound)
 	var ceilRes, informedRes, hookRes loadtest.Result
 	b.ResetTimer()
 	for range rounds {
@@ -412,6 +451,7 @@ func BenchmarkDuplicatesVsPatchCeiling(b *testing.B) {
 			hc := benchHTTPClient()
 			bodies := make([][]byte, n)
 			for i := range bodies {
+				makeDeployment(b, shop, fmt.Sprintf("web-%d", i))
 				bodies[i] = webhook(b, memoryAlert(shop, fmt.Sprintf("web-%d", i)))
 				require.NoError(b, webhookPost(gw, hc, func() []byte { return bodies[i] }, http.StatusCreated)())
 			}

@@ -19,11 +19,18 @@
 //
 // # Target and fingerprint
 //
-// The target comes from the alert's labels, first match wins: deployment, statefulset,
-// daemonset, replicaset, job, cronjob, pod, node, namespace (namespaced kinds take their
-// namespace from the "namespace" label). Pods, ReplicaSets and Jobs are resolved through their
-// controller owner references to the top-level controller (Pod → ReplicaSet → Deployment,
-// Pod → StatefulSet, Job → CronJob) when the API server knows them. The fingerprint is
+// The target comes from the alert's labels through an ordered table, first match wins: the
+// operator's mappings (--target-mappings-file), then the built-in lines (builtinRules, in
+// targets.go). Scrape labels (job, instance, service, endpoint, prometheus, uid, container,
+// cluster) never name the target, except instance where it is a Node's name or InternalIP.
+// Namespaced kinds take their namespace from the "namespace" label. The object must exist;
+// Pods, ReplicaSets and Jobs are followed through their controller owner references (Pod →
+// ReplicaSet → Deployment, Pod → StatefulSet or DaemonSet, Pod → Job → CronJob), read as
+// metadata through a bounded LRU cache (metaCache); Nodes come from a slim node index. A signal
+// whose labels name nothing Kubernaut can act on is still stored, with
+// spec.targetResolution.unresolvedReason and a deterministic pseudo-target of kind Alert (or
+// its real target when only its kind has no action), and counted by reason. docs/gateway.md
+// is the reference. The fingerprint is
 //
 //	hex(sha256(kind + "/" + namespace + "/" + name))
 //
@@ -88,9 +95,9 @@
 // # Memory
 //
 // The informer's store holds the slim type only; Namespaces are cached as metadata by the
-// manager; Pods, ReplicaSets and Jobs are read uncached as metadata. With 10,000 requests the
-// caches hold about 14 MiB of heap (BenchmarkCacheMemory10k; 29 MiB when the manager's cache
-// held the full type, stripped).
+// manager; target resolution keeps at most --owner-cache-size objects' existence and controller,
+// and each Node's name and InternalIPs. BenchmarkCacheMemory10k and BenchmarkOwnerCacheMemory10k
+// measure them (figures in docs/benchmarks.md).
 //
 // # Metrics
 //
@@ -100,7 +107,9 @@
 //   - kubernaut_gateway_signals_created_total{source}: RemediationRequests created.
 //   - kubernaut_gateway_signals_deduplicated_total{source}: duplicates counted on an active request.
 //   - kubernaut_gateway_signals_resolved_total{source,matched}: resolved alerts, matched="true" when a request was marked.
-//   - kubernaut_gateway_signals_rejected_total{source,reason}: signals rejected (invalid, no_target, ignored, unavailable, …).
+//   - kubernaut_gateway_signals_rejected_total{source,reason}: signals not stored (malformed, invalid_alert, invalid, unavailable, normal_event).
+//   - kubernaut_gateway_signals_unresolved_total{reason}: firing signals stored without a target Kubernaut can act on (UnresolvedReasons).
+//   - kubernaut_gateway_owner_cache_lookups_total{result}: target resolution's metadata lookups (hit, shared, miss).
 //   - kubernaut_gateway_http_request_duration_seconds{endpoint,code}: request latency.
 //   - kubernaut_gateway_api_errors_total{operation}: failed API server calls other than expected conflicts.
 //

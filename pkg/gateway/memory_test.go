@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -83,3 +84,63 @@ func BenchmarkCacheMemory10k(b *testing.B) {
 }
 
 func payloadSize(p []byte) int { return len(p) }
+
+// BenchmarkOwnerCacheMemory10k reports the heap the target resolution's metadata cache holds
+// after resolving the crash loops of 10,000 Pods (100 Deployments of 100 Pods each), and how
+// many objects it keeps (at most --owner-cache-size, 10,000 by default).
+// Run it alone: go test -run '^$' -bench OwnerCacheMemory -benchtime 1x ./pkg/gateway/
+func BenchmarkOwnerCacheMemory10k(b *testing.B) {
+	const deployments, perDeployment = 100, 100
+	shop, sys := env.Namespace(b, nil), env.Namespace(b, nil)
+	type job struct {
+		rs *appsv1.ReplicaSet
+		i  int
+	}
+	work := make(chan job)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				makePod(b, shop, fmt.Sprintf("%s-%05d", j.rs.Name, j.i), j.rs)
+			}
+		}()
+	}
+	labels := make([]map[string]string, 0, deployments*perDeployment)
+	for d := range deployments {
+		rs := makeReplicaSet(b, makeDeployment(b, shop, fmt.Sprintf("web-%d", d)), "5d9c7b8f6d")
+		for i := range perDeployment {
+			work <- job{rs, i}
+			labels = append(labels, podAlert(shop, fmt.Sprintf("%s-%05d", rs.Name, i)).Labels)
+		}
+	}
+	close(work)
+	wg.Wait()
+	gw := startGateway(b, sys, options{})
+
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	b.ResetTimer()
+	for range b.N {
+		for _, l := range labels {
+			res, err := gw.gw.ResolveLabels(context.Background(), "KubePodCrashLooping", l)
+			if err != nil || res.Target.Kind != "Deployment" {
+				b.Fatalf("resolving %s: %v %+v", l["pod"], err, res)
+			}
+		}
+	}
+	b.StopTimer()
+	after := heap()
+	entries := gw.gw.OwnerCacheLen()
+	b.ReportMetric(float64(after-before)/(1<<20), "MiB")
+	b.ReportMetric(float64(entries), "objects")
+	b.ReportMetric(float64(after-before)/float64(max(entries, 1)), "B/object")
+	runtime.KeepAlive(labels)
+}

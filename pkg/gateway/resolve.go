@@ -172,8 +172,9 @@ func (r *resolver) fromObject(ctx context.Context, name string, labels map[strin
 
 // follow checks that the named object exists and follows controller owner references to the
 // workload a person would fix: Pod → ReplicaSet → Deployment, Pod → StatefulSet or DaemonSet,
-// Pod → Job → CronJob. A controller of another kind (an operator's custom resource, an Argo
-// Rollout) becomes the target as it is, and is not read.
+// Pod → Job → CronJob. Pods, ReplicaSets and Jobs are read (metadata, through the cache); the
+// workload at the top is known from its owner reference and not read. A controller of another
+// kind (an operator's custom resource, an Argo Rollout) becomes the target as it is.
 func (r *resolver) follow(ctx context.Context, name string, labels map[string]string, res Resolution) (Resolution, error) {
 	named := *res.Named
 	if msg := invalidName(named); msg != "" {
@@ -208,6 +209,11 @@ func (r *resolver) follow(ctx context.Context, name string, labels map[string]st
 		child, t = &prev, next
 		if !followed {
 			break // a controller of a kind the gateway does not read: it is the target
+		}
+		if _, walks := followedControllers[groupKind(t.APIVersion, t.Kind)]; !walks {
+			// A Deployment, StatefulSet, DaemonSet or CronJob: the owner reference names it,
+			// and the garbage collector removes references to deleted owners, so it is not read.
+			break
 		}
 	}
 	res.Target = t
