@@ -15,7 +15,7 @@ import (
 )
 
 // migrations is the number of embedded migrations (migrations/000NN_*.sql).
-const migrations = 2
+const migrations = 3
 
 func TestMigrateFromEmptyDatabaseAndAgain(t *testing.T) {
 	ctx := context.Background()

@@ -98,18 +98,19 @@ func nonNil[T any](s []T) []T {
 
 const selectColumns = `id, remediation_name, alert_fingerprint, namespace, signal_name, severity, environment,
     priority, target_resource, overall_phase, outcome, start_time, completion_time, timeout_phase,
-    failure_reason, approval, operations, phase_sequence`
+    failure_reason, approval, operations, phase_sequence, verification`
 
 func scanAudit(row pgx.Row) (int64, *auditapi.RemediationAudit, error) {
 	var (
 		id             int64
 		a              auditapi.RemediationAudit
 		approval, ops  []byte
+		verification   []byte
 		completionTime *time.Time
 	)
 	if err := row.Scan(&id, &a.RemediationName, &a.AlertFingerprint, &a.Namespace, &a.SignalName, &a.Severity,
 		&a.Environment, &a.Priority, &a.TargetResource, &a.OverallPhase, &a.Outcome, &a.StartTime,
-		&completionTime, &a.TimeoutPhase, &a.FailureReason, &approval, &ops, &a.PhaseSequence); err != nil {
+		&completionTime, &a.TimeoutPhase, &a.FailureReason, &approval, &ops, &a.PhaseSequence, &verification); err != nil {
 		return 0, nil, err
 	}
 	a.StartTime = a.StartTime.UTC()
@@ -121,6 +122,12 @@ func scanAudit(row pgx.Row) (int64, *auditapi.RemediationAudit, error) {
 		a.Approval = &auditapi.ApprovalRecord{}
 		if err := json.Unmarshal(approval, a.Approval); err != nil {
 			return 0, nil, fmt.Errorf("decoding the approval of %s: %w", a.RemediationName, err)
+		}
+	}
+	if verification != nil {
+		a.Verification = &auditapi.VerificationRecord{}
+		if err := json.Unmarshal(verification, a.Verification); err != nil {
+			return 0, nil, fmt.Errorf("decoding the verification of %s: %w", a.RemediationName, err)
 		}
 	}
 	if err := json.Unmarshal(ops, &a.Operations); err != nil {
@@ -307,27 +314,32 @@ func (s *Store) ListRemediations(ctx context.Context, q ListQuery) (ListPage, er
 	return page, nil
 }
 
-// Effectiveness is computed from finished records (overallPhase Completed, Failed or TimedOut)
-// of the signal that ran the action for real (not as a dry run): a success is a Completed
-// record with outcome Remediated; lastSeen is the latest completion among them.
+// Effectiveness is learnt from verified outcomes only: among the Completed records of the signal
+// that ran the action for real (not as a dry run), Remediated ones are successes and Ineffective
+// ones failures (together the total); Inconclusive ones are counted apart and never weigh on the
+// rate. Failed and timed-out remediations, whose change was refused, rolled back or never
+// verified, say nothing about whether the action fixes the signal. lastSeen is the latest
+// completion among the records counted.
 func (s *Store) Effectiveness(ctx context.Context, signalName, action string) (auditapi.Effectiveness, error) {
 	out := auditapi.Effectiveness{SignalName: signalName, Action: action}
 	err := observe("effectiveness", func() error {
 		return s.pool.QueryRow(ctx, `
-SELECT count(*),
-       count(*) FILTER (WHERE overall_phase = 'Completed' AND outcome = 'Remediated'),
+SELECT count(*) FILTER (WHERE outcome = 'Remediated'),
+       count(*) FILTER (WHERE outcome = 'Ineffective'),
+       count(*) FILTER (WHERE outcome = 'Inconclusive'),
        max(coalesce(completion_time, updated_at))
 FROM remediation_audit
 WHERE signal_name = $1
-  AND overall_phase IN ('Completed', 'Failed', 'TimedOut')
+  AND overall_phase = 'Completed' AND outcome IN ('Remediated', 'Ineffective', 'Inconclusive')
   AND operations @> jsonb_build_array(jsonb_build_object('action', $2::text))
   AND EXISTS (SELECT 1 FROM jsonb_array_elements(operations) o
               WHERE o->>'action' = $2::text AND NOT coalesce((o->>'dryRun')::boolean, false))`,
-			signalName, action).Scan(&out.Total, &out.Successful, &out.LastSeen)
+			signalName, action).Scan(&out.Successful, &out.Ineffective, &out.Inconclusive, &out.LastSeen)
 	})
 	if err != nil {
 		return out, fmt.Errorf("computing effectiveness of %s for %s: %w", action, signalName, err)
 	}
+	out.Total = out.Successful + out.Ineffective
 	if out.LastSeen != nil {
 		t := out.LastSeen.UTC()
 		out.LastSeen = &t

@@ -15,6 +15,7 @@ const (
 	maxTextLen      = 8192
 	maxStatuses     = 32
 	maxOperations   = 256
+	maxChecks       = 64
 	maxFilterLength = 512
 )
 
@@ -121,6 +122,20 @@ func ValidateAudit(a *auditapi.RemediationAudit) []string {
 		for k, v := range o.Params {
 			add(checkText(f+".parameters key", k, maxValueLen))
 			add(checkText(f+".parameters["+checkedOrTruncated(k)+"]", v, maxValueLen))
+		}
+	}
+	if v := a.Verification; v != nil {
+		add(checkText("verification.window", v.Window, maxValueLen))
+		add(checkText("verification.conclusion", v.Conclusion, maxTextLen))
+		if len(v.Checks) > maxChecks {
+			add(fmt.Sprintf("verification.checks has more than %d entries", maxChecks))
+		}
+		for i, c := range v.Checks {
+			f := fmt.Sprintf("verification.checks[%d]", i)
+			required(f+".name", c.Name, maxValueLen)
+			required(f+".source", c.Source, maxValueLen)
+			required(f+".result", c.Result, maxValueLen)
+			add(checkText(f+".observed", c.Observed, maxTextLen))
 		}
 	}
 	if a.Approval != nil {

@@ -176,17 +176,17 @@ const upsertBatchSQL = `
 WITH rec AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
         $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[],
-        $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[])
+        $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[], $25::text[])
         AS t(remediation_name, alert_fingerprint, namespace, signal_name, severity, environment,
             priority, target_resource, overall_phase, outcome, start_time, completion_time,
-            timeout_phase, failure_reason, approval, operations, phase_sequence)
+            timeout_phase, failure_reason, approval, operations, phase_sequence, verification)
 ), up AS (
     INSERT INTO remediation_audit AS r (remediation_name, alert_fingerprint, namespace, signal_name,
         severity, environment, priority, target_resource, overall_phase, outcome, start_time,
-        completion_time, timeout_phase, failure_reason, approval, operations, phase_sequence)
+        completion_time, timeout_phase, failure_reason, approval, operations, phase_sequence, verification)
     SELECT remediation_name, alert_fingerprint, namespace, signal_name, severity, environment,
         priority, target_resource, overall_phase, outcome, start_time, completion_time,
-        timeout_phase, failure_reason, approval::jsonb, operations::jsonb, phase_sequence
+        timeout_phase, failure_reason, approval::jsonb, operations::jsonb, phase_sequence, verification::jsonb
     FROM rec
     ON CONFLICT (remediation_name) DO UPDATE SET
         alert_fingerprint = EXCLUDED.alert_fingerprint, namespace = EXCLUDED.namespace,
@@ -196,7 +196,8 @@ WITH rec AS (
         outcome = EXCLUDED.outcome, start_time = EXCLUDED.start_time,
         completion_time = EXCLUDED.completion_time, timeout_phase = EXCLUDED.timeout_phase,
         failure_reason = EXCLUDED.failure_reason, approval = EXCLUDED.approval,
-        operations = EXCLUDED.operations, phase_sequence = EXCLUDED.phase_sequence, updated_at = now()
+        operations = EXCLUDED.operations, phase_sequence = EXCLUDED.phase_sequence,
+        verification = EXCLUDED.verification, updated_at = now()
     WHERE r.phase_sequence <= EXCLUDED.phase_sequence
     RETURNING r.remediation_name, (r.xmax = 0) AS inserted
 ), st AS (
@@ -226,7 +227,7 @@ func (s *Store) upsertBatch(ctx context.Context, recs []*auditapi.RemediationAud
 		name, fp, ns, signal, sev, env, prio, target, phase, outcome = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		start                                                        = make([]time.Time, n)
 		completion                                                   = make([]*time.Time, n)
-		timeoutPhase, failure, approval                              = make([]*string, n), make([]*string, n), make([]*string, n)
+		timeoutPhase, failure, approval, verification                = make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
 		ops                                                          = make([]string, n)
 		seq                                                          = make([]int64, n)
 		stName, stType, stCRD, stPhase                               []string
@@ -246,6 +247,14 @@ func (s *Store) upsertBatch(ctx context.Context, recs []*auditapi.RemediationAud
 			}
 			v := string(raw)
 			approval[j] = &v
+		}
+		if a.Verification != nil {
+			raw, err := json.Marshal(a.Verification)
+			if err != nil {
+				return nil, fmt.Errorf("encoding the verification of %s: %w", a.RemediationName, err)
+			}
+			v := string(raw)
+			verification[j] = &v
 		}
 		raw, err := json.Marshal(nonNil(a.Operations))
 		if err != nil {
@@ -268,7 +277,7 @@ func (s *Store) upsertBatch(ctx context.Context, recs []*auditapi.RemediationAud
 	err := observe("upsert_remediation", func() error {
 		rows, err := s.pool.Query(ctx, upsertBatchSQL, name, fp, ns, signal, sev, env, prio, target, phase, outcome,
 			start, completion, timeoutPhase, failure, approval, ops, seq,
-			stName, stType, stCRD, stPhase, stStart, stCompletion, stSeq)
+			stName, stType, stCRD, stPhase, stStart, stCompletion, stSeq, verification)
 		if err != nil {
 			return err
 		}

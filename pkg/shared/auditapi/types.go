@@ -39,6 +39,9 @@ type RemediationAudit struct {
 	Approval *ApprovalRecord `json:"approval,omitempty"`
 	// Operations answers "what changed".
 	Operations []OperationRecord `json:"operations,omitempty"`
+	// Verification answers "did it help, and how do we know": the evidence gathered after the
+	// change and the conclusion drawn from it (the outcome).
+	Verification *VerificationRecord `json:"verification,omitempty"`
 	// PhaseSequence orders phase changes of one remediation (higher is newer), so an older
 	// phase never overwrites a newer one.
 	PhaseSequence int64 `json:"phaseSequence,omitempty"`
@@ -72,14 +75,47 @@ type OperationRecord struct {
 	DryRun  bool              `json:"dryRun,omitempty"`
 }
 
-// Effectiveness is the historical success of an action for a signal.
+// VerificationRecord is the evidence of a remediation's outcome.
+type VerificationRecord struct {
+	// ChangeTime is when the change was made; evidence is weighed relative to it.
+	ChangeTime *time.Time `json:"changeTime,omitempty"`
+	// Window is how long evidence was gathered after the change (a Go duration, "15m0s").
+	Window string `json:"window,omitempty"`
+	// Checks are the pieces of evidence.
+	Checks []VerificationCheck `json:"checks,omitempty"`
+	// Conclusion explains the outcome in a sentence.
+	Conclusion string `json:"conclusion,omitempty"`
+}
+
+// VerificationCheck is one piece of evidence.
+type VerificationCheck struct {
+	// Name of the check, for example "alert-resolved" or "pods-healthy".
+	Name string `json:"name"`
+	// Source of the evidence: signal, alertmanager, prometheus or cluster.
+	Source string `json:"source"`
+	// Result is Passed, Failed or Unknown.
+	Result string `json:"result"`
+	// Observed says what the check saw.
+	Observed string `json:"observed,omitempty"`
+	// Time is when the check first saw it.
+	Time time.Time `json:"time"`
+}
+
+// Effectiveness is the historical success of an action for a signal, learnt only from verified
+// outcomes: Total counts the remediations whose outcome was verified either way, Successful those
+// Remediated (Ineffective the others); Inconclusive ones are shown but not counted.
 type Effectiveness struct {
-	SignalName  string     `json:"signalName"`
-	Action      string     `json:"action"`
-	Total       int64      `json:"total"`
-	Successful  int64      `json:"successful"`
-	SuccessRate float64    `json:"successRate"`
-	LastSeen    *time.Time `json:"lastSeen,omitempty"`
+	SignalName  string  `json:"signalName"`
+	Action      string  `json:"action"`
+	Total       int64   `json:"total"`
+	Successful  int64   `json:"successful"`
+	SuccessRate float64 `json:"successRate"`
+	// Ineffective counts the verified failures (Total - Successful).
+	Ineffective int64 `json:"ineffective"`
+	// Inconclusive counts the remediations whose outcome could not be verified (not in Total).
+	Inconclusive int64 `json:"inconclusive"`
+	// LastSeen is the latest completion among the counted and inconclusive remediations.
+	LastSeen *time.Time `json:"lastSeen,omitempty"`
 }
 
 // Client calls datastorage.
