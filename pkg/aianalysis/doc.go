@@ -38,9 +38,9 @@
 // below minConfidence, a high-risk action in a listed environment, an always-approve action
 // (drain_node), an LLM provider or an unread change history send the analysis to Approving with
 // an AIApprovalRequest `<analysis>-approval` (owned by the analysis, requiredBy = now +
-// approvalTimeout). A person records the decision in its status with notificationapi.DecisionCommand; the
-// ValidatingAdmissionPolicy in deploy/base/policies makes the API server refuse a decidedBy other
-// than the caller's authenticated username. Without a decision by requiredBy the controller
+// approvalTimeout). A person records the decision in its status with
+// notificationapi.DecisionCommand; the ValidatingAdmissionPolicy in deploy/base/policies makes the
+// API server refuse a decidedBy other than the caller's authenticated username. Without a decision by requiredBy the controller
 // records Expired under its own identity (SelfSubjectReview) and rejects the analysis.
 //
 // Metrics (controller-runtime registry):
