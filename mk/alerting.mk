@@ -13,8 +13,9 @@ alerting-assets: ## Build kube-state-metrics, Prometheus and Alertmanager from G
 	@KSM_VERSION=$(KSM_VERSION) PROMETHEUS_VERSION=$(PROMETHEUS_VERSION) ALERTMANAGER_VERSION=$(ALERTMANAGER_VERSION) \
 	  ALERTING_DIR=$(ALERTING_DIR) ./hack/alerting-assets.sh
 
-# The e2e suite starts the pipeline; these name the pinned builds (internal/testutil/alerting reads them).
-test-e2e: alerting-assets
-test-e2e: export KUBERNAUT_KUBE_STATE_METRICS := $(ALERTING_DIR)/kube-state-metrics-$(KSM_VERSION)/kube-state-metrics
-test-e2e: export KUBERNAUT_PROMETHEUS := $(ALERTING_DIR)/prometheus-$(PROMETHEUS_VERSION)/prometheus
-test-e2e: export KUBERNAUT_ALERTMANAGER := $(ALERTING_DIR)/alertmanager-$(ALERTMANAGER_VERSION)/alertmanager
+# The e2e suite starts the pipeline, and so does internal/testutil/alerting's own test (in
+# `make test`); these name the pinned builds (internal/testutil/alerting reads them).
+test test-e2e: alerting-assets
+test test-e2e: export KUBERNAUT_KUBE_STATE_METRICS := $(ALERTING_DIR)/kube-state-metrics-$(KSM_VERSION)/kube-state-metrics
+test test-e2e: export KUBERNAUT_PROMETHEUS := $(ALERTING_DIR)/prometheus-$(PROMETHEUS_VERSION)/prometheus
+test test-e2e: export KUBERNAUT_ALERTMANAGER := $(ALERTING_DIR)/alertmanager-$(ALERTMANAGER_VERSION)/alertmanager
