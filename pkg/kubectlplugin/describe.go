@@ -16,6 +16,7 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/objdiff"
 )
@@ -24,11 +25,13 @@ func newDescribeCommand(o *Options) *cobra.Command {
 	var watch bool
 	cmd := &cobra.Command{
 		Use:   "describe <request> [--watch]",
-		Short: "Show a remediation: timeline, context, root cause, recommended action, operations, notifications, escalations, audit",
+		Short: "Show a remediation: timeline, context, root cause, recommended action, operations, verification, notifications, escalations, audit",
 		Long: `Show a remediation: the timeline of its phases (start and duration of each), the enriched
 context in brief, the root cause with its evidence and confidence, the recommended action and its
 parameters, the approval, the operations with their dry-run result and what changed, the
-notifications and their delivery, the escalations and the audit acknowledgement.
+verification of the outcome (each piece of evidence from the alert, Alertmanager and the cluster,
+and the conclusion drawn from it), the notifications and their delivery, the escalations and the
+audit acknowledgement.
 
 With --watch the description is printed again each time it changes, until the request reaches a
 final phase (Completed, Failed, TimedOut, Skipped).`,
@@ -99,11 +102,11 @@ func renderRemediation(out io.Writer, r *Remediation, now time.Time) {
 			fmt.Fprintf(w, "Unresolved:\t%s\n", oneLine(tr.UnresolvedReason, 200))
 		}
 		if tr.Source != "" || tr.NamedTarget != nil {
-			from := "label " + orNone(tr.Source)
+			from := orNone(tr.Source)
 			if tr.NamedTarget != nil && *tr.NamedTarget != rr.Spec.TargetResource {
-				from += ", which named " + targetString(*tr.NamedTarget)
+				from += " (named " + targetString(*tr.NamedTarget) + ")"
 			}
-			fmt.Fprintf(w, "Resolved from:\t%s\n", from)
+			fmt.Fprintf(w, "From label:\t%s\n", from)
 		}
 	}
 	if d := st.Deduplication; d != nil {
@@ -126,6 +129,7 @@ func renderRemediation(out io.Writer, r *Remediation, now time.Time) {
 	renderAnalysis(out, r)
 	renderApproval(out, r, now)
 	renderOperations(out, r)
+	renderVerification(out, r, now)
 	renderNotifications(out, r)
 	renderEscalations(out, r)
 	renderAudit(out, r)
@@ -643,6 +647,48 @@ func renderOperations(out io.Writer, r *Remediation) {
 			fmt.Fprintf(out, "    Before: %s\n", oneLine(res.Rollback.PreviousState, 300))
 		}
 	}
+}
+
+// renderVerification shows the evidence of the outcome: when the change was made, the window,
+// each check with its source, result and what it saw, and the conclusion.
+func renderVerification(out io.Writer, r *Remediation, now time.Time) {
+	v := r.Request.Status.Verification
+	if v == nil {
+		return
+	}
+	header := "\nVerification:"
+	var parts []string
+	if v.ChangeTime != nil {
+		parts = append(parts, "change at "+timestamp(v.ChangeTime))
+	}
+	if v.Window != nil {
+		w := "window " + shortDuration(v.Window.Duration)
+		if v.ChangeTime != nil {
+			end := v.ChangeTime.Add(v.Window.Duration)
+			w += ", until " + end.UTC().Format(time.RFC3339)
+			if r.Request.Status.OverallPhase == remediationv1.PhaseVerifying && end.After(now) {
+				w += " (in " + positiveDuration(end.Sub(now)) + ")"
+			}
+		}
+		parts = append(parts, w)
+	}
+	if len(parts) > 0 {
+		header += " (" + strings.Join(parts, ", ") + ")"
+	}
+	fmt.Fprintf(out, "%s\n", header)
+	if v.Conclusion != "" {
+		fmt.Fprintf(out, "  Conclusion: %s\n", oneLine(v.Conclusion, 300))
+	}
+	if len(v.Checks) == 0 {
+		fmt.Fprintf(out, "  (no evidence yet)\n")
+		return
+	}
+	w := newTable(out)
+	fmt.Fprintf(w, "  CHECK\tSOURCE\tRESULT\tSINCE\tOBSERVED\n")
+	for _, c := range v.Checks {
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\n", c.Name, c.Source, c.Result, timestamp(&c.Time), orNone(oneLine(c.Observed, 200)))
+	}
+	_ = w.Flush()
 }
 
 func indent(out io.Writer, text string) {
