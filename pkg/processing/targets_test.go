@@ -107,6 +107,7 @@ func testHPATarget(t *testing.T, env *testenv.Env, h *harness) {
 	assert.Equal(t, processingv1.ReasonEnriched, ready(t, rp).Reason)
 	es := rp.Status.EnrichedSignal
 	assert.Equal(t, "HorizontalPodAutoscaler", es.ResourceKind)
+	t.Logf("context of the HPA target: %d bytes", es.ContextBytes)
 	kc := es.KubernetesContext
 	assert.False(t, kc.TargetNotFound)
 	require.NotNil(t, kc.HPA)
@@ -263,6 +264,7 @@ func testPVCTarget(t *testing.T, env *testenv.Env, h *harness) {
 			if tc.claim != "data-db-0" {
 				return
 			}
+			t.Logf("context of the PVC target: %d bytes", rp.Status.EnrichedSignal.ContextBytes)
 			require.Len(t, conditions, 1)
 			assert.Equal(t, "FileSystemResizePending", conditions[0].Type)
 			assert.Equal(t, "True", conditions[0].Status)
