@@ -2,6 +2,7 @@ package aianalysis_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -33,7 +34,7 @@ type datastorageService struct {
 	client *auditapi.Client
 }
 
-func startDatastorage(t *testing.T) *datastorageService {
+func startDatastorage(t testing.TB) *datastorageService {
 	t.Helper()
 	ctx := context.Background()
 	pool, err := datastorage.OpenPool(ctx, testpg.Start(t), 5)
@@ -55,7 +56,7 @@ func startDatastorage(t *testing.T) *datastorageService {
 
 // remediated posts the audit record the orchestrator writes when remediation name of the target
 // Deployment shop/web (fingerprint fp) has completed: ops ran at completed.
-func (d *datastorageService) remediated(t *testing.T, fp, name string, completed time.Time, ops ...auditapi.OperationRecord) {
+func (d *datastorageService) remediated(t testing.TB, fp, name string, completed time.Time, ops ...auditapi.OperationRecord) {
 	t.Helper()
 	start, done := completed.Add(-5*time.Minute).UTC(), completed.UTC()
 	require.NoError(t, d.client.PostRemediation(context.Background(), auditapi.RemediationAudit{
@@ -146,4 +147,28 @@ func TestRepeatAction(t *testing.T) {
 		assert.InDelta(t, 0.9, a.Status.Confidence, 1e-9, "the facts are as strong as ever")
 		assert.Equal(t, "Kubernaut's recent changes to the target could not be read: a repeat of the same action cannot be ruled out", a.Status.Approval.Reason)
 	})
+}
+
+// BenchmarkHistoryRead is the look-up each investigation makes before it runs: the remediations of
+// one fingerprint in the last 7h, from a real datastorage on PostgreSQL holding 20 of them (and
+// 200 of other targets).
+func BenchmarkHistoryRead(b *testing.B) {
+	ds := startDatastorage(b)
+	fp := strings.Repeat("5", 64)
+	for i := range 220 {
+		f := fp
+		if i >= 20 {
+			f = fmt.Sprintf("%064x", i)
+		}
+		ds.remediated(b, f, fmt.Sprintf("rr-%d", i), time.Now().Add(-time.Duration(i)*time.Minute), increaseMemory("Deployment/shop/web", kev1.OperationSucceeded, false))
+	}
+	h := &aianalysis.DatastorageHistory{Client: ds.client}
+	since := time.Now().Add(-7 * time.Hour)
+	b.ResetTimer()
+	for b.Loop() {
+		recs, err := h.Remediations(context.Background(), fp, since)
+		if err != nil || len(recs) != 20 {
+			b.Fatalf("%d records, %v", len(recs), err)
+		}
+	}
 }
