@@ -35,15 +35,27 @@ const (
 	KeyDefaultOperationTimeout   = "defaultOperationTimeout"
 	KeyPostConditions            = "postConditions"
 	KeyDryRun                    = "dryRun"
+	KeyPaused                    = "paused"
+	KeyMaxChangesPerNamespace    = "maxChangesPerNamespacePerHour"
+	KeyMaxChangesPerCluster      = "maxChangesPerClusterPerHour"
+	KeyUncordonRecoveredAfter    = "uncordonRecoveredNodesAfter"
 )
+
+// AlwaysDenied are namespaces never touched whatever deniedNamespaces says (the executor's own
+// namespace is denied too).
+var AlwaysDenied = []string{"kube-system", "kube-public", "kube-node-lease"}
 
 // SafetyConfig is the executor's safety configuration.
 type SafetyConfig struct {
-	// SafetyValidation runs the safety checks before any change (default true).
+	// Paused holds every execution before its next change, and node uncordons, until it is
+	// false again: the kill switch.
+	Paused bool
+	// SafetyValidation false skips the per-target cooldown, and only it: the chain, the
+	// preconditions, the namespace (managed, protected, denied) and node checks, the blast
+	// radius, the budgets and the server-side dry-run always run (default true).
 	SafetyValidation bool
 	// AllowSkipSafetyValidation lets an execution with executionConfig.safetyValidation=false skip
-	// the policy checks (namespace, protection, cooldown, blast radius); the target UID check and
-	// the server-side dry-run always run. Default false: the checks run anyway.
+	// the per-target cooldown, as SafetyValidation=false does. Default false: it runs anyway.
 	AllowSkipSafetyValidation bool
 	// RequireManagedNamespace refuses targets in namespaces not labelled kubernaut.io/managed=true.
 	RequireManagedNamespace bool
@@ -59,7 +71,14 @@ type SafetyConfig struct {
 	MaxUnschedulableShare float64
 	// Limits bound what one operation may change.
 	Limits action.Limits
-	// DefaultOperationTimeout applies to operations without a timeout.
+	// MaxChangesPerNamespace and MaxChangesPerCluster bound the changes made in one namespace,
+	// and in the cluster, over the last hour (0: none allowed).
+	MaxChangesPerNamespace, MaxChangesPerCluster int
+	// UncordonRecoveredAfter is how long a node Kubernaut cordoned must have been healthy again
+	// before Kubernaut uncordons it.
+	UncordonRecoveredAfter time.Duration
+	// DefaultOperationTimeout, when set, applies to operations without a timeout instead of their
+	// action's timeout in the catalog.
 	DefaultOperationTimeout time.Duration
 	// PostConditions waits for each change's post-condition (default true).
 	PostConditions bool
@@ -67,8 +86,8 @@ type SafetyConfig struct {
 	DryRun bool
 }
 
-// DefaultSafetyConfig returns the configuration used when the ConfigMap is absent, and the
-// value of every key it does not set.
+// DefaultSafetyConfig returns the value of every key the ConfigMap does not set. An absent
+// ConfigMap is not the defaults: the executor refuses every change until it exists.
 func DefaultSafetyConfig() SafetyConfig {
 	return SafetyConfig{
 		SafetyValidation:        true,
@@ -77,7 +96,9 @@ func DefaultSafetyConfig() SafetyConfig {
 		Cooldown:                5 * time.Minute,
 		MaxUnschedulableShare:   0.34,
 		Limits:                  action.DefaultLimits(),
-		DefaultOperationTimeout: 5 * time.Minute,
+		MaxChangesPerNamespace:  3,
+		MaxChangesPerCluster:    10,
+		UncordonRecoveredAfter:  2 * time.Minute,
 		PostConditions:          true,
 	}
 }
@@ -137,6 +158,7 @@ func ParseSafetyConfig(data map[string]string) (SafetyConfig, error) {
 			*dst = q
 		}
 	}
+	boolean(KeyPaused, &c.Paused)
 	boolean(KeySafetyValidation, &c.SafetyValidation)
 	boolean(KeyAllowSkipSafetyValidation, &c.AllowSkipSafetyValidation)
 	boolean(KeyRequireManagedNamespace, &c.RequireManagedNamespace)
@@ -161,12 +183,15 @@ func ParseSafetyConfig(data map[string]string) (SafetyConfig, error) {
 	integer(KeyMaxDrainPods, &c.Limits.MaxDrainPods)
 	integer(KeyMaxDeletePods, &c.Limits.MaxDeletePods)
 	duration(KeyDefaultOperationTimeout, &c.DefaultOperationTimeout)
+	integer(KeyMaxChangesPerNamespace, &c.MaxChangesPerNamespace)
+	integer(KeyMaxChangesPerCluster, &c.MaxChangesPerCluster)
+	duration(KeyUncordonRecoveredAfter, &c.UncordonRecoveredAfter)
 	boolean(KeyPostConditions, &c.PostConditions)
 	boolean(KeyDryRun, &c.DryRun)
 	if c.MaxUnschedulableShare > 1 {
 		errs = append(errs, fmt.Errorf("%s: %g is above 1", KeyMaxUnschedulableShare, c.MaxUnschedulableShare))
 	}
-	known := []string{KeySafetyValidation, KeyAllowSkipSafetyValidation, KeyRequireManagedNamespace, KeyDeniedNamespaces,
+	known := []string{KeyPaused, KeyMaxChangesPerNamespace, KeyMaxChangesPerCluster, KeyUncordonRecoveredAfter, KeySafetyValidation, KeyAllowSkipSafetyValidation, KeyRequireManagedNamespace, KeyDeniedNamespaces,
 		KeyCooldown, KeyNodeActionsEnabled, KeyMaxUnschedulableShare, KeyMaxReplicas, KeyMaxScaleFactor, KeyMaxResourceFactor,
 		KeyMaxMemory, KeyMaxCPU, KeyMaxDrainPods, KeyMaxDeletePods, KeyDefaultOperationTimeout, KeyPostConditions, KeyDryRun}
 	for k := range data {

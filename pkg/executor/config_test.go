@@ -37,7 +37,20 @@ func TestParseSafetyConfig(t *testing.T) {
 				assert.Equal(t, int32(7), c.Limits.MaxReplicas)
 			},
 		},
+		"kill switch and budgets": {
+			data: map[string]string{executor.KeyPaused: "true", executor.KeyMaxChangesPerNamespace: "0", executor.KeyMaxChangesPerCluster: "7",
+				executor.KeyUncordonRecoveredAfter: "0s", executor.KeyDefaultOperationTimeout: "90s"},
+			check: func(t *testing.T, c executor.SafetyConfig) {
+				assert.True(t, c.Paused)
+				assert.Equal(t, 0, c.MaxChangesPerNamespace)
+				assert.Equal(t, 7, c.MaxChangesPerCluster)
+				assert.Zero(t, c.UncordonRecoveredAfter)
+				assert.Equal(t, 90*time.Second, c.DefaultOperationTimeout)
+			},
+		},
 		"unknown key":       {data: map[string]string{"coolDown": "1m"}, err: `unknown key "coolDown"`},
+		"invalid pause":     {data: map[string]string{executor.KeyPaused: "soon"}, err: "paused"},
+		"negative budget":   {data: map[string]string{executor.KeyMaxChangesPerCluster: "-1"}, err: "maxChangesPerClusterPerHour"},
 		"invalid boolean":   {data: map[string]string{executor.KeySafetyValidation: "yes please"}, err: "safetyValidation"},
 		"negative duration": {data: map[string]string{executor.KeyCooldown: "-1m"}, err: "cooldown"},
 		"share above one":   {data: map[string]string{executor.KeyMaxUnschedulableShare: "1.5"}, err: "above 1"},
@@ -68,5 +81,6 @@ func TestDeployedConfigMapIsTheDefaults(t *testing.T) {
 	c, err := executor.ParseSafetyConfig(cm.Data)
 	require.NoError(t, err)
 	assert.Equal(t, executor.DefaultSafetyConfig(), c)
-	assert.Len(t, cm.Data, 17, "every key is documented in the shipped ConfigMap")
+	assert.Len(t, cm.Data, 20, "every key is documented in the shipped ConfigMap")
+	assert.Contains(t, string(raw), "# defaultOperationTimeout:", "the one key without a default is documented, commented out")
 }

@@ -1,7 +1,6 @@
 package executor_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -12,11 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
-	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/executor"
 )
 
@@ -130,42 +127,18 @@ func TestIncreaseResourcesByFactorRefusals(t *testing.T) {
 // multiplies the live values it reads itself, shows and makes the same change the workflow
 // showed for approval.
 func TestMeetingFactorStepRunByTheExecutor(t *testing.T) {
-	ctx := context.Background()
 	h := newHarness(t, nil)
 	d := h.deployment("web", 2, nil) // memory 128Mi/256Mi, cpu 100m request
 
 	h.startWorkflow()
 
-	target := deploymentTarget(h.app, "web")
-	w := &workflowv1.WorkflowExecution{
-		ObjectMeta: metav1.ObjectMeta{Name: "rr-workflow", Namespace: h.sys},
-		Spec: workflowv1.WorkflowExecutionSpec{
-			RemediationRequestRef: common.ObjectReference{Name: "rr", Namespace: h.sys},
-			TargetResource:        &target,
-			WorkflowDefinition: workflowv1.WorkflowDefinition{Steps: []common.WorkflowStep{{Name: "grow", Action: "increase_resources",
-				Parameters: map[string]string{"container": "app", "memoryFactor": "1.5", "cpuFactor": "2"}}}},
-			ExecutionConfig: workflowv1.ExecutionConfig{StepTimeout: &metav1.Duration{Duration: 5 * time.Minute},
-				WorkflowTimeout: &metav1.Duration{Duration: 20 * time.Minute}, ConcurrencyLimit: 1},
-		},
-	}
-	require.NoError(t, h.c.Create(ctx, w))
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(w), w))
-		assert.True(c, w.Status.Phase.IsTerminal(), "workflow phase %q", w.Status.Phase)
-	}, wait, tick)
-	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+	c := h.request(common.WorkflowStep{Name: "grow", Action: "increase_resources",
+		Parameters: map[string]string{"container": "app", "memoryFactor": "1.5", "cpuFactor": "2"}})
+	w := h.workflowRun(c, deploymentTarget(h.app, "web"))
 	require.Len(t, w.Status.ValidationResults, 1)
 	require.Len(t, w.Status.ValidationResults[0].Diff, 3, "%+v", w.Status.ValidationResults[0].Diff)
 
-	ke := &kev1.KubernetesExecution{
-		ObjectMeta: metav1.ObjectMeta{Name: "rr-execution", Namespace: h.sys},
-		Spec: kev1.KubernetesExecutionSpec{
-			RemediationRequestRef: w.Spec.RemediationRequestRef,
-			Operations:            w.Status.Operations,
-			ExecutionConfig:       kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}},
-		},
-	}
-	require.NoError(t, h.c.Create(ctx, ke))
+	ke := h.execute(c, kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}}, w.Status.Operations)
 	h.start(nil)
 	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool {
 		req, _ := memory(d)

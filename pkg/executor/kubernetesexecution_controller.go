@@ -3,11 +3,13 @@ package executor
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -18,19 +20,22 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/executor/action"
+	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
 // +kubebuilder:rbac:groups=kubernetesexecution.kubernaut.io,resources=kubernetesexecutions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=kubernetesexecution.kubernaut.io,resources=kubernetesexecutions/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
-// +kubebuilder:rbac:groups="",resources=nodes,verbs=list
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=list;watch
 
 const controllerName = "kubernetesexecution"
 
@@ -60,10 +65,17 @@ type Reconciler struct {
 	// that records it. Tests simulate a crash there: when it returns an error the reconcile ends
 	// without writing status.
 	AfterChange func(ke *kev1.KubernetesExecution, operation string) error
+
+	// changeMu serializes the last checks before a change and the status write that marks the
+	// operation Running: the budgets and the one-node-action-at-a-time rule are counted from
+	// the executions' persisted status, so two reconciles of this (leader-elected, hence only)
+	// executor must not both pass them before either is recorded.
+	changeMu sync.Mutex
 }
 
 // CacheOptions narrows the manager's cache to namespace and, among ConfigMaps, to the safety
-// ConfigMap. Targets are never cached: they are read live right before they are changed.
+// ConfigMap; of Nodes it keeps only what the recovery of cordoned nodes watches. Targets are
+// never cached: they are read live right before they are changed.
 func CacheOptions(opts *cache.Options, namespace, configMap string) {
 	if configMap == "" {
 		configMap = DefaultConfigMapName
@@ -73,6 +85,7 @@ func CacheOptions(opts *cache.Options, namespace, configMap string) {
 		opts.ByObject = map[client.Object]cache.ByObject{}
 	}
 	opts.ByObject[&corev1.ConfigMap{}] = cache.ByObject{Field: fields.OneTermEqualSelector("metadata.name", configMap)}
+	opts.ByObject[&corev1.Node{}] = cache.ByObject{Transform: slimNode}
 }
 
 // SetupWithManager fills the defaults and registers the controller.
@@ -112,11 +125,37 @@ func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
 		}
 		r.Env = &action.Env{Client: direct, Clientset: cs, Now: r.Now}
 	}
-	return builder.ControllerManagedBy(mgr).
+	err := builder.ControllerManagedBy(mgr).
 		Named(controllerName).
 		For(&kev1.KubernetesExecution{}, builder.WithPredicates(predicate.GenerationChangedPredicate{}, notFinished)).
+		// A change of the safety ConfigMap (the kill switch lifted, a configuration fixed) wakes
+		// every execution that holds.
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.unfinished)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Complete(r)
+	if err != nil {
+		return err
+	}
+	return (&nodeRecovery{r: r}).setup(mgr)
+}
+
+// unfinished lists the executions of the namespace that have not reached a final phase.
+func (r *Reconciler) unfinished(ctx context.Context, o client.Object) []reconcile.Request {
+	if o.GetNamespace() != r.Namespace || o.GetName() != r.ConfigMapName {
+		return nil
+	}
+	var list kev1.KubernetesExecutionList
+	if err := r.Client.List(ctx, &list, client.InNamespace(r.Namespace)); err != nil {
+		log.FromContext(ctx).Error(err, "Listing the executions to wake after a change of the safety ConfigMap")
+		return nil
+	}
+	var out []reconcile.Request
+	for _, ke := range list.Items {
+		if !final(ke.Status.Phase) {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&ke)})
+		}
+	}
+	return out
 }
 
 // notFinished passes executions that have not reached a final phase (a final phase is never left).
@@ -143,11 +182,16 @@ type scope struct {
 	changed bool
 	// crashed: the AfterChange hook stopped the reconcile; nothing more is written.
 	crashed bool
+	// chain is what the verified chain said (nil until verified in this reconcile).
+	chain *chain
+	// held: the reconcile stopped before a change (paused, or the configuration unusable).
+	held bool
 }
 
-// policyChecks reports whether the policy checks run: on unless the ConfigMap turns them off,
-// or allows an execution to skip them and it does.
-func (s *scope) policyChecks() bool {
+// cooldownChecks reports whether the per-target cooldown is checked: the one check that
+// safetyValidation turns off (the ConfigMap's, or the execution's where the ConfigMap allows
+// it). Every other check always runs.
+func (s *scope) cooldownChecks() bool {
 	if !s.cfg.SafetyValidation {
 		return false
 	}
@@ -155,7 +199,9 @@ func (s *scope) policyChecks() bool {
 	return sv == nil || *sv || !s.cfg.AllowSkipSafetyValidation
 }
 
-func (s *scope) dryRun() bool { return s.ke.Spec.ExecutionConfig.DryRun || s.cfg.DryRun }
+func (s *scope) dryRun() bool {
+	return s.ke.Spec.ExecutionConfig.DryRun || s.cfg.DryRun || (s.chain != nil && s.chain.dryRun)
+}
 
 // Reconcile advances one KubernetesExecution as far as it can: validation, then each operation
 // in order, writing progress to status before and after every change.
@@ -185,20 +231,54 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			r.refuseAll(s, refusal(kev1.ReasonSafetyConfigInvalid, "%v", err))
 			return ctrl.Result{}, nil
 		}
-		return ctrl.Result{}, err
+		// Operations already made stay; the next change waits for a usable configuration
+		// (the ConfigMap watch wakes the execution).
+		r.hold(ctx, s, kev1.ReasonSafetyConfigInvalid, fmt.Sprintf("holding before the next change: %v", err))
+		return ctrl.Result{}, nil
 	}
 	s.cfg = cfg
 	s.env = &action.Env{Client: r.Env.Client, Clientset: r.Env.Clientset, Limits: cfg.Limits, Now: r.Now}
+	if cfg.Paused {
+		r.init(s)
+		r.hold(ctx, s, action.ReasonPaused, fmt.Sprintf("paused by %s=true in the safety ConfigMap %s/%s: holding before the next change", KeyPaused, r.Namespace, r.ConfigMapName))
+		return ctrl.Result{}, nil
+	}
+	r.resume(s)
 	switch ke.Status.Phase {
 	case "", kev1.PhasePending, kev1.PhaseValidating:
-		if err := r.reconcileValidating(ctx, s); err != nil {
-			return ctrl.Result{}, err
+		if wait, err := r.reconcileValidating(ctx, s); err != nil || wait > 0 {
+			return ctrl.Result{RequeueAfter: wait}, err
 		}
 	}
 	if ke.Status.Phase != kev1.PhaseExecuting {
 		return ctrl.Result{}, nil
 	}
 	return r.reconcileExecuting(ctx, s)
+}
+
+// hold stops the reconcile before the next change: the execution keeps its phase and says why
+// in its message and Ready condition, and continues when woken with the reason gone.
+func (r *Reconciler) hold(ctx context.Context, s *scope, reason, msg string) {
+	s.held = true
+	if old := meta.FindStatusCondition(s.ke.Status.Conditions, kev1.ConditionReady); old == nil || old.Reason != reason {
+		r.Recorder.Eventf(s.ke, nil, corev1.EventTypeWarning, reason, "Hold", "%s", msg)
+		log.FromContext(ctx).Info("Holding before the next change", "reason", reason, "message", msg)
+	}
+	s.ke.Status.Message = text.TruncateBytes(msg, maxMessage)
+	setCondition(s, kev1.ConditionReady, false, reason, msg)
+}
+
+// resume clears a hold of an earlier reconcile.
+func (r *Reconciler) resume(s *scope) {
+	c := meta.FindStatusCondition(s.ke.Status.Conditions, kev1.ConditionReady)
+	if c == nil || (c.Reason != action.ReasonPaused && c.Reason != kev1.ReasonSafetyConfigInvalid) || final(s.ke.Status.Phase) {
+		return
+	}
+	if s.ke.Status.Phase == kev1.PhaseExecuting {
+		setCondition(s, kev1.ConditionReady, false, kev1.ReasonExecuting, "running operations")
+	} else {
+		meta.RemoveStatusCondition(&s.ke.Status.Conditions, kev1.ConditionReady)
+	}
 }
 
 // persist writes the status when it changed, with the resourceVersion read as precondition:
@@ -215,19 +295,33 @@ func (r *Reconciler) persist(ctx context.Context, s *scope) error {
 	return nil
 }
 
-// safetyConfig reads the safety ConfigMap; an absent one means the defaults.
+// safetyConfig reads the safety ConfigMap. An absent, unreadable or invalid ConfigMap is an
+// error: the executor refuses (or holds) rather than guess (a deleted ConfigMap must never turn
+// a deliberate dryRun or pause into live changes).
 func (r *Reconciler) safetyConfig(ctx context.Context) (SafetyConfig, error) {
 	cm := &corev1.ConfigMap{}
 	err := r.ConfigReader.Get(ctx, types.NamespacedName{Namespace: r.Namespace, Name: r.ConfigMapName}, cm)
 	switch {
 	case apierrors.IsNotFound(err):
-		return DefaultSafetyConfig(), nil
+		configValid.Set(0)
+		return SafetyConfig{}, fmt.Errorf("the safety ConfigMap %s/%s does not exist; nothing is changed until it does", r.Namespace, r.ConfigMapName)
 	case err != nil:
+		configValid.Set(0)
 		return SafetyConfig{}, fmt.Errorf("reading the safety ConfigMap %s/%s: %w", r.Namespace, r.ConfigMapName, err)
 	}
 	cfg, err := ParseSafetyConfig(cm.Data)
 	if err != nil {
+		configValid.Set(0)
 		return cfg, fmt.Errorf("safety ConfigMap %s/%s: %w", r.Namespace, r.ConfigMapName, err)
 	}
+	configValid.Set(1)
+	paused.Set(boolGauge(cfg.Paused))
 	return cfg, nil
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

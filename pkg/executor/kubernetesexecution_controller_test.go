@@ -205,7 +205,7 @@ func TestSafetyRefusalsChangeNothing(t *testing.T) {
 				if v, ok := safety[executor.KeyDeniedNamespaces]; ok {
 					safety = map[string]string{executor.KeyDeniedNamespaces: v + "," + h.app}
 				}
-				require.NoError(t, h.c.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: executor.DefaultConfigMapName, Namespace: h.sys}, Data: safety}))
+				h.setSafety(safety)
 			}
 			d := h.deployment("web", 2, nil)
 			o := tc.setup(h, d)
@@ -279,9 +279,7 @@ func TestCrashBetweenChangeAndStatusAppliesNothingTwice(t *testing.T) {
 	require.Nil(t, mid.Status.OperationResults[0].AppliedTime)
 
 	// Post-conditions off: this test is about the change, not the rollout.
-	require.NoError(t, h.c.Create(context.Background(), &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: executor.DefaultConfigMapName, Namespace: h.sys},
-		Data:       map[string]string{executor.KeyPostConditions: "false"}}))
+	h.setSafety(map[string]string{executor.KeyPostConditions: "false"})
 	h.start(nil)
 	got := h.finished(ke)
 	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
@@ -331,15 +329,8 @@ func TestExecutionTimeoutRollsBack(t *testing.T) {
 	h := newHarness(t, nil)
 	h.deployment("web", 2, nil)
 	h.start(nil)
-	ke := &kev1.KubernetesExecution{
-		ObjectMeta: metav1.ObjectMeta{Name: "rr-timeout-execution", Namespace: h.sys},
-		Spec: kev1.KubernetesExecutionSpec{
-			RemediationRequestRef: common.ObjectReference{Name: "rr", Namespace: h.sys},
-			Operations:            []common.Operation{op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "3"})},
-			ExecutionConfig:       kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 2 * time.Second}},
-		},
-	}
-	require.NoError(t, h.c.Create(context.Background(), ke))
+	ke := h.run(kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 2 * time.Second}},
+		op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "3"}))
 	got := h.finished(ke)
 	require.Equal(t, kev1.PhaseRolledBack, got.Status.Phase, got.Status.Message)
 	assert.Equal(t, kev1.ReasonTimedOut, got.Status.OperationResults[0].Reason)
@@ -439,33 +430,53 @@ func refusals(t testing.TB, reason string) float64 {
 	return 0
 }
 
-// The policy checks can be skipped by an execution only when the ConfigMap allows it; the
-// target UID check and the dry-run still run.
-func TestSkippingSafetyValidationNeedsTheConfigMap(t *testing.T) {
+// safetyValidation=false skips the per-target cooldown, and only it: an execution may skip it
+// only when the ConfigMap allows it, and the namespace checks (managed, protected, denied) run
+// whatever it says.
+func TestSkippingSafetyValidationNeedsTheConfigMapAndSkipsOnlyTheCooldown(t *testing.T) {
 	for name, allow := range map[string]bool{"allowed": true, "not allowed": false} {
 		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
 			h := newHarness(t, map[string]string{executor.KeyAllowSkipSafetyValidation: strconv.FormatBool(allow), executor.KeyPostConditions: "false"})
-			ns := &corev1.Namespace{}
-			require.NoError(t, h.c.Get(context.Background(), key("", h.app), ns))
-			delete(ns.Labels, kev1.LabelManaged)
-			require.NoError(t, h.c.Update(context.Background(), ns))
-			h.deployment("web", 2, nil)
+			id := action.Identity{Execution: h.sys + "/earlier", UID: "another-execution", Operation: "o", Time: time.Now().Add(-time.Minute).UTC()}
+			h.deployment("web", 2, func(d *appsv1.Deployment) {
+				d.Annotations = map[string]string{kev1.AnnotationLastRemediation: id.Encode()}
+			})
 			h.start(nil)
-			ke := &kev1.KubernetesExecution{
-				ObjectMeta: metav1.ObjectMeta{Name: "rr-skip-execution", Namespace: h.sys},
-				Spec: kev1.KubernetesExecutionSpec{
-					RemediationRequestRef: common.ObjectReference{Name: "rr", Namespace: h.sys},
-					Operations:            []common.Operation{op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"})},
-					ExecutionConfig:       kev1.ExecutionConfig{SafetyValidation: ptr.To(false)},
-				},
-			}
-			require.NoError(t, h.c.Create(context.Background(), ke))
-			got := h.finished(ke)
+			skip := kev1.ExecutionConfig{SafetyValidation: ptr.To(false)}
+			got := h.finished(h.run(skip, op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"})))
 			if allow {
 				assert.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
 			} else {
-				assert.Equal(t, kev1.ReasonUnmanagedNS, got.Status.OperationResults[0].Reason)
+				assert.Equal(t, kev1.ReasonCooldown, got.Status.OperationResults[0].Reason, got.Status.OperationResults[0].Message)
 			}
+
+			// The namespace checks are never skipped.
+			ns := &corev1.Namespace{}
+			require.NoError(t, h.c.Get(ctx, key("", h.app), ns))
+			delete(ns.Labels, kev1.LabelManaged)
+			require.NoError(t, h.c.Update(ctx, ns))
+			h.deployment("other", 2, nil)
+			got = h.finished(h.run(skip, op("o", "increase_resources", deploymentTarget(h.app, "other"), map[string]string{"memory": "256Mi"})))
+			assert.Equal(t, kev1.ReasonUnmanagedNS, got.Status.OperationResults[0].Reason, got.Status.OperationResults[0].Message)
 		})
 	}
+}
+
+// With the whole ConfigMap saying safetyValidation=false, the protections still hold: a
+// protected namespace and a denied one are refused.
+func TestSafetyValidationOffKeepsTheNamespaceChecks(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, map[string]string{executor.KeySafetyValidation: "false", executor.KeyPostConditions: "false"})
+	h.deployment("web", 2, nil)
+	ns := &corev1.Namespace{}
+	require.NoError(t, h.c.Get(ctx, key("", h.app), ns))
+	ns.Labels[kev1.LabelProtected] = "true"
+	require.NoError(t, h.c.Update(ctx, ns))
+	h.start(nil)
+	got := h.finished(h.execution(false, op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"})))
+	assert.Equal(t, kev1.ReasonProtected, got.Status.OperationResults[0].Reason, got.Status.OperationResults[0].Message)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	req, _ := memory(after)
+	assert.Equal(t, "128Mi", req)
 }

@@ -54,8 +54,7 @@ func TestRollbackPostConditionOnALocalCluster(t *testing.T) {
 	rolledOutWith("registry.example/app:2", 2)
 
 	// Big enough limits for an increase no node can hold; no cooldown between the two executions.
-	require.NoError(t, h.c.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: executor.DefaultConfigMapName, Namespace: h.sys},
-		Data: map[string]string{executor.KeyCooldown: "0s", executor.KeyMaxMemory: "1Ti", executor.KeyMaxResourceFactor: "10000"}}))
+	h.setSafety(map[string]string{executor.KeyCooldown: "0s", executor.KeyMaxMemory: "1Ti", executor.KeyMaxResourceFactor: "10000"})
 	h.start(nil)
 	ke := h.execution(false,
 		op("undo", "rollback_deployment", deploymentTarget(h.app, "web"), nil),

@@ -18,6 +18,7 @@ import (
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/testutil/fixture"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
@@ -44,35 +45,15 @@ func TestMeetingWorkflowOperationsRunByTheExecutor(t *testing.T) {
 
 	h.startWorkflow()
 
-	// buildWorkflow: the signal's target, the top recommendation's steps, the seed's config.
-	w := &workflowv1.WorkflowExecution{
-		ObjectMeta: metav1.ObjectMeta{Name: "rr-workflow", Namespace: h.sys},
-		Spec: workflowv1.WorkflowExecutionSpec{
-			RemediationRequestRef: common.ObjectReference{Name: "rr", Namespace: h.sys},
-			TargetResource:        &podTarget,
-			WorkflowDefinition:    workflowv1.WorkflowDefinition{Steps: finding.Recommendations[0].WorkflowSteps},
-			ExecutionConfig: workflowv1.ExecutionConfig{StepTimeout: &metav1.Duration{Duration: 5 * time.Minute},
-				WorkflowTimeout: &metav1.Duration{Duration: 20 * time.Minute}, ConcurrencyLimit: 1},
-		},
-	}
-	require.NoError(t, h.c.Create(ctx, w))
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(w), w))
-		assert.True(c, w.Status.Phase.IsTerminal(), "workflow phase %q", w.Status.Phase)
-	}, wait, tick)
-	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+	// The request and its analysis, approved by the policy; buildWorkflow: the signal's target,
+	// the top recommendation's steps, the seed's config.
+	c := h.request(finding.Recommendations[0].WorkflowSteps...)
+	w := h.workflowRun(c, podTarget)
 	require.NotEmpty(t, w.Status.Operations)
 
 	// buildExecution.
-	ke := &kev1.KubernetesExecution{
-		ObjectMeta: metav1.ObjectMeta{Name: "rr-execution", Namespace: h.sys},
-		Spec: kev1.KubernetesExecutionSpec{
-			RemediationRequestRef: w.Spec.RemediationRequestRef,
-			Operations:            w.Status.Operations,
-			ExecutionConfig:       kev1.ExecutionConfig{DryRun: w.Spec.ExecutionConfig.DryRun, SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}},
-		},
-	}
-	require.NoError(t, h.c.Create(ctx, ke))
+	ke := h.execute(c, kev1.ExecutionConfig{DryRun: w.Spec.ExecutionConfig.DryRun, SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}},
+		w.Status.Operations)
 	h.start(nil)
 	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool {
 		req, _ := memory(d)
@@ -96,6 +77,36 @@ func TestMeetingWorkflowOperationsRunByTheExecutor(t *testing.T) {
 	req, lim := memory(after)
 	assert.Equal(t, "192Mi", req)
 	assert.Equal(t, "384Mi", lim)
+}
+
+// workflowRun creates the request's WorkflowExecution as the orchestrator's buildWorkflow does
+// (the signal's target, the analysis's steps, the seed's config), waits for the real workflow
+// service to validate it, and names it in the request's status.
+func (h *harness) workflowRun(c *chain, target common.TargetResource) *workflowv1.WorkflowExecution {
+	h.t.Helper()
+	ctx := context.Background()
+	w := &workflowv1.WorkflowExecution{
+		ObjectMeta: metav1.ObjectMeta{Name: c.rr.Name + "-workflow", Namespace: h.sys, OwnerReferences: []metav1.OwnerReference{ownerRef(c.rr)}},
+		Spec: workflowv1.WorkflowExecutionSpec{
+			RemediationRequestRef: common.ObjectReference{Name: c.rr.Name, Namespace: h.sys},
+			TargetResource:        &target,
+			WorkflowDefinition:    workflowv1.WorkflowDefinition{Steps: c.aia.Status.Recommendations[0].WorkflowSteps},
+			ExecutionConfig: workflowv1.ExecutionConfig{StepTimeout: &metav1.Duration{Duration: 5 * time.Minute},
+				WorkflowTimeout: &metav1.Duration{Duration: 20 * time.Minute}, ConcurrencyLimit: 1},
+		},
+	}
+	require.NoError(h.t, h.c.Create(ctx, w))
+	require.EventuallyWithT(h.t, func(c *assert.CollectT) {
+		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(w), w))
+		assert.True(c, w.Status.Phase.IsTerminal(), "workflow phase %q", w.Status.Phase)
+	}, wait, tick)
+	require.Equal(h.t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+	c.wfe = w
+	h.named(c, func(st *remediationv1.RemediationRequestStatus) {
+		st.OverallPhase = remediationv1.PhasePlanning
+		st.WorkflowExecutionRef = &common.ObjectReference{Name: w.Name, Namespace: h.sys}
+	})
+	return w
 }
 
 // startWorkflow runs the workflow service in the harness's system namespace, as its command runs

@@ -36,8 +36,33 @@ var (
 		Name: "kubernaut_executor_executions_total",
 		Help: "KubernetesExecutions that reached a final phase, by phase (Completed, Failed, RolledBack).",
 	}, []string{"phase"})
+	changesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kubernaut_executor_changes_total",
+		Help: "Changes made to the cluster (an operation's change applied, not a dry-run), by catalog action.",
+	}, []string{"action"})
+	changesLastHour = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "kubernaut_executor_changes_last_hour",
+		Help: "Changes in the cluster over the last hour (applied or under way), as counted by the last budget check (maxChangesPerClusterPerHour bounds it).",
+	})
+	budgetRefusals = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kubernaut_executor_budget_refusals_total",
+		Help: "Changes refused because the change budget of their namespace or of the cluster was spent, by scope (namespace, cluster).",
+	}, []string{"scope"})
+	paused = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "kubernaut_executor_paused",
+		Help: "1 while the safety ConfigMap says paused=true (every execution holds before its next change), else 0.",
+	})
+	configValid = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "kubernaut_executor_safety_config_valid",
+		Help: "1 when the safety ConfigMap was last read and valid, 0 when it is absent, unreadable or invalid (nothing is changed).",
+	})
+	nodeUncordons = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kubernaut_executor_node_uncordons_total",
+		Help: "Nodes Kubernaut cordoned and uncordoned once healthy again, by result (uncordoned, failed).",
+	}, []string{"result"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(operationsTotal, refusalsTotal, rollbacksTotal, operationDuration, executionsTotal)
+	metrics.Registry.MustRegister(operationsTotal, refusalsTotal, rollbacksTotal, operationDuration, executionsTotal,
+		changesTotal, changesLastHour, budgetRefusals, paused, configValid, nodeUncordons)
 }

@@ -51,10 +51,7 @@ func (r *Reconciler) op(s *scope, i int, start time.Time) *action.Op {
 	if cat, ok := actions.Lookup(o.Action); ok {
 		params = cat.WithDefaults(o.Parameters)
 	}
-	timeout := s.cfg.DefaultOperationTimeout
-	if o.Timeout != nil && o.Timeout.Duration > 0 {
-		timeout = o.Timeout.Duration
-	}
+	timeout := operationTimeout(o, s.cfg)
 	if v, ok := params["timeout"]; ok { // drain_node's own bound
 		if d, err := time.ParseDuration(v); err == nil && d > 0 && d < timeout {
 			timeout = d
@@ -70,30 +67,58 @@ func (r *Reconciler) op(s *scope, i int, start time.Time) *action.Op {
 	}
 }
 
+// operationTimeout is the operation's own timeout (the workflow's step timeout); without one,
+// the ConfigMap's defaultOperationTimeout when set, else the action's in the catalog.
+func operationTimeout(o common.Operation, cfg SafetyConfig) time.Duration {
+	if o.Timeout != nil && o.Timeout.Duration > 0 {
+		return o.Timeout.Duration
+	}
+	if cfg.DefaultOperationTimeout > 0 {
+		return cfg.DefaultOperationTimeout
+	}
+	if cat, ok := actions.Lookup(o.Action); ok && cat.Timeout > 0 {
+		return cat.Timeout
+	}
+	return time.Minute // not a catalog action: refused before it could run
+}
+
 // opStart is the start time of a new operation: whole seconds, as status stores it, so that
 // the identity written on the target reads the same after a restart.
 func (s *scope) opStart() time.Time { return s.now.Truncate(time.Second) }
 
-// reconcileValidating checks every operation before anything changes. In dry-run mode it
-// also finishes the execution.
-func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) error {
+// reconcileValidating checks the chain, then every operation, before anything changes. In
+// dry-run mode it also finishes the execution. wait > 0: the RemediationRequest does not name
+// the execution yet; check again then.
+func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) (time.Duration, error) {
 	r.init(s)
 	st := &s.ke.Status
 	st.Phase = kev1.PhaseValidating
+	ch, rf, wait, err := r.verifyChain(ctx, s)
+	switch {
+	case err != nil:
+		return 0, err
+	case wait > 0:
+		st.Message = "waiting for the RemediationRequest to name this execution"
+		return min(wait, chainPoll), nil
+	case rf != nil:
+		r.refuseAll(s, rf)
+		return 0, nil
+	}
+	s.chain = ch
 	for i := range s.ke.Spec.Operations {
 		op := r.op(s, i, s.opStart())
-		c, rf, err := r.check(ctx, s, op)
+		c, rf, err := r.check(ctx, s, i, op)
 		if rf == nil && err == nil {
 			rf = dependsOnEarlier(s.ke.Spec.Operations, i)
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if rf != nil {
 			r.refuseOp(s, i, rf)
 			r.skipFrom(s, i+1, fmt.Sprintf("not run: operation %s was refused", op.Name))
 			r.finish(s, kev1.PhaseFailed, rf.Reason, fmt.Sprintf("operation %s refused (%s): %s", op.Name, rf.Reason, rf.Message))
-			return nil
+			return 0, nil
 		}
 		c.start = op.ID.Time
 		s.checked[i] = c
@@ -110,11 +135,11 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) error {
 			operationsTotal.WithLabelValues(s.ke.Spec.Operations[i].Action, ResultDryRun).Inc()
 		}
 		r.finish(s, kev1.PhaseCompleted, kev1.ReasonDryRunCompleted, fmt.Sprintf("dry run: %d operations validated, nothing changed", len(st.OperationResults)))
-		return nil
+		return 0, nil
 	}
 	st.Phase = kev1.PhaseExecuting
 	setCondition(s, kev1.ConditionReady, false, kev1.ReasonExecuting, "running operations")
-	return nil
+	return 0, nil
 }
 
 // dependsOnEarlier refuses an operation that depends on one that does not run before it: the
@@ -151,7 +176,7 @@ func (r *Reconciler) reconcileExecuting(ctx context.Context, s *scope) (ctrl.Res
 		case kev1.OperationPending, kev1.OperationRunning:
 			st.Message = fmt.Sprintf("running operation %s (%d of %d)", st.OperationResults[i].Name, i+1, len(st.OperationResults))
 			res, done, err := r.runOperation(ctx, s, i)
-			if err != nil || !done {
+			if err != nil || !done || s.held || final(st.Phase) {
 				return res, err
 			}
 			if st.OperationResults[i].Phase != kev1.OperationSucceeded {
@@ -196,18 +221,33 @@ func (r *Reconciler) runOperation(ctx context.Context, s *scope, i int) (ctrl.Re
 		if c == nil || s.changed {
 			var rf *action.Refusal
 			var err error
-			if c, rf, err = r.check(ctx, s, op); err != nil {
+			if c, rf, err = r.check(ctx, s, i, op); err != nil {
 				return ctrl.Result{}, false, err
 			} else if rf != nil {
 				r.refuseOp(s, i, rf)
 				return ctrl.Result{}, true, nil
 			}
 		}
+		// The budgets and the one node action at a time, counted from every execution's
+		// status as the API server has it, and the status write that makes this operation
+		// count, under one lock.
+		r.changeMu.Lock()
+		rf, err := r.reserve(ctx, s, i, op, c)
+		if err != nil || rf != nil {
+			r.changeMu.Unlock()
+			if rf != nil {
+				r.refuseOp(s, i, rf)
+				return ctrl.Result{}, true, nil
+			}
+			return ctrl.Result{}, false, err
+		}
 		t := metav1.NewTime(start)
 		res.Phase, res.StartTime = kev1.OperationRunning, &t
 		r.record(s, i, c)
 		// Progress before the change: a restart finds the operation Running and checks the target.
-		if err := r.persist(ctx, s); err != nil {
+		err = r.persist(ctx, s)
+		r.changeMu.Unlock()
+		if err != nil {
 			return ctrl.Result{}, false, err
 		}
 		return r.apply(ctx, s, i, op, c.plan, impl)
@@ -225,7 +265,7 @@ func (r *Reconciler) runOperation(ctx context.Context, s *scope, i int) (ctrl.Re
 		if !applied {
 			// The change was not made (the reconcile stopped before it, or it failed): check
 			// again on the live state and make it.
-			c, rf, err := r.check(ctx, s, op)
+			c, rf, err := r.check(ctx, s, i, op)
 			if err != nil {
 				return ctrl.Result{}, false, err
 			}
@@ -242,6 +282,12 @@ func (r *Reconciler) runOperation(ctx context.Context, s *scope, i int) (ctrl.Re
 		t := metav1.NewTime(s.now)
 		res.AppliedTime = &t
 		res.Message = "applied (recognised on the target after a restart)"
+		if res.Rollback != nil && res.Rollback.PreviousState != "" && action.StateGeneration(res.Rollback.PreviousState) == 0 {
+			// The generation the change produced, for a later operation on the same target.
+			if obj, err := r.liveTarget(ctx, s, op.Target); err == nil && obj != nil {
+				res.Rollback.PreviousState = action.WithGeneration(res.Rollback.PreviousState, obj.GetGeneration())
+			}
+		}
 		log.FromContext(ctx).Info("Change found applied after a restart", "operation", op.Name)
 	}
 	return r.verify(ctx, s, i, op, impl)
@@ -253,17 +299,21 @@ func (r *Reconciler) record(s *scope, i int, c *checked) {
 	cat, _ := actions.Lookup(s.ke.Spec.Operations[i].Action)
 	res.DryRunResult = text.TruncateBytes(c.dryRun, maxDryRunResult)
 	res.Message = text.TruncateBytes("applying: "+c.plan.Summary, maxOpMessage)
-	res.Rollback = &kev1.RollbackInfo{Available: cat.Reversible && c.plan.PreviousState != "", PreviousState: c.plan.PreviousState}
+	res.Rollback = &kev1.RollbackInfo{Available: cat.Reversible && action.Revertible(c.plan.PreviousState), PreviousState: c.plan.PreviousState}
 	if c.plan.Target != nil {
 		res.TargetUID = string(c.plan.Target.GetUID())
 	}
 	res.CooldownKey = c.plan.CooldownKey
 }
 
-// apply makes the change of operation i, records it and checks its post-condition.
+// apply makes the change of operation i, records it and checks its post-condition. Right
+// before the change it reads the safety configuration (kill switch, dry-run) and the chain again.
 func (r *Reconciler) apply(ctx context.Context, s *scope, i int, op *action.Op, plan *action.Plan, impl action.Implementation) (ctrl.Result, bool, error) {
 	res := &s.ke.Status.OperationResults[i]
 	op.LiveUID = res.TargetUID
+	if done, err := r.beforeChange(ctx, s, i); done || err != nil || s.held {
+		return ctrl.Result{}, done, err
+	}
 	if plan.Apply != nil {
 		if _, err := plan.Apply(ctx, false); err != nil {
 			if transient(err) {
@@ -272,6 +322,14 @@ func (r *Reconciler) apply(ctx context.Context, s *scope, i int, op *action.Op, 
 			r.failOp(s, i, kev1.ReasonOperationFailed, err.Error())
 			return ctrl.Result{}, true, nil
 		}
+		if res.Rollback != nil && plan.PreviousState != "" {
+			// What the API server stored: the values a revert tests for, the generation a later
+			// operation on the same target expects.
+			res.Rollback.PreviousState = plan.PreviousState
+			cat, _ := actions.Lookup(op.Action)
+			res.Rollback.Available = cat.Reversible && action.Revertible(plan.PreviousState)
+		}
+		changesTotal.WithLabelValues(op.Action).Inc()
 	}
 	s.changed = true
 	if r.AfterChange != nil {
@@ -299,6 +357,12 @@ func (r *Reconciler) verify(ctx context.Context, s *scope, i int, op *action.Op,
 	if !s.cfg.PostConditions {
 		r.succeedOp(s, i, res.Message)
 		return ctrl.Result{}, true, nil
+	}
+	if cv, ok := impl.(action.ChangingVerifier); ok && cv.VerifyChanges() {
+		// A drain's post-condition evicts the pods left: a change like any other.
+		if done, err := r.beforeChange(ctx, s, i); done || err != nil || s.held {
+			return ctrl.Result{}, done, err
+		}
 	}
 	done, waiting, err := impl.Verify(ctx, s.env, op)
 	if err != nil {
@@ -336,7 +400,7 @@ func (r *Reconciler) verify(ctx context.Context, s *scope, i int, op *action.Op,
 // RolledBack when something was reverted and every revert worked, Failed otherwise.
 func (r *Reconciler) rollback(ctx context.Context, s *scope, failed int) error {
 	st := &s.ke.Status
-	var reverted, irreversible, revertFailed []string
+	var reverted, irreversible, revertFailed, notReverted []string
 	for j := failed; j >= 0; j-- {
 		res := &st.OperationResults[j]
 		if res.Phase == kev1.OperationRolledBack {
@@ -353,10 +417,22 @@ func (r *Reconciler) rollback(ctx context.Context, s *scope, failed int) error {
 			}
 			continue
 		}
+		if len(notReverted) > 0 {
+			notReverted = append(notReverted, res.Name)
+			continue
+		}
+		// A revert is a change: the kill switch holds it, a switch to dry-run stops it.
+		switch g := r.gate(ctx, s); g {
+		case gateHold:
+			return nil // resumed where it stopped (reverting is idempotent)
+		case gateDryRun:
+			notReverted = append(notReverted, res.Name)
+			continue
+		}
 		op := r.op(s, j, res.StartTime.Time)
 		impl, _ := action.For(op.Action)
 		if err := impl.Revert(ctx, s.env, op, res.Rollback.PreviousState); err != nil {
-			if transient(err) {
+			if _, refused := action.AsRefusal(err); !refused && transient(err) {
 				return err // retried; what was reverted is recorded
 			}
 			revertFailed = append(revertFailed, res.Name)
@@ -388,6 +464,8 @@ func (r *Reconciler) rollback(ctx context.Context, s *scope, failed int) error {
 		msg += "; not reversible, left changed: " + strings.Join(irreversible, ", ")
 	}
 	switch {
+	case len(notReverted) > 0:
+		r.finish(s, kev1.PhaseFailed, action.ReasonDryRunEnforced, msg+"; not rolled back, the safety ConfigMap switched to dry-run: "+strings.Join(notReverted, ", "))
 	case len(revertFailed) > 0:
 		r.finish(s, kev1.PhaseFailed, kev1.ReasonRollbackFailed, msg+"; rollback failed: "+strings.Join(revertFailed, ", "))
 	case len(reverted) > 0:

@@ -32,7 +32,11 @@ func TestGeneratedRoleGrantsTheCatalogVerbsAndNothingElse(t *testing.T) {
 	add("kubernetesexecution.kubernaut.io", "kubernetesexecutions/status", "get", "update", "patch")
 	add("", "configmaps", "get", "list", "watch") // the safety ConfigMap
 	add("", "namespaces", "get")                  // managed, protected
-	add("", "nodes", "list")                      // share of unschedulable nodes
+	add("", "nodes", "list", "watch")             // share of unavailable nodes; recovery of cordoned nodes
+	// The chain an execution must come from, read live.
+	add("remediation.kubernaut.io", "remediationrequests", "get")
+	add("workflowexecution.kubernaut.io", "workflowexecutions", "get")
+	add("aianalysis.kubernaut.io", "aianalyses", "get")
 
 	got := map[grant]bool{}
 	for _, r := range testenv.GeneratedClusterRole(t, "executor").Rules {

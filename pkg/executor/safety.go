@@ -79,8 +79,9 @@ func acceptsKind(cat actions.Action, apiVersion, kind string) bool {
 }
 
 // policyChecks are the safety checks on the live state: namespace managed, not denied, not
-// protected; node managed and the share of unschedulable nodes; the per-target cooldown.
-// A nil refusal and nil error mean the operation may proceed.
+// protected; node managed, the share of unavailable nodes and one node action at a time; the
+// per-target cooldown (the only one safetyValidation turns off). A nil refusal and nil error
+// mean the operation may proceed.
 func (r *Reconciler) policyChecks(ctx context.Context, s *scope, cat actions.Action, op *action.Op, plan *action.Plan) (*action.Refusal, error) {
 	cfg := s.cfg
 	target := plan.Target
@@ -99,8 +100,8 @@ func (r *Reconciler) policyChecks(ctx context.Context, s *scope, cat actions.Act
 		if op.Target.Kind == actions.KindNamespace.Kind {
 			ns = op.Target.Name
 		}
-		if slices.Contains(cfg.DeniedNamespaces, ns) {
-			return refusal(kev1.ReasonDeniedNamespace, "namespace %s is denied (denied: %s)", ns, strings.Join(cfg.DeniedNamespaces, ", ")), nil
+		if denied := r.deniedNamespaces(cfg); slices.Contains(denied, ns) {
+			return refusal(kev1.ReasonDeniedNamespace, "namespace %s is denied (denied: %s)", ns, strings.Join(denied, ", ")), nil
 		}
 		nsObj := &corev1.Namespace{}
 		if err := s.env.Client.Get(ctx, types.NamespacedName{Name: ns}, nsObj); err != nil {
@@ -116,12 +117,15 @@ func (r *Reconciler) policyChecks(ctx context.Context, s *scope, cat actions.Act
 			return refusal(kev1.ReasonUnmanagedNS, "namespace %s is not labelled %s=true", ns, kev1.LabelManaged), nil
 		}
 	}
-	if plan.CooldownKey != "" && cfg.Cooldown > 0 {
+	if !s.cooldownChecks() || cfg.Cooldown <= 0 {
+		return nil, nil
+	}
+	if plan.CooldownKey != "" {
 		if rf, err := r.recentChangeOf(ctx, s, plan.CooldownKey); rf != nil || err != nil {
 			return rf, err
 		}
 	}
-	if v, ok := target.GetAnnotations()[kev1.AnnotationLastRemediation]; ok && cfg.Cooldown > 0 {
+	if v, ok := target.GetAnnotations()[kev1.AnnotationLastRemediation]; ok {
 		last, err := action.ParseIdentity(v)
 		if err == nil && last.UID != op.ID.UID {
 			if since := s.now.Sub(last.Time); since < cfg.Cooldown {
@@ -134,8 +138,11 @@ func (r *Reconciler) policyChecks(ctx context.Context, s *scope, cat actions.Act
 }
 
 // nodeChecks: the node is managed (label or configuration), and a node action that leaves its
-// node unschedulable keeps the share of unschedulable nodes within the limit and never takes
-// the last schedulable node.
+// node unschedulable keeps the share of unavailable nodes within the limit and never takes
+// the last available node. The share is counted on every such action, whatever the target
+// already is: a node Kubernetes tainted NotReady or under pressure counts as unavailable, and
+// a cluster-wide blip (many nodes NotReady) therefore blocks cordons instead of letting
+// Kubernaut cordon every node.
 func (r *Reconciler) nodeChecks(ctx context.Context, s *scope, op *action.Op, plan *action.Plan) (*action.Refusal, error) {
 	node, ok := plan.Target.(*corev1.Node)
 	if !ok {
@@ -144,7 +151,7 @@ func (r *Reconciler) nodeChecks(ctx context.Context, s *scope, op *action.Op, pl
 	if !s.cfg.NodeActionsEnabled && node.Labels[kev1.LabelManaged] != "true" {
 		return refusal(kev1.ReasonNodeNotManaged, "node %s is not labelled %s=true and node actions are not enabled (%s)", node.Name, kev1.LabelManaged, KeyNodeActionsEnabled), nil
 	}
-	if !plan.NodeUnschedulable || action.NodeUnschedulable(node) {
+	if !plan.NodeUnschedulable {
 		return nil, nil
 	}
 	nodes := &corev1.NodeList{}
@@ -152,19 +159,29 @@ func (r *Reconciler) nodeChecks(ctx context.Context, s *scope, op *action.Op, pl
 		return nil, fmt.Errorf("listing nodes: %w", err)
 	}
 	total, down := len(nodes.Items), 1
+	var others []string
 	for i := range nodes.Items {
-		if n := &nodes.Items[i]; n.Name != node.Name && action.NodeUnschedulable(n) {
+		if n := &nodes.Items[i]; n.Name != node.Name && action.NodeUnavailable(n) {
 			down++
+			others = append(others, n.Name)
 		}
 	}
 	allowed := int(math.Floor(s.cfg.MaxUnschedulableShare * float64(total)))
 	if down >= total {
-		return refusal(kev1.ReasonNodeShare, "node %s is the last schedulable node of %d", node.Name, total), nil
+		return refusal(kev1.ReasonNodeShare, "node %s is the last available node of %d (unavailable: %s)", node.Name, total, strings.Join(others, ", ")), nil
 	}
 	if down > allowed {
-		return refusal(kev1.ReasonNodeShare, "%d of %d nodes would be unschedulable; at most %d (%s %.2f)", down, total, allowed, KeyMaxUnschedulableShare, s.cfg.MaxUnschedulableShare), nil
+		return refusal(kev1.ReasonNodeShare, "%d of %d nodes would be unavailable (already: %s); at most %d (%s %.2f)",
+			down, total, strings.Join(orNone(others), ", "), allowed, KeyMaxUnschedulableShare, s.cfg.MaxUnschedulableShare), nil
 	}
 	return nil, nil
+}
+
+func orNone(s []string) []string {
+	if len(s) == 0 {
+		return []string{"none"}
+	}
+	return s
 }
 
 func objName(op *action.Op) string {
@@ -174,9 +191,11 @@ func objName(op *action.Op) string {
 	return op.Target.Namespace + "/" + op.Target.Name
 }
 
-// check runs every check of one operation, in order: catalog, plan (target read, blast
-// radius), target UID, policy (unless skipped), server-side dry-run. It changes nothing.
-func (r *Reconciler) check(ctx context.Context, s *scope, op *action.Op) (*checked, *action.Refusal, error) {
+// check runs every check of operation i, in order: catalog, plan (target read, blast radius),
+// target UID, preconditions (StaleTarget), policy (namespace, node, cooldown), one node action
+// at a time and the change budgets (from the cached executions; counted again live right
+// before the change), server-side dry-run. It changes nothing.
+func (r *Reconciler) check(ctx context.Context, s *scope, i int, op *action.Op) (*checked, *action.Refusal, error) {
 	cat, impl, rf := catalogChecks(&op.Operation)
 	if rf != nil {
 		return nil, rf, nil
@@ -188,13 +207,30 @@ func (r *Reconciler) check(ctx context.Context, s *scope, op *action.Op) (*check
 		}
 		return nil, nil, err
 	}
-	if plan.Target != nil && op.TargetUID != "" && string(plan.Target.GetUID()) != op.TargetUID {
-		return nil, refusal(kev1.ReasonTargetReplaced, "%s %s has UID %s, the workflow validated %s (replaced in between)",
-			op.Target.Kind, objName(op), plan.Target.GetUID(), op.TargetUID), nil
-	}
-	if s.policyChecks() {
-		if rf, err := r.policyChecks(ctx, s, cat, op, plan); rf != nil || err != nil {
+	if plan.Target != nil {
+		if op.TargetUID != "" && string(plan.Target.GetUID()) != op.TargetUID {
+			return nil, refusal(kev1.ReasonTargetReplaced, "%s %s has UID %s, the workflow validated %s (replaced in between)",
+				op.Target.Kind, objName(op), plan.Target.GetUID(), op.TargetUID), nil
+		}
+		if rf, err := r.staleRefusal(ctx, s, i, op, plan.Target); rf != nil || err != nil {
 			return nil, rf, err
+		}
+	}
+	if rf, err := r.policyChecks(ctx, s, cat, op, plan); rf != nil || err != nil {
+		return nil, rf, err
+	}
+	if plan.Apply != nil && !s.dryRun() {
+		var list kev1.KubernetesExecutionList
+		if err := r.Client.List(ctx, &list, client.InNamespace(r.Namespace)); err != nil {
+			return nil, nil, fmt.Errorf("listing the executions for the change budgets: %w", err)
+		}
+		if rf := r.budgetRefusal(s, i, list.Items); rf != nil {
+			return nil, rf, nil
+		}
+		if cat.ClusterScoped {
+			if rf := nodeActionRunning(s, list.Items); rf != nil {
+				return nil, rf, nil
+			}
 		}
 	}
 	c := &checked{plan: plan}

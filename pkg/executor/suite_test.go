@@ -2,8 +2,11 @@ package executor_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -13,7 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -25,10 +30,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/executor"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions/preconditions"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 )
 
@@ -52,17 +62,35 @@ type harness struct {
 	cfg *rest.Config
 }
 
+// newHarness creates the test's namespaces and its safety ConfigMap: baseSafety and safety.
 func newHarness(t testing.TB, safety map[string]string) *harness {
 	t.Helper()
 	h := &harness{t: t, c: env.Client}
 	h.sys = env.Namespace(t, nil)
 	h.app = env.Namespace(t, map[string]string{kev1.LabelManaged: "true"})
 	h.cfg = env.AsService(t, "executor", h.sys)
-	if safety != nil {
-		require.NoError(t, h.c.Create(context.Background(), &corev1.ConfigMap{
-			ObjectMeta: metav1.ObjectMeta{Name: executor.DefaultConfigMapName, Namespace: h.sys}, Data: safety}))
-	}
+	h.setSafety(safety)
 	return h
+}
+
+// baseSafety keeps the change budgets out of the way of the tests about something else (each
+// test's executions share one budget); the budget tests set their own.
+var baseSafety = map[string]string{executor.KeyMaxChangesPerNamespace: "1000", executor.KeyMaxChangesPerCluster: "1000"}
+
+// setSafety creates, or replaces, the safety ConfigMap with baseSafety and data.
+func (h *harness) setSafety(data map[string]string) {
+	h.t.Helper()
+	ctx := context.Background()
+	merged := maps.Clone(baseSafety)
+	maps.Copy(merged, data)
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: executor.DefaultConfigMapName, Namespace: h.sys}}
+	if err := h.c.Get(ctx, client.ObjectKeyFromObject(cm), cm); err == nil {
+		cm.Data = merged
+		require.NoError(h.t, h.c.Update(ctx, cm))
+		return
+	}
+	cm.Data = merged
+	require.NoError(h.t, h.c.Create(ctx, cm))
 }
 
 // start runs the executor (under its generated RBAC) until the returned stop is called or the
@@ -112,19 +140,195 @@ func testLogger() logr.Logger {
 
 var keCounter atomic.Int64
 
-// execution creates a KubernetesExecution of ops in the system namespace.
+// execution creates a KubernetesExecution of ops in the system namespace, with the intact chain
+// the executor requires (approvedChain).
 func (h *harness) execution(dryRun bool, ops ...common.Operation) *kev1.KubernetesExecution {
 	h.t.Helper()
-	ke := &kev1.KubernetesExecution{
-		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("rr-%d-execution", keCounter.Add(1)), Namespace: h.sys},
-		Spec: kev1.KubernetesExecutionSpec{
-			RemediationRequestRef: common.ObjectReference{Name: "rr", Namespace: h.sys},
-			Operations:            ops,
-			ExecutionConfig:       kev1.ExecutionConfig{DryRun: dryRun, SafetyValidation: ptr.To(true)},
-		},
+	return h.run(kev1.ExecutionConfig{DryRun: dryRun, SafetyValidation: ptr.To(true)}, ops...)
+}
+
+// run creates a KubernetesExecution of ops with cfg and its intact chain.
+func (h *harness) run(cfg kev1.ExecutionConfig, ops ...common.Operation) *kev1.KubernetesExecution {
+	h.t.Helper()
+	c, validated := h.approvedChain(ops...)
+	return h.execute(c, cfg, validated)
+}
+
+// chain is what the orchestrator creates around an execution: the RemediationRequest, its
+// analysis and its workflow.
+type chain struct {
+	rr  *remediationv1.RemediationRequest
+	aia *aiv1.AIAnalysis
+	wfe *workflowv1.WorkflowExecution
+}
+
+// approvedChain creates what the orchestrator, the analysis and the workflow service create
+// before an execution: a RemediationRequest, its AIAnalysis recommending steps of ops and
+// approved by the policy, and its WorkflowExecution, Completed, that validated ops against the
+// live targets (the UID and preconditions captured as the workflow captures them, for operations
+// that carry none). It returns the chain and the validated operations.
+func (h *harness) approvedChain(ops ...common.Operation) (*chain, []common.Operation) {
+	h.t.Helper()
+	validated := make([]common.Operation, len(ops))
+	for i, o := range ops {
+		validated[i] = h.validate(o)
 	}
+	c := h.request(stepsOf(validated)...)
+	h.validated(c, validated)
+	return c, validated
+}
+
+// validate fills in what the workflow records of an operation's live target: its UID and
+// preconditions (unless the operation carries them), and the step timeout.
+func (h *harness) validate(o common.Operation) common.Operation {
+	h.t.Helper()
+	if o.Timeout == nil {
+		cat, _ := actions.Lookup(o.Action)
+		o.Timeout = &metav1.Duration{Duration: max(cat.Timeout, time.Second)}
+	}
+	obj := targetObject(o.Target.Kind)
+	if obj == nil || o.Action == "notify_only" {
+		return o
+	}
+	ctx := context.Background()
+	if err := h.c.Get(ctx, types.NamespacedName{Namespace: o.Target.Namespace, Name: o.Target.Name}, obj); err != nil {
+		require.True(h.t, apierrors.IsNotFound(err), "reading the target of %s: %v", o.Name, err)
+		return o
+	}
+	if o.TargetUID == "" {
+		o.TargetUID = string(obj.GetUID())
+	}
+	o.TargetResourceVersion = obj.GetResourceVersion()
+	if o.Preconditions == nil {
+		p, err := preconditions.Capture(ctx, h.c, obj)
+		require.NoError(h.t, err)
+		o.Preconditions = p
+	}
+	return o
+}
+
+func targetObject(kind string) client.Object {
+	switch kind {
+	case "Deployment":
+		return &appsv1.Deployment{}
+	case "StatefulSet":
+		return &appsv1.StatefulSet{}
+	case "DaemonSet":
+		return &appsv1.DaemonSet{}
+	case "Pod":
+		return &corev1.Pod{}
+	case "Node":
+		return &corev1.Node{}
+	case "Namespace":
+		return &corev1.Namespace{}
+	case "PersistentVolumeClaim":
+		return &corev1.PersistentVolumeClaim{}
+	case "HorizontalPodAutoscaler":
+		return &autoscalingv2.HorizontalPodAutoscaler{}
+	}
+	return nil
+}
+
+func stepsOf(ops []common.Operation) []common.WorkflowStep {
+	steps := make([]common.WorkflowStep, len(ops))
+	for i, o := range ops {
+		t := o.Target
+		steps[i] = common.WorkflowStep{Name: o.Name, Action: o.Action, Target: &t, Parameters: o.Parameters, DependsOn: o.DependsOn,
+			Timeout: o.Timeout, MaxRetries: o.MaxRetries}
+	}
+	return steps
+}
+
+// request creates a RemediationRequest and its AIAnalysis, Completed, recommending steps and
+// approved by the policy (no approval required), named in the request's status.
+func (h *harness) request(steps ...common.WorkflowStep) *chain {
+	h.t.Helper()
+	ctx := context.Background()
+	name := fmt.Sprintf("rr-%d", keCounter.Add(1))
+	now := metav1.NewTime(time.Now().Truncate(time.Second))
+	target := common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: h.app, Name: "web"}
+	if len(steps) > 0 && steps[0].Target != nil {
+		target = *steps[0].Target
+	}
+	sum := sha256.Sum256([]byte(h.sys + "/" + name))
+	rr := &remediationv1.RemediationRequest{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.sys},
+		Spec: remediationv1.RemediationRequestSpec{SignalFingerprint: hex.EncodeToString(sum[:]), SignalName: "KubePodCrashLooping",
+			Severity: remediationv1.SeverityWarning, Environment: remediationv1.EnvironmentStaging, Priority: remediationv1.PriorityP2,
+			SignalType: remediationv1.SignalTypePrometheusAlert, TargetResource: target, FiringTime: now, ReceivedTime: now},
+	}
+	require.NoError(h.t, h.c.Create(ctx, rr))
+	aia := &aiv1.AIAnalysis{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-analysis", Namespace: h.sys, OwnerReferences: []metav1.OwnerReference{ownerRef(rr)}},
+		Spec: aiv1.AIAnalysisSpec{RemediationRequestRef: common.ObjectReference{Name: rr.Name, Namespace: h.sys},
+			AnalysisRequest: aiv1.AnalysisRequest{AlertContext: aiv1.SignalContext{Fingerprint: rr.Spec.SignalFingerprint, Severity: "warning",
+				Environment: "staging", BusinessPriority: "P2", Namespace: target.Namespace, ResourceKind: target.Kind, ResourceName: target.Name}}},
+	}
+	require.NoError(h.t, h.c.Create(ctx, aia))
+	action := "notify_only"
+	if len(steps) > 0 {
+		action = steps[0].Action
+	}
+	aia.Status = aiv1.AIAnalysisStatus{Phase: aiv1.PhaseCompleted, Outcome: aiv1.OutcomeActionRecommended,
+		Recommendations: []aiv1.Recommendation{{ID: "r1", Action: action, Confidence: 0.9, RiskLevel: aiv1.RiskLow, WorkflowSteps: steps}},
+		Approval:        &aiv1.ApprovalStatus{Required: false}}
+	require.NoError(h.t, h.c.Status().Update(ctx, aia))
+	rr.Status.OverallPhase = remediationv1.PhaseAnalyzing
+	rr.Status.AIAnalysisRef = &common.ObjectReference{Name: aia.Name, Namespace: h.sys}
+	require.NoError(h.t, h.c.Status().Update(ctx, rr))
+	return &chain{rr: rr, aia: aia}
+}
+
+// validated creates the request's WorkflowExecution, Completed, that planned the analysis's
+// steps and validated ops, named in the request's status.
+func (h *harness) validated(c *chain, ops []common.Operation) {
+	h.t.Helper()
+	ctx := context.Background()
+	wfe := &workflowv1.WorkflowExecution{
+		ObjectMeta: metav1.ObjectMeta{Name: c.rr.Name + "-workflow", Namespace: h.sys, OwnerReferences: []metav1.OwnerReference{ownerRef(c.rr)}},
+		Spec: workflowv1.WorkflowExecutionSpec{RemediationRequestRef: common.ObjectReference{Name: c.rr.Name, Namespace: h.sys},
+			TargetResource:     &c.rr.Spec.TargetResource,
+			WorkflowDefinition: workflowv1.WorkflowDefinition{Steps: c.aia.Status.Recommendations[0].WorkflowSteps}},
+	}
+	require.NoError(h.t, h.c.Create(ctx, wfe))
+	wfe.Status = workflowv1.WorkflowExecutionStatus{Phase: workflowv1.PhaseCompleted, Operations: ops}
+	require.NoError(h.t, h.c.Status().Update(ctx, wfe))
+	c.wfe = wfe
+	h.named(c, func(st *remediationv1.RemediationRequestStatus) {
+		st.OverallPhase = remediationv1.PhasePlanning
+		st.WorkflowExecutionRef = &common.ObjectReference{Name: wfe.Name, Namespace: h.sys}
+	})
+}
+
+// execute creates the chain's KubernetesExecution of ops with cfg, after naming it in the
+// request's status (the orchestrator names it right after creating it; the executor waits
+// for that).
+func (h *harness) execute(c *chain, cfg kev1.ExecutionConfig, ops []common.Operation) *kev1.KubernetesExecution {
+	h.t.Helper()
+	ke := &kev1.KubernetesExecution{
+		ObjectMeta: metav1.ObjectMeta{Name: c.rr.Name + "-execution", Namespace: h.sys, OwnerReferences: []metav1.OwnerReference{ownerRef(c.rr)}},
+		Spec: kev1.KubernetesExecutionSpec{RemediationRequestRef: common.ObjectReference{Name: c.rr.Name, Namespace: h.sys},
+			Operations: ops, ExecutionConfig: cfg},
+	}
+	h.named(c, func(st *remediationv1.RemediationRequestStatus) {
+		st.OverallPhase = remediationv1.PhaseExecuting
+		st.KubernetesExecutionRef = &common.ObjectReference{Name: ke.Name, Namespace: h.sys}
+	})
 	require.NoError(h.t, h.c.Create(context.Background(), ke))
 	return ke
+}
+
+// named changes the request's status.
+func (h *harness) named(c *chain, change func(*remediationv1.RemediationRequestStatus)) {
+	h.t.Helper()
+	ctx := context.Background()
+	require.NoError(h.t, h.c.Get(ctx, client.ObjectKeyFromObject(c.rr), c.rr))
+	change(&c.rr.Status)
+	require.NoError(h.t, h.c.Status().Update(ctx, c.rr))
+}
+
+func ownerRef(rr *remediationv1.RemediationRequest) metav1.OwnerReference {
+	return *metav1.NewControllerRef(rr, remediationv1.GroupVersion.WithKind("RemediationRequest"))
 }
 
 // finished waits for the execution to reach a final phase and returns it.

@@ -166,6 +166,12 @@ type Implementation interface {
 	Revert(ctx context.Context, env *Env, op *Op, previousState string) error
 }
 
+// ChangingVerifier is implemented by actions whose Verify changes the cluster (a drain evicts
+// the pods left): the executor treats each such check as a change (kill switch, dry-run, chain).
+type ChangingVerifier interface {
+	VerifyChanges() bool
+}
+
 // TimeoutReasoner is implemented by actions whose unmet post-condition has its own reason.
 type TimeoutReasoner interface {
 	// TimeoutReason is the reason of the failure when the post-condition does not hold in time.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -42,12 +43,9 @@ func (d drainNode) Plan(ctx context.Context, env *Env, op *Op) (*Plan, error) {
 	if err != nil {
 		return cordon, err
 	}
-	pods, err := d.evictable(ctx, env, op)
+	pods, err := evictable(ctx, env, op.Target.Name, drainOptions(op))
 	if err != nil {
 		return &Plan{Target: cordon.Target}, err
-	}
-	if m := env.Limits.MaxDrainPods; m > 0 && len(pods) > m {
-		return &Plan{Target: cordon.Target}, refuse(kev1.ReasonBlastRadius, "draining node %s would evict %d pods, above the limit of %d", op.Target.Name, len(pods), m)
 	}
 	grace, err := gracePeriod(op.Params)
 	if err != nil {
@@ -56,11 +54,13 @@ func (d drainNode) Plan(ctx context.Context, env *Env, op *Op) (*Plan, error) {
 	plan := *cordon
 	plan.Summary = fmt.Sprintf("cordon node %s and evict %d pods: %s", op.Target.Name, len(pods), podNames(pods))
 	plan.NodeUnschedulable = true
-	plan.Apply = func(ctx context.Context, dryRun bool) (string, error) {
+	p := &plan
+	p.Apply = func(ctx context.Context, dryRun bool) (string, error) {
 		out, err := cordon.Apply(ctx, dryRun)
 		if err != nil {
 			return "", err
 		}
+		p.PreviousState = cordon.PreviousState
 		blocked, err := evict(ctx, env, pods, grace, dryRun)
 		if err != nil {
 			return "", err
@@ -75,21 +75,45 @@ func (d drainNode) Plan(ctx context.Context, env *Env, op *Op) (*Plan, error) {
 		}
 		return strings.Join(lines, "\n"), nil
 	}
-	return &plan, nil
+	return p, nil
 }
 
-// evictable lists the pods of the node the drain must evict, refusing the ones it must not.
-func (drainNode) evictable(ctx context.Context, env *Env, op *Op) ([]corev1.Pod, error) {
+func drainOptions(op *Op) evictOptions {
+	return evictOptions{what: "draining node " + op.Target.Name, ignoreDaemonSets: op.Params["ignoreDaemonSets"] != "false",
+		deleteEmptyDir: op.Params["deleteEmptyDirData"] == "true"}
+}
+
+// evictOptions say which pods of a node are evicted and how they are checked.
+type evictOptions struct {
+	// what names the change in refusals ("draining node n1", "a NoExecute taint k:NoExecute").
+	what string
+	// ignoreDaemonSets leaves DaemonSet pods in place (a drain); otherwise a DaemonSet pod that
+	// would be evicted is refused.
+	ignoreDaemonSets bool
+	// deleteEmptyDir allows evicting pods with emptyDir data.
+	deleteEmptyDir bool
+	// tolerated, when set, leaves in place the pods it returns true for (a NoExecute taint's
+	// tolerations).
+	tolerated func(*corev1.Pod) bool
+}
+
+// evictable lists the pods of the node that would be evicted, refusing, as `kubectl drain`
+// does, pods labelled protected, pods without a controller (eviction would lose them),
+// DaemonSet pods (unless left in place), pods with emptyDir data (unless allowed) and more than
+// Limits.MaxDrainPods pods. Mirror pods, terminating pods and, for a taint, the pods that
+// tolerate it stay.
+func evictable(ctx context.Context, env *Env, node string, o evictOptions) ([]corev1.Pod, error) {
 	list := &corev1.PodList{}
-	if err := env.Client.List(ctx, list, client.MatchingFieldsSelector{Selector: fields.OneTermEqualSelector("spec.nodeName", op.Target.Name)}); err != nil {
-		return nil, fmt.Errorf("listing the pods of node %s: %w", op.Target.Name, err)
+	if err := env.Client.List(ctx, list, client.MatchingFieldsSelector{Selector: fields.OneTermEqualSelector("spec.nodeName", node)}); err != nil {
+		return nil, fmt.Errorf("listing the pods of node %s: %w", node, err)
 	}
-	ignoreDS := op.Params["ignoreDaemonSets"] != "false"
-	deleteEmptyDir := op.Params["deleteEmptyDirData"] == "true"
 	var out []corev1.Pod
 	var unmanaged, daemons, emptyDir, protected []string
 	for _, p := range list.Items {
 		if _, mirror := p.Annotations[mirrorAnnotation]; mirror || p.DeletionTimestamp != nil {
+			continue
+		}
+		if o.tolerated != nil && o.tolerated(&p) {
 			continue
 		}
 		if p.Labels[kev1.LabelProtected] == "true" {
@@ -98,7 +122,7 @@ func (drainNode) evictable(ctx context.Context, env *Env, op *Op) ([]corev1.Pod,
 		owner := metav1.GetControllerOf(&p)
 		switch {
 		case owner != nil && owner.Kind == "DaemonSet":
-			if !ignoreDS {
+			if !o.ignoreDaemonSets {
 				daemons = append(daemons, p.Namespace+"/"+p.Name)
 			}
 			continue
@@ -106,7 +130,7 @@ func (drainNode) evictable(ctx context.Context, env *Env, op *Op) ([]corev1.Pod,
 			unmanaged = append(unmanaged, p.Namespace+"/"+p.Name)
 		}
 		for _, v := range p.Spec.Volumes {
-			if v.EmptyDir != nil && !deleteEmptyDir {
+			if v.EmptyDir != nil && !o.deleteEmptyDir {
 				emptyDir = append(emptyDir, p.Namespace+"/"+p.Name)
 				break
 			}
@@ -115,15 +139,30 @@ func (drainNode) evictable(ctx context.Context, env *Env, op *Op) ([]corev1.Pod,
 	}
 	switch {
 	case len(protected) > 0:
-		return nil, refuse(kev1.ReasonProtected, "node %s runs pods labelled %s=true: %s", op.Target.Name, kev1.LabelProtected, strings.Join(protected, ", "))
+		return nil, refuse(kev1.ReasonProtected, "%s would evict pods labelled %s=true: %s", o.what, kev1.LabelProtected, strings.Join(protected, ", "))
 	case len(unmanaged) > 0:
-		return nil, refuse(kev1.ReasonBlastRadius, "node %s runs pods without a controller, which eviction would lose: %s", op.Target.Name, strings.Join(unmanaged, ", "))
+		return nil, refuse(kev1.ReasonBlastRadius, "%s would evict pods without a controller, which eviction would lose: %s", o.what, strings.Join(unmanaged, ", "))
+	case len(daemons) > 0 && o.tolerated != nil:
+		return nil, refuse(kev1.ReasonBlastRadius, "%s would evict DaemonSet pods, which a drain leaves in place: %s", o.what, strings.Join(daemons, ", "))
 	case len(daemons) > 0:
-		return nil, refuse(kev1.ReasonInvalidParameters, "node %s runs DaemonSet pods and ignoreDaemonSets is false: %s", op.Target.Name, strings.Join(daemons, ", "))
+		return nil, refuse(kev1.ReasonInvalidParameters, "node %s runs DaemonSet pods and ignoreDaemonSets is false: %s", node, strings.Join(daemons, ", "))
 	case len(emptyDir) > 0:
-		return nil, refuse(kev1.ReasonBlastRadius, "pods on node %s use emptyDir data that eviction would delete (deleteEmptyDirData is false): %s", op.Target.Name, strings.Join(emptyDir, ", "))
+		return nil, refuse(kev1.ReasonBlastRadius, "%s would delete the emptyDir data of pods (deleteEmptyDirData is false): %s", o.what, strings.Join(emptyDir, ", "))
+	}
+	if m := env.Limits.MaxDrainPods; m > 0 && len(out) > m {
+		return nil, refuse(kev1.ReasonBlastRadius, "%s would evict %d pods, above the limit of %d", o.what, len(out), m)
 	}
 	return out, nil
+}
+
+// tolerates reports whether the pod tolerates the taint.
+func tolerates(p *corev1.Pod, taint *corev1.Taint) bool {
+	for i := range p.Spec.Tolerations {
+		if p.Spec.Tolerations[i].ToleratesTaint(logr.Discard(), taint, false) {
+			return true
+		}
+	}
+	return false
 }
 
 // evict asks the Eviction API to evict each pod (with its UID as precondition) and returns the
@@ -172,10 +211,14 @@ func (drainNode) Applied(ctx context.Context, env *Env, op *Op) (bool, error) {
 	return cordonAction.Applied(ctx, env, op)
 }
 
+// VerifyChanges: the post-condition check of a drain evicts the pods left.
+func (drainNode) VerifyChanges() bool { return true }
+
 // Verify evicts what is left (evictions are idempotent) and is done when no pod remains to
 // evict; pods being deleted count as evicted.
 func (d drainNode) Verify(ctx context.Context, env *Env, op *Op) (bool, string, error) {
-	pods, err := d.evictable(ctx, env, op)
+	o := drainOptions(op)
+	pods, err := evictable(ctx, env, op.Target.Name, o)
 	if err != nil {
 		if rf, ok := AsRefusal(err); ok { // a pod the drain must not evict appeared
 			return false, "", refuse(kev1.ReasonDrainIncomplete, "%s", rf.Message)

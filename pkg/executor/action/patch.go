@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -25,8 +26,8 @@ const maxDiff = 4000
 // computes the desired object from a copy of the live one (with pkg/shared/actions/mutate, the
 // function the workflow's dry-run uses), and the patch from live to desired (mutate.Patch, as
 // the workflow sends it) carries the live object's resourceVersion and UID as preconditions and
-// the last-remediation annotation. Its reverse patch, from desired back to live, is the recorded
-// before-state.
+// the last-remediation annotation. The fields it changes, before and after, are the recorded
+// before-state (State), from which Revert puts back those fields only.
 type patchAction[T client.Object] struct {
 	newObj func() T
 	// mutate changes obj (a copy of the live object) into the desired object and says what it
@@ -72,20 +73,11 @@ func (a *patchAction[T]) Plan(ctx context.Context, env *Env, op *Op) (*Plan, err
 	if a.unschedulable != nil {
 		p.NodeUnschedulable = a.unschedulable(desired)
 	}
-	if a.reversible {
-		restored := live.DeepCopyObject().(T)
-		rb := op.ID
-		rb.Operation = "rollback:" + op.ID.Operation
-		setAnnotation(restored, rb.Encode())
-		reverse, err := patchData(client.MergeFrom(desired), restored)
-		if err != nil {
-			return nil, err
-		}
-		reverse = withPreconditions(reverse, string(live.GetUID()), "")
-		if raw, _ := json.Marshal(reverse); len(raw) <= maxPreviousState {
-			p.PreviousState = string(raw)
-		}
+	st, err := NewState(live, desired)
+	if err != nil {
+		return nil, err
 	}
+	p.PreviousState = boundedState(st)
 	p.Apply = func(ctx context.Context, dryRun bool) (string, error) {
 		raw, _ := json.Marshal(forward)
 		out := live.DeepCopyObject().(T)
@@ -96,9 +88,29 @@ func (a *patchAction[T]) Plan(ctx context.Context, env *Env, op *Op) (*Plan, err
 		if err := env.Client.Patch(ctx, out, client.RawPatch(types.MergePatchType, raw), opts...); err != nil {
 			return "", fmt.Errorf("patching %s %s/%s: %w", op.Target.Kind, op.Target.Namespace, op.Target.Name, err)
 		}
+		if !dryRun {
+			// What the API server stored is the after-state a revert tests for (quantities in
+			// their canonical spelling), and its generation the one a later operation of the
+			// same execution on this object expects.
+			if st, err := NewState(live, out); err == nil {
+				st.Generation = out.GetGeneration()
+				p.PreviousState = boundedState(st)
+			} else {
+				p.PreviousState = WithGeneration(p.PreviousState, out.GetGeneration())
+			}
+		}
 		return diff(live, out), nil
 	}
 	return p, nil
+}
+
+// boundedState encodes a state within the bound of status; a state too large keeps its UID and
+// generation and drops its fields (the change can then not be reverted).
+func boundedState(st *State) string {
+	if s := st.Encode(); len(s) <= maxPreviousState {
+		return s
+	}
+	return (&State{UID: st.UID, Generation: st.Generation, Truncated: true}).Encode()
 }
 
 func (a *patchAction[T]) Applied(ctx context.Context, env *Env, op *Op) (bool, error) {
@@ -121,14 +133,58 @@ func (a *patchAction[T]) Verify(ctx context.Context, env *Env, op *Op) (bool, st
 	return done, waiting, nil
 }
 
+// Revert puts back the fields the change wrote, and only those, while they still hold what it
+// wrote: the JSON patch tests each of them (and the UID) in the same request, so that a change
+// anyone made since, to these fields, is never overwritten (the revert is refused instead), and a
+// change made since to any other field is kept.
 func (a *patchAction[T]) Revert(ctx context.Context, env *Env, op *Op, previousState string) error {
 	if previousState == "" {
 		return fmt.Errorf("no recorded before-state for %s", op.Name)
 	}
+	st, err := ParseState(previousState)
+	if err != nil {
+		return err
+	}
+	if st.Truncated {
+		return refuse(kev1.ReasonRollbackFailed, "the before-state of %s was too large to record", op.Name)
+	}
+	live, err := a.get(ctx, env, op)
+	if err != nil {
+		if _, ok := AsRefusal(err); ok {
+			return refuse(kev1.ReasonRollbackFailed, "%s %s/%s is gone: nothing to revert", op.Target.Kind, op.Target.Namespace, op.Target.Name)
+		}
+		return err
+	}
+	if string(live.GetUID()) != st.UID {
+		return refuse(kev1.ReasonRollbackFailed, "%s %s/%s was replaced since the change (uid %s, changed %s): not reverted",
+			op.Target.Kind, op.Target.Namespace, op.Target.Name, live.GetUID(), st.UID)
+	}
+	m, err := toJSONMap(live)
+	if err != nil {
+		return err
+	}
+	rb := op.ID
+	rb.Operation = "rollback:" + op.ID.Operation
+	ops, changed := revertOps(m, st, rb.Encode())
+	if len(changed) > 0 {
+		return refuse(kev1.ReasonRollbackFailed, "%s %s/%s was changed since by someone else at %s: not reverted",
+			op.Target.Kind, op.Target.Namespace, op.Target.Name, strings.Join(changed, ", "))
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	body, err := json.Marshal(ops)
+	if err != nil {
+		return fmt.Errorf("encoding the revert of %s: %w", op.Name, err)
+	}
 	obj := a.newObj()
 	obj.SetNamespace(op.Target.Namespace)
 	obj.SetName(op.Target.Name)
-	if err := env.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, []byte(previousState))); err != nil {
+	if err := env.Client.Patch(ctx, obj, client.RawPatch(types.JSONPatchType, body)); err != nil {
+		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
+			// A test of the patch failed: the object changed between the read and the revert.
+			return refuse(kev1.ReasonRollbackFailed, "reverting %s %s/%s: %v", op.Target.Kind, op.Target.Namespace, op.Target.Name, err)
+		}
 		return fmt.Errorf("reverting %s %s/%s: %w", op.Target.Kind, op.Target.Namespace, op.Target.Name, err)
 	}
 	return nil

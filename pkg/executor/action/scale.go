@@ -36,7 +36,8 @@ func init() {
 	})
 }
 
-// scale sets the replicas (mutate.ScaleReplicas) within Limits.MaxReplicas and MaxScaleFactor.
+// scale sets the replicas (mutate.ScaleReplicas), at least 1, within Limits.MaxReplicas and
+// MaxScaleFactor.
 func scale(env *Env, op *Op, replicas **int32) (string, error) {
 	cur := int32(1)
 	if *replicas != nil {
@@ -47,6 +48,9 @@ func scale(env *Env, op *Op, replicas **int32) (string, error) {
 		return "", mutateErr(err)
 	}
 	want := s.Spec.Replicas
+	if want < 1 {
+		return "", refuse(kev1.ReasonBlastRadius, "scaling to %d replicas stops every pod; a remediation never does", want)
+	}
 	if m := env.Limits.MaxReplicas; m > 0 && want > m {
 		return "", refuse(kev1.ReasonBlastRadius, "%d replicas is above the limit of %d", want, m)
 	}
