@@ -318,13 +318,16 @@ func BenchmarkDistinctVsCeiling(b *testing.B) {
 	var ceilRes, informedRes, hookRes loadtest.Result
 	b.ResetTimer()
 	for range rounds {
-		ceilRes.Add(loadtest.Run(b, senders, per, ceiling, nil))
+		ceilRes.Add(loadtest.Run(b, senders, per, ceiling, cpuTime))
 		before := calls.total()
-		hookRes.Add(loadtest.Run(b, senders, per, distinct, nil))
+		hookRes.Add(loadtest.Run(b, senders, per, distinct, cpuTime))
 		hookRes.Calls += calls.total() - before
-		informedRes.Add(loadtest.Run(b, senders, per, informed, nil))
+		informedRes.Add(loadtest.Run(b, senders, per, informed, cpuTime))
 	}
 	b.StopTimer()
+	b.ReportMetric(hookRes.CPUPerOp()/1000, "webhook-cpu-ms/signal")
+	b.ReportMetric(ceilRes.CPUPerOp()/1000, "ceiling-cpu-ms/create")
+	b.ReportMetric(informedRes.CPUPerOp()/1000, "informed-ceiling-cpu-ms/create")
 	b.ReportMetric(hookRes.Rate(), "webhook-signals/s")
 	b.ReportMetric(ceilRes.Rate(), "ceiling-creates/s")
 	b.ReportMetric(informedRes.Rate(), "informed-ceiling-creates/s")

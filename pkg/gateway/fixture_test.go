@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -57,21 +58,30 @@ func makeDeployment(t testing.TB, ns, name string) *appsv1.Deployment {
 	return d
 }
 
-// makeReplicaSet creates the ReplicaSet of a Deployment.
+// makeReplicaSet creates the ReplicaSet of a Deployment as the Deployment controller does: named
+// <deployment>-<hash>, with pod-template-hash=<hash> in its selector and pod template.
 func makeReplicaSet(t testing.TB, d *appsv1.Deployment, hash string) *appsv1.ReplicaSet {
+	tmpl := *d.Spec.Template.DeepCopy()
+	tmpl.Labels["pod-template-hash"] = hash
+	sel := d.Spec.Selector.DeepCopy()
+	sel.MatchLabels["pod-template-hash"] = hash
 	rs := &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Namespace: d.Namespace, Name: d.Name + "-" + hash, OwnerReferences: controlledBy(t, d)},
-		Spec:       appsv1.ReplicaSetSpec{Selector: d.Spec.Selector, Template: d.Spec.Template},
+		ObjectMeta: metav1.ObjectMeta{Namespace: d.Namespace, Name: d.Name + "-" + hash, Labels: tmpl.Labels, OwnerReferences: controlledBy(t, d)},
+		Spec:       appsv1.ReplicaSetSpec{Selector: sel, Template: tmpl},
 	}
 	create(t, rs)
 	return rs
 }
 
-// makePod creates a Pod controlled by owner (a bare Pod when owner is nil).
+// makePod creates a Pod controlled by owner (a bare Pod when owner is nil), with the labels of
+// the owner's pod template when it is a ReplicaSet.
 func makePod(t testing.TB, ns, name string, owner client.Object) *corev1.Pod {
 	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: podSpec("registry.example.com/app:1.4.2")}
 	if owner != nil {
 		p.OwnerReferences = controlledBy(t, owner)
+	}
+	if rs, ok := owner.(*appsv1.ReplicaSet); ok {
+		p.Labels = maps.Clone(rs.Spec.Template.Labels)
 	}
 	create(t, p)
 	return p
@@ -102,6 +112,7 @@ type cluster struct {
 	reportJob, reportPod   string   // Job of CronJob nightly-report, and its Pod
 	migrateJob             string   // a Job of no CronJob
 	debugPod               string   // a bare Pod
+	workerPod              string   // Pod of a ReplicaSet that no Deployment controls
 	nodeExporterPod        string   // Pod of DaemonSet node-exporter in monitoring
 	ksmPod                 string   // Pod of Deployment kube-state-metrics in monitoring
 	pv                     string   // a PersistentVolume
@@ -142,6 +153,10 @@ func newCluster(t testing.TB) *cluster {
 	c.migrateJob = migrate.Name
 	makePod(t, c.shop, "migrate-schema-rt6ld", migrate)
 	c.debugPod = makePod(t, c.shop, "debug-shell", nil).Name
+	bareRS := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: c.shop, Name: "queue-worker"}, Spec: appsv1.ReplicaSetSpec{
+		Selector: selector("queue-worker"), Template: template("queue-worker")}}
+	create(t, bareRS)
+	c.workerPod = makePod(t, c.shop, "queue-worker-9zq4t", bareRS).Name
 
 	minReplicas := int32(2)
 	create(t, &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Namespace: c.shop, Name: "checkout"}, Spec: autoscalingv2.HorizontalPodAutoscalerSpec{

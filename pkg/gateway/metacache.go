@@ -25,11 +25,17 @@ type ownerRef struct {
 	apiVersion, kind, name string
 }
 
-// objMeta is what the gateway remembers of an object: whether it exists, and its controller.
+// objMeta is what the gateway remembers of an object: whether it exists, its controller, and
+// for a Pod its pod-template-hash label.
 type objMeta struct {
-	exists     bool
-	controller *ownerRef
+	exists       bool
+	controller   *ownerRef
+	templateHash string
 }
+
+// podTemplateHashLabel is the label the Deployment controller puts on the pod template of each
+// ReplicaSet it creates, whose name is "<deployment>-<hash>" (appsv1.DefaultDeploymentUniqueLabelKey).
+const podTemplateHashLabel = "pod-template-hash"
 
 // errUnreadable wraps answers that say the gateway cannot read an object for a reason of the
 // object or of the gateway's rights (forbidden, unknown kind, invalid name), never of the API
@@ -106,7 +112,14 @@ func (c *metaCache) fetch(ctx context.Context, k objKey) (objMeta, error) {
 	}
 	obj := &metav1.PartialObjectMetadata{}
 	obj.SetGroupVersionKind(gv.WithKind(k.kind))
-	err = c.reader.Get(ctx, client.ObjectKey{Namespace: k.namespace, Name: k.name}, obj)
+	key := client.ObjectKey{Namespace: k.namespace, Name: k.name}
+	// resourceVersion "0" lets the API server answer from its watch cache instead of a quorum
+	// read of etcd; only "not found" is asked again from etcd, so an object created a moment ago
+	// is never reported missing.
+	err = c.reader.Get(ctx, key, obj, &client.GetOptions{Raw: &metav1.GetOptions{ResourceVersion: "0"}})
+	if apierrors.IsNotFound(err) {
+		err = c.reader.Get(ctx, key, obj)
+	}
 	switch {
 	case err == nil:
 	case apierrors.IsNotFound(err):
@@ -118,7 +131,7 @@ func (c *metaCache) fetch(ctx context.Context, k objKey) (objMeta, error) {
 		apiErrors.WithLabelValues("get_" + k.kind).Inc()
 		return objMeta{}, fmt.Errorf("reading %s %s: %w", k.kind, describe(k.namespace, k.name), err)
 	}
-	m := objMeta{exists: true}
+	m := objMeta{exists: true, templateHash: obj.Labels[podTemplateHashLabel]}
 	if ref := metav1.GetControllerOf(obj); ref != nil {
 		m.controller = &ownerRef{apiVersion: ref.APIVersion, kind: ref.Kind, name: ref.Name}
 	}

@@ -91,6 +91,8 @@ func realAlerts(c *cluster) map[string]realAlert {
 		"KubePodCrashLooping (Helm chart)":      {labels: helmKSM(c, crashLoop), want: deployment, source: "pod", named: pod(ck)},
 		"KubePodCrashLooping of a bare Pod": {labels: kubePrometheusKSM(with(crashLoop, "pod", c.debugPod, "uid", "5b1c7d0e-2f3a-4b5c-8d9e-0a1b2c3d4e5f")),
 			want: pod(c.debugPod), source: "pod", named: pod(c.debugPod)},
+		"KubePodCrashLooping of a ReplicaSet no Deployment controls": {labels: kubePrometheusKSM(with(crashLoop, "pod", c.workerPod, "uid", "6e5d4c3b-2a1f-4e0d-9c8b-7a6f5e4d3c2b")),
+			want: target("apps/v1", "ReplicaSet", sh, "queue-worker"), source: "pod", named: pod(c.workerPod), unresolved: gateway.UnresolvedUnactionableKind},
 		// sum by (namespace, pod, job, cluster): the scrape's instance and container are gone.
 		"KubePodNotReady": {labels: map[string]string{"alertname": "KubePodNotReady", "severity": "warning", "namespace": sh, "pod": c.postgresPod,
 			"job": "kube-state-metrics", "prometheus": promKP}, want: statefulSet, source: "pod", named: pod(c.postgresPod)},
@@ -337,7 +339,8 @@ mappings:
 
 // TestPodsOfOneDeploymentAreOneRequest sends the crash loops of the N pods of one Deployment, in
 // one webhook as Alertmanager groups them and then again one by one: one request counts them all,
-// each Pod is read once and their ReplicaSet once (the Deployment is known from its reference).
+// and each Pod is read once (its pod-template-hash label and its ReplicaSet's name give the
+// Deployment, so neither the ReplicaSet nor the Deployment is read).
 func TestPodsOfOneDeploymentAreOneRequest(t *testing.T) {
 	const n = 12
 	sys, shop := env.Namespace(t, nil), env.Namespace(t, nil)
@@ -378,7 +381,7 @@ func TestPodsOfOneDeploymentAreOneRequest(t *testing.T) {
 		return total
 	}
 	assert.Equal(t, n, gets("pods"), "each pod is read once, the second alert of a pod from the cache")
-	assert.Equal(t, 1, gets("replicasets"))
+	assert.Equal(t, 0, gets("replicasets"))
 	assert.Equal(t, 0, gets("deployments"))
 }
 

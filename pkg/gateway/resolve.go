@@ -173,8 +173,10 @@ func (r *resolver) fromObject(ctx context.Context, name string, labels map[strin
 // follow checks that the named object exists and follows controller owner references to the
 // workload a person would fix: Pod → ReplicaSet → Deployment, Pod → StatefulSet or DaemonSet,
 // Pod → Job → CronJob. Pods, ReplicaSets and Jobs are read (metadata, through the cache); the
-// workload at the top is known from its owner reference and not read. A controller of another
-// kind (an operator's custom resource, an Argo Rollout) becomes the target as it is.
+// workload at the top is known from its owner reference and not read, and a Deployment's
+// ReplicaSet is not read either when the Pod's pod-template-hash label shows the Deployment
+// controller's naming (deploymentOfPod). A controller of another kind (an operator's custom
+// resource, an Argo Rollout) becomes the target as it is.
 func (r *resolver) follow(ctx context.Context, name string, labels map[string]string, res Resolution) (Resolution, error) {
 	named := *res.Named
 	if msg := invalidName(named); msg != "" {
@@ -200,6 +202,10 @@ func (r *resolver) follow(ctx context.Context, name string, labels map[string]st
 				res.Message = fmt.Sprintf("%s %s, the controller of %s %s, does not exist", t.Kind, describe(t.Namespace, t.Name), child.Kind, describe(child.Namespace, child.Name))
 			}
 			return r.unresolved(name, labels, res), nil
+		}
+		if d, ok := deploymentOfPod(t, m); ok {
+			t = d // the Deployment controller's naming: its ReplicaSet need not be read
+			break
 		}
 		next, followed, ok := controllerOf(t, m.controller)
 		if !ok {
@@ -238,6 +244,23 @@ func (r *resolver) lookup(ctx context.Context, t common.TargetResource) (objMeta
 		return objMeta{exists: ok}, err
 	}
 	return r.meta.get(ctx, objKey{apiVersion: t.APIVersion, kind: t.Kind, namespace: t.Namespace, name: t.Name})
+}
+
+// deploymentOfPod returns the Deployment of a Pod whose controller is a ReplicaSet named
+// "<deployment>-<hash>" while the Pod carries pod-template-hash=<hash>: the Deployment
+// controller names its ReplicaSets so and labels their Pods so (Argo Rollouts and others use
+// other labels), and that ReplicaSet is then not read.
+func deploymentOfPod(t common.TargetResource, m objMeta) (common.TargetResource, bool) {
+	ref := m.controller
+	if t.Kind != "Pod" || t.APIVersion != "v1" || ref == nil || m.templateHash == "" ||
+		groupKind(ref.apiVersion, ref.kind) != (schema.GroupKind{Group: "apps", Kind: "ReplicaSet"}) {
+		return common.TargetResource{}, false
+	}
+	name, ok := strings.CutSuffix(ref.name, "-"+m.templateHash)
+	if !ok || name == "" {
+		return common.TargetResource{}, false
+	}
+	return common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: t.Namespace, Name: name}, true
 }
 
 // followedControllers lists, per kind, the controllers the gateway reads and follows further.
