@@ -6,6 +6,15 @@
 // gateway over HTTP with Alertmanager's token. Nothing here writes pod status: the failures are
 // the kubelet's to report. The one exception is a node going NotReady, played by a Node object
 // that no kubelet heartbeats.
+//
+// The alerts carry the label sets Alertmanager delivers from a cluster monitored the
+// kube-prometheus way (kube-state-metrics scraped by the job kube-state-metrics, the
+// kubernetes-mixin rules): the metric's labels (namespace, pod, uid, container, reason; node,
+// condition, status), the scrape labels job and instance, the target's container label where the
+// metric has none, the external label prometheus, and the rule's severity (warning for the
+// mixin's pod and node alerts). None carries a deployment label: a real pod alert names the pod,
+// and finding its Deployment is the gateway's job. The same label sets come out of the real
+// pipeline of internal/testutil/alerting, whose rule file has these alerts.
 package incident
 
 import (
@@ -19,6 +28,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -27,6 +37,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/kubernaut/kubernaut/internal/testutil/alerting"
 	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
@@ -43,14 +54,16 @@ const (
 
 // Incident is one staged failure and the alert that reports it.
 type Incident struct {
-	// Kind is oom, crashloop or node-notready.
+	// Kind is oom, crashloop, hpa-maxed-out, node-notready or healthy.
 	Kind string
 	// Namespace and Deployment name the workload (Deployment is empty for node-notready).
 	Namespace, Deployment string
 	// Container is the failing container.
 	Container string
-	// Pod is the pod whose container failed.
-	Pod string
+	// Pod is the pod whose container failed, and PodUID its UID.
+	Pod, PodUID string
+	// HPA is the HorizontalPodAutoscaler at its maximum (hpa-maxed-out).
+	HPA string
 	// Node is the failing node (node-notready).
 	Node string
 	// MemoryLimit is the container's limit before the remediation.
@@ -171,7 +184,7 @@ func OOM(ctx context.Context, cl *localcluster.Cluster, ns string, nso Namespace
 	if err != nil {
 		return nil, err
 	}
-	return podIncident("oom", "KubePodOOMKilled", d, pod), nil
+	return podIncident("oom", "KubePodOOMKilled", "OOMKilled", d, pod), nil
 }
 
 // checkout creates the managed namespace ns and in it Deployment "checkout" of the good version
@@ -188,33 +201,54 @@ func checkout(ctx context.Context, c client.Client, ns string, nso NamespaceOpti
 	return d, nil
 }
 
-// podIncident is the critical alert alertName about container "app" of pod of Deployment d.
-func podIncident(kind, alertName string, d *appsv1.Deployment, pod string) *Incident {
-	in := &Incident{Kind: kind, Namespace: d.Namespace, Deployment: d.Name, Container: "app", Pod: pod,
+// Scrape and external labels of a kube-prometheus cluster, on every kube-state-metrics alert.
+const (
+	// KubeStateMetricsInstance is the instance label: kube-state-metrics' pod address and the port
+	// of its kube-rbac-proxy-main container, which Prometheus scrapes.
+	KubeStateMetricsInstance = "10.244.1.17:8443"
+)
+
+// scrapeLabels are the labels every kube-state-metrics alert carries besides the metric's own:
+// job, instance and Prometheus's external labels.
+func scrapeLabels() map[string]string {
+	l := map[string]string{"job": alerting.Job, "instance": KubeStateMetricsInstance}
+	for k, v := range alerting.ExternalLabels {
+		l[k] = v
+	}
+	return l
+}
+
+// podIncident is alert alertName about container "app" of a pod of Deployment d, with the labels
+// of the kube-state-metrics series behind it (reason is the waiting or last-terminated reason).
+func podIncident(kind, alertName, reason string, d *appsv1.Deployment, pod *corev1.Pod) *Incident {
+	in := &Incident{Kind: kind, Namespace: d.Namespace, Deployment: d.Name, Container: "app", Pod: pod.Name, PodUID: string(pod.UID),
 		MemoryLimit: resource.MustParse(OOMLimit), AlertName: alertName, StartsAt: time.Now().UTC().Truncate(time.Second)}
-	in.Labels = map[string]string{"alertname": in.AlertName, "severity": "critical", "namespace": d.Namespace,
-		"deployment": d.Name, "pod": in.Pod, "container": in.Container}
+	in.Labels = scrapeLabels()
+	for k, v := range map[string]string{"alertname": in.AlertName, "severity": "warning", "namespace": d.Namespace,
+		"pod": in.Pod, "uid": in.PodUID, "container": in.Container, "reason": reason} {
+		in.Labels[k] = v
+	}
 	return in
 }
 
 // waitFailing waits until the kubelet reports a failure (failed) of a container of a pod of d
-// whose image is the template's, and returns that pod's name.
-func waitFailing(ctx context.Context, c client.Client, d *appsv1.Deployment, failed func(corev1.ContainerStatus) bool, what string) (string, error) {
+// whose image is the template's, and returns that pod.
+func waitFailing(ctx context.Context, c client.Client, d *appsv1.Deployment, failed func(corev1.ContainerStatus) bool, what string) (*corev1.Pod, error) {
 	image := d.Spec.Template.Spec.Containers[0].Image
-	var name string
+	var found *corev1.Pod
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
 		var pods corev1.PodList
 		if err := c.List(ctx, &pods, client.InNamespace(d.Namespace), client.MatchingLabels(d.Spec.Selector.MatchLabels)); err != nil {
 			return false, nil
 		}
 		sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].Name < pods.Items[j].Name })
-		for _, p := range pods.Items {
+		for i, p := range pods.Items {
 			if p.DeletionTimestamp != nil || p.Spec.Containers[0].Image != image {
 				continue
 			}
 			for _, cs := range p.Status.ContainerStatuses {
 				if failed(cs) {
-					name = p.Name
+					found = &pods.Items[i]
 					return true, nil
 				}
 			}
@@ -222,9 +256,9 @@ func waitFailing(ctx context.Context, c client.Client, d *appsv1.Deployment, fai
 		return false, nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("no pod of %s/%s (%s) reported %s: %w", d.Namespace, d.Name, image, what, err)
+		return nil, fmt.Errorf("no pod of %s/%s (%s) reported %s: %w", d.Namespace, d.Name, image, what, err)
 	}
-	return name, nil
+	return found, nil
 }
 
 // CrashLoop stages a crash loop after a bad rollout: Deployment "checkout" at the good version
@@ -247,13 +281,19 @@ func CrashLoop(ctx context.Context, cl *localcluster.Cluster, ns string, nso Nam
 	if err := c.Patch(ctx, d, patch); err != nil {
 		return nil, fmt.Errorf("rolling out %s: %w", workload.Bad, err)
 	}
+	return crashLooping(ctx, c, d)
+}
+
+// crashLooping waits for a pod of d's template in CrashLoopBackOff and returns the
+// KubePodCrashLooping incident about it.
+func crashLooping(ctx context.Context, c client.Client, d *appsv1.Deployment) (*Incident, error) {
 	pod, err := waitFailing(ctx, c, d, func(cs corev1.ContainerStatus) bool {
 		return cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff"
 	}, "CrashLoopBackOff")
 	if err != nil {
 		return nil, err
 	}
-	return podIncident("crashloop", "KubePodCrashLooping", d, pod), nil
+	return podIncident("crashloop", "KubePodCrashLooping", "CrashLoopBackOff", d, pod), nil
 }
 
 // NodeNotReady stages a node going NotReady: node name, labelled kubernaut.io/managed=true, that
@@ -267,45 +307,80 @@ func NodeNotReady(ctx context.Context, cl *localcluster.Cluster, name string) (*
 	if err := cl.SetNodeReady(ctx, name, false, "KubeletNotReady", "PLEG is not healthy: pleg was last seen active 3m0s ago"); err != nil {
 		return nil, err
 	}
-	in := &Incident{Kind: "node-notready", Node: name, AlertName: "KubeNodeNotReady", StartsAt: time.Now().UTC().Truncate(time.Second)}
-	in.Labels = map[string]string{"alertname": in.AlertName, "severity": "critical", "node": name}
-	return in, nil
+	return nodeIncident(name), nil
 }
 
-// Webhook returns the Alertmanager webhook (version 4) for the incident, firing or resolved.
+// nodeIncident is KubeNodeNotReady about node name: the labels of kube-state-metrics' node
+// condition series, and the target's container label (the metric has none of its own); no
+// namespace.
+func nodeIncident(name string) *Incident {
+	in := &Incident{Kind: "node-notready", Node: name, AlertName: "KubeNodeNotReady", StartsAt: time.Now().UTC().Truncate(time.Second)}
+	in.Labels = scrapeLabels()
+	for k, v := range map[string]string{"alertname": in.AlertName, "severity": "warning", "node": name,
+		"condition": "Ready", "status": "true", "container": alerting.TargetContainer} {
+		in.Labels[k] = v
+	}
+	return in
+}
+
+// Webhook returns the Alertmanager webhook (version 4) for the incident, firing or resolved, as
+// kube-prometheus's Alertmanager sends it: grouped by namespace, one alert.
 func (in *Incident) Webhook(resolved bool) gateway.WebhookMessage {
 	status, endsAt := "firing", time.Time{}
 	if resolved {
 		status, endsAt = "resolved", time.Now().UTC().Truncate(time.Second)
 	}
 	summary := map[string]string{
-		"oom":           fmt.Sprintf("Container %s of %s/%s was OOMKilled", in.Container, in.Namespace, in.Pod),
-		"crashloop":     fmt.Sprintf("Pod %s/%s is crash looping", in.Namespace, in.Pod),
-		"node-notready": fmt.Sprintf("Node %s is not ready", in.Node),
-		"healthy":       fmt.Sprintf("%s of %s/%s is above its objective", in.AlertName, in.Namespace, in.Deployment),
+		"oom":           "Container was OOMKilled.",
+		"crashloop":     "Pod is crash looping.",
+		"hpa-maxed-out": "HPA is running at max replicas.",
+		"node-notready": "Node is not ready.",
+		"healthy":       "Request latency is above its objective.",
 	}[in.Kind]
-	groupKey := fmt.Sprintf(`{}:{alertname=%q}`, in.AlertName)
+	groupLabels := map[string]string{}
+	if ns, ok := in.Labels["namespace"]; ok {
+		groupLabels["namespace"] = ns
+	}
+	groupKey := "{}:{}"
+	if ns, ok := groupLabels["namespace"]; ok {
+		groupKey = fmt.Sprintf(`{}:{namespace=%q}`, ns)
+	}
 	return gateway.WebhookMessage{
 		Version: "4", GroupKey: groupKey, Status: status, Receiver: "kubernaut",
-		GroupLabels:       map[string]string{"alertname": in.AlertName},
+		GroupLabels:       groupLabels,
 		CommonLabels:      in.Labels,
 		CommonAnnotations: map[string]string{"summary": summary},
-		ExternalURL:       "http://alertmanager.monitoring:9093",
+		ExternalURL:       "http://alertmanager-main.monitoring:9093",
 		Alerts: []gateway.Alert{{
 			Status: status, Labels: in.Labels, Annotations: map[string]string{"summary": summary},
-			StartsAt: in.StartsAt, EndsAt: endsAt, GeneratorURL: "http://prometheus.monitoring:9090/graph",
-			Fingerprint: fmt.Sprintf("%016x", hash(in.Namespace+"/"+in.Deployment+"/"+in.Node+"/"+in.AlertName)),
+			StartsAt: in.StartsAt, EndsAt: endsAt, GeneratorURL: "http://prometheus-k8s-0:9090/graph",
+			Fingerprint: fingerprint(in.Labels),
 		}},
 	}
 }
 
-func hash(s string) uint64 {
+// fingerprint hashes a label set the way Alertmanager names an alert: FNV-1a over the sorted
+// label names and values.
+func fingerprint(labels map[string]string) string {
+	names := make([]string, 0, len(labels))
+	for k := range labels {
+		names = append(names, k)
+	}
+	sort.Strings(names)
 	var h uint64 = 14695981039346656037
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
+	add := func(s string) {
+		for i := 0; i < len(s); i++ {
+			h ^= uint64(s[i])
+			h *= 1099511628211
+		}
+		h ^= 0xff
 		h *= 1099511628211
 	}
-	return h
+	for _, k := range names {
+		add(k)
+		add(labels[k])
+	}
+	return fmt.Sprintf("%016x", h)
 }
 
 // Post sends an Alertmanager webhook to the gateway with Alertmanager's token and returns the
@@ -379,19 +454,29 @@ func SetApprovalPolicy(ctx context.Context, c client.Client, policy string) (res
 
 // Healthy stages a workload whose pods are all fine and an alert about it the investigator
 // cannot explain from the cluster (a latency alert): Deployment "checkout" in a managed
-// production namespace.
+// production namespace. The alert is an application's own rule over its request-duration
+// histogram, aggregated by namespace and pod (so it names one pod of checkout), from the same
+// Prometheus: alertname, severity, namespace, pod and the external labels; no scrape labels
+// (the aggregation drops them) and no deployment label.
 func Healthy(ctx context.Context, cl *localcluster.Cluster, ns, alertName string) (*Incident, error) {
 	c := cl.Client
 	d, err := checkout(ctx, c, ns, NamespaceOptions{})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := WaitRolledOut(ctx, c, ns, d.Name, 2*time.Minute); err != nil {
+	if d, err = WaitRolledOut(ctx, c, ns, d.Name, 2*time.Minute); err != nil {
 		return nil, err
 	}
-	in := &Incident{Kind: "healthy", Namespace: ns, Deployment: d.Name, Container: "app",
+	pods, err := RunningPods(ctx, c, d)
+	if err != nil || len(pods) == 0 {
+		return nil, fmt.Errorf("no running pod of %s/%s: %v", ns, d.Name, err)
+	}
+	in := &Incident{Kind: "healthy", Namespace: ns, Deployment: d.Name, Container: "app", Pod: pods[0].Name, PodUID: string(pods[0].UID),
 		MemoryLimit: resource.MustParse(OOMLimit), AlertName: alertName, StartsAt: time.Now().UTC().Truncate(time.Second)}
-	in.Labels = map[string]string{"alertname": alertName, "severity": "warning", "namespace": ns, "deployment": d.Name}
+	in.Labels = map[string]string{"alertname": alertName, "severity": "warning", "namespace": ns, "pod": in.Pod}
+	for k, v := range alerting.ExternalLabels {
+		in.Labels[k] = v
+	}
 	return in, nil
 }
 
@@ -402,4 +487,106 @@ func DeleteNode(ctx context.Context, c client.Client, name string) error {
 		return nil
 	}
 	return err
+}
+
+// ConfigCrashLoop stages a crash loop from a configuration error, with no rollout to blame:
+// Deployment "checkout" created with a start-up argument its program rejects (it exits with
+// code 1 at every start, as a service does when a required setting is wrong), so its first and
+// only revision crash-loops. It returns once the kubelet reports a pod in CrashLoopBackOff.
+func ConfigCrashLoop(ctx context.Context, cl *localcluster.Cluster, ns string, nso NamespaceOptions) (*Incident, error) {
+	d, err := checkout(ctx, cl.Client, ns, nso, workload.ExitFlag+"=1")
+	if err != nil {
+		return nil, err
+	}
+	return crashLooping(ctx, cl.Client, d)
+}
+
+// HPA bounds of the hpa-maxed-out incident: the Deployment runs HPAMax replicas, the most its
+// HorizontalPodAutoscaler allows.
+const (
+	HPAMin int32 = 1
+	HPAMax int32 = 3
+)
+
+// HPAMaxedOut stages a HorizontalPodAutoscaler at its maximum: Deployment "checkout" running
+// HPAMax replicas and HPA "checkout" (CPU utilisation target 80%, between HPAMin and HPAMax
+// replicas) scaling it. It returns once the HPA controller reports currentReplicas == HPAMax.
+//
+// The local cluster has no metrics API, so the HPA controller computes no utilisation: it
+// reports the current replicas it reads from the Deployment's scale (and ScalingActive False,
+// FailedGetResourceMetric) and never scales. The HPA is really at its maximum; what it does not
+// show is why (no metric above its target, no ScalingLimited condition).
+func HPAMaxedOut(ctx context.Context, cl *localcluster.Cluster, ns string, nso NamespaceOptions) (*Incident, error) {
+	c := cl.Client
+	if err := CreateNamespace(ctx, c, ns, nso); err != nil {
+		return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	d := Deployment(ns, "checkout", "app", workload.Good, OOMLimit, HPAMax)
+	if err := c.Create(ctx, d); err != nil {
+		return nil, fmt.Errorf("creating deployment %s/checkout: %w", ns, err)
+	}
+	if _, err := WaitRolledOut(ctx, c, ns, d.Name, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: d.Name},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name},
+			MinReplicas:    new(HPAMin),
+			MaxReplicas:    HPAMax,
+			Metrics: []autoscalingv2.MetricSpec{{
+				Type: autoscalingv2.ResourceMetricSourceType,
+				Resource: &autoscalingv2.ResourceMetricSource{Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{
+					Type: autoscalingv2.UtilizationMetricType, AverageUtilization: new(int32(80)),
+				}},
+			}},
+		},
+	}
+	if err := c.Create(ctx, hpa); err != nil {
+		return nil, fmt.Errorf("creating HorizontalPodAutoscaler %s/%s: %w", ns, hpa.Name, err)
+	}
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(hpa), hpa); err != nil {
+			return false, nil
+		}
+		return hpa.Status.CurrentReplicas == HPAMax, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the HPA controller never reported %s/%s at %d replicas (status %+v): %w", ns, hpa.Name, HPAMax, hpa.Status, err)
+	}
+	in := &Incident{Kind: "hpa-maxed-out", Namespace: ns, Deployment: d.Name, Container: "app", HPA: hpa.Name,
+		MemoryLimit: resource.MustParse(OOMLimit), AlertName: "KubeHpaMaxedOut", StartsAt: time.Now().UTC().Truncate(time.Second)}
+	in.Labels = scrapeLabels()
+	for k, v := range map[string]string{"alertname": in.AlertName, "severity": "warning", "namespace": ns,
+		"horizontalpodautoscaler": hpa.Name, "container": alerting.TargetContainer} {
+		in.Labels[k] = v
+	}
+	return in, nil
+}
+
+// NoWorkloadsTaint keeps every pod off the nodes a node incident stages (no kubelet would run
+// them), so that other scenarios running at the same time never schedule onto them.
+var NoWorkloadsTaint = corev1.Taint{Key: "kubernaut.io/e2e-node-incident", Value: "true", Effect: corev1.TaintEffectNoSchedule}
+
+// NodeHeartbeatLost stages a node whose kubelet stops: node name, labelled
+// kubernaut.io/managed=true and tainted NoWorkloadsTaint, reports Ready once, as its kubelet
+// would, and then nothing more. kwok does not manage it, so no heartbeat follows; the node
+// lifecycle controller marks its conditions Unknown once the controller manager's
+// node-monitor-grace-period has passed (2 minutes on the local cluster). It returns at once; the
+// alert comes from kube-state-metrics seeing the Ready condition leave True. DeleteNode removes
+// it.
+func NodeHeartbeatLost(ctx context.Context, cl *localcluster.Cluster, name string) (*Incident, error) {
+	n := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
+			corev1.LabelHostname: name, corev1.LabelOSStable: "linux", corev1.LabelArchStable: "amd64", LabelManaged: "true",
+		}},
+		Spec: corev1.NodeSpec{Taints: []corev1.Taint{NoWorkloadsTaint}},
+	}
+	if err := cl.Client.Create(ctx, n); err != nil {
+		return nil, fmt.Errorf("creating node %s: %w", name, err)
+	}
+	if err := cl.SetNodeReady(ctx, name, true, "KubeletReady", "kubelet is posting ready status"); err != nil {
+		return nil, fmt.Errorf("reporting node %s Ready: %w", name, err)
+	}
+	return nodeIncident(name), nil
 }
