@@ -168,6 +168,9 @@ func TestMain(m *testing.M) {
 		Progress: os.Stderr,
 		Revision: os.Getenv(EnvRevision),
 		Args:     map[string][]string{"orchestrator": orchestratorArgs},
+		// The real alerting pipeline (scenario 13) delivers only its own scenarios' alerts.
+		Alerting:         true,
+		AlertingMatchers: pipelineMatchers,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "starting the system: %v\n", err)

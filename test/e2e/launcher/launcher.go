@@ -45,11 +45,13 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubernaut/kubernaut/internal/testutil/alerting"
 	"github.com/kubernaut/kubernaut/internal/testutil/freeport"
 	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
 	"github.com/kubernaut/kubernaut/internal/testutil/standin"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
+	"github.com/kubernaut/kubernaut/pkg/gateway"
 )
 
 // Services are the eight binaries, in the order they are started (the HTTP services the others
@@ -98,6 +100,12 @@ type Options struct {
 	LogLevel string
 	// Progress receives one line per step (nil: silent).
 	Progress io.Writer
+	// Alerting starts the real alerting pipeline (internal/testutil/alerting): kube-state-metrics
+	// on the local cluster, Prometheus with the project's rule file, and Alertmanager posting to
+	// the gateway with Alertmanager's token. Its binaries come from `make alerting-assets`.
+	Alerting bool
+	// AlertingMatchers limit what Alertmanager sends to the gateway (see alerting.Options.Matchers).
+	AlertingMatchers []string
 }
 
 // System is a running Kubernaut.
@@ -119,6 +127,8 @@ type System struct {
 	StandIns *standin.Set
 	// APIProxy is the gateway's route to the API server; cut it to play an outage.
 	APIProxy *Proxy
+	// Alerting is the real alerting pipeline (nil unless Options.Alerting).
+	Alerting *alerting.Stack
 
 	pg       *testpg.Server
 	releases []func()
@@ -246,6 +256,16 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 		return sys, err
 	}
 	sys.step(&o, "all eight services ready")
+	if o.Alerting {
+		sys.Alerting, err = alerting.Start(ctx, alerting.Options{
+			Kubeconfig: sys.Cluster.Kubeconfig, WebhookURL: sys.Services["gateway"].URL() + gateway.PathPrometheus,
+			BearerTokenFile: sys.AlertmanagerTokenFile, Matchers: o.AlertingMatchers,
+			WorkDir: filepath.Join(sys.WorkDir, "alerting"), LogDir: sys.LogDir, Progress: o.Progress,
+		})
+		if err != nil {
+			return sys, fmt.Errorf("starting the alerting pipeline: %w", err)
+		}
+	}
 	return sys, nil
 }
 
@@ -651,6 +671,9 @@ func tail(path string, n int) string {
 func (sys *System) Stop() error {
 	sys.stopOnce.Do(func() {
 		var errs []error
+		if sys.Alerting != nil { // first: nothing more is sent to the stopping gateway
+			errs = append(errs, sys.Alerting.Stop())
+		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for _, s := range sys.Services {
