@@ -114,6 +114,9 @@ func (r *Reconciler) buildAudit(s *scope, p remediationv1.AuditPendingPhase) aud
 			a.FailureReason = &v
 		}
 	}
+	if v := st.Verification; v != nil && (p.Phase == remediationv1.PhaseVerifying || p.Phase.IsTerminal()) {
+		a.Verification = verificationRecord(v)
+	}
 	if s.rp != nil {
 		a.ServiceCRDStatuses = append(a.ServiceCRDStatuses, auditapi.ServiceCRDStatus{ServiceType: "RemediationProcessing", CRDName: s.rp.Name,
 			Phase: phaseOrPending(s.rp.Status.Phase), StartTime: childStart(s.rp.Status.StartTime, s.rp.CreationTimestamp), CompletionTime: timePtr(s.rp.Status.CompletionTime)})
@@ -150,4 +153,17 @@ func (r *Reconciler) buildAudit(s *scope, p remediationv1.AuditPendingPhase) aud
 		}
 	}
 	return a
+}
+
+// verificationRecord renders status.verification for the audit record.
+func verificationRecord(v *remediationv1.Verification) *auditapi.VerificationRecord {
+	out := &auditapi.VerificationRecord{ChangeTime: timePtr(v.ChangeTime), Conclusion: v.Conclusion}
+	if v.Window != nil {
+		out.Window = v.Window.Duration.String()
+	}
+	for _, c := range v.Checks {
+		out.Checks = append(out.Checks, auditapi.VerificationCheck{Name: c.Name, Source: c.Source, Result: string(c.Result),
+			Observed: c.Observed, Time: c.Time.UTC()})
+	}
+	return out
 }

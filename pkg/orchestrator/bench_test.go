@@ -132,7 +132,7 @@ func newBenchRig(b *testing.B, env *testenv.Env, approval bool) *benchRig {
 	// The orchestrator, with its API requests counted, configured as cmd/orchestrator configures it.
 	om := newMgr("orchestrator", &rig.orch)
 	ocfg := orchestrator.DefaultConfig()
-	ocfg.Namespace, ocfg.MaxActive, ocfg.MaxActivePerNamespace, ocfg.StabilizationWindow = rig.ns, 0, 0, time.Hour
+	ocfg.Namespace, ocfg.MaxActive, ocfg.MaxActivePerNamespace, ocfg.VerificationWindow = rig.ns, 0, 0, time.Hour
 	r := &orchestrator.Reconciler{
 		Config:   ocfg,
 		Notifier: notificationapi.NewClient(notif.srv.URL, token),

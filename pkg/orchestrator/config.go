@@ -38,8 +38,24 @@ type Config struct {
 	Namespace string
 	// Timeouts are the defaults per phase and overall.
 	Timeouts Timeouts
-	// StabilizationWindow is how long Verifying waits for the signal to resolve before declaring success.
+	// VerificationWindow is how long after the change Verifying gathers evidence (the alert's
+	// resolution or re-fire, the cluster checks) before it concludes: long enough for an alert
+	// whose expression looks back 5 minutes ([5m], max_over_time) to clear after a good fix,
+	// for Prometheus to evaluate it again and for Alertmanager's group_interval (5m by default)
+	// to deliver the resolved notification.
+	VerificationWindow time.Duration
+	// VerificationWindowFor overrides VerificationWindow per alert name (spec.signalName).
+	VerificationWindowFor map[string]time.Duration
+	// VerificationInterval is how often the cluster checks are repeated within the window.
+	VerificationInterval time.Duration
+	// StabilizationWindow is the deprecated name of VerificationWindow: when positive it
+	// replaces VerificationWindow (the default for every alert name without its own window).
+	//
+	// Deprecated: use VerificationWindow.
 	StabilizationWindow time.Duration
+	// Alertmanager, when set, is asked at the end of the window whether the alert is still
+	// active for the request's target (Config.AlertmanagerURL builds one in the command).
+	Alertmanager AlertQuerier
 	// MaxActive caps concurrently active remediations (0 = no cap).
 	MaxActive int
 	// MaxActivePerNamespace caps active remediations per target namespace (0 = no cap).
@@ -74,7 +90,8 @@ func DefaultConfig() Config {
 	return Config{
 		Namespace:               "kubernaut-system",
 		Timeouts:                DefaultTimeouts(),
-		StabilizationWindow:     5 * time.Minute,
+		VerificationWindow:      15 * time.Minute,
+		VerificationInterval:    30 * time.Second,
 		MaxActive:               50,
 		MaxActivePerNamespace:   10,
 		FailureThreshold:        3,
@@ -94,10 +111,18 @@ func (c Config) Validate() error {
 		"processing timeout": c.Timeouts.Processing, "analysis timeout": c.Timeouts.Analysis,
 		"awaiting-approval timeout": c.Timeouts.AwaitingApproval, "planning timeout": c.Timeouts.Planning,
 		"execution timeout": c.Timeouts.Execution, "overall timeout": c.Timeouts.Overall,
-		"stabilization window": c.StabilizationWindow,
+		"verification window": c.verificationWindow(), "verification interval": c.VerificationInterval,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, not %s", name, d))
+		}
+	}
+	if c.StabilizationWindow < 0 {
+		errs = append(errs, fmt.Errorf("stabilization window must not be negative, not %s", c.StabilizationWindow))
+	}
+	for name, d := range c.VerificationWindowFor {
+		if name == "" || d <= 0 {
+			errs = append(errs, fmt.Errorf("the verification window of alert %q must be positive, not %s", name, d))
 		}
 	}
 	if c.MaxActive < 0 || c.MaxActivePerNamespace < 0 || c.FailureThreshold < 0 {
@@ -119,6 +144,30 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("max concurrent reconciles must be at least 1"))
 	}
 	return errors.Join(errs...)
+}
+
+// verificationWindow is the default window: VerificationWindow, or the deprecated
+// StabilizationWindow when that is set.
+func (c Config) verificationWindow() time.Duration {
+	if c.StabilizationWindow > 0 {
+		return c.StabilizationWindow
+	}
+	return c.VerificationWindow
+}
+
+// WindowFor is the verification window of an alert name.
+func (c Config) WindowFor(signalName string) time.Duration {
+	if d, ok := c.VerificationWindowFor[signalName]; ok && d > 0 {
+		return d
+	}
+	return c.verificationWindow()
+}
+
+func (c Config) verificationInterval() time.Duration {
+	if c.VerificationInterval <= 0 {
+		return 30 * time.Second
+	}
+	return c.VerificationInterval
 }
 
 // Escalator sends escalations to the notification service.

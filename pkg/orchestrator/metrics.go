@@ -47,6 +47,10 @@ var (
 		Name: "kubernaut_orchestrator_child_reads_total",
 		Help: "Children read from the API server because they had finished and left the cache (about one per child, and again after a restart).",
 	})
+	alertmanagerQueries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kubernaut_orchestrator_alertmanager_queries_total",
+		Help: "Questions to Alertmanager at the end of a verification window, by result (ok|error).",
+	}, []string{"result"})
 	approvalLatency = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "kubernaut_orchestrator_approval_notification_latency_seconds",
 		Help:    "Time from observing an AIAnalysis in Approving to its approval NotificationRequest existing.",
@@ -113,7 +117,7 @@ func (stateCollector) Collect(ch chan<- prometheus.Metric) {
 func registerMetrics(reader client.Reader, namespace string) {
 	registerOnce.Do(func() {
 		metrics.Registry.MustRegister(phaseDuration, remediationsTotal, unresolvedTotal, timeoutsTotal, escalationsTotal,
-			auditPostsTotal, blockedTotal, approvalLatency, childReads, stateCollector{})
+			auditPostsTotal, blockedTotal, approvalLatency, childReads, alertmanagerQueries, stateCollector{})
 	})
 	stateReader.Store(&cacheState{reader: reader, namespace: namespace})
 }

@@ -201,8 +201,11 @@ func buildOutcomeNotification(rr *remediationv1.RemediationRequest) *notificatio
 		typ, name, prio = notificationv1.TypeManualReview, manualReviewName(rr.Name), notificationv1.PriorityHigh
 		subject = fmt.Sprintf("👀 Manual review required: %s on %s/%s", rr.Spec.SignalName, rr.Spec.TargetResource.Kind, rr.Spec.TargetResource.Name)
 	case remediationv1.OutcomeIneffective:
-		prio = notificationv1.PriorityMedium
+		// The change did not help: the on-call is told, with the evidence.
+		prio = notificationv1.PriorityHigh
 		subject = fmt.Sprintf("⚠️ Remediation ineffective: %s on %s/%s", rr.Spec.SignalName, rr.Spec.TargetResource.Kind, rr.Spec.TargetResource.Name)
+	case remediationv1.OutcomeInconclusive:
+		subject = fmt.Sprintf("❔ Remediation inconclusive: %s on %s/%s", rr.Spec.SignalName, rr.Spec.TargetResource.Kind, rr.Spec.TargetResource.Name)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Remediation %s of %s (%s, %s, %s) on %s/%s %s ended: %s.\n%s\n",
@@ -211,6 +214,7 @@ func buildOutcomeNotification(rr *remediationv1.RemediationRequest) *notificatio
 	if st.StartTime != nil && st.CompletionTime != nil {
 		fmt.Fprintf(&b, "Duration: %s\n", st.CompletionTime.Sub(st.StartTime.Time).Round(time.Second))
 	}
+	writeVerification(&b, st.Verification)
 	ref := parentRef(rr)
 	return &notificationv1.NotificationRequest{
 		ObjectMeta: notificationMeta(rr, name, typ),
@@ -349,4 +353,30 @@ func (r *Reconciler) escalate(ctx context.Context, s *scope) error {
 	}
 	r.Recorder.Eventf(s.rr, nil, corev1.EventTypeWarning, "Escalated", "Escalate", "escalated the %s in phase %s to %v", reason, phase, notificationapi.DetermineChannels(string(s.rr.Spec.Priority)))
 	return nil
+}
+
+// writeVerification lists the evidence of the outcome: when the change was made, how long
+// evidence was gathered, each check with what it saw, and the conclusion.
+func writeVerification(b *strings.Builder, v *remediationv1.Verification) {
+	if v == nil {
+		return
+	}
+	b.WriteString("\nVerification")
+	if v.ChangeTime != nil {
+		fmt.Fprintf(b, " of the change at %s", v.ChangeTime.UTC().Format(time.RFC3339))
+	}
+	if v.Window != nil {
+		fmt.Fprintf(b, " (window %s)", v.Window.Duration)
+	}
+	b.WriteString(":\n")
+	if v.Conclusion != "" {
+		fmt.Fprintf(b, "%s\n", v.Conclusion)
+	}
+	b.WriteString("\nEvidence:\n")
+	if len(v.Checks) == 0 {
+		b.WriteString("- (none)\n")
+	}
+	for _, c := range v.Checks {
+		fmt.Fprintf(b, "- %s [%s] %s: %s\n", c.Name, c.Source, c.Result, orNone(c.Observed))
+	}
 }

@@ -359,38 +359,10 @@ func (r *Reconciler) reconcileExecuting(_ context.Context, s *scope) error {
 			r.finish(s, remediationv1.PhaseCompleted, remediationv1.OutcomeDryRun, reasonDryRun, "dry run: the operations were validated and nothing was changed")
 			return nil
 		}
-		var base int32
-		if d := s.rr.Status.Deduplication; d != nil {
-			base = d.OccurrenceCount
-		}
-		s.rr.Status.VerificationBaseline = &base
-		r.transition(s, remediationv1.PhaseVerifying, "waiting for the signal to resolve")
-		s.requeueAfter(r.Config.StabilizationWindow)
+		r.startVerifying(s)
 	case kev1.PhaseFailed, kev1.PhaseRolledBack:
 		r.fail(s, remediationv1.ReasonChildFailed, fmt.Sprintf("KubernetesExecution %s: %s", strings.ToLower(string(s.ke.Status.Phase)), s.ke.Status.Message), "")
 	}
-	return nil
-}
-
-func (r *Reconciler) reconcileVerifying(_ context.Context, s *scope) error {
-	st := &s.rr.Status
-	if st.VerificationBaseline != nil && st.Deduplication != nil && st.Deduplication.OccurrenceCount > *st.VerificationBaseline {
-		r.finish(s, remediationv1.PhaseCompleted, remediationv1.OutcomeIneffective, reasonIneffective,
-			fmt.Sprintf("the signal fired again during verification (occurrences %d → %d)", *st.VerificationBaseline, st.Deduplication.OccurrenceCount))
-		return nil
-	}
-	if st.SignalResolvedAt != nil {
-		r.finish(s, remediationv1.PhaseCompleted, remediationv1.OutcomeRemediated, remediationv1.ReasonRemediated, "the signal resolved after the remediation")
-		return nil
-	}
-	if st.PhaseStartTime != nil {
-		if left := st.PhaseStartTime.Add(r.Config.StabilizationWindow).Sub(s.now); left > 0 {
-			s.requeueAfter(left)
-			return nil
-		}
-	}
-	r.finish(s, remediationv1.PhaseCompleted, remediationv1.OutcomeRemediated, remediationv1.ReasonRemediated,
-		"the signal did not fire again during the stabilization window")
 	return nil
 }
 
@@ -405,6 +377,8 @@ func (r *Reconciler) setConditions(s *scope) {
 			ready.Reason = reasonManualReview
 		case remediationv1.OutcomeIneffective:
 			ready.Reason = reasonIneffective
+		case remediationv1.OutcomeInconclusive:
+			ready.Status, ready.Reason = metav1.ConditionTrue, reasonInconclusive
 		case remediationv1.OutcomeNoActionRequired:
 			ready.Status, ready.Reason = metav1.ConditionTrue, reasonNoAction
 		case remediationv1.OutcomeDryRun:

@@ -368,32 +368,6 @@ func TestOrchestrator(t *testing.T) {
 		assert.Equal(t, notificationv1.TypeManualReview, nr.Spec.Type)
 	})
 
-	t.Run("verification", func(t *testing.T) {
-		h := newHarness(t, env, func(c *orchestrator.Config) { c.StabilizationWindow = 2 * time.Second })
-		toVerifying := func(name string) {
-			h.createRR(name, nil)
-			h.completeProcessing(name)
-			h.analyze(name, aiv1.PhaseCompleted, nil)
-			h.completeWorkflow(name)
-			h.finishExecution(name, kev1.PhaseCompleted)
-			h.waitPhase(name, remediationv1.PhaseVerifying)
-		}
-		toVerifying("quiet")
-		rr := h.waitPhase("quiet", remediationv1.PhaseCompleted)
-		assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "the window passed without a new occurrence")
-
-		h2 := newHarness(t, env, func(c *orchestrator.Config) { c.StabilizationWindow = time.Hour })
-		h = h2
-		toVerifying("again")
-		rr = h.getRR("again")
-		patchStatus(h, rr, func(rr *remediationv1.RemediationRequest) {
-			now := metav1.Now()
-			rr.Status.Deduplication = &remediationv1.Deduplication{FirstSeen: now, LastSeen: now, OccurrenceCount: 1}
-		})
-		rr = h.waitPhase("again", remediationv1.PhaseCompleted)
-		assert.Equal(t, remediationv1.OutcomeIneffective, rr.Status.Outcome)
-	})
-
 	t.Run("dry run", func(t *testing.T) {
 		h := newHarness(t, env, func(c *orchestrator.Config) { c.DryRun = true })
 		h.createRR("rr", nil)

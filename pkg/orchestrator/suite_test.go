@@ -60,7 +60,8 @@ func newHarness(t testing.TB, env *testenv.Env, mutate func(*orchestrator.Config
 	require.NoError(t, os.WriteFile(h.token, []byte(testToken+"\n"), 0o600))
 	h.cfg = orchestrator.DefaultConfig()
 	h.cfg.Namespace = h.ns
-	h.cfg.StabilizationWindow = time.Hour
+	h.cfg.VerificationWindow = time.Hour
+	h.cfg.VerificationInterval = 200 * time.Millisecond
 	h.cfg.RetryMaxBackoff = 2 * time.Second
 	h.cfg.BlockedRecheck = time.Hour // blocked requests must be woken by events, not by the fallback
 	if mutate != nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -28,6 +30,11 @@ type Config struct {
 	// 300/s allows about 21 remediations/s; the API server's own priority and fairness protects it.
 	KubeAPIQPS   float32
 	KubeAPIBurst int
+	// AlertmanagerURL, when set, is asked at the end of each verification window whether the
+	// alert still fires for the request's target.
+	AlertmanagerURL string
+	// WindowFor holds --verification-window-for (alert name → duration) as given.
+	WindowFor map[string]string
 }
 
 // NewConfig returns the defaults.
@@ -50,7 +57,12 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.Timeouts.Planning, "timeout-planning", o.Timeouts.Planning, "Default time a request may spend in Planning before it times out.")
 	fs.DurationVar(&o.Timeouts.Execution, "timeout-execution", o.Timeouts.Execution, "Default time a request may spend in Executing before it times out.")
 	fs.DurationVar(&o.Timeouts.Overall, "timeout-overall", o.Timeouts.Overall, "Default time a whole remediation may take, from its start, before it times out.")
-	fs.DurationVar(&o.StabilizationWindow, "stabilization-window", o.StabilizationWindow, "How long Verifying waits for the signal to resolve or fire again before declaring the remediation successful.")
+	fs.DurationVar(&o.VerificationWindow, "verification-window", o.VerificationWindow, "How long after a change Verifying gathers evidence (the alert resolved or firing again, the cluster checks, Alertmanager at the end) before it concludes Remediated, Ineffective or Inconclusive. The default leaves room for alerts whose expressions look back 5 minutes and for Alertmanager's group_interval.")
+	fs.DurationVar(&o.VerificationWindow, "stabilization-window", o.VerificationWindow, "Deprecated name of --verification-window.")
+	_ = fs.MarkDeprecated("stabilization-window", "use --verification-window")
+	fs.StringToStringVar(&c.WindowFor, "verification-window-for", c.WindowFor, "Verification windows per alert name, overriding --verification-window, e.g. KubePodCrashLooping=15m,KubeHpaMaxedOut=20m.")
+	fs.DurationVar(&o.VerificationInterval, "verification-interval", o.VerificationInterval, "How often the cluster checks of a request in Verifying are repeated within its window.")
+	fs.StringVar(&c.AlertmanagerURL, "alertmanager-url", c.AlertmanagerURL, "Base URL of Alertmanager (for example http://alertmanager-main.monitoring:9093): at the end of the verification window, an alert it still has firing for the target makes the outcome Ineffective. Empty: not asked.")
 	fs.IntVar(&o.MaxActive, "max-active-remediations", o.MaxActive, "Largest number of remediations active at once; further requests wait in Blocked (0 means no cap).")
 	fs.IntVar(&o.MaxActivePerNamespace, "max-active-per-namespace", o.MaxActivePerNamespace, "Largest number of active remediations per target namespace; further requests wait in Blocked (0 means no cap).")
 	fs.IntVar(&o.FailureThreshold, "failure-block-threshold", o.FailureThreshold, "Consecutive failed remediations of one signal fingerprint that block it (0 disables the block).")
@@ -70,6 +82,26 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.KubeAPIQPS <= 0 || c.KubeAPIBurst <= 0 {
 		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
+	}
+	c.Orchestrator.VerificationWindowFor = nil
+	for name, v := range c.WindowFor {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("--verification-window-for: the window of %s must be a positive duration, not %q", name, v))
+			continue
+		}
+		if c.Orchestrator.VerificationWindowFor == nil {
+			c.Orchestrator.VerificationWindowFor = map[string]time.Duration{}
+		}
+		c.Orchestrator.VerificationWindowFor[name] = d
+	}
+	c.Orchestrator.Alertmanager = nil
+	if c.AlertmanagerURL != "" {
+		if u, err := url.Parse(c.AlertmanagerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--alertmanager-url must be an http(s) URL, not %q", c.AlertmanagerURL))
+		} else {
+			c.Orchestrator.Alertmanager = &orchestrator.Alertmanager{URL: c.AlertmanagerURL}
+		}
 	}
 	return errors.Join(c.Options.Validate(), c.Clients.Validate(), c.Orchestrator.Validate(), errors.Join(errs...))
 }
@@ -115,7 +147,8 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err := r.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up %s: %w", service, err)
 	}
-	log.Info("Starting", "namespace", cfg.Namespace, "dryRun", cfg.Orchestrator.DryRun, "leaderElect", cfg.LeaderElect)
+	log.Info("Starting", "namespace", cfg.Namespace, "dryRun", cfg.Orchestrator.DryRun, "leaderElect", cfg.LeaderElect,
+		"verificationWindow", cfg.Orchestrator.VerificationWindow, "alertmanager", cfg.AlertmanagerURL)
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("running %s: %w", service, err)
 	}
