@@ -220,7 +220,9 @@ func (h *harness) describe(name string) string {
 	return out.String()
 }
 
-func keyIn(ns, name string) types.NamespacedName { return types.NamespacedName{Namespace: ns, Name: name} }
+func keyIn(ns, name string) types.NamespacedName {
+	return types.NamespacedName{Namespace: ns, Name: name}
+}
 
 // crashLoopingAlert is the label set Alertmanager delivers for KubePodCrashLooping from the
 // kubernetes-mixin rule (kube_pod_container_status_waiting_reason scraped from kube-state-metrics).
