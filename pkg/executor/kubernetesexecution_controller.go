@@ -260,6 +260,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 // in its message and Ready condition, and continues when woken with the reason gone.
 func (r *Reconciler) hold(ctx context.Context, s *scope, reason, msg string) {
 	s.held = true
+	holdsTotal.WithLabelValues(reason).Inc()
 	if old := meta.FindStatusCondition(s.ke.Status.Conditions, kev1.ConditionReady); old == nil || old.Reason != reason {
 		r.Recorder.Eventf(s.ke, nil, corev1.EventTypeWarning, reason, "Hold", "%s", msg)
 		log.FromContext(ctx).Info("Holding before the next change", "reason", reason, "message", msg)

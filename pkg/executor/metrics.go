@@ -56,6 +56,10 @@ var (
 		Name: "kubernaut_executor_safety_config_valid",
 		Help: "1 when the safety ConfigMap was last read and valid, 0 when it is absent, unreadable or invalid (nothing is changed).",
 	})
+	holdsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kubernaut_executor_holds_total",
+		Help: "Reconciles of an execution that stopped before a change, by reason (ExecutionPaused, SafetyConfigInvalid).",
+	}, []string{"reason"})
 	nodeUncordons = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kubernaut_executor_node_uncordons_total",
 		Help: "Nodes Kubernaut cordoned and uncordoned once healthy again, by result (uncordoned, failed).",
@@ -64,5 +68,5 @@ var (
 
 func init() {
 	metrics.Registry.MustRegister(operationsTotal, refusalsTotal, rollbacksTotal, operationDuration, executionsTotal,
-		changesTotal, changesLastHour, budgetRefusals, paused, configValid, nodeUncordons)
+		changesTotal, changesLastHour, budgetRefusals, paused, configValid, holdsTotal, nodeUncordons)
 }

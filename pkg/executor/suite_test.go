@@ -305,15 +305,22 @@ func (h *harness) validated(c *chain, ops []common.Operation) {
 // for that).
 func (h *harness) execute(c *chain, cfg kev1.ExecutionConfig, ops []common.Operation) *kev1.KubernetesExecution {
 	h.t.Helper()
+	h.named(c, func(st *remediationv1.RemediationRequestStatus) {
+		st.OverallPhase = remediationv1.PhaseExecuting
+		st.KubernetesExecutionRef = &common.ObjectReference{Name: c.rr.Name + "-execution", Namespace: h.sys}
+	})
+	return h.create(c, cfg, ops)
+}
+
+// create creates the chain's KubernetesExecution of ops with cfg without naming it in the
+// request's status.
+func (h *harness) create(c *chain, cfg kev1.ExecutionConfig, ops []common.Operation) *kev1.KubernetesExecution {
+	h.t.Helper()
 	ke := &kev1.KubernetesExecution{
 		ObjectMeta: metav1.ObjectMeta{Name: c.rr.Name + "-execution", Namespace: h.sys, OwnerReferences: []metav1.OwnerReference{ownerRef(c.rr)}},
 		Spec: kev1.KubernetesExecutionSpec{RemediationRequestRef: common.ObjectReference{Name: c.rr.Name, Namespace: h.sys},
 			Operations: ops, ExecutionConfig: cfg},
 	}
-	h.named(c, func(st *remediationv1.RemediationRequestStatus) {
-		st.OverallPhase = remediationv1.PhaseExecuting
-		st.KubernetesExecutionRef = &common.ObjectReference{Name: ke.Name, Namespace: h.sys}
-	})
 	require.NoError(h.t, h.c.Create(context.Background(), ke))
 	return ke
 }
