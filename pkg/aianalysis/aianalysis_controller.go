@@ -54,6 +54,9 @@ type Reconciler struct {
 	// cannot answer, a recommendation says so in its evidence and the approval policy requires a
 	// person: a repeat cannot be ruled out.
 	Changes ChangeHistory
+	// TrackRecords reads actions' verified records for the gated environments' autonomy; nil
+	// means no action can earn autonomy (a person approves every change there).
+	TrackRecords TrackRecords
 	// Policy reads the approval policy; nil uses the defaults.
 	Policy *PolicySource
 	// Defaults fill spec.holmesGPTConfig of new analyses.

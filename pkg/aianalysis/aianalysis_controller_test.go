@@ -25,6 +25,13 @@ import (
 
 func i32(v int32) *int32 { return &v }
 
+// inStaging moves a signal to staging, which the default policy does not gate: the tests of other
+// approval rules run there (production's gate has its own tests).
+func inStaging(s aiv1.SignalContext) aiv1.SignalContext {
+	s.Environment = "staging"
+	return s
+}
+
 // oomSignal is an OOMKilled Deployment shop/web as processing describes it, alerted by our own
 // KubePodOOMKilled (on kube_pod_container_status_last_terminated_reason) a minute ago (times
 // relative to now).
@@ -65,7 +72,7 @@ func TestController(t *testing.T) {
 
 	t.Run("auto-approved: builtin OOMKilled recommendation completes without a person", func(t *testing.T) {
 		h := newHarness(t, env, investigator.NewBuiltin(), nil)
-		h.createAnalysis("oom", oomSignal(), false)
+		h.createAnalysis("oom", inStaging(oomSignal()), false)
 		a := h.waitPhase("oom", aiv1.PhaseCompleted)
 		assert.Equal(t, aiv1.ReasonAnalyzed, readyReason(a))
 		assert.Equal(t, aiv1.OutcomeActionRecommended, a.Status.Outcome)
@@ -137,13 +144,13 @@ func TestController(t *testing.T) {
 	t.Run("a policy change applies to the next analysis", func(t *testing.T) {
 		h := newHarness(t, env, investigator.NewBuiltin(), nil)
 		h.setPolicy("minConfidence: 0.95\n")
-		h.createAnalysis("first", oomSignal(), false)
+		h.createAnalysis("first", inStaging(oomSignal()), false)
 		h.waitPhase("first", aiv1.PhaseApproving)
 		h.setPolicy("minConfidence: 0.5\nrequireApprovalForActions: []\n")
 		var last string
 		require.EventuallyWithT(t, func(c *assert.CollectT) {
 			last = strings.ReplaceAll("next-"+time.Now().Format("150405.000000"), ".", "-")
-			h.createAnalysis(last, oomSignal(), false)
+			h.createAnalysis(last, inStaging(oomSignal()), false)
 			assert.EventuallyWithT(c, func(c *assert.CollectT) {
 				assert.Contains(c, []aiv1.Phase{aiv1.PhaseApproving, aiv1.PhaseCompleted}, h.get(last).Status.Phase)
 			}, wait, tick)
@@ -221,7 +228,7 @@ func TestController(t *testing.T) {
 		svc := newServices(t)
 		svc.eff["increase_resources"] = auditapi.Effectiveness{Total: 10, Successful: 5, SuccessRate: 0.5}
 		h := newHarness(t, env, investigator.NewBuiltin(), func(r *aianalysis.Reconciler) { r.History = auditapi.NewClient(svc.srv.URL, "") })
-		h.createAnalysis("oom", oomSignal(), true)
+		h.createAnalysis("oom", inStaging(oomSignal()), true)
 		a := h.waitPhase("oom", aiv1.PhaseApproving)
 		rec := a.Status.Recommendations[0]
 		require.NotNil(t, rec.HistoricalSuccessRate)
@@ -235,7 +242,7 @@ func TestController(t *testing.T) {
 		svc := newServices(t)
 		svc.srv.Close()
 		h := newHarness(t, env, investigator.NewBuiltin(), func(r *aianalysis.Reconciler) { r.History = auditapi.NewClient(svc.srv.URL, "") })
-		h.createAnalysis("oom", oomSignal(), true)
+		h.createAnalysis("oom", inStaging(oomSignal()), true)
 		a := h.waitPhase("oom", aiv1.PhaseCompleted)
 		assert.InDelta(t, 0.9, a.Status.Recommendations[0].Confidence, 1e-9)
 		assert.Contains(t, strings.Join(a.Status.Evidence, "\n"), "historical success rates unavailable (datastorage unreachable")

@@ -51,6 +51,9 @@
 //   - kubernaut_aianalysis_guardrail_refusals_total{reason}: UnknownAction, InvalidParameters,
 //     TargetKindNotAccepted, TargetOtherNamespace, TargetNotInContext, MalformedAnswer.
 //   - kubernaut_aianalysis_approvals_total{decision}: not_required, Approved, Rejected, Expired.
+//   - kubernaut_aianalysis_environment_gate_total{environment,result}: recommendations for a gated
+//     environment; result person (a person must approve) or earned (autonomy earned from the
+//     actions' verified records).
 //   - kubernaut_aianalysis_tokens_total{provider}: LLM tokens, when the provider reports them.
 //   - kubernaut_aianalysis_repeat_actions_total{provider,action}: recommendations turned into
 //     manual review because Kubernaut ran the same action on the same target within the window.

@@ -176,7 +176,7 @@ func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 	startAIAnalysis(t, env, sys, investigator.NewBuiltin(), nil)
 	startOrchestrator(t, env, sys, svc)
 
-	shop := env.Namespace(t, map[string]string{"kubernaut.io/environment": "production"})
+	shop := env.Namespace(t, map[string]string{"kubernaut.io/environment": "staging"}) // not gated by default: no person needed
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: shop + "-node"}}
 	require.NoError(t, env.Client.Create(context.Background(), node))
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), node) })
@@ -188,7 +188,7 @@ func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 		fp := fmt.Sprintf("%064x", len(name)*7919+len(signal))
 		rr := &remediationv1.RemediationRequest{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: sys, Labels: map[string]string{remediationv1.LabelSignalFingerprint: fp[:63]}},
 			Spec: remediationv1.RemediationRequestSpec{SignalFingerprint: fp, SignalName: signal, Severity: remediationv1.SeverityCritical,
-				Environment: remediationv1.EnvironmentProduction, Priority: remediationv1.PriorityP0, SignalType: remediationv1.SignalTypePrometheusAlert, SignalSource: "alertmanager",
+				Environment: remediationv1.EnvironmentStaging, Priority: remediationv1.PriorityP1, SignalType: remediationv1.SignalTypePrometheusAlert, SignalSource: "alertmanager",
 				TargetResource: common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: shop, Name: deployment},
 				FiringTime:     now, ReceivedTime: now, SignalLabels: map[string]string{"alertname": signal}, OriginalPayload: []byte(`{"status":"firing"}`)}}
 		require.NoError(t, env.Client.Create(context.Background(), rr))

@@ -44,6 +44,10 @@ var (
 		Name: "kubernaut_aianalysis_history_unavailable_total",
 		Help: "Investigations for which Kubernaut's recent changes to the target could not be read (a recommendation then needs approval).",
 	})
+	gateTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kubernaut_aianalysis_environment_gate_total",
+		Help: "Recommendations for a gated environment (production, unknown by default), by environment and result: person (a person must approve) or earned (the actions' verified records qualified).",
+	}, []string{"environment", "result"})
 	tokensTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kubernaut_aianalysis_tokens_total",
 		Help: "LLM tokens used, by provider, when the provider reports them.",
@@ -52,5 +56,5 @@ var (
 
 func init() {
 	metrics.Registry.MustRegister(investigationsTotal, investigationDuration, confidenceHist, refusalsTotal, approvalsTotal, tokensTotal,
-		repeatsTotal, historyUnavailableTotal)
+		repeatsTotal, historyUnavailableTotal, gateTotal)
 }

@@ -175,6 +175,16 @@ func (r *Reconciler) recommend(ctx context.Context, s *scope) error {
 	f := investigator.Finding{Outcome: a.Status.Outcome, Recommendations: a.Status.Recommendations, Evidence: a.Status.Evidence}
 	env := a.Spec.AnalysisRequest.AlertContext.Environment
 	why := policy.Requires(f, env, a.Status.Provider)
+	gated, earned := policy.Gate(ctx, f, env, r.TrackRecords, s.now)
+	why = append(why, gated...)
+	for _, line := range earned {
+		a.Status.Evidence = appendEvidence(a.Status.Evidence, line)
+	}
+	if len(gated) > 0 {
+		gateTotal.WithLabelValues(env, "person").Inc()
+	} else if len(earned) > 0 {
+		gateTotal.WithLabelValues(env, "earned").Inc()
+	}
 	if len(why) == 0 {
 		approvalsTotal.WithLabelValues("not_required").Inc()
 		a.Status.Approval = &aiv1.ApprovalStatus{Required: false}

@@ -42,6 +42,12 @@ type ApprovalPolicy struct {
 	AllowDrainNode bool `json:"allowDrainNode"`
 	// ApprovalTimeout is how long a human has to decide (default 15m); then the request expires.
 	ApprovalTimeout metav1.Duration `json:"approvalTimeout"`
+	// GatedEnvironments: every change in these environments needs a person unless its action
+	// has earned autonomy there (see Autonomy); default [production, unknown]. The other
+	// environments follow the rules above.
+	GatedEnvironments []string `json:"gatedEnvironments"`
+	// Autonomy grants actions the right to earn unattended changes in gated environments.
+	Autonomy AutonomyPolicy `json:"autonomy"`
 }
 
 // DefaultApprovalPolicy is the policy used when the ConfigMap is absent.
@@ -52,7 +58,14 @@ func DefaultApprovalPolicy() ApprovalPolicy {
 		RequireApprovalForActions:      []string{string(actions.DrainNode)},
 		RequireApprovalForLLMProviders: true,
 		ApprovalTimeout:                metav1.Duration{Duration: 15 * time.Minute},
+		GatedEnvironments:              []string{"production", "unknown"},
+		Autonomy:                       DefaultAutonomyPolicy(),
 	}
+}
+
+func isCatalogAction(a string) bool {
+	_, ok := actions.Lookup(a)
+	return ok
 }
 
 // ParsePolicy reads a policy; absent fields keep their defaults.
@@ -73,6 +86,12 @@ func ParsePolicy(data string) (ApprovalPolicy, error) {
 	if p.ApprovalTimeout.Duration <= 0 {
 		errs = append(errs, "approvalTimeout must be positive")
 	}
+	for _, env := range p.GatedEnvironments {
+		if !slices.Contains(environments, env) {
+			errs = append(errs, fmt.Sprintf("gatedEnvironments: %q is not an environment (%v)", env, environments))
+		}
+	}
+	errs = append(errs, p.Autonomy.validate()...)
 	if len(errs) > 0 {
 		return DefaultApprovalPolicy(), fmt.Errorf("invalid approval policy: %s", strings.Join(errs, "; "))
 	}

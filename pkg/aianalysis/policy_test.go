@@ -1,6 +1,8 @@
 package aianalysis_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
+	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 )
 
 func finding(conf float64, risk aiv1.RiskLevel, actions ...string) investigator.Finding {
@@ -87,4 +90,89 @@ func TestShippedPolicy(t *testing.T) {
 	p, err := aianalysis.ParsePolicy(cm.Data[aianalysis.PolicyKey])
 	require.NoError(t, err)
 	assert.Equal(t, aianalysis.DefaultApprovalPolicy(), p)
+}
+
+// records is a fixed set of verified records, keyed by action/environment.
+type records map[string]auditapi.TrackRecord
+
+func (r records) TrackRecord(_ context.Context, action, env string, _ time.Time) (auditapi.TrackRecord, error) {
+	if rec, ok := r[action+"/"+env]; ok {
+		return rec, nil
+	}
+	if _, ok := r["error"]; ok {
+		return auditapi.TrackRecord{}, errors.New("datastorage: HTTP 503")
+	}
+	return auditapi.TrackRecord{Action: action, Environment: env}, nil
+}
+
+func TestEnvironmentGate(t *testing.T) {
+	granted := func() aianalysis.ApprovalPolicy {
+		p, err := aianalysis.ParsePolicy("autonomy:\n  grants:\n    production: [increase_resources, rollback_deployment]\n")
+		require.NoError(t, err)
+		return p
+	}
+	proven := auditapi.TrackRecord{Remediated: 40}                 // lower bound 0.91
+	almost := auditapi.TrackRecord{Remediated: 20}                 // lower bound 0.84
+	shaky := auditapi.TrackRecord{Remediated: 36, Ineffective: 4}  // lower bound 0.77
+	few := auditapi.TrackRecord{Remediated: 19, Inconclusive: 100} // inconclusive never counts
+	cases := map[string]struct {
+		policy     aianalysis.ApprovalPolicy
+		f          investigator.Finding
+		env        string
+		records    aianalysis.TrackRecords
+		wantWhy    []string // substrings, one per reason
+		wantEarned int
+	}{
+		"production waits for a person by default": {aianalysis.DefaultApprovalPolicy(), finding(0.9, aiv1.RiskMedium, "increase_resources"), "production", records{"increase_resources/production": proven},
+			[]string{"every change in production needs a person (increase_resources has not been granted autonomy there)"}, 0},
+		"unknown environments too": {aianalysis.DefaultApprovalPolicy(), finding(0.9, aiv1.RiskLow, "rollout_restart"), "unknown", nil,
+			[]string{"every change in unknown needs a person"}, 0},
+		"staging follows the other rules":     {aianalysis.DefaultApprovalPolicy(), finding(0.9, aiv1.RiskMedium, "increase_resources"), "staging", nil, nil, 0},
+		"development follows the other rules": {aianalysis.DefaultApprovalPolicy(), finding(0.9, aiv1.RiskMedium, "increase_resources"), "development", nil, nil, 0},
+		"granted and proven: earned":          {granted(), finding(0.9, aiv1.RiskMedium, "increase_resources"), "production", records{"increase_resources/production": proven}, nil, 1},
+		"granted, 20 of 20 is not yet enough": {granted(), finding(0.9, aiv1.RiskMedium, "increase_resources"), "production", records{"increase_resources/production": almost},
+			[]string{"not yet earned autonomy: increase_resources in production: 20 verified outcome(s) in the last 720h0m0s (20 remediated, 0 ineffective; 0 inconclusive not counted), success lower bound 0.84; needs at least 20 outcomes and 0.90"}, 0},
+		"granted, too many failures": {granted(), finding(0.9, aiv1.RiskMedium, "increase_resources"), "production", records{"increase_resources/production": shaky},
+			[]string{"success lower bound 0.77"}, 0},
+		"granted, inconclusive outcomes do not count": {granted(), finding(0.9, aiv1.RiskMedium, "increase_resources"), "production", records{"increase_resources/production": few},
+			[]string{"19 verified outcome(s)"}, 0},
+		"a record earned in staging says nothing of production": {granted(), finding(0.9, aiv1.RiskMedium, "increase_resources"), "production", records{"increase_resources/staging": proven},
+			[]string{"0 verified outcome(s)"}, 0},
+		"every action of the recommendation must qualify": {granted(), finding(0.9, aiv1.RiskMedium, "rollback_deployment", "increase_resources"), "production",
+			records{"rollback_deployment/production": proven, "increase_resources/production": almost}, []string{"not yet earned autonomy: increase_resources"}, 1},
+		"record unreadable: a person": {granted(), finding(0.9, aiv1.RiskMedium, "increase_resources"), "production", records{"error": {}}, []string{"could not be read: datastorage: HTTP 503"}, 0},
+		"no datastorage: a person":    {granted(), finding(0.9, aiv1.RiskMedium, "increase_resources"), "production", nil, []string{"cannot be read (no datastorage configured)"}, 0},
+		"manual review gates nothing": {aianalysis.DefaultApprovalPolicy(), investigator.Finding{Outcome: aiv1.OutcomeManualReviewRequired}, "production", nil, nil, 0},
+		"granted elsewhere only":      {granted(), finding(0.9, aiv1.RiskLow, "rollout_restart"), "production", records{"rollout_restart/production": proven}, []string{"rollout_restart has not been granted autonomy"}, 0},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			why, earned := tc.policy.Gate(context.Background(), tc.f, tc.env, tc.records, time.Now())
+			require.Len(t, why, len(tc.wantWhy), "%q", why)
+			for i, w := range tc.wantWhy {
+				assert.Contains(t, why[i], w)
+			}
+			assert.Len(t, earned, tc.wantEarned, "%q", earned)
+		})
+	}
+}
+
+func TestParseAutonomy(t *testing.T) {
+	p := aianalysis.DefaultApprovalPolicy()
+	assert.Equal(t, []string{"production", "unknown"}, p.GatedEnvironments)
+	assert.Empty(t, p.Autonomy.Grants, "nothing is granted autonomy by default")
+	for name, bad := range map[string]string{
+		"unknown environment in the gate":   "gatedEnvironments: [prod]\n",
+		"unknown environment in the grants": "autonomy:\n  grants:\n    prod: [increase_resources]\n",
+		"not a catalog action":              "autonomy:\n  grants:\n    production: [delete_namespace]\n",
+		"lower bound above 1":               "autonomy:\n  minLowerBound: 1.5\n",
+		"no outcomes needed":                "autonomy:\n  minOutcomes: 0\n",
+		"no window":                         "autonomy:\n  window: 0s\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, err := aianalysis.ParsePolicy(bad)
+			require.Error(t, err)
+			assert.Equal(t, aianalysis.DefaultApprovalPolicy(), p, "an invalid policy never loosens the gate")
+		})
+	}
 }

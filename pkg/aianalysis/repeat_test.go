@@ -84,7 +84,7 @@ func TestRepeatAction(t *testing.T) {
 		}
 	}
 	signal := func(fp string) aiv1.SignalContext {
-		s := oomSignal()
+		s := inStaging(oomSignal()) // production's gate is tested apart: here a person is asked only for the repeat rule's reasons
 		s.Fingerprint = fp
 		return s
 	}

@@ -60,6 +60,7 @@ func (s *Server) Handler() http.Handler {
 	route("GET "+auditapi.RemediationPath+"/{name}", s.getRemediation)
 	route("GET "+auditapi.RemediationPath, s.listRemediations)
 	route("GET "+auditapi.EffectivenessPath, s.effectiveness)
+	route("GET "+auditapi.TrackRecordPath, s.trackRecord)
 	return mux
 }
 

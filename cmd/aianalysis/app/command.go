@@ -189,6 +189,12 @@ func Run(ctx context.Context, cfg *Config) error {
 			c.HTTP.Timeout = 3 * time.Second
 			r.RepeatWindow, r.Changes = cfg.RepeatActionWindow, &aianalysis.DatastorageHistory{Client: c}
 		}
+		if cfg.Clients.DatastorageURL != "" {
+			// Read only for recommendations in gated environments whose actions were granted autonomy.
+			c := auditapi.NewClient(cfg.Clients.DatastorageURL, cfg.Clients.ServiceTokenFile)
+			c.HTTP.Timeout = 3 * time.Second
+			r.TrackRecords = c
+		}
 		if cfg.History {
 			// A look-up only refines confidence: never hold an analysis long for it.
 			h := auditapi.NewClient(cfg.Clients.DatastorageURL, cfg.Clients.ServiceTokenFile)
