@@ -40,7 +40,8 @@ func bench(ctx context.Context, out *clock, sys *launcher.System, o options) err
 		out.Printf("benchmark %s: staging %d OOM incidents", label, n)
 		ins := make([]*incident.Incident, n)
 		for i := range n {
-			if ins[i], err = incident.OOM(ctx, sys.Cluster, fmt.Sprintf("bench-%s-%d", label, i), incident.NamespaceOptions{}); err != nil {
+			// Staging namespaces: the benchmark measures the unattended path (production waits for a person).
+			if ins[i], err = incident.OOM(ctx, sys.Cluster, fmt.Sprintf("bench-%s-%d", label, i), incident.NamespaceOptions{Environment: "staging"}); err != nil {
 				return err
 			}
 		}

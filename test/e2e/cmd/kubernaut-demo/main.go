@@ -29,7 +29,8 @@ import (
 func main() {
 	var o options
 	flag.StringVar(&o.scenario, "scenario", "oom", "Incident to play: oom (a Deployment's container OOMKilled), crashloop (a crash loop after a bad rollout) or node-notready (a node stops reporting Ready).")
-	flag.BoolVar(&o.requireApproval, "require-approval", false, "Require a person's approval before the change: the demo waits and prints the command that approves it.")
+	flag.BoolVar(&o.requireApproval, "require-approval", false, "Require a person's approval before every change, and wait for yours: the demo prints the command that approves it (and never approves itself).")
+	flag.StringVar(&o.approveAs, "approve-as", "demo-sre", "When a change waits for a person (every change in production does, by default), approve it as this user, bound to the shipped kubernaut-approver role, with the documented command. Empty: wait for your decision.")
 	flag.BoolVar(&o.keepRunning, "keep-running", false, "Keep the system running after the incident ends, until Ctrl-C.")
 	flag.StringVar(&o.workDir, "work-dir", "", "Folder for logs, kubeconfigs and configuration (default: a new temporary folder, kept afterwards).")
 	flag.StringVar(&o.revision, "revision", "", "Build the services from this git revision (for example HEAD) instead of the working tree.")
@@ -58,6 +59,7 @@ type options struct {
 	requireApproval, keepRunning     bool
 	skipBuild                        bool
 	workDir, revision                string
+	approveAs                        string
 	timeout                          time.Duration
 	benchSequential, benchConcurrent int
 }

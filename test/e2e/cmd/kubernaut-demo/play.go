@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +14,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
@@ -175,7 +180,13 @@ func (d *demo) step(ctx context.Context) (bool, error) {
 		}
 	}
 	if st.OverallPhase == remediationv1.PhaseAwaitingApproval && d.once("approval-wait") {
-		d.approvalHelp(ctx, rr)
+		if d.o.approveAs != "" && !d.o.requireApproval {
+			if err := d.approve(ctx, rr); err != nil {
+				return false, err
+			}
+		} else {
+			d.approvalHelp(ctx, rr)
+		}
 	}
 	if ref := st.WorkflowExecutionRef; ref != nil {
 		if wfe, ok := get(ctx, d.c(), ref.Name, &workflowv1.WorkflowExecution{}); ok {
@@ -386,6 +397,40 @@ func (d *demo) awaitNotifications(ctx context.Context) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// approve plays the person a change waits for: a user bound to the shipped kubernaut-approver
+// role runs the documented `kubectl kubernaut approve`.
+func (d *demo) approve(ctx context.Context, rr *remediationv1.RemediationRequest) error {
+	user := d.o.approveAs
+	reason := "approval required"
+	if ref := rr.Status.AIAnalysisRef; ref != nil {
+		if aia, ok := get(ctx, d.c(), ref.Name, &aiv1.AIAnalysis{}); ok && aia.Status.Approval != nil && aia.Status.Approval.Reason != "" {
+			reason = aia.Status.Approval.Reason
+		}
+	}
+	d.out.Printf("%-8s WAITING for a person: %s", d.since(), reason)
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernaut-demo-approver-" + user},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "kubernaut-approver"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	}
+	if err := client.IgnoreAlreadyExists(d.c().Create(ctx, crb)); err != nil {
+		return fmt.Errorf("binding %s to kubernaut-approver: %w", user, err)
+	}
+	kubeconfig, err := d.sys.Cluster.AddUser(user)
+	if err != nil {
+		return err
+	}
+	args := []string{"approve", rr.Name, "--reason", "reviewed in the demo (--approve-as " + user + ")"}
+	cmd := exec.CommandContext(ctx, filepath.Join(d.sys.BinDir, launcher.Plugin), args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("kubectl kubernaut %s as %s: %w: %s", strings.Join(args, " "), user, err, out)
+	}
+	d.out.Printf("%-8s APPROVED by %s (the demo plays the person; --approve-as=\"\" or --require-approval to decide yourself): kubectl kubernaut %s", d.since(), user, strings.Join(args[:2], " "))
+	return nil
 }
 
 // approvalHelp prints how to approve, and says the demo waits.
