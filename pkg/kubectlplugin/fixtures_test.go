@@ -408,7 +408,8 @@ func phaseFixtures(ns string) *world {
 		rr.Status.Audit = remediationv1.AuditStatus{LastAcknowledgedPhase: remediationv1.PhaseExecuting, Sequence: 5}
 		w.add(rr, rp, aia, wfe, ke)
 	}
-	// Verifying: operations done, waiting for the signal to stay quiet.
+	// Verifying: operations done, gathering evidence; the alert was re-sent (not a re-fire), the
+	// new pods are still starting.
 	{
 		rr := request(ns, name(remediationv1.PhaseVerifying), remediationv1.PhaseVerifying, offVerifying, 1)
 		rp := processing(rr, processingv1.PhaseCompleted)
@@ -417,6 +418,14 @@ func phaseFixtures(ns string) *world {
 		ke := execution(rr, kev1.PhaseCompleted, raised(), kev1.OperationResult{Name: "restart", Phase: kev1.OperationSucceeded,
 			StartTime: atp(offExecuting + 5*time.Second), CompletionTime: atp(offExecuting + 25*time.Second), Message: "rollout restarted"})
 		rr.Status.VerificationBaseline = ptr.To[int32](1)
+		rr.Status.Verification = &remediationv1.Verification{ChangeTime: atp(offExecuting + 25*time.Second), Window: &metav1.Duration{Duration: 15 * time.Minute},
+			Checks: []remediationv1.VerificationCheck{
+				{Name: "alert-refired", Source: "signal", Result: remediationv1.VerificationPassed, Time: at(offVerifying + 30*time.Second),
+					Observed: "re-sent 1 time(s) since the change with its original startsAt (last at 2026-03-01T12:04:50Z): the same firing alert, not a re-fire"},
+				{Name: "alert-resolved", Source: "signal", Result: remediationv1.VerificationUnknown, Time: at(offVerifying), Observed: "no resolved notification received"},
+				{Name: "rollout-complete", Source: "cluster", Result: remediationv1.VerificationPassed, Time: at(offVerifying + 10*time.Second), Observed: "rollout complete: 3/3 available, 3 updated, 3 in total"},
+				{Name: "pods-healthy", Source: "cluster", Result: remediationv1.VerificationUnknown, Time: at(offVerifying), Observed: "2 of 3 pod(s) of the current revision of Deployment/shop/web running and ready"},
+			}}
 		rr.Status.Audit = remediationv1.AuditStatus{LastAcknowledgedPhase: remediationv1.PhaseVerifying, Sequence: 6}
 		w.add(rr, rp, aia, wfe, ke)
 	}
@@ -426,6 +435,14 @@ func phaseFixtures(ns string) *world {
 		rr.Status.Outcome = remediationv1.OutcomeRemediated
 		rr.Status.CompletionTime = atp(offDone)
 		rr.Status.SignalResolvedAt = atp(8 * time.Minute)
+		rr.Status.Verification = &remediationv1.Verification{ChangeTime: atp(offExecuting + 25*time.Second), Window: &metav1.Duration{Duration: 15 * time.Minute},
+			Conclusion: "the alert resolved after the change and the cluster checks passed (rollout-complete, pods-healthy)",
+			Checks: []remediationv1.VerificationCheck{
+				{Name: "alert-refired", Source: "signal", Result: remediationv1.VerificationPassed, Time: at(offVerifying), Observed: "no firing notification with a startsAt after the change"},
+				{Name: "alert-resolved", Source: "signal", Result: remediationv1.VerificationPassed, Time: at(offDone), Observed: "the alert resolved at 2026-03-01T12:08:00Z, 2m35s after the change"},
+				{Name: "rollout-complete", Source: "cluster", Result: remediationv1.VerificationPassed, Time: at(offVerifying), Observed: "rollout complete: 3/3 available, 3 updated, 3 in total"},
+				{Name: "pods-healthy", Source: "cluster", Result: remediationv1.VerificationPassed, Time: at(offVerifying), Observed: "3 pod(s) of the current revision of Deployment/shop/web running and ready, none restarted since the change"},
+			}}
 		rp := processing(rr, processingv1.PhaseCompleted)
 		arName := rr.Name + "-decision"
 		aia := analysis(rr, aiv1.PhaseCompleted, arName)

@@ -53,7 +53,7 @@ func startOrchestrator(t *testing.T, ns string) {
 	mgr, err := app.NewManager(cfg, opts)
 	require.NoError(t, err)
 	oc := orchestrator.DefaultConfig()
-	oc.Namespace, oc.StabilizationWindow, oc.RetryMaxBackoff = ns, time.Hour, time.Second
+	oc.Namespace, oc.VerificationWindow, oc.RetryMaxBackoff = ns, time.Hour, time.Second
 	ack := &acknowledging{}
 	r := &orchestrator.Reconciler{Config: oc, Notifier: ack, Audit: ack}
 	ctx, cancel := context.WithCancel(context.Background())
