@@ -57,16 +57,21 @@ func newCommand(cfg *Config, run func(context.Context, *Config) error) *cobra.Co
 	return shared.NewRootCommand(service,
 		"Kubernaut executor: runs KubernetesExecution operations safely, with dry-run and rollback.",
 		"Kubernaut executor: runs KubernetesExecution operations safely, with dry-run and rollback.\n\n"+
-			"It reconciles the KubernetesExecutions of --namespace: every operation is validated (catalog action, parameters, "+
-			"managed and not protected or denied namespace, node share, blast radius, per-target cooldown, target UID, "+
-			"server-side dry-run) before any change, changed exactly once, checked against its post-condition, and rolled back "+
-			"when a later operation fails. The safety limits are read from the ConfigMap --safety-configmap in --namespace "+
-			"(defaults when absent). It serves /healthz and /readyz on --health-probe-bind-address and Prometheus metrics "+
-			"(kubernaut_executor_*) on --metrics-bind-address, and stops cleanly on SIGTERM.",
+			"It reconciles the KubernetesExecutions of --namespace, and acts only for one whose chain is intact: its "+
+			"RemediationRequest names it, that request's WorkflowExecution validated exactly its operations, and its "+
+			"AIAnalysis was approved by the policy or by a person (otherwise ChainNotApproved). Every operation is validated "+
+			"(catalog action, parameters, target UID and preconditions, managed and not protected or denied namespace, node "+
+			"share and one node action at a time, blast radius, change budgets, per-target cooldown, server-side dry-run) "+
+			"before any change, checked again right before it, changed exactly once, checked against its post-condition, and "+
+			"rolled back (only the fields it changed) when a later operation fails. The safety limits, the kill switch "+
+			"(paused) and dry-run are read from the ConfigMap --safety-configmap in --namespace before every change; without "+
+			"a valid one nothing is changed. Nodes it cordoned are uncordoned once healthy again. It serves /healthz and "+
+			"/readyz on --health-probe-bind-address and Prometheus metrics (kubernaut_executor_*) on --metrics-bind-address, "+
+			"and stops cleanly on SIGTERM. docs/executor.md describes the configuration, the reasons and the metrics.",
 		func(cmd *cobra.Command) {
 			cfg.AddFlags(cmd.Flags())
 			fs := cmd.Flags()
-			fs.StringVar(&cfg.SafetyConfigMap, "safety-configmap", cfg.SafetyConfigMap, "Name of the ConfigMap in --namespace holding the safety limits (managed namespaces, denied namespaces, cooldown, blast radius, node share, dry-run); absent means the defaults.")
+			fs.StringVar(&cfg.SafetyConfigMap, "safety-configmap", cfg.SafetyConfigMap, "Name of the ConfigMap in --namespace holding the safety limits (kill switch, dry-run, managed and denied namespaces, cooldown, change budgets, blast radius, node share); it must exist: absent or invalid, nothing is changed.")
 			fs.IntVar(&cfg.MaxConcurrentExecutions, "max-concurrent-executions", cfg.MaxConcurrentExecutions, "KubernetesExecutions run in parallel (operations of one execution always run one at a time, in order).")
 			fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "How often the post-condition of a change (rollout finished, replicas reached, node drained) is checked until the operation's timeout.")
 		},
