@@ -40,6 +40,20 @@
 // against the eighteen writes it makes the API server absorb; the processing read also supplies
 // the Kubernetes context the AIAnalysis snapshot needs, which used to be a read of its own.
 //
+// # Verification
+//
+// After the change, Verifying concludes the outcome from evidence (verify.go, verify_cluster.go,
+// docs/orchestrator.md): the alert's resolution or re-fire (startsAt newer than the change; a
+// re-send with the same startsAt is not a re-fire), the cluster per action (rollout and new
+// pods, HPA, node, PVC, deleted pods) read on demand through the API reader at each
+// Config.VerificationInterval, and Alertmanager (Config.Alertmanager) at the end of the window.
+// Remediated needs positive evidence, a failed check is Ineffective, anything else at the end
+// of the window Inconclusive; the evidence is kept in status.verification, the audit record
+// and the outcome notification. No informer is added: a request in Verifying costs a few
+// bounded reads per interval (the workload, its ReplicaSets, the pods of its new revision) and
+// nothing once finished; a check's status entry is rewritten only when its result (or, once
+// settled, what it saw) changes, so a remediation that resolves writes no more than before.
+//
 // Metrics (on controller-runtime's registry):
 //
 //   - kubernaut_orchestrator_phase_duration_seconds{phase}: histogram of the time requests spent in a phase.
@@ -56,6 +70,8 @@
 //   - kubernaut_orchestrator_approval_notification_latency_seconds: histogram of the time from the
 //     orchestrator observing an AIAnalysis in Approving to its approval NotificationRequest existing.
 //   - kubernaut_orchestrator_blocked_total{reason}: counter of requests held in Blocked by a safety valve.
+//   - kubernaut_orchestrator_alertmanager_queries_total{result}: questions to Alertmanager at the end
+//     of a verification window (result ok|error).
 //   - kubernaut_orchestrator_child_reads_total: children read from the API server because they had
 //     finished and left the cache.
 package orchestrator

@@ -106,6 +106,9 @@ func (r *Reconciler) startVerifying(s *scope) {
 	change := changeTime(s.ke, s.now)
 	window := r.Config.WindowFor(s.rr.Spec.SignalName)
 	st.Verification = &remediationv1.Verification{ChangeTime: &change, Window: &metav1.Duration{Duration: window}}
+	// The signal's evidence as it stands goes into the same write as the phase change, so the
+	// next reconcile, seeing the same, writes nothing.
+	recordChecks(st.Verification, signalEvidence(s.rr), s.now)
 	r.transition(s, remediationv1.PhaseVerifying, fmt.Sprintf("verifying the change: gathering evidence from the alert and the cluster until %s",
 		change.Add(window).UTC().Format(time.RFC3339)))
 	s.requeueAfter(min(r.Config.verificationInterval(), window))
@@ -339,8 +342,9 @@ func conclude(obs []observation, over, amConfigured bool, window time.Duration) 
 }
 
 // recordChecks merges this reconcile's observations into status.verification.checks: a check
-// keeps its time while its result and observation stay the same, so an unchanged picture
-// writes nothing. The list is bounded by the CRD (16 entries).
+// keeps its time while its result and observation stay the same, and a check still settling
+// keeps its first observation until its result changes, so an unchanged picture (or a rollout
+// progressing) writes nothing. The list is bounded by the CRD (16 entries).
 func recordChecks(v *remediationv1.Verification, obs []observation, now time.Time) {
 	for _, o := range obs {
 		c := remediationv1.VerificationCheck{Name: text.Truncate(o.name, 63), Source: o.source, Result: o.result,
@@ -352,6 +356,9 @@ func recordChecks(v *remediationv1.Verification, obs []observation, now time.Tim
 				continue
 			}
 			found = true
+			if o.pending && old.Result == c.Result {
+				break // still settling (a rollout in progress): its progress is not worth a write
+			}
 			if old.Result != c.Result || old.Observed != c.Observed || old.Source != c.Source {
 				*old = c
 			}

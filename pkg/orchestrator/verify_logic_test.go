@@ -242,6 +242,8 @@ func TestRecordChecksWritesOnlyChanges(t *testing.T) {
 	recordChecks(v, []observation{unknown(checkPodsHealthy, sourceCluster, "1 of 2")}, t2)
 	require.Len(t, v.Checks, 1)
 	assert.Equal(t, t1, v.Checks[0].Time.Time, "an unchanged observation keeps its time (no status write)")
+	recordChecks(v, []observation{waiting(checkPodsHealthy, sourceCluster, "1 of 2, 2 updated")}, t2)
+	assert.Equal(t, "1 of 2", v.Checks[0].Observed, "a rollout's progress is not worth a write")
 	recordChecks(v, []observation{passed(checkPodsHealthy, sourceCluster, "2 of 2")}, t2)
 	assert.Equal(t, t2, v.Checks[0].Time.Time)
 	assert.Equal(t, remediationv1.VerificationPassed, v.Checks[0].Result)
