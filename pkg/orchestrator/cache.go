@@ -69,6 +69,9 @@ func CacheOptions(opts *cache.Options, namespace string) {
 			rr.Spec.SignalAnnotations = nil
 			rr.Spec.ProviderData = nil
 			rr.Spec.SignalSource = ""
+			if verificationSettled(rr) {
+				rr.Status.Verification = nil // kept in the API server, the audit record and the notification
+			}
 			internRequest(rr)
 		}
 		return o, nil
@@ -127,6 +130,21 @@ func CacheOptions(opts *cache.Options, namespace string) {
 }
 
 var isController = true
+
+// verificationSettled reports whether nothing the orchestrator still does with a finished
+// request needs its verification evidence: its audit records are all acknowledged and its
+// outcome notification exists. The cache then drops the evidence (about a kilobyte), so
+// 10,000 finished requests cost no more than before verification recorded it.
+func verificationSettled(rr *remediationv1.RemediationRequest) bool {
+	st := &rr.Status
+	if st.Verification == nil || !st.OverallPhase.IsTerminal() || len(st.Audit.PendingPhases) > 0 {
+		return false
+	}
+	if st.OverallPhase != remediationv1.PhaseCompleted {
+		return true
+	}
+	return hasRef(st.NotificationRequestRefs, completionName(rr.Name)) || hasRef(st.NotificationRequestRefs, manualReviewName(rr.Name))
+}
 
 // unfinished selects children whose status.phase (a selectable field of the child CRDs) is none
 // of the final phases given. A child that reaches one leaves the cache: the watch reports it

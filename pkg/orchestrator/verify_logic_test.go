@@ -264,3 +264,32 @@ func TestWindowFor(t *testing.T) {
 	c.VerificationWindowFor["X"] = 0
 	assert.ErrorContains(t, c.Validate(), `verification window of alert "X"`)
 }
+
+func TestVerificationSettledLeavesTheCache(t *testing.T) {
+	v := &remediationv1.Verification{Conclusion: "the alert resolved after the change"}
+	done := func(mutate func(*remediationv1.RemediationRequestStatus)) *remediationv1.RemediationRequest {
+		rr := &remediationv1.RemediationRequest{ObjectMeta: metav1.ObjectMeta{Name: "rr"}, Status: remediationv1.RemediationRequestStatus{
+			OverallPhase: remediationv1.PhaseCompleted, Outcome: remediationv1.OutcomeRemediated, Verification: v,
+			NotificationRequestRefs: []common.ObjectReference{{Name: "rr-completion"}}}}
+		if mutate != nil {
+			mutate(&rr.Status)
+		}
+		return rr
+	}
+	cases := map[string]struct {
+		rr   *remediationv1.RemediationRequest
+		want bool
+	}{
+		"audited and notified": {done(nil), true},
+		"still verifying":      {done(func(s *remediationv1.RemediationRequestStatus) { s.OverallPhase = remediationv1.PhaseVerifying }), false},
+		"audit records waiting": {done(func(s *remediationv1.RemediationRequestStatus) {
+			s.Audit.PendingPhases = []remediationv1.AuditPendingPhase{{}}
+		}), false},
+		"notification not yet": {done(func(s *remediationv1.RemediationRequestStatus) { s.NotificationRequestRefs = nil }), false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, tc.want, verificationSettled(tc.rr))
+		})
+	}
+}
