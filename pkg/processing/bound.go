@@ -21,6 +21,8 @@ type trimmer struct {
 	events, pods, containers, otherContainers, podConditions, nodes  int
 	nodeConds, workloadContainers, nsAnnotations, nsLabels, messages bool
 	keptPods                                                         int
+	// unread says what a read bound cut before the context was built
+	unread []string
 }
 
 // bound trims kc in place until its JSON is at most limit bytes, least useful facts first:
@@ -33,7 +35,7 @@ type trimmer struct {
 // (together with what the builder left out to stay within the CRD's lists). It returns the
 // final size.
 func bound(kc *common.KubernetesContext, limit int, left omitted, focus string) int {
-	t := &trimmer{kc: kc, focus: focus, events: left.events, pods: left.pods, nodes: left.nodes, keptPods: len(kc.Pods)}
+	t := &trimmer{kc: kc, focus: focus, events: left.events, pods: left.pods, nodes: left.nodes, keptPods: len(kc.Pods), unread: left.unread}
 	t.note()
 	size := t.size()
 	for _, step := range []func() bool{
@@ -121,6 +123,9 @@ func (t *trimmer) note() {
 	}
 	if t.nsAnnotations || t.nsLabels {
 		notes = append(notes, "namespace annotations and labels")
+	}
+	for _, u := range t.unread {
+		notes = append(notes, text.TruncateBytes(u, 256))
 	}
 	if len(notes) > 8 {
 		notes = notes[:8]

@@ -42,29 +42,6 @@ func TestTransformsStrip(t *testing.T) {
 			ContainerStatuses: []corev1.ContainerStatus{{Name: "app", Image: "web:1", RestartCount: 2, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}}}}}
 	assert.Empty(t, cmp.Diff(want, got))
 
-	node := &corev1.Node{ObjectMeta: fullMeta("n1"), Spec: corev1.NodeSpec{PodCIDR: "10.0.0.0/24", Unschedulable: true, Taints: []corev1.Taint{{Key: "k", Effect: corev1.TaintEffectNoSchedule}}},
-		Status: corev1.NodeStatus{Images: []corev1.ContainerImage{{Names: []string{"a", "b"}, SizeBytes: 1}}, Addresses: []corev1.NodeAddress{{Address: "10.1.0.1"}},
-			NodeInfo: corev1.NodeSystemInfo{KernelVersion: "6"}, Allocatable: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("110")},
-			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: now, LastTransitionTime: now}}}}
-	n := stripNode(node)
-	assert.Empty(t, n.Status.Images)
-	assert.Empty(t, n.Status.Addresses)
-	assert.Empty(t, n.Status.NodeInfo.KernelVersion)
-	assert.Empty(t, n.Labels)
-	assert.True(t, n.Status.Conditions[0].LastHeartbeatTime.IsZero(), "heartbeats would churn nothing but memory")
-	assert.Equal(t, node.Spec.Taints, n.Spec.Taints)
-	assert.True(t, n.Spec.Unschedulable)
-
-	ev := &corev1.Event{ObjectMeta: fullMeta("e1"), InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "web-1-a", UID: "u", FieldPath: "spec.containers{app}"},
-		Type: "Warning", Reason: "BackOff", Message: string(make([]byte, 4000)), Count: 3, Source: corev1.EventSource{Component: "kubelet", Host: "n1"},
-		ReportingController: "kubelet", Related: &corev1.ObjectReference{Name: "x"}}
-	e := stripEvent(ev)
-	assert.Equal(t, corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "web-1-a"}, e.InvolvedObject)
-	assert.LessOrEqual(t, len(e.Message), maxCachedMessage)
-	assert.Empty(t, e.Source)
-	assert.Nil(t, e.Related)
-	assert.Empty(t, e.Labels)
-
 	rp := &processingv1.RemediationProcessing{ObjectMeta: fullMeta("rr-processing"),
 		Spec: processingv1.RemediationProcessingSpec{Alert: processingv1.Alert{Payload: make([]byte, 60000), SignalName: "x"}},
 		Status: processingv1.RemediationProcessingStatus{Phase: processingv1.PhaseCompleted, EnrichedSignal: &processingv1.EnrichedSignal{

@@ -15,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	storagev1 "k8s.io/api/storage/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -38,15 +37,27 @@ const (
 	maxOwners     = 8
 )
 
-// Enricher builds the KubernetesContext of a target from a reader, normally the manager's
-// cache with the informers and indexes of CacheOptions. It never lists a kind cluster-wide:
-// every read is a Get or an indexed List.
+// Annotations read on ReplicaSets (rollout history).
+const (
+	annotationRevision        = "deployment.kubernetes.io/revision"
+	annotationRevisionHistory = "deployment.kubernetes.io/revision-history"
+)
+
+// Enricher builds the KubernetesContext of a target from live reads of the API server, made
+// when an incident needs them: the target's namespace (by name), the target and its owners (by
+// name), its pods and ReplicaSets (by the workload's label selector, in the target's
+// namespace), its HPA and PDB (in that namespace), the nodes of its most relevant pods (by
+// name) and the Warning events about all of these (see events). It holds no copy of the
+// cluster: its memory does not grow with the cluster, every list is paged and bounded (see
+// reads.go), independent reads run in parallel, at most readFanOut at once per enrichment, and
+// nothing is read twice within one enrichment.
 type Enricher struct {
+	// Reader reads the cluster: the API server (the manager's API reader), never a cache.
 	Reader client.Reader
-	// Live reads, on demand, the few kinds that have no informer (PersistentVolumeClaims and
-	// StorageClasses, one Get each for a claim target); nil reads them through Reader.
-	Live client.Reader
-	Now  func() time.Time
+	Now    func() time.Time
+
+	// noisy remembers the namespaces whose Warning events are read object by object.
+	noisy noisyNamespaces
 }
 
 // Focus is what an alert names inside its target: the pod and the container of its labels (a
@@ -64,11 +75,28 @@ func FocusOf(labels map[string]string) Focus {
 	return Focus{Pod: labels["pod"], Container: labels["container"]}
 }
 
-// omitted counts what the builder left out before the byte bound (the CRD's list limits).
-type omitted struct{ pods, events, nodes int }
+// omitted counts what the builder left out before the byte bound (the CRD's list limits), and
+// says what a read bound cut (unread).
+type omitted struct {
+	pods, events, nodes int
+	unread              []string
+}
+
+// eventKey is an object whose Warning events the context shows.
+type eventKey struct{ kind, namespace, name string }
+
+// scope is the namespace its events are recorded in: its own, or default for a cluster-scoped
+// object.
+func (k eventKey) scope() string {
+	if k.namespace == "" {
+		return clusterEventNamespace
+	}
+	return k.namespace
+}
 
 // enrichment is what one Enrich call read.
 type enrichment struct {
+	*reads
 	kc        *common.KubernetesContext
 	omitted   omitted
 	nsLabels  map[string]string
@@ -76,14 +104,19 @@ type enrichment struct {
 
 	// collected while walking the target
 	workloadKind, workloadName string
-	templateLabels             map[string]string
-	pods                       []*corev1.Pod
-	targetPod                  *corev1.Pod // the target when it is a pod: always first
+	pods                       []*corev1.Pod // stripped (stripPod)
+	targetPod                  *corev1.Pod   // the target when it is a pod: always first
 	focus                      Focus
 	focusPod                   *corev1.Pod // the alert's pod, when it is one of the target's: next
 	focusContainer             string      // the alert's container, once its pod is known to be the target's
 	nodeNames                  []string
-	eventKeys                  []string
+	targetNode                 *corev1.Node // a Node target, read once
+	targetNodePods             int          // the pods read on it
+	hpaFound                   *autoscalingv2.HorizontalPodAutoscaler
+	pdbFound                   *policyv1.PodDisruptionBudget
+	// eventKeys are the objects whose events are read in any case; scanKeys those whose events
+	// are only picked from the namespace's single read (older ReplicaSets, less relevant pods).
+	eventKeys, scanKeys []eventKey
 }
 
 func (e *Enricher) now() time.Time {
@@ -91,40 +124,6 @@ func (e *Enricher) now() time.Time {
 		return e.Now()
 	}
 	return time.Now()
-}
-
-var readOpts = []client.ListOption{client.UnsafeDisableDeepCopy}
-
-func (e *Enricher) get(ctx context.Context, key client.ObjectKey, obj client.Object) (bool, error) {
-	if err := e.Reader.Get(ctx, key, obj); err != nil {
-		if apierrors.IsNotFound(err) {
-			return false, nil
-		}
-		return false, fmt.Errorf("reading %T %s: %w", obj, key, err)
-	}
-	return true, nil
-}
-
-// getLive reads obj with Live (no informer behind it).
-func (e *Enricher) getLive(ctx context.Context, key client.ObjectKey, obj client.Object) (bool, error) {
-	r := e.Live
-	if r == nil {
-		r = e.Reader
-	}
-	if err := r.Get(ctx, key, obj); err != nil {
-		if apierrors.IsNotFound(err) {
-			return false, nil
-		}
-		return false, fmt.Errorf("reading %T %s: %w", obj, key, err)
-	}
-	return true, nil
-}
-
-func (e *Enricher) list(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
-	if err := e.Reader.List(ctx, list, append(opts, readOpts...)...); err != nil {
-		return fmt.Errorf("listing %T: %w", list, err)
-	}
-	return nil
 }
 
 // Context returns the KubernetesContext of target, focused on what the alert names, bounded to
@@ -144,48 +143,21 @@ func (en *enrichment) bound(limit int) int {
 
 // Enrich reads what is known about target. A target (or namespace) that does not exist sets
 // targetNotFound and keeps whatever is still known (namespace, events); read errors are returned.
+// The reads go in three rounds: the namespace beside the target (and its owners, pods,
+// ReplicaSets, HPA and PDB, in parallel once the workload is known); then, once the most
+// relevant pods are chosen, their nodes beside the events of everything collected.
 func (e *Enricher) Enrich(ctx context.Context, t common.TargetResource, focus Focus) (*enrichment, error) {
 	now := metav1.NewTime(e.now().Truncate(time.Second))
-	en := &enrichment{kc: &common.KubernetesContext{CollectedAt: &now}, focus: focus}
-	if t.Namespace != "" {
-		ns := &corev1.Namespace{}
-		ok, err := e.get(ctx, client.ObjectKey{Name: t.Namespace}, ns)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			en.nsLabels = ns.Labels
-			en.kc.NamespaceLabels = capMap(ns.Labels, maxNSLabels)
-			en.kc.NamespaceAnnotations = capMap(usefulAnnotations(ns.Annotations), maxNSAnnots)
-		} else {
-			en.nsMissing = true
-		}
-	}
-	en.eventKeys = append(en.eventKeys, involvedKey(t.Kind, t.Namespace, t.Name))
+	en := &enrichment{reads: newReads(e.Reader), kc: &common.KubernetesContext{CollectedAt: &now}, focus: focus}
+	defer func() { enrichmentReads.Observe(float64(en.count.Load())) }()
+	en.eventKeys = append(en.eventKeys, eventKey{t.Kind, t.Namespace, t.Name})
 	found := true
-	var err error
-	switch t.Kind {
-	case "Pod":
-		found, err = e.pod(ctx, en, t)
-	case "Deployment":
-		found, err = e.deployment(ctx, en, t.Namespace, t.Name)
-	case "ReplicaSet":
-		found, err = e.replicaSet(ctx, en, t)
-	case "StatefulSet":
-		found, err = e.statefulSet(ctx, en, t.Namespace, t.Name)
-	case "DaemonSet":
-		found, err = e.daemonSet(ctx, en, t.Namespace, t.Name)
-	case "Job":
-		found, err = e.job(ctx, en, t.Namespace, t.Name)
-	case "CronJob":
-		found, err = e.cronJob(ctx, en, t.Namespace, t.Name)
-	case "Node":
-		found, err = e.node(ctx, en, t.Name)
-	case "HorizontalPodAutoscaler":
-		found, err = e.hpa(ctx, en, t)
-	case "PersistentVolumeClaim":
-		found, err = e.pvc(ctx, en, t)
-	}
+	err := fanOut(ctx,
+		func(ctx context.Context) error { return en.namespace(ctx, t.Namespace) },
+		func(ctx context.Context) (err error) {
+			found, err = e.target(ctx, en, t)
+			return err
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -193,35 +165,108 @@ func (e *Enricher) Enrich(ctx context.Context, t common.TargetResource, focus Fo
 		found = false
 	}
 	en.kc.TargetNotFound = !found
-	if en.workloadName != "" {
-		if err := e.autoscaling(ctx, en, t.Namespace); err != nil {
-			return nil, err
-		}
-	}
+	en.autoscaling(t.Namespace)
 	e.focusOn(en, t)
 	e.summarizePods(en)
+	for _, n := range en.nodeNames {
+		en.eventKeys = append(en.eventKeys, eventKey{"Node", "", n})
+	}
+	var mounts func(context.Context) error
 	if en.kc.PVC != nil {
-		if err := e.mounts(ctx, en); err != nil {
-			return nil, err
-		}
+		mounts = func(ctx context.Context) error { return e.mounts(ctx, en) }
 	}
-	if err := e.nodes(ctx, en); err != nil {
+	if err := fanOut(ctx,
+		func(ctx context.Context) error { return e.nodes(ctx, en) },
+		func(ctx context.Context) error { return e.events(ctx, en) },
+		mounts); err != nil {
 		return nil, err
 	}
-	if err := e.events(ctx, en); err != nil {
-		return nil, err
-	}
+	en.omitted.unread = en.partial
 	return en, nil
 }
 
-func (e *Enricher) ownedPods(ctx context.Context, ns, kind, name string) ([]*corev1.Pod, error) {
-	var pods corev1.PodList
-	if err := e.list(ctx, &pods, client.InNamespace(ns), client.MatchingFields{indexOwner: kind + "/" + name}); err != nil {
+// namespace reads the target's namespace (labels and useful annotations).
+func (en *enrichment) namespace(ctx context.Context, name string) error {
+	if name == "" {
+		return nil
+	}
+	ns := &corev1.Namespace{}
+	ok, err := en.get(ctx, client.ObjectKey{Name: name}, ns)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		en.nsMissing = true
+		return nil
+	}
+	en.nsLabels = ns.Labels
+	en.kc.NamespaceLabels = capMap(ns.Labels, maxNSLabels)
+	en.kc.NamespaceAnnotations = capMap(usefulAnnotations(ns.Annotations), maxNSAnnots)
+	return nil
+}
+
+// target reads the target by its kind; false when it does not exist.
+func (e *Enricher) target(ctx context.Context, en *enrichment, t common.TargetResource) (bool, error) {
+	switch t.Kind {
+	case "Pod":
+		return e.pod(ctx, en, t)
+	case "Deployment":
+		return e.deployment(ctx, en, t.Namespace, t.Name)
+	case "ReplicaSet":
+		return e.replicaSet(ctx, en, t)
+	case "StatefulSet":
+		return e.statefulSet(ctx, en, t.Namespace, t.Name)
+	case "DaemonSet":
+		return e.daemonSet(ctx, en, t.Namespace, t.Name)
+	case "Job":
+		return e.job(ctx, en, t.Namespace, t.Name)
+	case "CronJob":
+		return e.cronJob(ctx, en, t.Namespace, t.Name)
+	case "Node":
+		return e.node(ctx, en, t.Name)
+	case "HorizontalPodAutoscaler":
+		return e.hpa(ctx, en, t)
+	case "PersistentVolumeClaim":
+		return e.pvc(ctx, en, t)
+	}
+	return true, nil
+}
+
+// controlledBy keeps the objects whose controller is kind (any name, for name "").
+func controlledBy(kind, name string) func(metav1.Object) bool {
+	return func(o metav1.Object) bool {
+		ref := metav1.GetControllerOfNoCopy(o)
+		return ref != nil && ref.Kind == kind && (name == "" || ref.Name == name)
+	}
+}
+
+// podsOf reads the pods of ns that sel selects and keep accepts (nil: all), stripped; nothing
+// without a selector. A workload's pods carry its selector's labels, and the pods it controls
+// are those it selects, so this is the workload's pods without listing the namespace.
+func (e *Enricher) podsOf(ctx context.Context, en *enrichment, ns string, sel labels.Selector, keep func(metav1.Object) bool) ([]*corev1.Pod, error) {
+	if sel == nil {
+		return nil, nil
+	}
+	return e.podsWhere(ctx, en, keep, "pods of "+ns, client.InNamespace(ns), client.MatchingLabelsSelector{Selector: sel})
+}
+
+// podsWhere lists the pods that opts select, paged and bounded, and keeps, stripped, those keep
+// accepts (nil: all); what, when the bound cuts the list, says which pods were cut.
+func (e *Enricher) podsWhere(ctx context.Context, en *enrichment, keep func(metav1.Object) bool, what string, opts ...client.ListOption) ([]*corev1.Pod, error) {
+	var out []*corev1.Pod
+	complete, err := listPages(ctx, en.reads, func() *corev1.PodList { return &corev1.PodList{} }, podPage, maxPodsRead, func(l *corev1.PodList) bool {
+		for i := range l.Items {
+			if keep == nil || keep(&l.Items[i]) {
+				out = append(out, stripPod(&l.Items[i]))
+			}
+		}
+		return true
+	}, opts...)
+	if err != nil {
 		return nil, err
 	}
-	out := make([]*corev1.Pod, 0, len(pods.Items))
-	for i := range pods.Items {
-		out = append(out, &pods.Items[i])
+	if !complete {
+		en.cut(fmt.Sprintf("%s beyond the first %d not read", what, maxPodsRead))
 	}
 	return out, nil
 }
@@ -231,11 +276,12 @@ func ref(apiVersion, kind, ns, name string) common.TargetResource {
 }
 
 func (e *Enricher) pod(ctx context.Context, en *enrichment, t common.TargetResource) (bool, error) {
-	pod := &corev1.Pod{}
-	ok, err := e.get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Name}, pod)
+	full := &corev1.Pod{}
+	ok, err := en.get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Name}, full)
 	if err != nil || !ok {
 		return ok, err
 	}
+	pod := stripPod(full)
 	en.targetPod = pod
 	owner := metav1.GetControllerOfNoCopy(pod)
 	if owner == nil {
@@ -261,29 +307,30 @@ func (e *Enricher) pod(ctx context.Context, en *enrichment, t common.TargetResou
 
 func (e *Enricher) replicaSet(ctx context.Context, en *enrichment, t common.TargetResource) (bool, error) {
 	rs := &appsv1.ReplicaSet{}
-	ok, err := e.get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Name}, rs)
+	ok, err := en.get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Name}, rs)
 	if err != nil || !ok {
 		return ok, err
 	}
-	en.eventKeys = append(en.eventKeys, involvedKey("ReplicaSet", rs.Namespace, rs.Name))
+	en.eventKeys = append(en.eventKeys, eventKey{"ReplicaSet", rs.Namespace, rs.Name})
 	if owner := metav1.GetControllerOfNoCopy(rs); owner != nil && owner.Kind == "Deployment" {
 		if len(en.kc.OwnerChain) < maxOwners {
 			en.kc.OwnerChain = append(en.kc.OwnerChain, ref(owner.APIVersion, owner.Kind, rs.Namespace, owner.Name))
 		}
 		return e.deployment(ctx, en, rs.Namespace, owner.Name)
 	}
-	pods, err := e.ownedPods(ctx, rs.Namespace, "ReplicaSet", rs.Name)
+	sel, _ := selectorOf(rs.Spec.Selector)
+	pods, err := e.podsOf(ctx, en, rs.Namespace, sel, controlledBy("ReplicaSet", rs.Name))
 	en.pods = append(en.pods, pods...)
 	return true, err
 }
 
 func (e *Enricher) deployment(ctx context.Context, en *enrichment, ns, name string) (bool, error) {
 	d := &appsv1.Deployment{}
-	ok, err := e.get(ctx, client.ObjectKey{Namespace: ns, Name: name}, d)
+	ok, err := en.get(ctx, client.ObjectKey{Namespace: ns, Name: name}, d)
 	if err != nil || !ok {
 		return ok, err
 	}
-	en.workloadKind, en.workloadName, en.templateLabels = "Deployment", d.Name, d.Spec.Template.Labels
+	en.workloadKind, en.workloadName = "Deployment", d.Name
 	w := &common.WorkloadSummary{Kind: "Deployment", Name: d.Name, Replicas: d.Spec.Replicas, ReadyReplicas: d.Status.ReadyReplicas,
 		UpdatedReplicas: d.Status.UpdatedReplicas, AvailableReplicas: d.Status.AvailableReplicas, Paused: d.Spec.Paused,
 		Containers: specContainers(d.Spec.Template.Spec.Containers)}
@@ -302,21 +349,37 @@ func (e *Enricher) deployment(ctx context.Context, en *enrichment, ns, name stri
 	}
 	en.kc.Workload = w
 	en.kc.Replicas, en.kc.ReadyReplicas = d.Spec.Replicas, &d.Status.ReadyReplicas
-	en.eventKeys = append(en.eventKeys, involvedKey("Deployment", ns, d.Name))
+	en.eventKeys = append(en.eventKeys, eventKey{"Deployment", ns, d.Name})
 
-	var rsList appsv1.ReplicaSetList
-	if err := e.list(ctx, &rsList, client.InNamespace(ns), client.MatchingFields{indexOwner: "Deployment/" + d.Name}); err != nil {
+	// Its ReplicaSets and pods carry its selector's labels: both are read by it, in parallel
+	// with its HPA and PDB.
+	sel, _ := selectorOf(d.Spec.Selector)
+	var rss []appsv1.ReplicaSet
+	var pods []*corev1.Pod
+	if err := fanOut(ctx,
+		func(ctx context.Context) (err error) {
+			rss, err = e.replicaSetsOf(ctx, en, d, sel)
+			return err
+		},
+		func(ctx context.Context) (err error) {
+			pods, err = e.podsOf(ctx, en, ns, sel, controlledBy("ReplicaSet", ""))
+			return err
+		},
+		e.hpaTask(en, ns, "Deployment", d.Name),
+		e.pdbTask(en, ns, d.Spec.Template.Labels)); err != nil {
 		return true, err
 	}
-	rss := rsList.Items
 	slices.SortFunc(rss, func(a, b appsv1.ReplicaSet) int { return cmp.Compare(revision(&b), revision(&a)) })
 	h := &common.RolloutHistory{RevisionCount: int32(len(rss))}
+	var shown []string // the current and previous revisions: their pods are the workload's
 	for i := range rss {
 		rs := &rss[i]
-		en.eventKeys = append(en.eventKeys, involvedKey("ReplicaSet", ns, rs.Name))
 		if i > 1 {
+			en.scanKeys = append(en.scanKeys, eventKey{"ReplicaSet", ns, rs.Name})
 			continue
 		}
+		en.eventKeys = append(en.eventKeys, eventKey{"ReplicaSet", ns, rs.Name})
+		shown = append(shown, rs.Name)
 		r := &common.RevisionSummary{Revision: revision(rs), Name: rs.Name, Images: images(rs.Spec.Template.Spec.Containers),
 			Replicas: rs.Status.Replicas, ReadyReplicas: rs.Status.ReadyReplicas}
 		at := rs.CreationTimestamp
@@ -331,16 +394,41 @@ func (e *Enricher) deployment(ctx context.Context, en *enrichment, ns, name stri
 		} else {
 			h.Previous = r
 		}
-		pods, err := e.ownedPods(ctx, ns, "ReplicaSet", rs.Name)
-		if err != nil {
-			return true, err
+	}
+	for _, p := range pods {
+		if o := metav1.GetControllerOfNoCopy(p); o != nil && slices.Contains(shown, o.Name) {
+			en.pods = append(en.pods, p)
 		}
-		en.pods = append(en.pods, pods...)
 	}
 	if len(rss) > 0 {
 		en.kc.Rollout = h
 	}
 	return true, nil
+}
+
+// replicaSetsOf reads the ReplicaSets that Deployment d controls (by its selector).
+func (e *Enricher) replicaSetsOf(ctx context.Context, en *enrichment, d *appsv1.Deployment, sel labels.Selector) ([]appsv1.ReplicaSet, error) {
+	if sel == nil {
+		return nil, nil
+	}
+	var out []appsv1.ReplicaSet
+	owned := controlledBy("Deployment", d.Name)
+	complete, err := listPages(ctx, en.reads, func() *appsv1.ReplicaSetList { return &appsv1.ReplicaSetList{} }, ownedPage, maxOwnedRead,
+		func(l *appsv1.ReplicaSetList) bool {
+			for i := range l.Items {
+				if owned(&l.Items[i]) {
+					out = append(out, l.Items[i])
+				}
+			}
+			return true
+		}, client.InNamespace(d.Namespace), client.MatchingLabelsSelector{Selector: sel})
+	if err != nil {
+		return nil, err
+	}
+	if !complete {
+		en.cut(fmt.Sprintf("ReplicaSets of %s beyond the first %d not read", d.Name, maxOwnedRead))
+	}
+	return out, nil
 }
 
 func revision(rs *appsv1.ReplicaSet) int64 {
@@ -361,11 +449,11 @@ func images(cs []corev1.Container) []string {
 
 func (e *Enricher) statefulSet(ctx context.Context, en *enrichment, ns, name string) (bool, error) {
 	s := &appsv1.StatefulSet{}
-	ok, err := e.get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s)
+	ok, err := en.get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s)
 	if err != nil || !ok {
 		return ok, err
 	}
-	en.workloadKind, en.workloadName, en.templateLabels = "StatefulSet", s.Name, s.Spec.Template.Labels
+	en.workloadKind, en.workloadName = "StatefulSet", s.Name
 	en.kc.Workload = &common.WorkloadSummary{Kind: "StatefulSet", Name: s.Name, Replicas: s.Spec.Replicas, ReadyReplicas: s.Status.ReadyReplicas,
 		UpdatedReplicas: s.Status.UpdatedReplicas, AvailableReplicas: s.Status.AvailableReplicas, Containers: specContainers(s.Spec.Template.Spec.Containers)}
 	en.kc.Replicas, en.kc.ReadyReplicas = s.Spec.Replicas, &s.Status.ReadyReplicas
@@ -382,50 +470,77 @@ func (e *Enricher) statefulSet(ctx context.Context, en *enrichment, ns, name str
 		}
 		en.kc.Rollout = h
 	}
-	en.eventKeys = append(en.eventKeys, involvedKey("StatefulSet", ns, s.Name))
-	pods, err := e.ownedPods(ctx, ns, "StatefulSet", s.Name)
+	en.eventKeys = append(en.eventKeys, eventKey{"StatefulSet", ns, s.Name})
+	sel, _ := selectorOf(s.Spec.Selector)
+	var pods []*corev1.Pod
+	err = fanOut(ctx,
+		func(ctx context.Context) (err error) {
+			pods, err = e.podsOf(ctx, en, ns, sel, controlledBy("StatefulSet", s.Name))
+			return err
+		},
+		e.hpaTask(en, ns, "StatefulSet", s.Name),
+		e.pdbTask(en, ns, s.Spec.Template.Labels))
 	en.pods = append(en.pods, pods...)
 	return true, err
 }
 
+// daemonSet reads a DaemonSet, its pods and PDB (a DaemonSet has no scale subresource: no HPA
+// can scale it).
 func (e *Enricher) daemonSet(ctx context.Context, en *enrichment, ns, name string) (bool, error) {
 	d := &appsv1.DaemonSet{}
-	ok, err := e.get(ctx, client.ObjectKey{Namespace: ns, Name: name}, d)
+	ok, err := en.get(ctx, client.ObjectKey{Namespace: ns, Name: name}, d)
 	if err != nil || !ok {
 		return ok, err
 	}
-	en.workloadKind, en.workloadName, en.templateLabels = "DaemonSet", d.Name, d.Spec.Template.Labels
+	en.workloadKind, en.workloadName = "DaemonSet", d.Name
 	desired := d.Status.DesiredNumberScheduled
 	en.kc.Workload = &common.WorkloadSummary{Kind: "DaemonSet", Name: d.Name, Replicas: &desired, ReadyReplicas: d.Status.NumberReady,
 		UpdatedReplicas: d.Status.UpdatedNumberScheduled, AvailableReplicas: d.Status.NumberAvailable, Containers: specContainers(d.Spec.Template.Spec.Containers)}
 	en.kc.Replicas, en.kc.ReadyReplicas = &desired, &d.Status.NumberReady
-	en.eventKeys = append(en.eventKeys, involvedKey("DaemonSet", ns, d.Name))
-	pods, err := e.ownedPods(ctx, ns, "DaemonSet", d.Name)
+	en.eventKeys = append(en.eventKeys, eventKey{"DaemonSet", ns, d.Name})
+	sel, _ := selectorOf(d.Spec.Selector)
+	var pods []*corev1.Pod
+	err = fanOut(ctx,
+		func(ctx context.Context) (err error) {
+			pods, err = e.podsOf(ctx, en, ns, sel, controlledBy("DaemonSet", d.Name))
+			return err
+		},
+		e.pdbTask(en, ns, d.Spec.Template.Labels))
 	en.pods = append(en.pods, pods...)
 	return true, err
 }
 
+// job reads a Job, its pods and PDB, and the CronJob that owns it (the workload then). Neither
+// kind has a scale subresource: no HPA can scale them.
 func (e *Enricher) job(ctx context.Context, en *enrichment, ns, name string) (bool, error) {
 	j := &batchv1.Job{}
-	ok, err := e.get(ctx, client.ObjectKey{Namespace: ns, Name: name}, j)
+	ok, err := en.get(ctx, client.ObjectKey{Namespace: ns, Name: name}, j)
 	if err != nil || !ok {
 		return ok, err
 	}
-	en.eventKeys = append(en.eventKeys, involvedKey("Job", ns, j.Name))
-	owner := metav1.GetControllerOfNoCopy(j)
-	if owner != nil && owner.Kind == "CronJob" && en.workloadName == "" {
+	en.eventKeys = append(en.eventKeys, eventKey{"Job", ns, j.Name})
+	var cronJob func(context.Context) error
+	if owner := metav1.GetControllerOfNoCopy(j); owner != nil && owner.Kind == "CronJob" && en.workloadName == "" {
 		if len(en.kc.OwnerChain) < maxOwners {
 			en.kc.OwnerChain = append(en.kc.OwnerChain, ref(owner.APIVersion, owner.Kind, ns, owner.Name))
 		}
-		if _, err := e.cronJobSummary(ctx, en, ns, owner.Name); err != nil {
-			return true, err
+		cronJob = func(ctx context.Context) error {
+			_, err := e.cronJobSummary(ctx, en, ns, owner.Name)
+			return err
 		}
 	}
+	sel, _ := selectorOf(j.Spec.Selector)
+	var pods []*corev1.Pod
+	err = fanOut(ctx, cronJob,
+		func(ctx context.Context) (err error) {
+			pods, err = e.podsOf(ctx, en, ns, sel, controlledBy("Job", j.Name))
+			return err
+		},
+		e.pdbTask(en, ns, j.Spec.Template.Labels))
 	if en.workloadName == "" {
 		en.workloadKind, en.workloadName = "Job", j.Name
 		en.kc.Workload = jobSummary(j)
 	}
-	pods, err := e.ownedPods(ctx, ns, "Job", j.Name)
 	en.pods = append(en.pods, pods...)
 	return true, err
 }
@@ -446,7 +561,7 @@ func jobSummary(j *batchv1.Job) *common.WorkloadSummary {
 
 func (e *Enricher) cronJobSummary(ctx context.Context, en *enrichment, ns, name string) (*batchv1.CronJob, error) {
 	c := &batchv1.CronJob{}
-	ok, err := e.get(ctx, client.ObjectKey{Namespace: ns, Name: name}, c)
+	ok, err := en.get(ctx, client.ObjectKey{Namespace: ns, Name: name}, c)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -456,86 +571,139 @@ func (e *Enricher) cronJobSummary(ctx context.Context, en *enrichment, ns, name 
 		w.Paused = true
 	}
 	en.kc.Workload = w
-	en.eventKeys = append(en.eventKeys, involvedKey("CronJob", ns, c.Name))
+	en.eventKeys = append(en.eventKeys, eventKey{"CronJob", ns, c.Name})
 	return c, nil
 }
 
+// cronJob reads a CronJob, its two newest Jobs (their metadata listed, then each read for its
+// selector) and their pods, and its PDB.
 func (e *Enricher) cronJob(ctx context.Context, en *enrichment, ns, name string) (bool, error) {
 	c, err := e.cronJobSummary(ctx, en, ns, name)
 	if err != nil || c == nil {
 		return c != nil, err
 	}
-	var jobs batchv1.JobList
-	if err := e.list(ctx, &jobs, client.InNamespace(ns), client.MatchingFields{indexOwner: "CronJob/" + name}); err != nil {
+	var jobs []metav1.PartialObjectMetadata
+	owned := controlledBy("CronJob", name)
+	newList := func() *metav1.PartialObjectMetadataList {
+		l := &metav1.PartialObjectMetadataList{}
+		l.SetGroupVersionKind(batchv1.SchemeGroupVersion.WithKind("JobList"))
+		return l
+	}
+	pdb := e.pdbTask(en, ns, c.Spec.JobTemplate.Spec.Template.Labels)
+	complete, err := listPages(ctx, en.reads, newList, ownedPage, maxOwnedRead, func(l *metav1.PartialObjectMetadataList) bool {
+		for i := range l.Items {
+			if owned(&l.Items[i]) {
+				jobs = append(jobs, l.Items[i])
+			}
+		}
+		return true
+	}, client.InNamespace(ns))
+	if err != nil {
 		return true, err
 	}
-	slices.SortFunc(jobs.Items, func(a, b batchv1.Job) int { return b.CreationTimestamp.Compare(a.CreationTimestamp.Time) })
-	for i := range jobs.Items {
-		if i == 2 {
-			break
-		}
-		en.eventKeys = append(en.eventKeys, involvedKey("Job", ns, jobs.Items[i].Name))
-		pods, err := e.ownedPods(ctx, ns, "Job", jobs.Items[i].Name)
-		if err != nil {
-			return true, err
-		}
-		en.pods = append(en.pods, pods...)
+	if !complete {
+		en.cut(fmt.Sprintf("Jobs of %s beyond the first %d not read", ns, maxOwnedRead))
 	}
-	return true, nil
+	slices.SortFunc(jobs, func(a, b metav1.PartialObjectMetadata) int {
+		return b.CreationTimestamp.Compare(a.CreationTimestamp.Time)
+	})
+	jobs = jobs[:min(len(jobs), 2)]
+	pods := make([][]*corev1.Pod, len(jobs))
+	tasks := []func(context.Context) error{pdb}
+	for i := range jobs {
+		en.eventKeys = append(en.eventKeys, eventKey{"Job", ns, jobs[i].Name})
+		tasks = append(tasks, func(ctx context.Context) error {
+			j := &batchv1.Job{}
+			ok, err := en.get(ctx, client.ObjectKey{Namespace: ns, Name: jobs[i].Name}, j)
+			if err != nil || !ok {
+				return err
+			}
+			sel, _ := selectorOf(j.Spec.Selector)
+			pods[i], err = e.podsOf(ctx, en, ns, sel, controlledBy("Job", j.Name))
+			return err
+		})
+	}
+	err = fanOut(ctx, tasks...)
+	for _, p := range pods {
+		en.pods = append(en.pods, p...)
+	}
+	return true, err
 }
 
+// node reads a Node target and the pods it runs (all namespaces, by spec.nodeName).
 func (e *Enricher) node(ctx context.Context, en *enrichment, name string) (bool, error) {
 	n := &corev1.Node{}
-	ok, err := e.get(ctx, client.ObjectKey{Name: name}, n)
-	if err != nil || !ok {
-		return ok, err
+	var found bool
+	var pods []*corev1.Pod
+	if err := fanOut(ctx,
+		func(ctx context.Context) (err error) {
+			found, err = en.get(ctx, client.ObjectKey{Name: name}, n)
+			return err
+		},
+		func(ctx context.Context) (err error) {
+			pods, err = e.podsWhere(ctx, en, nil, "pods on node "+name, client.MatchingFields{"spec.nodeName": name})
+			return err
+		}); err != nil || !found {
+		return found, err
 	}
 	en.nodeNames = append(en.nodeNames, name)
-	var pods corev1.PodList
-	if err := e.list(ctx, &pods, client.MatchingFields{indexNode: name}); err != nil {
-		return true, err
-	}
-	for i := range pods.Items {
-		en.pods = append(en.pods, &pods.Items[i])
-	}
+	en.targetNode, en.targetNodePods = n, len(pods)
+	en.pods = append(en.pods, pods...)
 	return true, nil
 }
 
-// autoscaling finds the HPA whose scale target is the workload and the PDB that selects its pods.
-// An HPA target is its own HPA.
-func (e *Enricher) autoscaling(ctx context.Context, en *enrichment, ns string) error {
-	if en.kc.HPA == nil {
-		var hpas autoscalingv2.HorizontalPodAutoscalerList
-		if err := e.list(ctx, &hpas, client.InNamespace(ns), client.MatchingFields{indexScaleTarget: en.workloadKind + "/" + en.workloadName}); err != nil {
-			return err
-		}
-		if len(hpas.Items) > 0 {
-			en.kc.HPA = hpaSummary(&hpas.Items[0])
-			en.eventKeys = append(en.eventKeys, involvedKey("HorizontalPodAutoscaler", ns, hpas.Items[0].Name))
-		}
+// hpaTask finds the HPA whose scale target is the workload (none when the target is an HPA:
+// the context has it already).
+func (e *Enricher) hpaTask(en *enrichment, ns, kind, name string) func(context.Context) error {
+	if en.kc.HPA != nil {
+		return nil
 	}
-	podLabels := en.templateLabels
-	if podLabels == nil && len(en.pods) > 0 {
-		podLabels = en.pods[0].Labels
+	return func(ctx context.Context) error {
+		_, err := listPages(ctx, en.reads, func() *autoscalingv2.HorizontalPodAutoscalerList { return &autoscalingv2.HorizontalPodAutoscalerList{} },
+			ownedPage, maxOwnedRead, func(l *autoscalingv2.HorizontalPodAutoscalerList) bool {
+				for i := range l.Items {
+					if ref := l.Items[i].Spec.ScaleTargetRef; ref.Kind == kind && ref.Name == name {
+						en.hpaFound = &l.Items[i]
+						return false
+					}
+				}
+				return true
+			}, client.InNamespace(ns))
+		return err
 	}
+}
+
+// pdbTask finds the PDB that selects the workload's pods (by its pod template's labels).
+func (e *Enricher) pdbTask(en *enrichment, ns string, podLabels map[string]string) func(context.Context) error {
 	if podLabels == nil {
 		return nil
 	}
-	var pdbs policyv1.PodDisruptionBudgetList
-	if err := e.list(ctx, &pdbs, client.InNamespace(ns)); err != nil {
+	return func(ctx context.Context) error {
+		_, err := listPages(ctx, en.reads, func() *policyv1.PodDisruptionBudgetList { return &policyv1.PodDisruptionBudgetList{} },
+			ownedPage, maxOwnedRead, func(l *policyv1.PodDisruptionBudgetList) bool {
+				for i := range l.Items {
+					sel, ok := selectorOf(l.Items[i].Spec.Selector)
+					if ok && sel.Matches(labels.Set(podLabels)) {
+						en.pdbFound = &l.Items[i]
+						return false
+					}
+				}
+				return true
+			}, client.InNamespace(ns))
 		return err
 	}
-	for i := range pdbs.Items {
-		p := &pdbs.Items[i]
-		sel, err := metav1.LabelSelectorAsSelector(p.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(podLabels)) {
-			continue
-		}
+}
+
+// autoscaling puts the workload's HPA and PDB, found while reading it, into the context.
+func (en *enrichment) autoscaling(ns string) {
+	if h := en.hpaFound; h != nil && en.kc.HPA == nil {
+		en.kc.HPA = hpaSummary(h)
+		en.eventKeys = append(en.eventKeys, eventKey{"HorizontalPodAutoscaler", ns, h.Name})
+	}
+	if p := en.pdbFound; p != nil {
 		en.kc.PDB = &common.PDBSummary{Name: p.Name, DisruptionsAllowed: p.Status.DisruptionsAllowed, CurrentHealthy: p.Status.CurrentHealthy,
 			DesiredHealthy: p.Status.DesiredHealthy, ExpectedPods: p.Status.ExpectedPods}
-		break
 	}
-	return nil
 }
 
 func hpaSummary(h *autoscalingv2.HorizontalPodAutoscaler) *common.HPASummary {
@@ -726,8 +894,12 @@ func (e *Enricher) summarizePods(en *enrichment) {
 		if i < maxPods {
 			en.kc.Pods = append(en.kc.Pods, podSummary(p, container))
 		}
-		if i < 2*maxPods { // events of the most relevant pods only: a node may run a hundred
-			en.eventKeys = append(en.eventKeys, involvedKey("Pod", p.Namespace, p.Name))
+		// events of the most relevant pods only: a node may run a hundred
+		switch {
+		case i < maxPods:
+			en.eventKeys = append(en.eventKeys, eventKey{"Pod", p.Namespace, p.Name})
+		case i < 2*maxPods:
+			en.scanKeys = append(en.scanKeys, eventKey{"Pod", p.Namespace, p.Name})
 		}
 	}
 	if len(pods) > maxPods {
@@ -799,119 +971,102 @@ func focusFirst(cs []corev1.Container, name string) []corev1.Container {
 
 var nodeConditionTypes = []corev1.NodeConditionType{corev1.NodeReady, corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure, corev1.NodeNetworkUnavailable}
 
+// nodes reads the nodes of the most relevant pods, by name, and counts the pods each runs, all
+// in parallel (a Node target's node and pods were read with the target).
 func (e *Enricher) nodes(ctx context.Context, en *enrichment) error {
-	for _, name := range en.nodeNames {
-		n := &corev1.Node{}
-		ok, err := e.get(ctx, client.ObjectKey{Name: name}, n)
-		if err != nil {
-			return err
-		}
-		en.eventKeys = append(en.eventKeys, involvedKey("Node", "", name))
-		if !ok {
+	nodes := make([]*corev1.Node, len(en.nodeNames))
+	counts := make([]int, len(en.nodeNames))
+	var tasks []func(context.Context) error
+	for i, name := range en.nodeNames {
+		if en.targetNode != nil && en.targetNode.Name == name {
+			nodes[i], counts[i] = en.targetNode, en.targetNodePods
 			continue
 		}
-		s := common.NodeSummary{Name: n.Name, Unschedulable: n.Spec.Unschedulable}
-		for _, c := range n.Status.Conditions {
-			if !slices.Contains(nodeConditionTypes, c.Type) {
-				continue
-			}
-			if c.Type == corev1.NodeReady {
-				s.Ready = string(c.Status)
-			}
-			s.Conditions = append(s.Conditions, condition(string(c.Type), string(c.Status), c.Reason, c.Message, c.LastTransitionTime))
-			unhealthy := (c.Type == corev1.NodeReady) != (c.Status == corev1.ConditionTrue)
-			if unhealthy && len(en.kc.NodeConditions) < maxNodeConds {
-				nc := common.NodeCondition{Node: n.Name, Type: string(c.Type), Status: string(c.Status), Reason: text.TruncateBytes(c.Reason, 128), Message: text.TruncateBytes(c.Message, 256)}
-				if !c.LastTransitionTime.IsZero() {
-					at := c.LastTransitionTime
-					nc.LastTransitionTime = &at
+		tasks = append(tasks,
+			func(ctx context.Context) error {
+				n := &corev1.Node{}
+				ok, err := en.get(ctx, client.ObjectKey{Name: name}, n)
+				if ok {
+					nodes[i] = n
 				}
-				en.kc.NodeConditions = append(en.kc.NodeConditions, nc)
-			}
+				return err
+			},
+			func(ctx context.Context) (err error) {
+				counts[i], err = e.podsOnNode(ctx, en, name)
+				return err
+			})
+	}
+	if err := fanOut(ctx, tasks...); err != nil {
+		return err
+	}
+	for i, n := range nodes {
+		if n != nil {
+			en.kc.Nodes = append(en.kc.Nodes, en.nodeSummary(n, counts[i]))
 		}
-		for _, t := range n.Spec.Taints {
-			if len(s.Taints) == maxTaints {
-				break
-			}
-			taint := t.Key
-			if t.Value != "" {
-				taint += "=" + t.Value
-			}
-			s.Taints = append(s.Taints, text.TruncateBytes(taint+":"+string(t.Effect), 384))
-		}
-		alloc := corev1.ResourceList{}
-		for _, k := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourcePods, corev1.ResourceEphemeralStorage} {
-			if v, ok := n.Status.Allocatable[k]; ok {
-				alloc[k] = v
-			}
-		}
-		s.Allocatable = quantities(alloc)
-		var pods corev1.PodList
-		if err := e.list(ctx, &pods, client.MatchingFields{indexNode: name}); err != nil {
-			return err
-		}
-		s.PodCount = int32(len(pods.Items))
-		en.kc.Nodes = append(en.kc.Nodes, s)
 	}
 	return nil
 }
 
-// events reads the Warning events about every object collected, groups them by reason and
-// object and keeps the newest groups first.
-func (e *Enricher) events(ctx context.Context, en *enrichment) error {
-	type group struct {
-		s    common.EventSummary
-		last time.Time
+// podsOnNode counts the pods a node runs, from their metadata (by spec.nodeName, which the API
+// server's watch cache indexes).
+func (e *Enricher) podsOnNode(ctx context.Context, en *enrichment, name string) (int, error) {
+	n := 0
+	complete, err := listPages(ctx, en.reads, func() *metav1.PartialObjectMetadataList {
+		l := &metav1.PartialObjectMetadataList{}
+		l.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
+		return l
+	}, podPage, maxPodsRead, func(l *metav1.PartialObjectMetadataList) bool {
+		n += len(l.Items)
+		return true
+	}, client.MatchingFields{"spec.nodeName": name})
+	if err != nil {
+		return 0, err
 	}
-	groups := map[string]*group{}
-	seen := map[string]bool{}
-	for _, key := range en.eventKeys {
-		if seen[key] {
+	if !complete {
+		en.cut(fmt.Sprintf("pods on %s counted up to %d", name, maxPodsRead))
+	}
+	return n, nil
+}
+
+// nodeSummary summarises a node; its unhealthy conditions also go to the context's flat list.
+func (en *enrichment) nodeSummary(n *corev1.Node, podCount int) common.NodeSummary {
+	s := common.NodeSummary{Name: n.Name, Unschedulable: n.Spec.Unschedulable, PodCount: int32(podCount)}
+	for _, c := range n.Status.Conditions {
+		if !slices.Contains(nodeConditionTypes, c.Type) {
 			continue
 		}
-		seen[key] = true
-		var list corev1.EventList
-		if err := e.list(ctx, &list, client.MatchingFields{indexInvolved: key}); err != nil {
-			return err
+		if c.Type == corev1.NodeReady {
+			s.Ready = string(c.Status)
 		}
-		for i := range list.Items {
-			ev := &list.Items[i]
-			obj := ev.InvolvedObject.Kind + "/" + ev.InvolvedObject.Name
-			first, last, count := eventTimes(ev)
-			g, ok := groups[ev.Reason+"\x00"+obj]
-			if !ok {
-				g = &group{s: common.EventSummary{Type: ev.Type, Reason: text.TruncateBytes(ev.Reason, 128), Object: text.TruncateBytes(obj, 320)}}
-				groups[ev.Reason+"\x00"+obj] = g
+		s.Conditions = append(s.Conditions, condition(string(c.Type), string(c.Status), c.Reason, c.Message, c.LastTransitionTime))
+		unhealthy := (c.Type == corev1.NodeReady) != (c.Status == corev1.ConditionTrue)
+		if unhealthy && len(en.kc.NodeConditions) < maxNodeConds {
+			nc := common.NodeCondition{Node: n.Name, Type: string(c.Type), Status: string(c.Status), Reason: text.TruncateBytes(c.Reason, 128), Message: text.TruncateBytes(c.Message, 256)}
+			if !c.LastTransitionTime.IsZero() {
+				at := c.LastTransitionTime
+				nc.LastTransitionTime = &at
 			}
-			g.s.Count += count
-			if g.s.FirstTimestamp == nil || first.Before(g.s.FirstTimestamp.Time) {
-				f := metav1.NewTime(first)
-				g.s.FirstTimestamp = &f
-			}
-			if g.s.LastTimestamp == nil || !last.Before(g.last) {
-				l := metav1.NewTime(last)
-				g.s.LastTimestamp, g.last, g.s.Message = &l, last, text.TruncateBytes(ev.Message, 512)
-			}
+			en.kc.NodeConditions = append(en.kc.NodeConditions, nc)
 		}
 	}
-	out := make([]*group, 0, len(groups))
-	for _, g := range groups {
-		out = append(out, g)
-	}
-	slices.SortFunc(out, func(a, b *group) int {
-		if c := b.last.Compare(a.last); c != 0 {
-			return c
-		}
-		return cmp.Or(strings.Compare(a.s.Reason, b.s.Reason), strings.Compare(a.s.Object, b.s.Object))
-	})
-	for i, g := range out {
-		if i == maxEvents {
-			en.omitted.events = len(out) - maxEvents
+	for _, t := range n.Spec.Taints {
+		if len(s.Taints) == maxTaints {
 			break
 		}
-		en.kc.RecentEvents = append(en.kc.RecentEvents, g.s)
+		taint := t.Key
+		if t.Value != "" {
+			taint += "=" + t.Value
+		}
+		s.Taints = append(s.Taints, text.TruncateBytes(taint+":"+string(t.Effect), 384))
 	}
-	return nil
+	alloc := corev1.ResourceList{}
+	for _, k := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourcePods, corev1.ResourceEphemeralStorage} {
+		if v, ok := n.Status.Allocatable[k]; ok {
+			alloc[k] = v
+		}
+	}
+	s.Allocatable = quantities(alloc)
+	return s
 }
 
 func eventTimes(ev *corev1.Event) (first, last time.Time, count int32) {
@@ -972,7 +1127,7 @@ func capMap(m map[string]string, n int) map[string]string {
 // the workload the context names.
 func (e *Enricher) hpa(ctx context.Context, en *enrichment, t common.TargetResource) (bool, error) {
 	h := &autoscalingv2.HorizontalPodAutoscaler{}
-	ok, err := e.get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Name}, h)
+	ok, err := en.get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Name}, h)
 	if err != nil || !ok {
 		return ok, err
 	}
@@ -999,12 +1154,13 @@ func (e *Enricher) hpa(ctx context.Context, en *enrichment, t common.TargetResou
 // annotationLegacyStorageClass names the class of claims created before spec.storageClassName.
 const annotationLegacyStorageClass = "volume.beta.kubernetes.io/storage-class"
 
-// pvc enriches a PersistentVolumeClaim target. The claim and its StorageClass are read live (one
-// Get each: no informer holds claims or classes); the pods that mount it come from the pod cache's
-// claim index, most relevant first, each with its workload (see mounts).
+// pvc enriches a PersistentVolumeClaim target: the claim and its StorageClass (one Get each),
+// and the pods that mount it, most relevant first, each with its workload (see mounts). Nothing
+// records which pods mount a claim, so they are found in the pods of its namespace (paged and
+// bounded), or, for a generic ephemeral volume's claim, read at once from the pod that owns it.
 func (e *Enricher) pvc(ctx context.Context, en *enrichment, t common.TargetResource) (bool, error) {
 	c := &corev1.PersistentVolumeClaim{}
-	ok, err := e.getLive(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Name}, c)
+	ok, err := en.get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Name}, c)
 	if err != nil || !ok {
 		return ok, err
 	}
@@ -1042,76 +1198,106 @@ func (e *Enricher) pvc(ctx context.Context, en *enrichment, t common.TargetResou
 		class = c.Annotations[annotationLegacyStorageClass]
 	}
 	s.StorageClassName = class
-	if class != "" {
-		sc := &storagev1.StorageClass{}
-		ok, err := e.getLive(ctx, client.ObjectKey{Name: class}, sc)
-		if err != nil {
-			return true, err
-		}
-		if ok {
-			allowed := sc.AllowVolumeExpansion != nil && *sc.AllowVolumeExpansion
-			s.AllowVolumeExpansion = &allowed
-		}
+	var pods []*corev1.Pod
+	err = fanOut(ctx,
+		func(ctx context.Context) error {
+			if class == "" {
+				return nil
+			}
+			sc := &storagev1.StorageClass{}
+			ok, err := en.get(ctx, client.ObjectKey{Name: class}, sc)
+			if ok {
+				allowed := sc.AllowVolumeExpansion != nil && *sc.AllowVolumeExpansion
+				s.AllowVolumeExpansion = &allowed
+			}
+			return err
+		},
+		func(ctx context.Context) (err error) {
+			pods, err = e.mountingPods(ctx, en, c)
+			return err
+		})
+	if err != nil {
+		return true, err
 	}
 	en.kc.PVC = s
 	if owner := metav1.GetControllerOfNoCopy(c); owner != nil {
 		en.kc.OwnerChain = append(en.kc.OwnerChain, ref(owner.APIVersion, owner.Kind, c.Namespace, owner.Name))
 	}
 	if c.Spec.VolumeName != "" {
-		en.eventKeys = append(en.eventKeys, involvedKey("PersistentVolume", "", c.Spec.VolumeName))
+		en.eventKeys = append(en.eventKeys, eventKey{"PersistentVolume", "", c.Spec.VolumeName})
 	}
-	var pods corev1.PodList
-	if err := e.list(ctx, &pods, client.InNamespace(c.Namespace), client.MatchingFields{indexClaim: c.Name}); err != nil {
-		return true, err
-	}
-	for i := range pods.Items {
-		en.pods = append(en.pods, &pods.Items[i])
-	}
+	en.pods = append(en.pods, pods...)
 	return true, nil
 }
 
-// mounts lists the pods that mount the claim target (en.pods, already in order) with their
-// top-level controller.
-func (e *Enricher) mounts(ctx context.Context, en *enrichment) error {
-	for _, p := range en.pods {
-		if len(en.kc.PVC.MountedBy) == maxPods {
-			break
+// mountingPods reads the pods that mount claim c.
+func (e *Enricher) mountingPods(ctx context.Context, en *enrichment, c *corev1.PersistentVolumeClaim) ([]*corev1.Pod, error) {
+	mounts := func(o metav1.Object) bool {
+		p, ok := o.(*corev1.Pod)
+		return ok && slices.ContainsFunc(claimVolumes(p), func(v corev1.Volume) bool { return v.PersistentVolumeClaim.ClaimName == c.Name })
+	}
+	if owner := metav1.GetControllerOfNoCopy(c); owner != nil && owner.Kind == "Pod" && owner.APIVersion == "v1" {
+		// A generic ephemeral volume's claim: only the pod that owns it may mount it.
+		p := &corev1.Pod{}
+		ok, err := en.get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: owner.Name}, p)
+		if err != nil || !ok || !mounts(p) {
+			return nil, err
 		}
-		w, err := e.topController(ctx, p)
-		if err != nil {
+		return []*corev1.Pod{stripPod(p)}, nil
+	}
+	return e.podsWhere(ctx, en, mounts, "pods of "+c.Namespace, client.InNamespace(c.Namespace))
+}
+
+// parentKey names the controller of a pod that mounts a claim target.
+type parentKey struct {
+	kind string
+	key  client.ObjectKey
+}
+
+// mounts lists the pods that mount the claim target (en.pods, already in order) with their
+// top-level controller: a ReplicaSet's Deployment, a Job's CronJob (each parent read once).
+func (e *Enricher) mounts(ctx context.Context, en *enrichment) error {
+	pods := en.pods[:min(len(en.pods), maxPods)]
+	var keys []parentKey
+	for _, p := range pods {
+		if o := metav1.GetControllerOfNoCopy(p); o != nil && (o.Kind == "ReplicaSet" || o.Kind == "Job") {
+			if k := (parentKey{o.Kind, client.ObjectKey{Namespace: p.Namespace, Name: o.Name}}); !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	parents := make([]client.Object, len(keys))
+	tasks := make([]func(context.Context) error, 0, len(keys))
+	for i, k := range keys {
+		tasks = append(tasks, func(ctx context.Context) error {
+			var obj client.Object = &appsv1.ReplicaSet{}
+			if k.kind == "Job" {
+				obj = &batchv1.Job{}
+			}
+			ok, err := en.get(ctx, k.key, obj)
+			if ok {
+				parents[i] = obj
+			}
 			return err
+		})
+	}
+	if err := fanOut(ctx, tasks...); err != nil {
+		return err
+	}
+	for _, p := range pods {
+		w := ""
+		if o := metav1.GetControllerOfNoCopy(p); o != nil {
+			w = o.Kind + "/" + o.Name
+			i := slices.Index(keys, parentKey{o.Kind, client.ObjectKey{Namespace: p.Namespace, Name: o.Name}})
+			if i >= 0 && parents[i] != nil {
+				if po := metav1.GetControllerOfNoCopy(parents[i]); po != nil {
+					w = po.Kind + "/" + po.Name
+				}
+			}
 		}
 		en.kc.PVC.MountedBy = append(en.kc.PVC.MountedBy, common.PVCMount{Pod: p.Name, Workload: text.TruncateBytes(w, 320)})
 	}
 	return nil
-}
-
-// topController is a pod's controller as kind/name, followed one step further from a ReplicaSet
-// to its Deployment and from a Job to its CronJob; "" for a pod without one.
-func (e *Enricher) topController(ctx context.Context, p *corev1.Pod) (string, error) {
-	o := metav1.GetControllerOfNoCopy(p)
-	if o == nil {
-		return "", nil
-	}
-	var parent client.Object
-	switch o.Kind {
-	case "ReplicaSet":
-		parent = &appsv1.ReplicaSet{}
-	case "Job":
-		parent = &batchv1.Job{}
-	default:
-		return o.Kind + "/" + o.Name, nil
-	}
-	ok, err := e.get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: o.Name}, parent)
-	if err != nil {
-		return "", err
-	}
-	if ok {
-		if po := metav1.GetControllerOfNoCopy(parent); po != nil {
-			return po.Kind + "/" + po.Name, nil
-		}
-	}
-	return o.Kind + "/" + o.Name, nil
 }
 
 // focusOn settles what the alert's pod and container labels point at: the pod when it is one of

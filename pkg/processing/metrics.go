@@ -16,8 +16,13 @@ const (
 var (
 	enrichmentDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "kubernaut_processing_enrichment_duration_seconds",
-		Help:    "Duration of one enrichment (cache reads and context building).",
+		Help:    "Duration of one enrichment (live reads and context building).",
 		Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5},
+	})
+	enrichmentReads = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "kubernaut_processing_enrichment_api_reads",
+		Help:    "API server reads (gets and list pages) made by one enrichment.",
+		Buckets: []float64{2, 4, 6, 8, 12, 16, 24, 32, 48, 64},
 	})
 	enrichments = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kubernaut_processing_enrichments_total",
@@ -51,6 +56,6 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(enrichmentDuration, enrichments, degradedEnrichments, classifications, contextBytes,
+	metrics.Registry.MustRegister(enrichmentDuration, enrichmentReads, enrichments, degradedEnrichments, classifications, contextBytes,
 		contextTruncations, policyReloads, ruleErrors)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -26,18 +27,25 @@ import (
 )
 
 // Permissions of the processing service; `make manifests` turns them into deploy/base/rbac/processing.
-// It reads (get/list/watch) the kinds it enriches from, its own kind and its policy ConfigMap
-// (PersistentVolumeClaims and StorageClasses only by get: they are read live, never watched),
-// writes only the status of its own kind and events. Its leader-election Lease is granted in its
-// namespace only, by the Role kubernaut-leader-election (deploy/base/leader-election.yaml).
+// It watches only its own kind and its policy ConfigMap (the informers of its cache). Everything
+// an enrichment reads is read live, with the verbs those reads need and no watch: get by name
+// (namespaces, nodes, the target and its owners, claims, storage classes), list with label or
+// field selectors (pods, ReplicaSets, Jobs, events, HPAs and PDBs of the target's namespace,
+// the pods on a node). It writes only the status of its own kind and events. Its leader-election
+// Lease is granted in its namespace only, by the Role kubernaut-leader-election
+// (deploy/base/leader-election.yaml).
 // +kubebuilder:rbac:groups=remediationprocessing.kubernaut.io,resources=remediationprocessings,verbs=get;list;watch
 // +kubebuilder:rbac:groups=remediationprocessing.kubernaut.io,resources=remediationprocessings/status,verbs=patch
-// +kubebuilder:rbac:groups="",resources=pods;namespaces;nodes;events;configmaps,verbs=get;list;watch
-// +kubebuilder:rbac:groups=apps,resources=deployments;replicasets;statefulsets;daemonsets,verbs=get;list;watch
-// +kubebuilder:rbac:groups=batch,resources=jobs;cronjobs,verbs=get;list;watch
-// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch
-// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
+// +kubebuilder:rbac:groups="",resources=events,verbs=list
+// +kubebuilder:rbac:groups="",resources=namespaces;nodes;persistentvolumeclaims,verbs=get
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get
+// +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=get;list
+// +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=list
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get
 
 const controllerName = "remediationprocessing"
@@ -69,7 +77,7 @@ type Reconciler struct {
 	Config
 	// Client reads RemediationProcessings (from the cache) and patches their status.
 	Client client.Client
-	// Reader is where enrichment reads (default: the manager's cache).
+	// Reader is where enrichment reads the cluster (default: the manager's API reader, live).
 	Reader client.Reader
 	// APIReader reads a RemediationProcessing live when the cache shows it mid-way (default: the
 	// manager's API reader): the watch event of our own Enriching patch must not enrich it twice.
@@ -77,16 +85,19 @@ type Reconciler struct {
 	Recorder  events.EventRecorder
 	Policy    *PolicyStore
 	Now       func() time.Time
+
+	enricherOnce sync.Once
+	enricher     *Enricher
 }
 
-// SetupWithManager registers the field indexes and informers enrichment reads, the
-// RemediationProcessing controller and the policy ConfigMap's controller.
+// SetupWithManager registers the RemediationProcessing controller and the policy ConfigMap's
+// controller, the only informers of the service.
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr manager.Manager) error {
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
 	}
 	if r.Reader == nil {
-		r.Reader = mgr.GetCache()
+		r.Reader = mgr.GetAPIReader()
 	}
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
@@ -109,8 +120,10 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr manager.Manager) 
 	if r.Policy == nil {
 		r.Policy = &PolicyStore{Reader: mgr.GetCache(), Recorder: r.Recorder, Namespace: r.Namespace, Name: r.PolicyConfigMap}
 	}
-	if err := setupIndexes(ctx, mgr.GetCache()); err != nil {
-		return err
+	// The policy is read from the cache by the first reconcile, which may run before the
+	// policy controller started its informer.
+	if _, err := mgr.GetCache().GetInformer(ctx, &corev1.ConfigMap{}); err != nil {
+		return fmt.Errorf("starting the informer of the policy ConfigMap: %w", err)
 	}
 	if err := ctrlbuilder.ControllerManagedBy(mgr).
 		Named(controllerName).
@@ -204,7 +217,8 @@ func (r *Reconciler) reconcileEnrich(ctx context.Context, rp *processingv1.Remed
 	t := rp.Spec.Alert.TargetResource
 	start := time.Now()
 	readCtx, cancel := context.WithTimeout(ctx, r.EnrichmentTimeout)
-	en, err := (&Enricher{Reader: r.Reader, Live: r.APIReader, Now: r.Now}).Enrich(readCtx, t, FocusOf(rp.Spec.Alert.Labels))
+	r.enricherOnce.Do(func() { r.enricher = &Enricher{Reader: r.Reader, Now: r.Now} })
+	en, err := r.enricher.Enrich(readCtx, t, FocusOf(rp.Spec.Alert.Labels))
 	cancel()
 	enrichmentDuration.Observe(time.Since(start).Seconds())
 	if err != nil {

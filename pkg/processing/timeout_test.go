@@ -17,8 +17,8 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/processing"
 )
 
-// stuckReader is the manager's cache with its event reads hanging, as a read waiting on an
-// informer that never syncs would.
+// stuckReader is the API reader with its event reads hanging, as a read waiting on an API
+// server that does not answer would.
 type stuckReader struct{ client.Reader }
 
 func (s stuckReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
@@ -32,7 +32,7 @@ func (s stuckReader) List(ctx context.Context, list client.ObjectList, opts ...c
 // A stuck read fails the processing with a reason instead of hanging until the orchestrator's timeout.
 func testStuckRead(t *testing.T, env *testenv.Env) {
 	h := startProcessing(t, env, func(r *processing.Reconciler, mgr manager.Manager) {
-		r.Reader = stuckReader{mgr.GetCache()}
+		r.Reader = stuckReader{mgr.GetAPIReader()}
 		r.EnrichmentTimeout = 300 * time.Millisecond
 	})
 	ns := env.Namespace(t, nil)
