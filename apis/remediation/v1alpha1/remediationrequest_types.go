@@ -306,8 +306,8 @@ type VerificationCheck struct {
 
 // Verification is the evidence the Verifying phase gathered and the outcome it supports.
 type Verification struct {
-	// changeTime is when the change was made (the execution's completion): evidence is weighed
-	// relative to it.
+	// changeTime is when the change was made (the first operation's appliedTime, else the
+	// execution's completion): evidence is weighed relative to it.
 	// +optional
 	ChangeTime *metav1.Time `json:"changeTime,omitempty"`
 	// window is how long verification waits for evidence after the change.
@@ -437,8 +437,9 @@ type RemediationRequestStatus struct {
 	// failedPhase is the phase in which a child failed or the recommendation was rejected.
 	// +optional
 	FailedPhase Phase `json:"failedPhase,omitempty"`
-	// verificationBaseline is deduplication.occurrenceCount when Verifying began; a higher count
-	// during the stabilization window means the remediation was ineffective.
+	// verificationBaseline is deduplication.occurrenceCount when Verifying began (informational:
+	// a re-send of the same firing alert raises the count without being a re-fire; re-fires are
+	// told by deduplication.lastFiringTime, see verification).
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	VerificationBaseline *int32 `json:"verificationBaseline,omitempty"`
