@@ -88,7 +88,13 @@ func (r *Reconciler) recentChanges(ctx context.Context, a *aiv1.AIAnalysis, now 
 		return nil, "the analysis carries no signal fingerprint"
 	}
 	since := now.Add(-r.RepeatWindow)
-	records, err := r.Changes.Remediations(ctx, fp, since.Add(-historySlack))
+	// Ineffective outcomes are remembered longer than the repeat window (investigator.IneffectiveMemory).
+	ineffectiveSince := now.Add(-investigator.IneffectiveMemory)
+	from := since
+	if ineffectiveSince.Before(from) {
+		from = ineffectiveSince
+	}
+	records, err := r.Changes.Remediations(ctx, fp, from.Add(-historySlack))
 	if err != nil {
 		return nil, text.TruncateBytes("datastorage: "+err.Error(), 512)
 	}
@@ -101,7 +107,7 @@ func (r *Reconciler) recentChanges(ctx context.Context, a *aiv1.AIAnalysis, now 
 		if rec.CompletionTime != nil {
 			at = *rec.CompletionTime
 		}
-		if at.Before(since) {
+		if at.Before(since) && (rec.Outcome != investigator.OutcomeIneffective || at.Before(ineffectiveSince)) {
 			continue
 		}
 		for _, op := range rec.Operations {

@@ -58,10 +58,16 @@ func startDatastorage(t testing.TB) *datastorageService {
 // Deployment shop/web (fingerprint fp) has completed: ops ran at completed.
 func (d *datastorageService) remediated(t testing.TB, fp, name string, completed time.Time, ops ...auditapi.OperationRecord) {
 	t.Helper()
+	d.remediatedWith(t, fp, name, completed, "Remediated", ops...)
+}
+
+// remediatedWith is remediated with the verified outcome given.
+func (d *datastorageService) remediatedWith(t testing.TB, fp, name string, completed time.Time, outcome string, ops ...auditapi.OperationRecord) {
+	t.Helper()
 	start, done := completed.Add(-5*time.Minute).UTC(), completed.UTC()
 	require.NoError(t, d.client.PostRemediation(context.Background(), auditapi.RemediationAudit{
 		AlertFingerprint: fp, RemediationName: name, Namespace: "kubernaut-system", SignalName: "KubePodOOMKilled", Severity: "warning",
-		Environment: "production", Priority: "P1", TargetResource: "Deployment/shop/web", OverallPhase: "Completed", Outcome: "Remediated",
+		Environment: "production", Priority: "P1", TargetResource: "Deployment/shop/web", OverallPhase: "Completed", Outcome: outcome,
 		StartTime: start, CompletionTime: &done, PhaseSequence: 9,
 		ServiceCRDStatuses: []auditapi.ServiceCRDStatus{{ServiceType: "KubernetesExecution", CRDName: name + "-execution", Phase: "Completed", StartTime: start, CompletionTime: &done}},
 		Operations:         ops,
@@ -132,6 +138,17 @@ func TestRepeatAction(t *testing.T) {
 		a := h.waitPhase("oom", aiv1.PhaseCompleted)
 		assert.Equal(t, aiv1.ReasonAnalyzed, readyReason(a))
 		assert.Contains(t, strings.Join(a.Status.Evidence, "\n"), "Kubernaut changed nothing on the targets of this signal in the last 1h")
+	})
+
+	t.Run("the same change found Ineffective 3 days ago → manual review, whatever the repeat window", func(t *testing.T) {
+		fp := strings.Repeat("5", 64)
+		doneAt := time.Now().Add(-72 * time.Hour).Truncate(time.Second)
+		ds.remediatedWith(t, fp, "rr-ineffective", doneAt, "Ineffective", increaseMemory("Deployment/shop/web", kev1.OperationSucceeded, false))
+		h := newHarness(t, env, investigator.NewBuiltin(), withHistory(time.Hour))
+		h.createAnalysis("oom", signal(fp), false)
+		a := h.waitPhase("oom", aiv1.PhaseCompleted)
+		assert.Equal(t, aiv1.ReasonManualReviewRequired, readyReason(a))
+		assert.Contains(t, a.Status.ManualReviewReason, "verification found it Ineffective: the same action on the same target did not help then")
 	})
 
 	t.Run("history unreadable → the recommendation waits for a person, and says why", func(t *testing.T) {

@@ -359,6 +359,10 @@ func CheckRepeat(req Request, f *Finding) *Change {
 		}
 		reason := fmt.Sprintf("%s was applied to %s at %s (remediation %s, %s%s); the problem is back within %s: a repeat would ratchet the same change without fixing the cause",
 			c.Action, c.Target, tstr(c.At), c.Remediation, c.Phase, outcomeSuffix(c.Outcome), dur(req.RepeatWindow))
+		if c.Outcome == OutcomeIneffective && c.At.Before(since) {
+			reason = fmt.Sprintf("%s was applied to %s at %s (remediation %s, %s) and verification found it Ineffective: the same action on the same target did not help then, so it is not recommended again without a person",
+				c.Action, c.Target, tstr(c.At), c.Remediation, c.Phase)
+		}
 		evidence := append([]string{"repeat refused: " + reason}, cited...)
 		evidence = append(evidence, f.Evidence...)
 		*f = Finding{
@@ -382,13 +386,21 @@ func repeatOf(changes []Change, rec aiv1.Recommendation, since time.Time) *Chang
 	for _, s := range rec.WorkflowSteps {
 		for i := range changes {
 			c := &changes[i]
-			if c.Action == s.Action && c.Target == TargetString(s.Target) && !c.At.Before(since) {
+			if c.Action == s.Action && c.Target == TargetString(s.Target) && (!c.At.Before(since) || c.Outcome == OutcomeIneffective) {
 				return c
 			}
 		}
 	}
 	return nil
 }
+
+// OutcomeIneffective is the verified outcome of a remediation that did not help.
+const OutcomeIneffective = "Ineffective"
+
+// IneffectiveMemory is how long an Ineffective outcome keeps the same action on the same target
+// from being recommended again without a person, whatever the repeat window: verification showed
+// it did not help.
+const IneffectiveMemory = 30 * 24 * time.Hour
 
 func changeString(c Change) string {
 	return text.TruncateBytes(fmt.Sprintf("history: Kubernaut ran %s on %s at %s (remediation %s, %s%s)", c.Action, c.Target, tstr(c.At), c.Remediation, c.Phase, outcomeSuffix(c.Outcome)), 1024)
