@@ -35,7 +35,9 @@ import (
 //
 // BenchmarkCreateCeiling, BenchmarkWebhookDistinct and BenchmarkStatusPatchCeiling measure one
 // side alone; BenchmarkDecodeRequest (state_test.go) compares the gateway's decoder with the
-// API machinery's; BenchmarkCacheMemory10k (memory_test.go) the caches' heap.
+// API machinery's; BenchmarkCacheMemory10k and BenchmarkOwnerCacheMemory10k (memory_test.go) the
+// caches' heap. Distinct alerts are pod alerts resolved to their Deployments; their workloads are
+// created before the timed rounds, so run DistinctVsCeiling with -benchtime 1x (make bench-gateway).
 
 // benchParallelism is goroutines per GOMAXPROCS for every benchmark, so they compare.
 const benchParallelism = 8
