@@ -67,6 +67,9 @@ func (r *Reconciler) beforeChange(ctx context.Context, s *scope, i int) (done bo
 		r.stopForDryRun(s, i)
 		return true, nil
 	}
+	if s.chain != nil && !s.changed {
+		return false, nil // verified in this reconcile, and nothing changed since
+	}
 	ch, rf, _, err := r.verifyChain(ctx, s)
 	if err != nil {
 		return false, err
@@ -108,35 +111,99 @@ func (r *Reconciler) stopForDryRun(s *scope, i int) {
 	r.finish(s, kev1.PhaseFailed, rf.Reason, msg)
 }
 
-// reserve makes the last checks before operation i is marked Running, with r.changeMu held:
-// the change budgets and, for a node action, that no other node action runs and the share of
-// unavailable nodes, all counted from the live state.
+// reserve makes the last checks before operation i is marked Running and, when they pass,
+// reserves it: the change budgets and, for a node action, that no other node action runs and
+// the share of unavailable nodes. The budgets are counted from the cached executions and the
+// operations this executor reserved that the cache does not show yet (r.reserved), under
+// r.changeMu, so that two reconciles never both pass them on the last change allowed; node
+// actions, rare, are counted from the executions and nodes read live.
 func (r *Reconciler) reserve(ctx context.Context, s *scope, i int, op *action.Op, c *checked) (*action.Refusal, error) {
 	if c.plan.Apply == nil { // notify_only
 		return nil, nil
 	}
+	r.changeMu.Lock()
+	defer r.changeMu.Unlock()
 	var list kev1.KubernetesExecutionList
-	if err := r.Reader.List(ctx, &list, client.InNamespace(r.Namespace)); err != nil {
+	if err := r.Client.List(ctx, &list, client.InNamespace(r.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing the executions for the change budgets: %w", err)
 	}
-	if rf := r.budgetRefusal(s, i, list.Items); rf != nil {
+	unseen := r.unseen(s, list.Items)
+	if rf := r.budgetRefusal(s, i, list.Items, unseen); rf != nil {
 		return rf, nil
 	}
-	cat, _ := actions.Lookup(op.Action)
-	if !cat.ClusterScoped {
-		return nil, nil
+	if cat, _ := actions.Lookup(op.Action); cat.ClusterScoped {
+		for _, o := range unseen {
+			if other, ok := actions.Lookup(o.Action); ok && other.ClusterScoped {
+				return refusal(action.ReasonNodeActionInProgress, "%s on node %s is starting; node actions run one at a time", o.Action, o.Target.Name), nil
+			}
+		}
+		var live kev1.KubernetesExecutionList
+		if err := r.Reader.List(ctx, &live, client.InNamespace(r.Namespace)); err != nil {
+			return nil, fmt.Errorf("listing the executions for the running node actions: %w", err)
+		}
+		if rf := nodeActionRunning(s, live.Items); rf != nil {
+			return rf, nil
+		}
+		if rf, err := r.nodeChecks(ctx, s, op, c.plan); rf != nil || err != nil {
+			return rf, err
+		}
 	}
-	if rf := nodeActionRunning(s, list.Items); rf != nil {
-		return rf, nil
+	r.remember(s, i)
+	return nil, nil
+}
+
+// forget drops the reservation of operation i (its status write failed).
+func (r *Reconciler) forget(s *scope, i int) {
+	r.changeMu.Lock()
+	defer r.changeMu.Unlock()
+	delete(r.reserved, fmt.Sprintf("%s/%d", s.ke.UID, i))
+}
+
+// reservation is an operation this executor reserved (about to be marked Running), kept until
+// the cache shows it.
+type reservation struct {
+	keUID types.UID
+	index int
+	op    common.Operation
+	at    time.Time
+}
+
+// remember reserves operation i (r.changeMu held).
+func (r *Reconciler) remember(s *scope, i int) {
+	if r.reserved == nil {
+		r.reserved = map[string]reservation{}
 	}
-	return r.nodeChecks(ctx, s, op, c.plan)
+	r.reserved[fmt.Sprintf("%s/%d", s.ke.UID, i)] = reservation{keUID: s.ke.UID, index: i, op: s.ke.Spec.Operations[i], at: s.now}
+}
+
+// unseen returns the operations of other executions this executor reserved that the cached
+// executions do not show yet, and forgets those they show (r.changeMu held).
+func (r *Reconciler) unseen(s *scope, cached []kev1.KubernetesExecution) []common.Operation {
+	byUID := make(map[types.UID]*kev1.KubernetesExecution, len(cached))
+	for k := range cached {
+		byUID[cached[k].UID] = &cached[k]
+	}
+	var out []common.Operation
+	for key, res := range r.reserved {
+		ke := byUID[res.keUID]
+		seen := ke != nil && res.index < len(ke.Status.OperationResults) && ke.Status.OperationResults[res.index].Phase != kev1.OperationPending
+		if seen || s.now.Sub(res.at) > budgetWindow {
+			delete(r.reserved, key)
+			continue
+		}
+		if res.keUID != s.ke.UID {
+			out = append(out, res.op)
+		}
+	}
+	return out
 }
 
 // budgetRefusal refuses operation i when it would exceed the changes allowed over the last hour
 // in its namespace or in the cluster. A change counts when it was applied within the hour, or
-// is under way (Running, in an unfinished execution); notify_only changes nothing. The
-// execution's own earlier operations count unless refused or skipped.
-func (r *Reconciler) budgetRefusal(s *scope, i int, others []kev1.KubernetesExecution) *action.Refusal {
+// is under way (Running, in an unfinished execution, or marked Running and not yet in others:
+// unseen); notify_only changes nothing. The execution's own earlier operations count unless
+// refused or skipped.
+func (r *Reconciler) budgetRefusal(s *scope, i int, others []kev1.KubernetesExecution, unseen []common.Operation) *action.Refusal {
 	op := s.ke.Spec.Operations[i]
 	if !changes(op) {
 		return nil
@@ -163,6 +230,11 @@ func (r *Reconciler) budgetRefusal(s *scope, i int, others []kev1.KubernetesExec
 			if applied || underWay {
 				count(ke.Spec.Operations[k])
 			}
+		}
+	}
+	for _, o := range unseen {
+		if changes(o) {
+			count(o)
 		}
 	}
 	for j := range i {

@@ -66,11 +66,13 @@ type Reconciler struct {
 	// without writing status.
 	AfterChange func(ke *kev1.KubernetesExecution, operation string) error
 
-	// changeMu serializes the last checks before a change and the status write that marks the
-	// operation Running: the budgets and the one-node-action-at-a-time rule are counted from
-	// the executions' persisted status, so two reconciles of this (leader-elected, hence only)
-	// executor must not both pass them before either is recorded.
+	// changeMu serializes the last checks before a change (reserve): the budgets and the
+	// one-node-action-at-a-time rule are counted from the executions' status and the
+	// reservations not yet seen there, so two reconciles of this (leader-elected, hence only)
+	// executor never both pass them on the last change allowed.
 	changeMu sync.Mutex
+	// reserved are the operations reserved that the cache may not show yet (changeMu).
+	reserved map[string]reservation
 }
 
 // CacheOptions narrows the manager's cache to namespace and, among ConfigMaps, to the safety

@@ -229,12 +229,8 @@ func (r *Reconciler) runOperation(ctx context.Context, s *scope, i int) (ctrl.Re
 			}
 		}
 		// The budgets and the one node action at a time, counted from every execution's
-		// status as the API server has it, and the status write that makes this operation
-		// count, under one lock.
-		r.changeMu.Lock()
-		rf, err := r.reserve(ctx, s, i, op, c)
-		if err != nil || rf != nil {
-			r.changeMu.Unlock()
+		// status and the operations reserved and not yet seen there, under one lock.
+		if rf, err := r.reserve(ctx, s, i, op, c); err != nil || rf != nil {
 			if rf != nil {
 				r.refuseOp(s, i, rf)
 				return ctrl.Result{}, true, nil
@@ -245,9 +241,8 @@ func (r *Reconciler) runOperation(ctx context.Context, s *scope, i int) (ctrl.Re
 		res.Phase, res.StartTime = kev1.OperationRunning, &t
 		r.record(s, i, c)
 		// Progress before the change: a restart finds the operation Running and checks the target.
-		err = r.persist(ctx, s)
-		r.changeMu.Unlock()
-		if err != nil {
+		if err := r.persist(ctx, s); err != nil {
+			r.forget(s, i)
 			return ctrl.Result{}, false, err
 		}
 		return r.apply(ctx, s, i, op, c.plan, impl)

@@ -221,10 +221,10 @@ func (r *Reconciler) check(ctx context.Context, s *scope, i int, op *action.Op) 
 	}
 	if plan.Apply != nil && !s.dryRun() {
 		var list kev1.KubernetesExecutionList
-		if err := r.Client.List(ctx, &list, client.InNamespace(r.Namespace)); err != nil {
+		if err := r.Client.List(ctx, &list, client.InNamespace(r.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 			return nil, nil, fmt.Errorf("listing the executions for the change budgets: %w", err)
 		}
-		if rf := r.budgetRefusal(s, i, list.Items); rf != nil {
+		if rf := r.budgetRefusal(s, i, list.Items, nil); rf != nil {
 			return nil, rf, nil
 		}
 		if cat.ClusterScoped {
