@@ -241,7 +241,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	s.cfg = cfg
 	s.env = &action.Env{Client: r.Env.Client, Clientset: r.Env.Clientset, Limits: cfg.Limits, Now: r.Now}
 	if cfg.Paused {
-		r.init(s)
 		r.hold(ctx, s, action.ReasonPaused, fmt.Sprintf("paused by %s=true in the safety ConfigMap %s/%s: holding before the next change", KeyPaused, r.Namespace, r.ConfigMapName))
 		return ctrl.Result{}, nil
 	}

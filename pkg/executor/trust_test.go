@@ -507,3 +507,23 @@ func TestChangeBudgets(t *testing.T) {
 		})
 	}
 }
+
+// A new execution created while paused holds before validating anything, and runs once the
+// pause is lifted.
+func TestKillSwitchHoldsNewExecutions(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, map[string]string{executor.KeyPaused: "true", executor.KeyPostConditions: "false"})
+	d := h.deployment("web", 2, nil)
+	h.start(nil)
+	ke := h.execution(false, op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"}))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got := &kev1.KubernetesExecution{}
+		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(ke), got))
+		assert.Equal(c, action.ReasonPaused, readyReason(got))
+		assert.Empty(c, got.Status.Phase)
+	}, wait, tick)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	assert.Equal(t, d.ResourceVersion, after.ResourceVersion)
+	h.setSafety(map[string]string{executor.KeyPostConditions: "false"})
+	completed(t, h.finished(ke))
+}
