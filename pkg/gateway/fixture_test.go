@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -168,7 +167,7 @@ func newCluster(t testing.TB) *cluster {
 	minAvailable := intstr.FromInt32(1)
 	create(t, &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: c.shop, Name: "checkout"}, Spec: policyv1.PodDisruptionBudgetSpec{
 		Selector: selector("checkout"), MinAvailable: &minAvailable}})
-	pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pvc-" + strings.ReplaceAll(c.shop, "-", "")[:8] + "-3f1c2a"}, Spec: corev1.PersistentVolumeSpec{
+	pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pvc-3f1c2a-" + c.shop}, Spec: corev1.PersistentVolumeSpec{
 		Capacity: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")}, AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 		PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/var/lib/pv/" + c.shop}}}}
 	create(t, pv)
