@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -361,9 +362,25 @@ func (r *Reconciler) reconcileExecuting(_ context.Context, s *scope) error {
 		}
 		r.startVerifying(s)
 	case kev1.PhaseFailed, kev1.PhaseRolledBack:
+		if op, ok := manualReviewRefusal(s.ke); ok {
+			r.finish(s, remediationv1.PhaseCompleted, remediationv1.OutcomeManualReviewRequired, reasonManualReview,
+				fmt.Sprintf("the executor refused operation %s (%s): %s; nothing was changed by it, a person must review it", op.Name, op.Reason, op.Message))
+			return nil
+		}
 		r.fail(s, remediationv1.ReasonChildFailed, fmt.Sprintf("KubernetesExecution %s: %s", strings.ToLower(string(s.ke.Status.Phase)), s.ke.Status.Message), "")
 	}
 	return nil
+}
+
+// manualReviewRefusal finds an operation the executor refused for a reason a person must look at
+// (kev1.ManualReviewReasons: the target changed since approval, a broken chain, a spent budget).
+func manualReviewRefusal(ke *kev1.KubernetesExecution) (kev1.OperationResult, bool) {
+	for _, op := range ke.Status.OperationResults {
+		if slices.Contains(kev1.ManualReviewReasons, op.Reason) {
+			return op, true
+		}
+	}
+	return kev1.OperationResult{}, false
 }
 
 // setConditions computes Ready and Audited from the status in one place.

@@ -57,6 +57,31 @@ func TestOrchestrator(t *testing.T) {
 		}, wait, tick)
 	})
 
+	t.Run("an execution refused because the target changed since approval ends in manual review", func(t *testing.T) {
+		for _, reason := range kev1.ManualReviewReasons {
+			t.Run(reason, func(t *testing.T) {
+				h := newHarness(t, env, nil)
+				h.createRR("rr", nil)
+				h.completeProcessing("rr")
+				h.analyze("rr", aiv1.PhaseCompleted, nil)
+				h.completeWorkflow("rr")
+				h.waitPhase("rr", remediationv1.PhaseExecuting)
+				k := child(h, "rr-execution", &kev1.KubernetesExecution{})
+				patchStatus(h, k, func(k *kev1.KubernetesExecution) {
+					k.Status.Phase = kev1.PhaseFailed
+					k.Status.StartTime, k.Status.CompletionTime = started(), started()
+					k.Status.OperationResults = []kev1.OperationResult{{Name: "raise-memory", Phase: kev1.OperationRefused, Reason: reason, Message: "Deployment shop/web changed since validation"}}
+					k.Status.Message = "refused"
+				})
+				rr := h.waitPhase("rr", remediationv1.PhaseCompleted)
+				assert.Equal(t, remediationv1.OutcomeManualReviewRequired, rr.Status.Outcome)
+				assert.Contains(t, rr.Status.Message, "the executor refused operation raise-memory ("+reason+"): Deployment shop/web changed since validation")
+				nr := child(h, "rr-manual-review", &notificationv1.NotificationRequest{})
+				assert.Equal(t, notificationv1.TypeManualReview, nr.Spec.Type)
+			})
+		}
+	})
+
 	t.Run("happy path to Completed/Remediated", func(t *testing.T) {
 		h := newHarness(t, env, nil)
 		h.createRR("rr", nil)

@@ -81,7 +81,33 @@ const (
 	ReasonRollbackFailed = "RollbackFailed"
 	// ReasonPrecedingFailed: an earlier operation failed, so this one did not run.
 	ReasonPrecedingFailed = "PrecedingOperationFailed"
+	// ReasonChainNotApproved: the execution is not the one its RemediationRequest's approved and
+	// validated workflow produced (owner, references, the workflow's operations, the analysis's
+	// approval); nothing is changed.
+	ReasonChainNotApproved = "ChainNotApproved"
+	// ReasonStaleTarget: the target changed since the workflow validated it (generation,
+	// Deployment revision, pod-template-hash of its current ReplicaSet); nothing is changed.
+	ReasonStaleTarget = "StaleTarget"
+	// ReasonChangeBudgetExceeded: the change would exceed the changes allowed per namespace or
+	// per cluster per hour.
+	ReasonChangeBudgetExceeded = "ChangeBudgetExceeded"
+	// ReasonNodeActionInProgress: another node action is running; node actions run one at a time.
+	ReasonNodeActionInProgress = "NodeActionInProgress"
+	// ReasonTaintNotOwned: untaint_node (or taint_node over an existing taint) of a taint
+	// Kubernaut did not add, or of a taint of Kubernetes.
+	ReasonTaintNotOwned = "TaintNotOwned"
+	// ReasonDryRunEnforced: the safety ConfigMap switched to dry-run while the execution ran;
+	// nothing more is changed (nor reverted).
+	ReasonDryRunEnforced = "DryRunEnforced"
+	// ReasonPaused: the safety ConfigMap says paused; the execution holds before its next change
+	// and resumes when the pause is lifted (the Ready condition's reason while it holds).
+	ReasonPaused = "ExecutionPaused"
 )
+
+// ManualReviewReasons are the refusals after which a person must look rather than Kubernaut
+// retry: the approved change no longer fits the target, the chain was not intact, or the change
+// budget is spent. The orchestrator ends the request in manual review with the refusal's message.
+var ManualReviewReasons = []string{ReasonStaleTarget, ReasonChainNotApproved, ReasonChangeBudgetExceeded}
 
 // Labels and annotations the executor reads and writes on the objects it changes.
 const (

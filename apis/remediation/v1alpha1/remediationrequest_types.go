@@ -87,11 +87,11 @@ type Outcome string
 
 // Outcomes.
 const (
-	OutcomeRemediated           Outcome = "Remediated"
-	OutcomeIneffective          Outcome = "Ineffective"
+	OutcomeRemediated  Outcome = "Remediated"
+	OutcomeIneffective Outcome = "Ineffective"
 	// OutcomeInconclusive: the change was made, but neither the alert nor the cluster showed
 	// whether it helped within the verification window.
-	OutcomeInconclusive Outcome = "Inconclusive"
+	OutcomeInconclusive         Outcome = "Inconclusive"
 	OutcomeNoActionRequired     Outcome = "NoActionRequired"
 	OutcomeManualReviewRequired Outcome = "ManualReviewRequired"
 	OutcomeRejected             Outcome = "Rejected"

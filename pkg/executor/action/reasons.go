@@ -1,31 +1,18 @@
 package action
 
-// Reasons of refusals and holds that the executor adds to those of
-// apis/kubernetesexecution/v1alpha1 (status.operationResults[].reason, the SafetyValidated and
-// Ready conditions, kubernaut_executor_refusals_total{reason}). They belong next to the condition
-// types in apis/; they are declared here until the API module carries them.
+import kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+
+// Reasons of refusals and holds (status.operationResults[].reason, the SafetyValidated and Ready
+// conditions, kubernaut_executor_refusals_total{reason}), declared with the condition types in
+// apis/kubernetesexecution/v1alpha1; these names keep the executor's code short.
 const (
-	// ReasonChainNotApproved: the execution is not the one its RemediationRequest's approved and
-	// validated workflow produced (owner, references, the workflow's operations, the analysis's
-	// approval); nothing is changed.
-	ReasonChainNotApproved = "ChainNotApproved"
-	// ReasonStaleTarget: the target changed since the workflow validated it (generation,
-	// Deployment revision, pod-template-hash of its current ReplicaSet); nothing is changed.
-	ReasonStaleTarget = "StaleTarget"
-	// ReasonChangeBudgetExceeded: the change would exceed the changes allowed per namespace or
-	// per cluster per hour.
-	ReasonChangeBudgetExceeded = "ChangeBudgetExceeded"
-	// ReasonNodeActionInProgress: another node action is running; node actions run one at a time.
-	ReasonNodeActionInProgress = "NodeActionInProgress"
-	// ReasonTaintNotOwned: untaint_node (or taint_node over an existing taint) of a taint
-	// Kubernaut did not add, or of a taint of Kubernetes.
-	ReasonTaintNotOwned = "TaintNotOwned"
-	// ReasonDryRunEnforced: the safety ConfigMap switched to dry-run while the execution ran;
-	// nothing more is changed (nor reverted).
-	ReasonDryRunEnforced = "DryRunEnforced"
-	// ReasonPaused: the safety ConfigMap says paused; the execution holds before its next change
-	// and resumes when the pause is lifted (the Ready condition's reason while it holds).
-	ReasonPaused = "ExecutionPaused"
+	ReasonChainNotApproved     = kev1.ReasonChainNotApproved
+	ReasonStaleTarget          = kev1.ReasonStaleTarget
+	ReasonChangeBudgetExceeded = kev1.ReasonChangeBudgetExceeded
+	ReasonNodeActionInProgress = kev1.ReasonNodeActionInProgress
+	ReasonTaintNotOwned        = kev1.ReasonTaintNotOwned
+	ReasonDryRunEnforced       = kev1.ReasonDryRunEnforced
+	ReasonPaused               = kev1.ReasonPaused
 )
 
 // Annotations the executor writes on the nodes it changes.
