@@ -186,6 +186,24 @@ func TestDuplicateCounting(t *testing.T) {
 	assert.EqualValues(t, 2, body["duplicates"])
 	require.NoError(t, env.Client.Get(context.Background(), client.ObjectKeyFromObject(&items[0]), &items[0]))
 	assert.EqualValues(t, 5, items[0].Status.Deduplication.OccurrenceCount)
+	first := memoryAlert(shop, "web").StartsAt
+	if assert.NotNil(t, items[0].Status.Deduplication.LastFiringTime, "re-sends record the startsAt they carry") {
+		assert.True(t, items[0].Status.Deduplication.LastFiringTime.Time.Equal(first), "a re-send keeps the original startsAt: not a re-fire")
+	}
+
+	// The alert resolved and fired again: a newer startsAt moves lastFiringTime (a re-fire);
+	// an older one (a late re-send) never moves it back.
+	refire := memoryAlert(shop, "web")
+	refire.StartsAt = first.Add(20 * time.Minute)
+	late := memoryAlert(shop, "web")
+	late.StartsAt = first.Add(-time.Minute)
+	for _, a := range []gateway.Alert{refire, late} {
+		code, _, body = post(t, gw.url, gateway.PathPrometheus, webhook(t, a), nil)
+		require.Equal(t, http.StatusAccepted, code, body)
+	}
+	require.NoError(t, env.Client.Get(context.Background(), client.ObjectKeyFromObject(&items[0]), &items[0]))
+	assert.True(t, items[0].Status.Deduplication.LastFiringTime.Time.Equal(refire.StartsAt), "%v", items[0].Status.Deduplication.LastFiringTime)
+	assert.EqualValues(t, 7, items[0].Status.Deduplication.OccurrenceCount)
 }
 
 func TestResolvedAlert(t *testing.T) {

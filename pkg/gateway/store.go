@@ -90,7 +90,7 @@ func (g *Gateway) write(ctx context.Context, fp string, signals []*Signal) []Out
 	now := g.now()
 	for range 64 {
 		if rr != nil && g.isActive(rr, now) {
-			updated, active, err := g.increment(ctx, rr, int32(len(signals)), now)
+			updated, active, err := g.increment(ctx, rr, int32(len(signals)), newestFiring(signals), now)
 			if err != nil {
 				fill(0, classify("counting a duplicate", err))
 				return out
@@ -113,7 +113,7 @@ func (g *Gateway) write(ctx context.Context, fp string, signals []*Signal) []Out
 			if len(signals) == 1 {
 				return out
 			}
-			updated, active, err := g.increment(ctx, created, int32(len(signals)-1), now)
+			updated, active, err := g.increment(ctx, created, int32(len(signals)-1), newestFiring(signals[1:]), now)
 			if err != nil || !active {
 				if err == nil {
 					err = fmt.Errorf("request %s ended before its duplicates were counted", created.Name)
@@ -143,17 +143,34 @@ func (g *Gateway) write(ctx context.Context, fp string, signals []*Signal) []Out
 	return out
 }
 
+// newestFiring is the latest startsAt among signals (zero when none carries one).
+func newestFiring(signals []*Signal) time.Time {
+	var t time.Time
+	for _, s := range signals {
+		if s.FiringTime.After(t) {
+			t = s.FiringTime
+		}
+	}
+	return t
+}
+
 // increment adds n occurrences to rr with an optimistic lock, re-reading from the API server on
-// conflicts. It returns active=false (and the fresh object, or nil when deleted) when the
-// request no longer absorbs duplicates.
-func (g *Gateway) increment(ctx context.Context, rr *rrState, n int32, now time.Time) (*rrState, bool, error) {
+// conflicts, and records firing (the newest startsAt among them) as lastFiringTime when it is
+// newer: Alertmanager re-sends a still-firing alert with its original startsAt, so only a re-fire
+// moves it. It returns active=false (and the fresh object, or nil when deleted) when the request
+// no longer absorbs duplicates.
+func (g *Gateway) increment(ctx context.Context, rr *rrState, n int32, firing, now time.Time) (*rrState, bool, error) {
 	for {
 		if !g.isActive(rr, now) {
 			return rr, false, nil
 		}
 		d := remediationv1.Deduplication{FirstSeen: rr.Spec.ReceivedTime, LastSeen: metav1.NewTime(now), OccurrenceCount: n}
 		if old := rr.Status.Deduplication; old != nil {
-			d.FirstSeen, d.OccurrenceCount = old.FirstSeen, old.OccurrenceCount+n
+			d.FirstSeen, d.OccurrenceCount, d.LastFiringTime = old.FirstSeen, old.OccurrenceCount+n, old.LastFiringTime
+		}
+		if !firing.IsZero() && (d.LastFiringTime == nil || firing.After(d.LastFiringTime.Time)) {
+			t := metav1.NewTime(firing)
+			d.LastFiringTime = &t
 		}
 		patched, err := g.rrs.patchStatus(ctx, rr.Name, rr.ResourceVersion, struct {
 			Deduplication remediationv1.Deduplication `json:"deduplication"`
