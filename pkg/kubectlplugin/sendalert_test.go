@@ -17,6 +17,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 	"github.com/kubernaut/kubernaut/pkg/kubectlplugin"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
@@ -56,6 +57,7 @@ func TestSendAlertToTheGateway(t *testing.T) {
 	tokenFile := filepath.Join(dir, "token")
 	require.NoError(t, os.WriteFile(tokenFile, []byte("s3cret\n"), 0o600))
 	url := startGateway(t, ns, tokenFile)
+	testenv.EnsureDeployment(t, env.Client, "shop", "web") // the gateway resolves alerts to objects that exist
 	now := func() time.Time { return time.Now() }
 
 	res := run(t, invocation{now: now}, "send-alert", "-n", "shop", "--deployment", "web", "--gateway-url", url, "--token-file", tokenFile, "-o", "json")

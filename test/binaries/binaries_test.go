@@ -105,6 +105,9 @@ func sendAlert(api, token string) (int, error) {
 // checkGateway posts a firing Alertmanager webhook to the gateway binary: refused without the
 // token, stored as a RemediationRequest with it, and counted as a duplicate when sent again.
 func checkGateway(t *testing.T, env *testenv.Env, api, ns string) {
+	// The gateway resolves an alert only to an object that exists (otherwise the request goes to
+	// manual review with the reason): the alert's Deployment is there.
+	testenv.EnsureDeployment(t, env.Client, "shop", "checkout")
 	for _, tc := range []struct {
 		token string
 		want  int
