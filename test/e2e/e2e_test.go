@@ -137,9 +137,11 @@ func skipRemote(t *testing.T, reason string) {
 }
 
 // orchestratorArgs shorten the orchestrator's waits so that scenarios end in seconds: the
-// processing timeout (scenario 7), the stabilization window after an executed change, and the
-// longest wait between retries of an unavailable datastorage (scenario 8).
-var orchestratorArgs = []string{"--timeout-processing=20s", "--stabilization-window=5s", "--retry-max-backoff=5s"}
+// processing timeout (scenario 7) and the longest wait between retries of an unavailable
+// datastorage (scenario 8). The verification window after an executed change is long enough for
+// the alert to resolve (the pipeline's rules look back 30s; the posted scenarios send the resolved
+// notification themselves once the fix shows), and a resolved alert ends verification at once.
+var orchestratorArgs = []string{"--timeout-processing=20s", "--verification-window=2m", "--retry-max-backoff=5s"}
 
 func TestMain(m *testing.M) {
 	ctrllog.SetLogger(logr.Discard()) // the client's own logs are not part of the output

@@ -50,6 +50,42 @@ func waitEnded(t *testing.T, name string) *remediationv1.RemediationRequest {
 	return rr
 }
 
+// unattendedEnvironment is the environment of the scenarios that run without a person: the
+// shipped approval policy gates every change in production (and in unknown environments) until a
+// person approves, and lets staging run unattended.
+const unattendedEnvironment = "staging"
+
+// approveWhenAsked waits for the request to await a person's decision and approves it as user
+// with the documented command.
+func approveWhenAsked(t *testing.T, name, user, reason string) {
+	t.Helper()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		rr, err := request(context.Background(), name)
+		if assert.NoError(c, err) {
+			assert.Equal(c, remediationv1.PhaseAwaitingApproval, rr.Status.OverallPhase)
+		}
+	}, 2*time.Minute, 100*time.Millisecond, "request %s never awaited a person's approval", name)
+	kubectlKubernaut(t, approver(t, user), "approve", name, "--reason", reason)
+}
+
+// endVerified waits until the request verifies its change, sends the incident's resolved
+// notification as Alertmanager does once the fixed workload stops alerting, and waits for the
+// request's end: a resolved alert after the change (and passing cluster checks) is the evidence
+// that makes the outcome Remediated.
+func endVerified(t *testing.T, in *incident.Incident, name string) *remediationv1.RemediationRequest {
+	t.Helper()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		rr, err := request(context.Background(), name)
+		if assert.NoError(c, err) {
+			assert.True(c, rr.Status.OverallPhase == remediationv1.PhaseVerifying || rr.Status.OverallPhase.IsTerminal(), "phase %s", rr.Status.OverallPhase)
+		}
+	}, 3*time.Minute, 100*time.Millisecond, "request %s never verified a change", name)
+	code, resp, err := incident.Post(context.Background(), sys, in.Webhook(true))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code, "the resolved notification: %+v", resp)
+	return waitEnded(t, name)
+}
+
 // memoryLimit returns the container's memory limit of the Deployment and its generation.
 func memoryLimit(t *testing.T, in *incident.Incident) (resource.Quantity, int64) {
 	t.Helper()
@@ -183,10 +219,10 @@ func standInGot(t *testing.T, pick func(*standin.Set) *standin.HTTP, channel, s 
 // notification delivered.
 func TestE2E01OOMKilledDeploymentRemediated(t *testing.T) {
 	ctx := context.Background()
-	in, err := incident.OOM(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{})
+	in, err := incident.OOM(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{Environment: unattendedEnvironment})
 	require.NoError(t, err)
 	name := postCreated(t, in)
-	rr := waitEnded(t, name)
+	rr := endVerified(t, in, name)
 	assert.Equal(t, remediationv1.PhaseCompleted, rr.Status.OverallPhase)
 	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome)
 	assertRemediated(t, in)
@@ -282,7 +318,7 @@ func awaitApproval(t *testing.T) (*incident.Incident, string) {
 func TestE2E02ApprovalRequiredThenApproved(t *testing.T) {
 	in, name := awaitApproval(t)
 	kubectlKubernaut(t, approver(t, "alice"), "approve", name, "--reason", "memory graph confirms the leak-free growth")
-	rr := waitEnded(t, name)
+	rr := endVerified(t, in, name)
 	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome)
 	assertRemediated(t, in)
 	rec := audit(t, name, completeAudit(string(remediationv1.OutcomeRemediated), allChildren...))
@@ -293,15 +329,18 @@ func TestE2E02ApprovalRequiredThenApproved(t *testing.T) {
 	}
 }
 
-// 3. Rejected → nothing changed, request ends Rejected, escalation delivered.
+// 3. Rejected → nothing changed, request ends Rejected, escalation delivered. The alert is a
+// warning in production (priority P1), whose escalations go to Slack and email (P0 would page
+// PagerDuty too).
 func TestE2E03ApprovalRejected(t *testing.T) {
 	in, name := awaitApproval(t)
 	kubectlKubernaut(t, approver(t, "bob"), "reject", name, "--reason", "not during the sale")
 	rr := waitEnded(t, name)
 	assert.Equal(t, remediationv1.OutcomeRejected, rr.Status.Outcome, "phase %s", rr.Status.OverallPhase)
 	assertUnchanged(t, in)
+	assert.Equal(t, remediationv1.Priority("P1"), rr.Spec.Priority, "severity warning × production")
 	delivered(t, name, notificationv1.TypeEscalation)
-	standInGot(t, func(s *standin.Set) *standin.HTTP { return s.PagerDuty }, "PagerDuty", rr.Spec.SignalFingerprint)
+	standInGot(t, func(s *standin.Set) *standin.HTTP { return s.Slack }, "Slack", rr.Spec.SignalFingerprint)
 	rec := audit(t, name, func(c *assert.CollectT, a auditapi.RemediationAudit) {
 		assert.Equal(c, string(rr.Status.OverallPhase), a.OverallPhase)
 	})
@@ -316,7 +355,7 @@ func TestE2E03ApprovalRejected(t *testing.T) {
 // nothing changed.
 func TestE2E05ProtectedNamespaceRefused(t *testing.T) {
 	ctx := context.Background()
-	in, err := incident.OOM(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{Protected: true})
+	in, err := incident.OOM(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{Protected: true, Environment: unattendedEnvironment})
 	require.NoError(t, err)
 	name := postCreated(t, in)
 	rr := waitEnded(t, name)
@@ -347,14 +386,31 @@ func TestE2E06UnexplainedIncidentManualReview(t *testing.T) {
 }
 
 // 8. Datastorage stopped during a remediation, then restarted → audit trail complete afterwards.
+// With datastorage down the investigator cannot read Kubernaut's recent changes to the target
+// (the repeat-action history), so the approval policy asks a person; approved meanwhile, the
+// change runs with datastorage still down.
 func TestE2E08DatastorageOutageAuditComplete(t *testing.T) {
 	ctx := context.Background()
 	ds := stoppedFor(t, "datastorage")
-	in, err := incident.OOM(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{})
+	// staging: without the outage no person would be asked
+	in, err := incident.OOM(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{Environment: unattendedEnvironment})
 	require.NoError(t, err)
 	require.NoError(t, ds.Stop(ctx))
 	name := postCreated(t, in)
-	rr := waitEnded(t, name)
+	var aiName string
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		rr, err := request(ctx, name)
+		if assert.NoError(c, err) && assert.Equal(c, remediationv1.PhaseAwaitingApproval, rr.Status.OverallPhase) && assert.NotNil(c, rr.Status.AIAnalysisRef) {
+			aiName = rr.Status.AIAnalysisRef.Name
+		}
+	}, 2*time.Minute, 100*time.Millisecond, "an unreadable history requires a person's approval")
+	ai := &aiv1.AIAnalysis{}
+	require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKey{Namespace: launcher.SystemNamespace, Name: aiName}, ai))
+	if assert.NotNil(t, ai.Status.Approval) {
+		assert.Contains(t, ai.Status.Approval.Reason, "could not be read")
+	}
+	kubectlKubernaut(t, approver(t, "carol"), "approve", name, "--reason", "datastorage is being restored; the OOM kill is plain")
+	rr := endVerified(t, in, name)
 	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome)
 	require.NoError(t, ds.Start(ctx))
 	require.NoError(t, ds.WaitReady(ctx))
@@ -383,7 +439,7 @@ func TestE2E09ExecutorKilledMidOperation(t *testing.T) {
 func killedMidOperation(t *testing.T, ex *service, attempt int) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	in, err := incident.OOM(ctx, sys.Cluster, fmt.Sprintf("%s-%d", namespaceFor(t), attempt), incident.NamespaceOptions{})
+	in, err := incident.OOM(ctx, sys.Cluster, fmt.Sprintf("%s-%d", namespaceFor(t), attempt), incident.NamespaceOptions{Environment: unattendedEnvironment})
 	require.NoError(t, err)
 	// The executor is down when the request reaches it, so that the watch is in place first.
 	require.NoError(t, ex.Kill(ctx))
@@ -426,7 +482,7 @@ func killedMidOperation(t *testing.T, ex *service, attempt int) bool {
 	require.NoError(t, ex.Start(ctx))
 	require.NoError(t, ex.WaitReady(ctx))
 
-	rr := waitEnded(t, name)
+	rr := endVerified(t, in, name)
 	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "phase %s: %s", rr.Status.OverallPhase, rr.Status.FailureReason)
 	assertRemediated(t, in) // raised once: 192Mi, generation 2 (not 288Mi, generation 3)
 	return strings.Contains(killedAt, "Running")
@@ -436,10 +492,10 @@ func killedMidOperation(t *testing.T, ex *service, attempt int) bool {
 // Remediated (the demo's --scenario crashloop).
 func TestE2E11CrashLoopAfterRolloutRolledBack(t *testing.T) {
 	ctx := context.Background()
-	in, err := incident.CrashLoop(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{})
+	in, err := incident.CrashLoop(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{Environment: unattendedEnvironment})
 	require.NoError(t, err)
 	name := postCreated(t, in)
-	rr := waitEnded(t, name)
+	rr := endVerified(t, in, name)
 	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "phase %s: %s", rr.Status.OverallPhase, rr.Status.FailureReason)
 	d, err := incident.WaitRolledOut(ctx, sys.Cluster.Client, in.Namespace, in.Deployment, time.Minute)
 	require.NoError(t, err)
@@ -469,7 +525,8 @@ func TestE2E12NodeNotReadyCordoned(t *testing.T) {
 	in, err := incident.NodeNotReady(ctx, sys.Cluster, node)
 	require.NoError(t, err)
 	name := postCreated(t, in)
-	rr := waitEnded(t, name)
+	approveWhenAsked(t, name, "dana", "node confirmed down by the provider console")
+	rr := endVerified(t, in, name)
 	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "phase %s: %s", rr.Status.OverallPhase, rr.Status.FailureReason)
 	n := &corev1.Node{}
 	require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKey{Name: node}, n))

@@ -176,9 +176,13 @@ func pipelineCrashLoopAfterRollout(t *testing.T) {
 		assert.Equal(t, in.Pod, tr.NamedTarget.Name, "the crash-looping pod the alert named")
 	}
 
+	// Production: the shipped approval policy asks a person.
+	approveWhenAsked(t, rr.Name, "erin", "1.5.0 went out ten minutes ago; roll it back")
+	// Then the alert resolves by itself once the crashing pod is gone (the rule looks back 30s):
+	// that resolved notification is the verification's evidence.
 	rr = waitEnded(t, rr.Name)
 	assert.Equal(t, remediationv1.PhaseCompleted, rr.Status.OverallPhase, "failure: %s", rr.Status.FailureReason)
-	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome)
+	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "%s", rr.Status.Message)
 	d, err := incident.WaitRolledOut(ctx, sys.Cluster.Client, ns, in.Deployment, time.Minute)
 	require.NoError(t, err)
 	assert.Equal(t, workload.Good, d.Spec.Template.Spec.Containers[0].Image, "the Deployment is back on %s", workload.GoodTag)
@@ -256,15 +260,18 @@ func pipelineNodeNotReady(t *testing.T, in *incident.Incident, staged time.Time)
 		}
 	}
 
+	// A Node's environment is unknown (no namespace): the shipped approval policy asks a person.
+	approveWhenAsked(t, rr.Name, "frank", "the node's host is gone")
+	// Cordoned, the node no longer matches the rule (kube_node_spec_unschedulable == 0): the
+	// alert resolves, which the verification takes as its evidence.
 	rr = waitEnded(t, rr.Name)
-	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "phase %s: %s", rr.Status.OverallPhase, rr.Status.FailureReason)
+	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "phase %s: %s; %s", rr.Status.OverallPhase, rr.Status.FailureReason, rr.Status.Message)
 	require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKey{Name: node}, n))
 	assert.True(t, n.Spec.Unschedulable, "node %s not cordoned", node)
 	for _, other := range sys.Cluster.Nodes {
 		require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKey{Name: other}, n))
 		assert.False(t, n.Spec.Unschedulable, "healthy node %s cordoned", other)
 	}
-	// Cordoned, the node no longer matches the rule (kube_node_spec_unschedulable == 0): resolved.
 	assert.EventuallyWithT(t, func(c *assert.CollectT) {
 		alerts, err := sys.Alerting.Alerts(ctx)
 		if assert.NoError(c, err) {

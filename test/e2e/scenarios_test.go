@@ -101,7 +101,7 @@ func TestE2E10GatewayAPIOutage(t *testing.T) {
 	skipRemote(t, "cuts the gateway's connection to the API server with the local proxy between them; on a cluster that takes a network cut between a pod and the API server, which the suite does not make")
 	ctx := context.Background()
 	ns := namespaceFor(t)
-	in, err := incident.OOM(ctx, sys.Cluster, ns, incident.NamespaceOptions{})
+	in, err := incident.OOM(ctx, sys.Cluster, ns, incident.NamespaceOptions{Environment: unattendedEnvironment})
 	require.NoError(t, err)
 
 	sys.APIProxy.Cut()
@@ -126,7 +126,7 @@ func TestE2E10GatewayAPIOutage(t *testing.T) {
 	rrs, err = requestsFor(ctx, ns)
 	require.NoError(t, err)
 	assert.Len(t, rrs, 1)
-	rr := waitEnded(t, name)
+	rr := endVerified(t, in, name)
 	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome)
 	assertRemediated(t, in)
 }
