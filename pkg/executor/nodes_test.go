@@ -13,6 +13,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -132,8 +133,11 @@ func TestRecoveredNodeIsUncordoned(t *testing.T) {
 	completed(t, h.finished(h.execution(false, op("cordon", "cordon_node", nodeTarget(fine.Name), nil))))
 	h.get(fine)
 	require.Contains(t, fine.Annotations, action.AnnotationCordoned)
-	fine.Spec.Unschedulable = false
-	require.NoError(t, h.c.Update(ctx, fine))
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error { // the node's status changes meanwhile
+		h.get(fine)
+		fine.Spec.Unschedulable = false
+		return h.c.Update(ctx, fine)
+	}))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		cur := &corev1.Node{}
 		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(fine), cur))
