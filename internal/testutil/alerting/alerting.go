@@ -208,6 +208,7 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		return s, err
 	}
 
+	began := time.Now()
 	step("starting kube-state-metrics, Prometheus and Alertmanager (real alerting pipeline, webhook %s)", o.WebhookURL)
 	host, port := splitAddr(s.KubeStateMetricsAddr)
 	thost, tport := splitAddr(telemetry)
@@ -247,8 +248,8 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	}); err != nil {
 		return s, err
 	}
-	step("alerting pipeline ready: Prometheus %s, Alertmanager %s, kube-state-metrics %s (logs in %s)",
-		s.PrometheusURL(), s.AlertmanagerURL(), s.KubeStateMetricsAddr, s.LogDir)
+	step("alerting pipeline ready in %s: Prometheus %s, Alertmanager %s, kube-state-metrics %s (logs in %s)",
+		time.Since(began).Round(100*time.Millisecond), s.PrometheusURL(), s.AlertmanagerURL(), s.KubeStateMetricsAddr, s.LogDir)
 	return s, nil
 }
 
