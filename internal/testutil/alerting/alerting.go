@@ -34,10 +34,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/kubernaut/kubernaut/internal/testutil/freeport"
+	"github.com/kubernaut/kubernaut/internal/testutil/procgroup"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 )
 
@@ -119,7 +119,7 @@ type Stack struct {
 	// WorkDir and LogDir are the folders in use.
 	WorkDir, LogDir string
 
-	procs      []*process
+	procs      []*procgroup.Process
 	releases   []func()
 	removeWork bool
 	stopOnce   sync.Once
@@ -348,9 +348,9 @@ route:
 // waitFor polls url until it answers 200 (and ok accepts the body, when given); it fails early
 // when the tool's process exits.
 func (s *Stack) waitFor(ctx context.Context, tool, target string, ok func(body string) bool) error {
-	var p *process
+	var p *procgroup.Process
 	for _, q := range s.procs {
-		if q.name == tool {
+		if q.Name == tool {
 			p = q
 		}
 	}
@@ -371,10 +371,10 @@ func (s *Stack) waitFor(ctx context.Context, tool, target string, ok func(body s
 			last = err.Error()
 		}
 		select {
-		case <-p.done:
-			return fmt.Errorf("%s exited before it was ready; see %s:\n%s", tool, p.logPath, tail(p.logPath, 20))
+		case <-p.Done():
+			return fmt.Errorf("%s exited before it was ready; see %s:\n%s", tool, p.LogPath, procgroup.Tail(p.LogPath, 20))
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready (%s: %s): %w; see %s:\n%s", tool, target, last, ctx.Err(), p.logPath, tail(p.logPath, 20))
+			return fmt.Errorf("%s not ready (%s: %s): %w; see %s:\n%s", tool, target, last, ctx.Err(), p.LogPath, procgroup.Tail(p.LogPath, 20))
 		case <-tick.C:
 		}
 	}
@@ -440,54 +440,15 @@ func getJSON(ctx context.Context, target string, v any) error {
 }
 
 // process is one tool the stack started.
-type process struct {
-	name, logPath string
-	cmd           *exec.Cmd
-	done          chan struct{}
-}
-
 // start starts binary in its own process group, killed when this process dies.
 func (s *Stack) start(name, binary string, args ...string) error {
-	logPath := filepath.Join(s.LogDir, name+".log")
-	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = s.WorkDir
+	p, err := procgroup.Start(name, filepath.Join(s.LogDir, name+".log"), cmd)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "=== %s: %s %s\n", time.Now().Format(time.RFC3339Nano), binary, strings.Join(args, " "))
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = s.WorkDir
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		log.Close()
-		return fmt.Errorf("starting %s: %w", name, err)
-	}
-	p := &process{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		fmt.Fprintf(log, "=== %s: exited: %s\n", time.Now().Format(time.RFC3339Nano), cmd.ProcessState)
-		log.Close()
-		close(p.done)
-	}()
 	s.procs = append(s.procs, p)
-	return nil
-}
-
-// stop sends SIGTERM to the process group, SIGKILL after grace.
-func (p *process) stop(grace time.Duration) error {
-	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(grace):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			return fmt.Errorf("%s (pid %d) did not exit after SIGKILL", p.name, pgid)
-		}
-	}
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	return nil
 }
 
@@ -497,7 +458,7 @@ func (s *Stack) Stop() error {
 	s.stopOnce.Do(func() {
 		var errs []error
 		for i := len(s.procs) - 1; i >= 0; i-- {
-			errs = append(errs, s.procs[i].stop(10*time.Second))
+			errs = append(errs, s.procs[i].Stop(10*time.Second))
 		}
 		for _, release := range s.releases {
 			release()
@@ -508,17 +469,4 @@ func (s *Stack) Stop() error {
 		s.stopErr = errors.Join(errs...)
 	})
 	return s.stopErr
-}
-
-// tail returns the last n lines of a file.
-func tail(path string, n int) string {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -28,7 +28,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -42,6 +41,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/kubernaut/kubernaut/internal/testutil/procgroup"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/test/e2e/workload"
@@ -116,19 +116,13 @@ type Cluster struct {
 	WorkDir, LogDir string
 
 	env        *envtest.Environment
-	procs      []*process
+	procs      []*procgroup.Process
 	removeWork bool
 	stopOnce   sync.Once
 	stopErr    error
 }
 
 // process is one control-plane process the cluster started itself.
-type process struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *os.File
-}
 
 // StartT starts a cluster for a test and stops it when the test ends; it fails the test when the
 // cluster cannot start.
@@ -341,40 +335,11 @@ func (c *Cluster) openLog(name string) (*os.File, error) {
 
 // startProcess starts binary in its own process group, killed when this process dies.
 func (c *Cluster) startProcess(name, binary string, args ...string) error {
-	log, err := c.openLog(name)
+	p, err := procgroup.Start(name, filepath.Join(c.LogDir, name+".log"), exec.Command(binary, args...))
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(binary, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		log.Close()
-		return fmt.Errorf("starting %s: %w", name, err)
-	}
-	p := &process{name: name, cmd: cmd, done: make(chan struct{}), log: log}
-	go func() { _ = cmd.Wait(); close(p.done) }()
 	c.procs = append(c.procs, p)
-	return nil
-}
-
-// stop sends SIGTERM to the process group, then SIGKILL after a grace period.
-func (p *process) stop(grace time.Duration) error {
-	defer p.log.Close()
-	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(grace):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			return fmt.Errorf("%s (pid %d) did not exit after SIGKILL", p.name, pgid)
-		}
-	}
-	// Anything left in its process group goes too.
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	return nil
 }
 
@@ -384,7 +349,7 @@ func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		var errs []error
 		for i := len(c.procs) - 1; i >= 0; i-- {
-			errs = append(errs, c.procs[i].stop(10*time.Second))
+			errs = append(errs, c.procs[i].Stop(10*time.Second))
 		}
 		if c.env != nil {
 			errs = append(errs, c.env.Stop())

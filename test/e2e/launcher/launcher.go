@@ -48,6 +48,7 @@ import (
 	"github.com/kubernaut/kubernaut/internal/testutil/alerting"
 	"github.com/kubernaut/kubernaut/internal/testutil/freeport"
 	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
+	"github.com/kubernaut/kubernaut/internal/testutil/procgroup"
 	"github.com/kubernaut/kubernaut/internal/testutil/standin"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/internal/testutil/testpg"
@@ -644,25 +645,12 @@ func (s *Service) WaitReady(ctx context.Context) error {
 		}
 		select {
 		case <-done:
-			return fmt.Errorf("%s exited before it was ready; see %s:\n%s", s.Name, s.LogPath, tail(s.LogPath, 20))
+			return fmt.Errorf("%s exited before it was ready; see %s:\n%s", s.Name, s.LogPath, procgroup.Tail(s.LogPath, 20))
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready: %w; see %s:\n%s", s.Name, ctx.Err(), s.LogPath, tail(s.LogPath, 20))
+			return fmt.Errorf("%s not ready: %w; see %s:\n%s", s.Name, ctx.Err(), s.LogPath, procgroup.Tail(s.LogPath, 20))
 		case <-tick.C:
 		}
 	}
-}
-
-// tail returns the last n lines of a file.
-func tail(path string, n int) string {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // Stop stops the services (SIGTERM, in the reverse order of their start), the stand-ins, the
