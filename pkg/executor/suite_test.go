@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -186,7 +185,7 @@ func (h *harness) validate(o common.Operation) common.Operation {
 		cat, _ := actions.Lookup(o.Action)
 		o.Timeout = &metav1.Duration{Duration: max(cat.Timeout, time.Second)}
 	}
-	obj := targetObject(o.Target.Kind)
+	obj := actions.NewObject(o.Target.Kind)
 	if obj == nil || o.Action == "notify_only" {
 		return o
 	}
@@ -207,27 +206,6 @@ func (h *harness) validate(o common.Operation) common.Operation {
 	return o
 }
 
-func targetObject(kind string) client.Object {
-	switch kind {
-	case "Deployment":
-		return &appsv1.Deployment{}
-	case "StatefulSet":
-		return &appsv1.StatefulSet{}
-	case "DaemonSet":
-		return &appsv1.DaemonSet{}
-	case "Pod":
-		return &corev1.Pod{}
-	case "Node":
-		return &corev1.Node{}
-	case "Namespace":
-		return &corev1.Namespace{}
-	case "PersistentVolumeClaim":
-		return &corev1.PersistentVolumeClaim{}
-	case "HorizontalPodAutoscaler":
-		return &autoscalingv2.HorizontalPodAutoscaler{}
-	}
-	return nil
-}
 
 func stepsOf(ops []common.Operation) []common.WorkflowStep {
 	steps := make([]common.WorkflowStep, len(ops))

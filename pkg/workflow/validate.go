@@ -92,7 +92,7 @@ func (v *Validator) Validate(ctx context.Context, op *common.Operation) (workflo
 		return s.result, nil
 	}
 	t := op.Target
-	live := newObject(t.Kind)
+	live := actions.NewObject(t.Kind)
 	if live == nil {
 		s.pass(workflowv1.CheckTargetExists, "%s changes nothing; the %s %s is not read", op.Action, t.Kind, t.Name)
 		return s.result, nil
@@ -484,28 +484,6 @@ func fieldChanges(changes []objdiff.Change) ([]workflowv1.FieldChange, int32) {
 	return out, int32(len(changes) - n)
 }
 
-// newObject returns an empty object of a kind a catalog action changes, or nil.
-func newObject(kind string) client.Object {
-	switch kind {
-	case "Deployment":
-		return &appsv1.Deployment{}
-	case "StatefulSet":
-		return &appsv1.StatefulSet{}
-	case "DaemonSet":
-		return &appsv1.DaemonSet{}
-	case "Pod":
-		return &corev1.Pod{}
-	case "Node":
-		return &corev1.Node{}
-	case "Namespace":
-		return &corev1.Namespace{}
-	case "PersistentVolumeClaim":
-		return &corev1.PersistentVolumeClaim{}
-	case "HorizontalPodAutoscaler":
-		return &autoscalingv2.HorizontalPodAutoscaler{}
-	}
-	return nil
-}
 
 // resourceOf returns the plural resource of a kind the catalog knows.
 func resourceOf(kind string) string {
