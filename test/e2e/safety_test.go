@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/test/e2e/incident"
+	"github.com/kubernaut/kubernaut/test/e2e/launcher"
+)
+
+// executorSafetyConfigMap is the executor's safety ConfigMap (deploy/base/config/executor.yaml).
+const executorSafetyConfigMap = "kubernaut-executor-safety"
+
+// killSwitch returns a function that sets the kill switch (`paused` in the executor's safety
+// ConfigMap), as the documented `kubectl patch` does; the value it found is put back when the
+// test ends.
+func killSwitch(t *testing.T) func(paused bool) {
+	t.Helper()
+	key := client.ObjectKey{Namespace: launcher.SystemNamespace, Name: executorSafetyConfigMap}
+	update := func(change func(data map[string]string)) error {
+		return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cm := &corev1.ConfigMap{}
+			if err := sys.Cluster.Client.Get(context.Background(), key, cm); err != nil {
+				return err
+			}
+			if cm.Data == nil {
+				cm.Data = map[string]string{}
+			}
+			change(cm.Data)
+			return sys.Cluster.Client.Update(context.Background(), cm)
+		})
+	}
+	cm := &corev1.ConfigMap{}
+	require.NoError(t, sys.Cluster.Client.Get(context.Background(), key, cm))
+	before, had := cm.Data["paused"]
+	t.Cleanup(func() {
+		assert.NoError(t, update(func(data map[string]string) {
+			if had {
+				data["paused"] = before
+			} else {
+				delete(data, "paused")
+			}
+		}), "restoring the executor's kill switch")
+	})
+	return func(paused bool) {
+		t.Helper()
+		require.NoError(t, update(func(data map[string]string) { data["paused"] = strconv.FormatBool(paused) }))
+	}
+}
+
+// heldPaused waits for the request's KubernetesExecution to hold on the kill switch (Ready False,
+// reason ExecutionPaused) and returns it.
+func heldPaused(t *testing.T, name string) *kev1.KubernetesExecution {
+	t.Helper()
+	ke := &kev1.KubernetesExecution{}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		rr, err := request(context.Background(), name)
+		if !assert.NoError(c, err) || !assert.NotNil(c, rr.Status.KubernetesExecutionRef, "phase %s", rr.Status.OverallPhase) {
+			return
+		}
+		got := &kev1.KubernetesExecution{}
+		if !assert.NoError(c, sys.Cluster.Client.Get(context.Background(), client.ObjectKey{Namespace: launcher.SystemNamespace, Name: rr.Status.KubernetesExecutionRef.Name}, got)) {
+			return
+		}
+		ready := apimeta.FindStatusCondition(got.Status.Conditions, kev1.ConditionReady)
+		if assert.NotNil(c, ready, "execution %s has no Ready condition (phase %s)", got.Name, got.Status.Phase) {
+			assert.Equal(c, corev1.ConditionFalse, corev1.ConditionStatus(ready.Status))
+			assert.Equal(c, kev1.ReasonPaused, ready.Reason)
+		}
+		ke = got
+	}, 2*time.Minute, 100*time.Millisecond, "the execution of %s never held on the kill switch", name)
+	return ke
+}
+
+// deployment reads the incident's Deployment.
+func deployment(t *testing.T, in *incident.Incident) *appsv1.Deployment {
+	t.Helper()
+	d := &appsv1.Deployment{}
+	require.NoError(t, sys.Cluster.Client.Get(context.Background(), client.ObjectKey{Namespace: in.Namespace, Name: in.Deployment}, d))
+	return d
+}
+
+// 15. Production waits for a person under the shipped policy; the request is approved and the
+// workflow validates its plan, but the executor is paused; meanwhile a person rolls the
+// Deployment forward (a new pod template). Once the pause is lifted the executor refuses the
+// validated plan (StaleTarget): the request ends in manual review with the refusal, and the
+// Deployment keeps the person's roll-forward.
+func TestE2E15RolledForwardBeforeExecutionNotExecuted(t *testing.T) {
+	ctx := context.Background()
+	start := time.Now()
+	in, err := incident.OOM(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{Environment: "production"})
+	require.NoError(t, err)
+	name := postCreated(t, in)
+
+	// The shipped policy: nothing changes production without a person.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		rr, err := request(ctx, name)
+		if assert.NoError(c, err) {
+			assert.Equal(c, remediationv1.PhaseAwaitingApproval, rr.Status.OverallPhase)
+		}
+	}, 2*time.Minute, 100*time.Millisecond, "production must wait for a person")
+	t.Logf("%s: AwaitingApproval after %s", name, time.Since(start).Round(time.Millisecond))
+	assertUnchanged(t, in)
+
+	pause := killSwitch(t)
+	pause(true)
+	kubectlKubernaut(t, approver(t, "erin"), "approve", name, "--reason", "OOM kill confirmed on the memory graph")
+	ke := heldPaused(t, name)
+	t.Logf("%s: execution %s held (phase %s) after %s", name, ke.Name, ke.Status.Phase, time.Since(start).Round(time.Millisecond))
+	assertUnchanged(t, in)
+
+	// A person rolls the Deployment forward while the approved plan waits.
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		d := deployment(t, in)
+		for i := range d.Spec.Template.Spec.Containers {
+			if d.Spec.Template.Spec.Containers[i].Name == in.Container {
+				d.Spec.Template.Spec.Containers[i].Env = append(d.Spec.Template.Spec.Containers[i].Env,
+					corev1.EnvVar{Name: "CHECKOUT_RELEASE", Value: "2026-12-06.2"})
+			}
+		}
+		return sys.Cluster.Client.Update(ctx, d)
+	}))
+	rolled := deployment(t, in)
+	require.EqualValues(t, 2, rolled.Generation, "the person's roll-forward")
+
+	pause(false)
+	rr := waitEnded(t, name)
+	t.Logf("%s: ended %s/%s after %s: %s", name, rr.Status.OverallPhase, rr.Status.Outcome, time.Since(start).Round(time.Millisecond), rr.Status.Message)
+	assert.Equal(t, remediationv1.PhaseCompleted, rr.Status.OverallPhase)
+	assert.Equal(t, remediationv1.OutcomeManualReviewRequired, rr.Status.Outcome)
+	assert.Contains(t, rr.Status.Message, kev1.ReasonStaleTarget)
+
+	require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKeyFromObject(ke), ke))
+	refused := false
+	for _, op := range ke.Status.OperationResults {
+		t.Logf("operation %s: %s %s: %s", op.Name, op.Phase, op.Reason, op.Message)
+		assert.NotEqual(t, kev1.OperationSucceeded, op.Phase, "operation %s", op.Name)
+		refused = refused || op.Reason == kev1.ReasonStaleTarget
+	}
+	assert.True(t, refused, "no operation refused StaleTarget: %+v", ke.Status.OperationResults)
+
+	after := deployment(t, in)
+	assert.Equal(t, rolled.Generation, after.Generation, "Kubernaut changed the rolled-forward Deployment")
+	assert.Equal(t, rolled.Spec.Template, after.Spec.Template, "the person's roll-forward must be kept")
+	lim, _ := memoryLimit(t, in)
+	assert.True(t, lim.Equal(in.MemoryLimit), "memory limit changed to %s", lim.String())
+}
+
+// 16. The kill switch: with `paused: "true"` in the executor's safety ConfigMap an unattended
+// (staging) remediation holds before its change, the Deployment untouched; lifting the pause
+// lets it finish and the change is verified.
+func TestE2E16KillSwitchHoldsExecution(t *testing.T) {
+	ctx := context.Background()
+	start := time.Now()
+	in, err := incident.OOM(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{Environment: unattendedEnvironment})
+	require.NoError(t, err)
+	pause := killSwitch(t)
+	pause(true)
+	name := postCreated(t, in)
+	ke := heldPaused(t, name)
+	t.Logf("%s: execution %s held (phase %s) after %s", name, ke.Name, ke.Status.Phase, time.Since(start).Round(time.Millisecond))
+	for _, op := range ke.Status.OperationResults {
+		assert.NotEqual(t, kev1.OperationSucceeded, op.Phase, "operation %s ran while paused", op.Name)
+	}
+	assertUnchanged(t, in)
+	rr, err := request(ctx, name)
+	require.NoError(t, err)
+	assert.False(t, rr.Status.OverallPhase.IsTerminal(), "the request waits while paused, phase %s", rr.Status.OverallPhase)
+
+	lifted := time.Now()
+	pause(false)
+	rr = endVerified(t, in, name)
+	t.Logf("%s: ended %s/%s %s after the pause was lifted", name, rr.Status.OverallPhase, rr.Status.Outcome, time.Since(lifted).Round(time.Millisecond))
+	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "phase %s: %s", rr.Status.OverallPhase, rr.Status.FailureReason)
+	assertRemediated(t, in)
+}
