@@ -23,14 +23,20 @@
 // first in every pod and in the workload's containers, orders the other pods by its own trouble,
 // and is never cut by the bound (nor its message shortened). Node targets are not focused.
 //
-// Enrichment reads the manager's cache (see CacheOptions): cluster-wide informers for pods,
-// ReplicaSets, Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, Nodes, Namespaces, Warning
-// Events, HorizontalPodAutoscalers (autoscaling/v2) and PodDisruptionBudgets (policy/v1), each
-// stripped to the fields used, with field indexes for events by involved object, pods by owner,
-// by node and by the claims they mount, ReplicaSets and Jobs by owner and HPAs by scale target.
-// PersistentVolumeClaims and StorageClasses have no informer: a PVC target reads its claim and
-// class live, one Get each (RBAC: get only). The context is bounded by --max-context-bytes
-// (8 KiB of JSON by default); what is dropped is listed in its truncated field.
+// Enrichment reads the cluster live, on demand, and bounded (see Enricher and reads.go): the
+// target's namespace, the target and its owners by name; its pods and ReplicaSets by the
+// workload's label selector in the target's namespace; the HPA and PDB of that namespace; the
+// nodes of its most relevant pods by name, with the pods each runs counted from their metadata
+// (by spec.nodeName); a claim target's claim and StorageClass by name and the pods of its
+// namespace that mount it; and the Warning events about all of these, read in one page for the
+// namespace (type=Warning) or, in a namespace with more than that, object by object with field
+// selectors on the involved object. Every list is paged and stops at a bound (what a bound cut is
+// said in truncated), the independent reads of one enrichment run in parallel, a few at a time,
+// and nothing is read twice: the service's memory does not grow with the cluster, and the
+// number of reads of an enrichment does not grow with its workload. The manager's cache holds
+// only the RemediationProcessings and the policy ConfigMap (see CacheOptions). The context is
+// bounded by --max-context-bytes (8 KiB of JSON by default); what is dropped is listed in its
+// truncated field.
 //
 // Classification (package classify): environment from the namespace label
 // kubernaut.io/environment, then the namespace labels environment/env, then the signal's own
@@ -42,6 +48,8 @@
 //
 // Metrics (controller-runtime registry):
 //   - kubernaut_processing_enrichment_duration_seconds: duration of one enrichment.
+//   - kubernaut_processing_enrichment_api_reads: API server reads (gets and list pages) of one
+//     enrichment.
 //   - kubernaut_processing_enrichments_total{result}: enriched, degraded, failed, timed_out.
 //   - kubernaut_processing_degraded_enrichments_total: completions with the target not found.
 //   - kubernaut_processing_classifications_total{environment_source,priority_from}: by the

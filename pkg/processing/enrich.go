@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -48,16 +49,30 @@ const (
 // name), its pods and ReplicaSets (by the workload's label selector, in the target's
 // namespace), its HPA and PDB (in that namespace), the nodes of its most relevant pods (by
 // name) and the Warning events about all of these (see events). It holds no copy of the
-// cluster: its memory does not grow with the cluster, every list is paged and bounded (see
-// reads.go), independent reads run in parallel, at most readFanOut at once per enrichment, and
-// nothing is read twice within one enrichment.
+// cluster (only, for a few seconds and within a fixed bound, the Warning events of the
+// namespaces it just read, shared by the enrichments in them): its memory does not grow with the
+// cluster, every list is paged and bounded (see reads.go), independent reads run in parallel, at
+// most readFanOut at once per enrichment, and nothing is read twice within one enrichment.
 type Enricher struct {
 	// Reader reads the cluster: the API server (the manager's API reader), never a cache.
 	Reader client.Reader
 	Now    func() time.Time
+	// MaxEventScan is the most Warning events of one namespace read whole (0: maxEventScan); a
+	// namespace holding more is noisy, read object by object.
+	MaxEventScan int
 
-	// noisy remembers the namespaces whose Warning events are read object by object.
-	noisy noisyNamespaces
+	// digests are the Warning events of the namespaces read recently (see digest); nodes the
+	// facts of the nodes read recently (see nodeFacts).
+	sharedOnce sync.Once
+	digests    *shared[*digest]
+	nodeFacts  *shared[*nodeFacts]
+}
+
+func (e *Enricher) share() {
+	e.sharedOnce.Do(func() {
+		e.digests = &shared[*digest]{max: maxDigestGroups}
+		e.nodeFacts = &shared[*nodeFacts]{max: maxNodeFacts}
+	})
 }
 
 // Focus is what an alert names inside its target: the pod and the container of its labels (a
@@ -110,6 +125,8 @@ type enrichment struct {
 	focusPod                   *corev1.Pod // the alert's pod, when it is one of the target's: next
 	focusContainer             string      // the alert's container, once its pod is known to be the target's
 	nodeNames                  []string
+	since                      time.Time    // shared reads older than this do not serve it
+	targetNS                   string       // the target's namespace ("" for a Node)
 	targetNode                 *corev1.Node // a Node target, read once
 	targetNodePods             int          // the pods read on it
 	hpaFound                   *autoscalingv2.HorizontalPodAutoscaler
@@ -145,11 +162,21 @@ func (en *enrichment) bound(limit int) int {
 // targetNotFound and keeps whatever is still known (namespace, events); read errors are returned.
 // The reads go in three rounds: the namespace beside the target (and its owners, pods,
 // ReplicaSets, HPA and PDB, in parallel once the workload is known); then, once the most
-// relevant pods are chosen, their nodes beside the events of everything collected.
+// relevant pods are chosen, their nodes beside the events of everything collected. What other
+// enrichments read recently (events, nodes) serves whatever its age; see EnrichSince.
 func (e *Enricher) Enrich(ctx context.Context, t common.TargetResource, focus Focus) (*enrichment, error) {
+	return e.EnrichSince(ctx, t, focus, time.Time{})
+}
+
+// EnrichSince is Enrich for an incident known since since (its RemediationProcessing's
+// creation): of what other enrichments read recently, only what they began to read after since
+// serves it.
+func (e *Enricher) EnrichSince(ctx context.Context, t common.TargetResource, focus Focus, since time.Time) (*enrichment, error) {
+	e.share()
 	now := metav1.NewTime(e.now().Truncate(time.Second))
-	en := &enrichment{reads: newReads(e.Reader), kc: &common.KubernetesContext{CollectedAt: &now}, focus: focus}
+	en := &enrichment{reads: newReads(e.Reader), kc: &common.KubernetesContext{CollectedAt: &now}, focus: focus, since: since}
 	defer func() { enrichmentReads.Observe(float64(en.count.Load())) }()
+	en.targetNS = t.Namespace
 	en.eventKeys = append(en.eventKeys, eventKey{t.Kind, t.Namespace, t.Name})
 	found := true
 	err := fanOut(ctx,
@@ -971,40 +998,72 @@ func focusFirst(cs []corev1.Container, name string) []corev1.Container {
 
 var nodeConditionTypes = []corev1.NodeConditionType{corev1.NodeReady, corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure, corev1.NodeNetworkUnavailable}
 
+// nodeFacts is what the context says of a node: its summary (with the pods it runs) and its
+// unhealthy conditions; found false for a node that does not exist. The facts of the nodes read
+// recently are shared by the enrichments (Enricher.nodeFacts) for nodeFactsTTL, at most
+// maxNodeFacts nodes: the nodes of a cluster are everybody's, and an alert storm names the same
+// few again and again.
+type nodeFacts struct {
+	found     bool
+	summary   common.NodeSummary
+	unhealthy []common.NodeCondition
+}
+
 // nodes reads the nodes of the most relevant pods, by name, and counts the pods each runs, all
 // in parallel (a Node target's node and pods were read with the target).
 func (e *Enricher) nodes(ctx context.Context, en *enrichment) error {
-	nodes := make([]*corev1.Node, len(en.nodeNames))
-	counts := make([]int, len(en.nodeNames))
+	facts := make([]*nodeFacts, len(en.nodeNames))
 	var tasks []func(context.Context) error
 	for i, name := range en.nodeNames {
 		if en.targetNode != nil && en.targetNode.Name == name {
-			nodes[i], counts[i] = en.targetNode, en.targetNodePods
+			facts[i] = factsOf(en.targetNode, en.targetNodePods)
 			continue
 		}
-		tasks = append(tasks,
-			func(ctx context.Context) error {
-				n := &corev1.Node{}
-				ok, err := en.get(ctx, client.ObjectKey{Name: name}, n)
-				if ok {
-					nodes[i] = n
-				}
-				return err
-			},
-			func(ctx context.Context) (err error) {
-				counts[i], err = e.podsOnNode(ctx, en, name)
-				return err
+		tasks = append(tasks, func(ctx context.Context) (err error) {
+			facts[i], err = e.nodeFacts.get(ctx, name, en.since, e.now, func(ctx context.Context) (*nodeFacts, int, time.Duration, error) {
+				f, err := e.readNode(ctx, en, name)
+				return f, 1, nodeFactsTTL, err
 			})
+			return err
+		})
 	}
 	if err := fanOut(ctx, tasks...); err != nil {
 		return err
 	}
-	for i, n := range nodes {
-		if n != nil {
-			en.kc.Nodes = append(en.kc.Nodes, en.nodeSummary(n, counts[i]))
+	for _, f := range facts {
+		if f == nil || !f.found {
+			continue
+		}
+		en.kc.Nodes = append(en.kc.Nodes, *f.summary.DeepCopy()) // the bound edits the context in place
+		for _, c := range f.unhealthy {
+			if len(en.kc.NodeConditions) < maxNodeConds {
+				en.kc.NodeConditions = append(en.kc.NodeConditions, c)
+			}
 		}
 	}
 	return nil
+}
+
+// readNode reads a node by name and counts the pods it runs, in parallel.
+func (e *Enricher) readNode(ctx context.Context, en *enrichment, name string) (*nodeFacts, error) {
+	n := &corev1.Node{}
+	var found bool
+	var count int
+	if err := fanOut(ctx,
+		func(ctx context.Context) (err error) {
+			found, err = en.get(ctx, client.ObjectKey{Name: name}, n)
+			return err
+		},
+		func(ctx context.Context) (err error) {
+			count, err = e.podsOnNode(ctx, en, name)
+			return err
+		}); err != nil {
+		return nil, err
+	}
+	if !found {
+		return &nodeFacts{}, nil
+	}
+	return factsOf(n, count), nil
 }
 
 // podsOnNode counts the pods a node runs, from their metadata (by spec.nodeName, which the API
@@ -1028,8 +1087,9 @@ func (e *Enricher) podsOnNode(ctx context.Context, en *enrichment, name string) 
 	return n, nil
 }
 
-// nodeSummary summarises a node; its unhealthy conditions also go to the context's flat list.
-func (en *enrichment) nodeSummary(n *corev1.Node, podCount int) common.NodeSummary {
+// factsOf summarises a node that runs podCount pods.
+func factsOf(n *corev1.Node, podCount int) *nodeFacts {
+	f := &nodeFacts{found: true}
 	s := common.NodeSummary{Name: n.Name, Unschedulable: n.Spec.Unschedulable, PodCount: int32(podCount)}
 	for _, c := range n.Status.Conditions {
 		if !slices.Contains(nodeConditionTypes, c.Type) {
@@ -1039,14 +1099,13 @@ func (en *enrichment) nodeSummary(n *corev1.Node, podCount int) common.NodeSumma
 			s.Ready = string(c.Status)
 		}
 		s.Conditions = append(s.Conditions, condition(string(c.Type), string(c.Status), c.Reason, c.Message, c.LastTransitionTime))
-		unhealthy := (c.Type == corev1.NodeReady) != (c.Status == corev1.ConditionTrue)
-		if unhealthy && len(en.kc.NodeConditions) < maxNodeConds {
+		if unhealthy := (c.Type == corev1.NodeReady) != (c.Status == corev1.ConditionTrue); unhealthy {
 			nc := common.NodeCondition{Node: n.Name, Type: string(c.Type), Status: string(c.Status), Reason: text.TruncateBytes(c.Reason, 128), Message: text.TruncateBytes(c.Message, 256)}
 			if !c.LastTransitionTime.IsZero() {
 				at := c.LastTransitionTime
 				nc.LastTransitionTime = &at
 			}
-			en.kc.NodeConditions = append(en.kc.NodeConditions, nc)
+			f.unhealthy = append(f.unhealthy, nc)
 		}
 	}
 	for _, t := range n.Spec.Taints {
@@ -1066,7 +1125,8 @@ func (en *enrichment) nodeSummary(n *corev1.Node, podCount int) common.NodeSumma
 		}
 	}
 	s.Allocatable = quantities(alloc)
-	return s
+	f.summary = s
+	return f
 }
 
 func eventTimes(ev *corev1.Event) (first, last time.Time, count int32) {

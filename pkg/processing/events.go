@@ -57,31 +57,33 @@ func (gs eventGroups) merge(o eventGroups) {
 func newEventList() *corev1.EventList { return &corev1.EventList{} }
 
 // events reads the Warning events about every object collected, groups them by reason and
-// object and keeps the newest groups first. The events of a namespace (the target's; default
-// for the nodes and volumes) are read once, all its Warning events in one read, and picked by
-// involved object. A namespace holding more than that read takes is noisy: the events of its
-// most relevant objects (eventKeys, not scanKeys) are then read object by object, with field
-// selectors on the involved object, and it stays noisy for a while (noisyFor).
+// object and keeps the newest groups first. The events of the target's namespace and of default
+// (where those about nodes and volumes are recorded) come from the namespace's digest (see
+// eventDigests): all its Warning events, read whole and shared for a few seconds by the
+// enrichments in it. A noisy namespace, with more than a scan takes, is read object by object
+// instead: the events of its most relevant objects (eventKeys, not scanKeys; at most
+// maxEventObjects) with field selectors on the involved object. So are the other namespaces (a
+// Node target's pods are everybody's), unless a digest of theirs is at hand.
 func (e *Enricher) events(ctx context.Context, en *enrichment) error {
 	type scope struct {
 		ns             string
 		keys, scanOnly []eventKey
-		wanted         map[eventKey]bool
 		groups         eventGroups
 	}
 	var scopes []*scope
 	byNS := map[string]*scope{}
+	seen := map[eventKey]bool{}
 	add := func(k eventKey, scanOnly bool) {
+		if seen[k] {
+			return
+		}
+		seen[k] = true
 		s := byNS[k.scope()]
 		if s == nil {
-			s = &scope{ns: k.scope(), wanted: map[eventKey]bool{}}
+			s = &scope{ns: k.scope()}
 			byNS[s.ns] = s
 			scopes = append(scopes, s)
 		}
-		if s.wanted[k] {
-			return
-		}
-		s.wanted[k] = true
 		if scanOnly {
 			s.scanOnly = append(s.scanOnly, k)
 		} else {
@@ -97,7 +99,7 @@ func (e *Enricher) events(ctx context.Context, en *enrichment) error {
 	tasks := make([]func(context.Context) error, 0, len(scopes))
 	for _, s := range scopes {
 		tasks = append(tasks, func(ctx context.Context) (err error) {
-			s.groups, err = e.scopeEvents(ctx, en, s.ns, s.keys, s.scanOnly, s.wanted)
+			s.groups, err = e.scopeEvents(ctx, en, s.ns, s.keys, s.scanOnly, s.ns == en.targetNS || s.ns == clusterEventNamespace)
 			return err
 		})
 	}
@@ -128,28 +130,40 @@ func (e *Enricher) events(ctx context.Context, en *enrichment) error {
 	return nil
 }
 
-// scopeEvents reads the Warning events of namespace ns about the objects wanted (keys and
-// scanOnly): one read of them all, or, when the namespace is noisy, one read per object of keys.
-func (e *Enricher) scopeEvents(ctx context.Context, en *enrichment, ns string, keys, scanOnly []eventKey, wanted map[eventKey]bool) (eventGroups, error) {
-	if !e.noisy.is(ns, e.now()) {
-		groups := eventGroups{}
-		complete, err := listPages(ctx, en.reads, newEventList, eventPage, maxEventScan, func(l *corev1.EventList) bool {
-			for i := range l.Items {
-				ev := &l.Items[i]
-				if wanted[eventKey{ev.InvolvedObject.Kind, ev.InvolvedObject.Namespace, ev.InvolvedObject.Name}] {
-					groups.addEvent(ev)
-				}
+// scopeEvents returns the Warning events of namespace ns about keys and scanOnly: from the
+// namespace's digest (read whole when there is none, if whole), or read for the first
+// maxEventObjects keys one object at a time.
+func (e *Enricher) scopeEvents(ctx context.Context, en *enrichment, ns string, keys, scanOnly []eventKey, whole bool) (eventGroups, error) {
+	scan := cmp.Or(e.MaxEventScan, maxEventScan)
+	var d *digest
+	if whole {
+		var err error
+		if d, err = e.digests.get(ctx, ns, en.since, e.now, func(ctx context.Context) (*digest, int, time.Duration, error) {
+			d, err := scanEvents(ctx, en, ns, scan)
+			if err != nil {
+				return nil, 0, 0, err
 			}
-			return true
-		}, client.InNamespace(ns), client.MatchingFields{"type": corev1.EventTypeWarning})
-		if err != nil || complete {
-			return groups, err
+			if d.noisy {
+				return d, 1, noisyFor, nil
+			}
+			return d, d.groups, digestTTL, nil
+		}); err != nil {
+			return nil, err
 		}
-		e.noisy.mark(ns, e.now())
+	} else {
+		d, _ = e.digests.peek(ns, en.since, e.now())
 	}
-	if len(scanOnly) > 0 {
-		en.cut(fmt.Sprintf("events of %d less relevant objects (busy namespace %s)", len(scanOnly), ns))
+	groups := eventGroups{}
+	if d != nil && !d.noisy {
+		for _, k := range slices.Concat(keys, scanOnly) {
+			groups.merge(d.byObject[k])
+		}
+		return groups, nil
 	}
+	if n := len(scanOnly) + max(0, len(keys)-maxEventObjects); n > 0 && whole {
+		en.cut(fmt.Sprintf("events of %d less relevant objects (%s holds more than %d Warning events)", n, ns, scan))
+	}
+	keys = keys[:min(len(keys), maxEventObjects)]
 	per := make([]eventGroups, len(keys))
 	tasks := make([]func(context.Context) error, 0, len(keys))
 	for i, k := range keys {
@@ -158,26 +172,64 @@ func (e *Enricher) scopeEvents(ctx context.Context, en *enrichment, ns string, k
 			if k.namespace != "" {
 				fs["involvedObject.namespace"] = k.namespace
 			}
-			groups := eventGroups{}
+			g := eventGroups{}
 			complete, err := listPages(ctx, en.reads, newEventList, eventPage, maxEventsPerObject, func(l *corev1.EventList) bool {
 				for j := range l.Items {
-					groups.addEvent(&l.Items[j])
+					g.addEvent(&l.Items[j])
 				}
 				return true
 			}, client.InNamespace(ns), fs)
-			if !complete && err == nil {
+			if err == nil && !complete {
 				en.cut(fmt.Sprintf("events of %s/%s beyond the first %d", k.kind, k.name, maxEventsPerObject))
 			}
-			per[i] = groups
+			per[i] = g
 			return err
 		})
 	}
 	if err := fanOut(ctx, tasks...); err != nil {
 		return nil, err
 	}
-	groups := eventGroups{}
 	for _, g := range per {
 		groups.merge(g)
 	}
 	return groups, nil
+}
+
+// scanEvents reads the Warning events of namespace ns whole, in pages, into a digest; a noisy
+// digest (without events) when there are more than max.
+func scanEvents(ctx context.Context, en *enrichment, ns string, max int) (*digest, error) {
+	d := &digest{byObject: map[eventKey]eventGroups{}}
+	complete, err := listPages(ctx, en.reads, newEventList, eventPage, max, func(l *corev1.EventList) bool {
+		for i := range l.Items {
+			ev := &l.Items[i]
+			k := eventKey{ev.InvolvedObject.Kind, ev.InvolvedObject.Namespace, ev.InvolvedObject.Name}
+			g := d.byObject[k]
+			if g == nil {
+				g = eventGroups{}
+				d.byObject[k] = g
+			}
+			n := len(g)
+			g.addEvent(ev)
+			d.groups += len(g) - n
+		}
+		return true
+	}, client.InNamespace(ns), client.MatchingFields{"type": corev1.EventTypeWarning})
+	if err != nil {
+		return nil, err
+	}
+	if !complete {
+		return &digest{noisy: true}, nil
+	}
+	return d, nil
+}
+
+// digest is what one scan of a namespace's Warning events found: its events grouped by involved
+// object and reason, or that the namespace is noisy. The digests of the namespaces read recently
+// are shared (Enricher.digests) for digestTTL (a noisy one for noisyFor), within maxDigestGroups
+// groups: the events of an incident are recorded before its alert fires, so a digest a few
+// seconds old shows them.
+type digest struct {
+	byObject map[eventKey]eventGroups
+	groups   int
+	noisy    bool
 }

@@ -31,17 +31,25 @@ const (
 	// HPAs and PDBs of a namespace.
 	ownedPage    = 100
 	maxOwnedRead = 500
-	// eventPage and maxEventScan: the Warning events of the target's namespace are read whole,
-	// in one page, when there are at most maxEventScan of them; beyond, the namespace is noisy and
-	// the events of each object are read with field selectors on the involved object instead
-	// (at most maxEventsPerObject each, and only for the most relevant objects).
+	// eventPage and maxEventScan: the Warning events of a namespace are read whole, in pages
+	// of eventPage, when there are at most maxEventScan of them (see eventDigests); beyond, the
+	// namespace is noisy and the events of its most relevant objects (at most maxEventObjects)
+	// are read one object at a time with field selectors on the involved object, at most
+	// maxEventsPerObject each.
 	eventPage          = 500
-	maxEventScan       = 500
+	maxEventScan       = 10000
+	maxEventObjects    = 8
 	maxEventsPerObject = 500
-	// noisyFor is how long a namespace found noisy is read object by object without trying the
-	// single read first; maxNoisy bounds how many such namespaces are remembered.
-	noisyFor = 10 * time.Minute
-	maxNoisy = 4096
+	// digestTTL is how long the events read from a namespace serve the enrichments in it;
+	// noisyFor how long a namespace found noisy is read object by object without a new scan;
+	// maxDigestGroups bounds the event groups held for all namespaces together.
+	digestTTL       = 15 * time.Second
+	noisyFor        = 10 * time.Minute
+	maxDigestGroups = 25000
+	// nodeFactsTTL is how long the facts of a node serve the enrichments; maxNodeFacts bounds
+	// how many nodes' facts are held.
+	nodeFactsTTL = 15 * time.Second
+	maxNodeFacts = 5000
 )
 
 // clusterEventNamespace is where the events about cluster-scoped objects (nodes, persistent
@@ -165,32 +173,4 @@ func selectorOf(ls *metav1.LabelSelector) (labels.Selector, bool) {
 		return nil, false
 	}
 	return sel, true
-}
-
-// noisyNamespaces remembers, for a while, the namespaces holding more Warning events than one
-// read takes: their events are read object by object at once. Bounded: when full it forgets
-// them all.
-type noisyNamespaces struct {
-	mu    sync.Mutex
-	until map[string]time.Time
-}
-
-func (n *noisyNamespaces) is(ns string, now time.Time) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	t, ok := n.until[ns]
-	if ok && now.After(t) {
-		delete(n.until, ns)
-		return false
-	}
-	return ok
-}
-
-func (n *noisyNamespaces) mark(ns string, now time.Time) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.until == nil || len(n.until) >= maxNoisy {
-		n.until = map[string]time.Time{}
-	}
-	n.until[ns] = now.Add(noisyFor)
 }

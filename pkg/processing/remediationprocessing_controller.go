@@ -218,7 +218,9 @@ func (r *Reconciler) reconcileEnrich(ctx context.Context, rp *processingv1.Remed
 	start := time.Now()
 	readCtx, cancel := context.WithTimeout(ctx, r.EnrichmentTimeout)
 	r.enricherOnce.Do(func() { r.enricher = &Enricher{Reader: r.Reader, Now: r.Now} })
-	en, err := r.enricher.Enrich(readCtx, t, FocusOf(rp.Spec.Alert.Labels))
+	// Shared reads serve it only when begun after it was created (creationTimestamp has whole
+	// seconds).
+	en, err := r.enricher.EnrichSince(readCtx, t, FocusOf(rp.Spec.Alert.Labels), rp.CreationTimestamp.Add(time.Second))
 	cancel()
 	enrichmentDuration.Observe(time.Since(start).Seconds())
 	if err != nil {

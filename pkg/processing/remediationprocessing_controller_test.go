@@ -58,6 +58,7 @@ func TestProcessing(t *testing.T) {
 	t.Run("large event history within 8 KiB", func(t *testing.T) { testLargeEventHistory(t, env, h) })
 	t.Run("reads are live, paged, selected and do not grow with the pods", func(t *testing.T) { testReadsAreBounded(t, env, h) })
 	t.Run("a noisy namespace's events are read object by object", func(t *testing.T) { testNoisyNamespace(t, env, h) })
+	t.Run("the events of a namespace are read once for the incidents in it", func(t *testing.T) { testEventsShared(t, env, h) })
 	t.Run("lists are paged and bounded", func(t *testing.T) { testListPages(t, env, h) })
 	t.Run("policy", func(t *testing.T) { testPolicy(t, env) })
 	t.Run("a stuck read fails with a reason", func(t *testing.T) { testStuckRead(t, env) })

@@ -20,15 +20,16 @@ type Config struct {
 	shared.Options
 	Processing processing.Config
 	// KubeAPIQPS and KubeAPIBurst bound the client's request rate to the API server. A
-	// processing costs 3 requests (two status patches and one live read; reads of the target
-	// come from the caches), so the default of 100/s allows about 30 processings/s.
+	// processing costs two status patches and the live reads of its enrichment (a Deployment
+	// target about ten, whatever its size; docs/processing.md), so the default of 300/s allows
+	// about 25 processings/s.
 	KubeAPIQPS   float32
 	KubeAPIBurst int
 }
 
 // NewConfig returns the defaults.
 func NewConfig() *Config {
-	return &Config{Options: shared.NewOptions(true), Processing: processing.DefaultConfig(), KubeAPIQPS: 100, KubeAPIBurst: 200}
+	return &Config{Options: shared.NewOptions(true), Processing: processing.DefaultConfig(), KubeAPIQPS: 300, KubeAPIBurst: 600}
 }
 
 // AddFlags registers the shared flags and the service's own.
@@ -40,7 +41,7 @@ func (c *Config) AddFlags(cmd *cobra.Command) {
 	fs.DurationVar(&p.EnrichmentTimeout, "enrichment-timeout", p.EnrichmentTimeout, "Bound on the reads of one enrichment: a read still waiting then fails the RemediationProcessing (reason EnrichmentTimedOut); other read errors are retried for as long, then fail it (reason EnrichmentFailed).")
 	fs.IntVar(&p.MaxConcurrentReconciles, "max-concurrent-reconciles", p.MaxConcurrentReconciles, "RemediationProcessings enriched in parallel.")
 	fs.IntVar(&p.MaxContextBytes, "max-context-bytes", p.MaxContextBytes, "Bound on the serialized Kubernetes context of one signal; the least useful facts are dropped first and listed in its truncated field.")
-	fs.Float32Var(&c.KubeAPIQPS, "kube-api-qps", c.KubeAPIQPS, "Sustained requests per second the processing service may send to the API server (enrichment reads come from its caches; each processing costs about 3 requests).")
+	fs.Float32Var(&c.KubeAPIQPS, "kube-api-qps", c.KubeAPIQPS, "Sustained requests per second the processing service may send to the API server (enrichment reads the cluster live: a processing costs about a dozen requests, two of them writes).")
 	fs.IntVar(&c.KubeAPIBurst, "kube-api-burst", c.KubeAPIBurst, "Burst of requests the processing service may send to the API server above --kube-api-qps.")
 }
 
@@ -75,7 +76,7 @@ func newCommand(cfg *Config, run func(context.Context, *Config) error) *cobra.Co
 	return shared.NewRootCommand(service,
 		"Kubernaut processing: enriches and classifies RemediationProcessing resources.",
 		"Kubernaut processing: enriches and classifies RemediationProcessing resources.\n\n"+
-			"For each RemediationProcessing in --namespace it reads the signal's target from its caches (owner chain, pods and containers, rollout history, nodes, HPA, PDB, recent Warning events) into a context of at most --max-context-bytes, classifies the environment and business priority with the policy of --policy-configmap, and completes it. "+
+			"For each RemediationProcessing in --namespace it reads what the signal's target needs from the API server, on demand and bounded (namespace, owner chain, pods and containers, rollout history, nodes, HPA, PDB, recent Warning events; it caches nothing of the cluster) into a context of at most --max-context-bytes, classifies the environment and business priority with the policy of --policy-configmap, and completes it. "+
 			"It serves /healthz and /readyz on --health-probe-bind-address and Prometheus metrics (kubernaut_processing_*) on --metrics-bind-address, and stops cleanly on SIGTERM.",
 		cfg.AddFlags,
 		cfg.Validate,
