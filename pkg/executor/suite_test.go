@@ -206,7 +206,6 @@ func (h *harness) validate(o common.Operation) common.Operation {
 	return o
 }
 
-
 func stepsOf(ops []common.Operation) []common.WorkflowStep {
 	steps := make([]common.WorkflowStep, len(ops))
 	for i, o := range ops {

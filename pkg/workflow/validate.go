@@ -484,7 +484,6 @@ func fieldChanges(changes []objdiff.Change) ([]workflowv1.FieldChange, int32) {
 	return out, int32(len(changes) - n)
 }
 
-
 // resourceOf returns the plural resource of a kind the catalog knows.
 func resourceOf(kind string) string {
 	switch kind {
