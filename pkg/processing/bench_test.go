@@ -198,20 +198,55 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// countingReader counts the reads enrichment makes.
+// countingReader counts the reads enrichment makes, and times them by kind.
 type countingReader struct {
 	client.Reader
-	n atomic.Int64
+	n     atomic.Int64
+	mu    sync.Mutex
+	times map[string][]time.Duration
+}
+
+func (c *countingReader) record(kind string, t0 time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.times == nil {
+		c.times = map[string][]time.Duration{}
+	}
+	c.times[kind] = append(c.times[kind], time.Since(t0))
 }
 
 func (c *countingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 	c.n.Add(1)
+	defer c.record(fmt.Sprintf("get %T", obj), time.Now())
 	return c.Reader.Get(ctx, key, obj, opts...)
 }
 
 func (c *countingReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
 	c.n.Add(1)
+	kind := fmt.Sprintf("list %T", list)
+	if o := (&client.ListOptions{}).ApplyOptions(opts); o.FieldSelector != nil && !o.FieldSelector.Empty() {
+		kind += " " + strings.SplitN(o.FieldSelector.String(), "=", 2)[0]
+	}
+	defer c.record(kind, time.Now())
 	return c.Reader.List(ctx, list, opts...)
+}
+
+// report logs the reads by kind since the last report: how many, p50 and p99.
+func (c *countingReader) report(b *testing.B) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kinds := make([]string, 0, len(c.times))
+	for k := range c.times {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		if b == nil {
+			break
+		}
+		fmt.Fprintf(os.Stderr, "%s: %-56s %6d reads  p50 %6.1f ms  p99 %6.1f ms\n", b.Name(), k, len(c.times[k]), ms(percentile(c.times[k], 0.5)), ms(percentile(c.times[k], 0.99)))
+	}
+	c.times = nil
 }
 
 // BenchmarkEnrichment enriches Deployments of a namespace holding 1,000 pods and 10,000
@@ -255,6 +290,7 @@ func benchEnrichment(b *testing.B, l benchLayout) {
 	}
 
 	b.Run("enrich", func(b *testing.B) {
+		reader.report(nil)
 		durations := make([]time.Duration, 0, b.N)
 		var size int
 		reads := reader.n.Load()
@@ -278,9 +314,11 @@ func benchEnrichment(b *testing.B, l benchLayout) {
 		b.ReportMetric(float64(reader.n.Load()-reads)/float64(b.N), "reads/enrichment")
 		b.ReportMetric(float64(size), "context-bytes")
 		b.ReportMetric(float64(m.HeapInuse)/(1<<20), "heap-MiB")
+		reader.report(b)
 	})
 
 	b.Run("enrich-8-parallel", func(b *testing.B) {
+		reader.report(nil)
 		durations := make([]time.Duration, b.N)
 		reads := reader.n.Load()
 		var next atomic.Int64
@@ -296,6 +334,7 @@ func benchEnrichment(b *testing.B, l benchLayout) {
 		b.ReportMetric(ms(percentile(durations, 0.99)), "p99-ms")
 		b.ReportMetric(ms(percentile(durations, 0.5)), "p50-ms")
 		b.ReportMetric(float64(reader.n.Load()-reads)/float64(b.N), "reads/enrichment")
+		reader.report(b)
 	})
 
 	b.Run("end-to-end", func(b *testing.B) {

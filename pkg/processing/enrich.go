@@ -160,9 +160,10 @@ func (en *enrichment) bound(limit int) int {
 
 // Enrich reads what is known about target. A target (or namespace) that does not exist sets
 // targetNotFound and keeps whatever is still known (namespace, events); read errors are returned.
-// The reads go in three rounds: the namespace beside the target (and its owners, pods,
-// ReplicaSets, HPA and PDB, in parallel once the workload is known); then, once the most
-// relevant pods are chosen, their nodes beside the events of everything collected. What other
+// The reads go in rounds: the namespace, the Warning events of the target's namespace and of
+// default beside the target (and its owners, pods, ReplicaSets, HPA and PDB, in parallel once
+// the workload is known); then, once the most relevant pods are chosen, their nodes (and the
+// events of other namespaces, if any). What other
 // enrichments read recently (events, nodes) serves whatever its age; see EnrichSince.
 func (e *Enricher) Enrich(ctx context.Context, t common.TargetResource, focus Focus) (*enrichment, error) {
 	return e.EnrichSince(ctx, t, focus, time.Time{})
@@ -173,18 +174,35 @@ func (e *Enricher) Enrich(ctx context.Context, t common.TargetResource, focus Fo
 // serves it.
 func (e *Enricher) EnrichSince(ctx context.Context, t common.TargetResource, focus Focus, since time.Time) (*enrichment, error) {
 	e.share()
-	now := metav1.NewTime(e.now().Truncate(time.Second))
+	start := e.now()
+	if since.After(start) { // what it reads itself serves it, even within the second of its creation
+		since = start
+	}
+	now := metav1.NewTime(start.Truncate(time.Second))
 	en := &enrichment{reads: newReads(e.Reader), kc: &common.KubernetesContext{CollectedAt: &now}, focus: focus, since: since}
 	defer func() { enrichmentReads.Observe(float64(en.count.Load())) }()
 	en.targetNS = t.Namespace
 	en.eventKeys = append(en.eventKeys, eventKey{t.Kind, t.Namespace, t.Name})
 	found := true
+	// The events of the target's namespace and of default (nodes, volumes) are read whole: that
+	// needs nothing else, so it begins at once, beside the target.
+	events := func(ns string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := e.digestOf(ctx, en, ns)
+			return err
+		}
+	}
+	var targetEvents func(context.Context) error
+	if t.Namespace != "" {
+		targetEvents = events(t.Namespace)
+	}
 	err := fanOut(ctx,
 		func(ctx context.Context) error { return en.namespace(ctx, t.Namespace) },
 		func(ctx context.Context) (err error) {
 			found, err = e.target(ctx, en, t)
 			return err
-		})
+		},
+		targetEvents, events(clusterEventNamespace))
 	if err != nil {
 		return nil, err
 	}

@@ -138,16 +138,7 @@ func (e *Enricher) scopeEvents(ctx context.Context, en *enrichment, ns string, k
 	var d *digest
 	if whole {
 		var err error
-		if d, err = e.digests.get(ctx, ns, en.since, e.now, func(ctx context.Context) (*digest, int, time.Duration, error) {
-			d, err := scanEvents(ctx, en, ns, scan)
-			if err != nil {
-				return nil, 0, 0, err
-			}
-			if d.noisy {
-				return d, 1, noisyFor, nil
-			}
-			return d, d.groups, digestTTL, nil
-		}); err != nil {
+		if d, err = e.digestOf(ctx, en, ns); err != nil {
 			return nil, err
 		}
 	} else {
@@ -193,6 +184,20 @@ func (e *Enricher) scopeEvents(ctx context.Context, en *enrichment, ns string, k
 		groups.merge(g)
 	}
 	return groups, nil
+}
+
+// digestOf returns the digest of namespace ns: shared, or read whole now.
+func (e *Enricher) digestOf(ctx context.Context, en *enrichment, ns string) (*digest, error) {
+	return e.digests.get(ctx, ns, en.since, e.now, func(ctx context.Context) (*digest, int, time.Duration, error) {
+		d, err := scanEvents(ctx, en, ns, cmp.Or(e.MaxEventScan, maxEventScan))
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		if d.noisy {
+			return d, 1, noisyFor, nil
+		}
+		return d, d.groups, digestTTL, nil
+	})
 }
 
 // scanEvents reads the Warning events of namespace ns whole, in pages, into a digest; a noisy

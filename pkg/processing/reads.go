@@ -22,7 +22,7 @@ import (
 const (
 	// readFanOut is how many reads of one enrichment are in flight at once (independent reads
 	// run in parallel: the target's pods, ReplicaSets, HPA and PDB; the nodes and the events).
-	readFanOut = 4
+	readFanOut = 8
 	// podPage and maxPodsRead: the pods of one workload, node or claim, read in pages of
 	// podPage, at most maxPodsRead of them.
 	podPage     = 250
