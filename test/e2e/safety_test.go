@@ -159,8 +159,11 @@ func TestE2E15RolledForwardBeforeExecutionNotExecuted(t *testing.T) {
 }
 
 // 16. The kill switch: with `paused: "true"` in the executor's safety ConfigMap an unattended
-// (staging) remediation holds before its change, the Deployment untouched; lifting the pause
-// lets it finish and the change is verified.
+// (staging) remediation holds before its change, the Deployment untouched. Lifted, the execution
+// runs; paused again as soon as its change is applied (while the executor awaits the rollout),
+// the execution in flight holds too (Executing, the request not verifying) and changes nothing
+// more. Lifted again, it finishes and the change is verified. One change in all: the suite's
+// change budget (maxChangesPerClusterPerHour) is shared by every scenario.
 func TestE2E16KillSwitchHoldsExecution(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now()
@@ -170,19 +173,67 @@ func TestE2E16KillSwitchHoldsExecution(t *testing.T) {
 	pause(true)
 	name := postCreated(t, in)
 	ke := heldPaused(t, name)
-	t.Logf("%s: execution %s held (phase %s) after %s", name, ke.Name, ke.Status.Phase, time.Since(start).Round(time.Millisecond))
+	t.Logf("%s: new execution %s held (phase %q) after %s: %s", name, ke.Name, ke.Status.Phase, time.Since(start).Round(time.Millisecond), ke.Status.Message)
 	for _, op := range ke.Status.OperationResults {
 		assert.NotEqual(t, kev1.OperationSucceeded, op.Phase, "operation %s ran while paused", op.Name)
 	}
 	assertUnchanged(t, in)
 	rr, err := request(ctx, name)
 	require.NoError(t, err)
-	assert.False(t, rr.Status.OverallPhase.IsTerminal(), "the request waits while paused, phase %s", rr.Status.OverallPhase)
+	assert.Equal(t, remediationv1.PhaseExecuting, rr.Status.OverallPhase, "the request waits while paused")
 
+	// Lift the pause and set it again the moment the change is applied.
+	wc, err := client.NewWithWatch(sys.Cluster.Config, client.Options{Scheme: sys.Cluster.Client.Scheme()})
+	require.NoError(t, err)
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	w, err := wc.Watch(wctx, &kev1.KubernetesExecutionList{}, client.InNamespace(launcher.SystemNamespace), client.MatchingFields{"metadata.name": ke.Name})
+	require.NoError(t, err)
+	defer w.Stop()
 	lifted := time.Now()
 	pause(false)
+	pausedAt := ""
+	for ev := range w.ResultChan() {
+		got, ok := ev.Object.(*kev1.KubernetesExecution)
+		if !ok {
+			continue
+		}
+		applied := false
+		for _, r := range got.Status.OperationResults {
+			applied = applied || r.AppliedTime != nil
+		}
+		if applied || got.Status.Phase == kev1.PhaseCompleted || got.Status.Phase == kev1.PhaseFailed {
+			pause(true)
+			pausedAt = string(got.Status.Phase)
+			break
+		}
+	}
+	require.NotEmpty(t, pausedAt, "the watch ended before execution %s applied its change", ke.Name)
+	// Either the execution in flight holds, or it had finished before the executor read the pause.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got := &kev1.KubernetesExecution{}
+		if !assert.NoError(c, sys.Cluster.Client.Get(ctx, client.ObjectKeyFromObject(ke), got)) {
+			return
+		}
+		ready := apimeta.FindStatusCondition(got.Status.Conditions, kev1.ConditionReady)
+		assert.True(c, got.Status.Phase == kev1.PhaseCompleted || got.Status.Phase == kev1.PhaseFailed || (ready != nil && ready.Reason == kev1.ReasonPaused),
+			"execution %s: phase %s, Ready %+v", ke.Name, got.Status.Phase, ready)
+		ke = got
+	}, time.Minute, 50*time.Millisecond)
+	if ke.Status.Phase == kev1.PhaseExecuting {
+		t.Logf("%s: paused again with the change applied (seen %s): held in flight: %s", name, pausedAt, ke.Status.Message)
+		rr, err := request(ctx, name)
+		require.NoError(t, err)
+		assert.Equal(t, remediationv1.PhaseExecuting, rr.Status.OverallPhase, "the request must wait for the held execution")
+		lim, gen := memoryLimit(t, in)
+		assert.True(t, lim.Equal(raisedLimit), "memory limit %s: the change made before the pause", lim.String())
+		assert.EqualValues(t, 2, gen, "nothing more changed while paused")
+	} else {
+		t.Logf("%s: the execution was %s before the executor read the second pause (seen %s): the hold in flight was not exercised", name, ke.Status.Phase, pausedAt)
+	}
+	pause(false)
 	rr = endVerified(t, in, name)
-	t.Logf("%s: ended %s/%s %s after the pause was lifted", name, rr.Status.OverallPhase, rr.Status.Outcome, time.Since(lifted).Round(time.Millisecond))
+	t.Logf("%s: ended %s/%s %s after the pause was first lifted", name, rr.Status.OverallPhase, rr.Status.Outcome, time.Since(lifted).Round(time.Millisecond))
 	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "phase %s: %s", rr.Status.OverallPhase, rr.Status.FailureReason)
 	assertRemediated(t, in)
 }
