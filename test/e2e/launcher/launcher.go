@@ -44,6 +44,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubernaut/kubernaut/internal/testutil/alerting"
 	"github.com/kubernaut/kubernaut/internal/testutil/freeport"
@@ -76,6 +77,10 @@ const EnvDatabaseURL = "DATABASE_URL"
 type Options struct {
 	// Root is the repository checkout (default: the one this package was built from).
 	Root string
+	// ExecutorSafety overrides keys of the executor's safety ConfigMap as deploy/base ships it
+	// (for example a larger change budget for a suite that makes more changes in an hour than a
+	// cluster should).
+	ExecutorSafety map[string]string
 	// WorkDir holds binaries' configuration, kubeconfigs, tokens and logs (default: a new
 	// temporary directory, kept after Stop so that the logs can be read).
 	WorkDir string
@@ -224,6 +229,19 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 	sys.step(&o, "installing deploy/: namespace, RBAC, ServiceAccounts, policies, configuration")
 	if err := Install(ctx, sys.Cluster.Client, filepath.Join(o.Root, "deploy", "base")); err != nil {
 		return sys, err
+	}
+	if len(o.ExecutorSafety) > 0 {
+		cm := &corev1.ConfigMap{}
+		key := client.ObjectKey{Namespace: SystemNamespace, Name: "kubernaut-executor-safety"}
+		if err := sys.Cluster.Client.Get(ctx, key, cm); err != nil {
+			return sys, fmt.Errorf("reading the executor's safety ConfigMap: %w", err)
+		}
+		for k, v := range o.ExecutorSafety {
+			cm.Data[k] = v
+		}
+		if err := sys.Cluster.Client.Update(ctx, cm); err != nil {
+			return sys, fmt.Errorf("overriding the executor's safety ConfigMap: %w", err)
+		}
 	}
 	if sys.APIProxy, err = NewProxy(hostPort(sys.Cluster.Config.Host)); err != nil {
 		return sys, err
