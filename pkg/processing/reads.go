@@ -45,7 +45,7 @@ const (
 	// maxDigestGroups bounds the event groups held for all namespaces together.
 	digestTTL       = 15 * time.Second
 	noisyFor        = 10 * time.Minute
-	maxDigestGroups = 25000
+	maxDigestGroups = 10000
 	// nodeFactsTTL is how long the facts of a node serve the enrichments; maxNodeFacts bounds
 	// how many nodes' facts are held.
 	nodeFactsTTL = 15 * time.Second
@@ -115,13 +115,23 @@ func (rd *reads) cut(note string) {
 	}
 }
 
-// get reads obj by key; false when it does not exist.
+// fromWatchCache asks the API server to answer a Get from its watch cache (resourceVersion 0)
+// rather than etcd: cheaper for it, and at most a moment old.
+var fromWatchCache = &client.GetOptions{Raw: &metav1.GetOptions{ResourceVersion: "0"}}
+
+// get reads obj by key, from the API server's watch cache; false when it does not exist (asked
+// again of etcd, in case the cache has not seen it yet).
 func (rd *reads) get(ctx context.Context, key client.ObjectKey, obj client.Object) (bool, error) {
 	if err := rd.acquire(ctx); err != nil {
 		return false, err
 	}
 	defer rd.release()
-	if err := rd.r.Get(ctx, key, obj); err != nil {
+	err := rd.r.Get(ctx, key, obj, fromWatchCache)
+	if apierrors.IsNotFound(err) {
+		rd.count.Add(1)
+		err = rd.r.Get(ctx, key, obj)
+	}
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return false, nil
 		}
