@@ -258,8 +258,12 @@ func BenchmarkEnrichment(b *testing.B) {
 
 // BenchmarkEnrichmentLargeCluster enriches Deployments of a cluster holding 20,000 pods in 500
 // namespaces (4 Deployments of 10 pods each) on 200 nodes, with 100,000 Warning events (5 per
-// pod). Populating it takes several minutes on 2 cores.
+// pod). Populating it takes several minutes on 2 cores, so it runs only with
+// KUBERNAUT_PROCESSING_LARGE=1 (make bench-processing-large).
 func BenchmarkEnrichmentLargeCluster(b *testing.B) {
+	if os.Getenv("KUBERNAUT_PROCESSING_LARGE") == "" {
+		b.Skip("set KUBERNAUT_PROCESSING_LARGE=1 (make bench-processing-large): populating 20,000 pods and 100,000 events takes minutes")
+	}
 	benchEnrichment(b, benchLayout{namespaces: 500, deployments: 4, podsEach: 10, eventsEach: 5, nodes: 200})
 }
 

@@ -292,7 +292,7 @@ func (e *Enricher) podsOf(ctx context.Context, en *enrichment, ns string, sel la
 	if sel == nil {
 		return nil, nil
 	}
-	return e.podsWhere(ctx, en, keep, "pods of "+ns, client.InNamespace(ns), client.MatchingLabelsSelector{Selector: sel})
+	return e.podsWhere(ctx, en, keep, "pods matching "+sel.String(), client.InNamespace(ns), client.MatchingLabelsSelector{Selector: sel})
 }
 
 // podsWhere lists the pods that opts select, paged and bounded, and keeps, stripped, those keep
@@ -647,7 +647,7 @@ func (e *Enricher) cronJob(ctx context.Context, en *enrichment, ns, name string)
 		return true, err
 	}
 	if !complete {
-		en.cut(fmt.Sprintf("Jobs of %s beyond the first %d not read", ns, maxOwnedRead))
+		en.cut(fmt.Sprintf("Jobs of %s/%s beyond the first %d not read", ns, name, maxOwnedRead))
 	}
 	slices.SortFunc(jobs, func(a, b metav1.PartialObjectMetadata) int {
 		return b.CreationTimestamp.Compare(a.CreationTimestamp.Time)
