@@ -14,10 +14,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/metricvalue"
 	"github.com/kubernaut/kubernaut/pkg/executor"
 	"github.com/kubernaut/kubernaut/pkg/executor/action"
 )
@@ -413,21 +413,7 @@ func TestCrashAfterPodDeleteNeverDeletesItsReplacement(t *testing.T) {
 // refusals reads kubernaut_executor_refusals_total{reason}.
 func refusals(t testing.TB, reason string) float64 {
 	t.Helper()
-	families, err := ctrlmetrics.Registry.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != "kubernaut_executor_refusals_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "reason" && l.GetValue() == reason {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	return metricvalue.Value(t, "kubernaut_executor_refusals_total", map[string]string{"reason": reason})
 }
 
 // safetyValidation=false skips the per-target cooldown, and only it: an execution may skip it

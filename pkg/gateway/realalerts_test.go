@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/metricvalue"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 )
 
@@ -169,21 +169,7 @@ func realAlerts(c *cluster) map[string]realAlert {
 // unresolvedCount reads kubernaut_gateway_signals_unresolved_total{reason}.
 func unresolvedCount(t testing.TB, reason string) float64 {
 	t.Helper()
-	families, err := metrics.Registry.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != "kubernaut_gateway_signals_unresolved_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "reason" && l.GetValue() == reason {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	return metricvalue.Value(t, "kubernaut_gateway_signals_unresolved_total", map[string]string{"reason": reason})
 }
 
 // firstResult returns the first alert's result of a gateway answer.

@@ -19,10 +19,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/metricvalue"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/workflow"
@@ -520,21 +520,7 @@ func TestValidationFailuresAreCounted(t *testing.T) {
 // controller-runtime registry.
 func validationFailures(t *testing.T, reason string) float64 {
 	t.Helper()
-	families, err := metrics.Registry.Gather()
-	require.NoError(t, err)
-	for _, mf := range families {
-		if mf.GetName() != "kubernaut_workflow_validation_failures_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "reason" && l.GetValue() == reason {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	return metricvalue.Value(t, "kubernaut_workflow_validation_failures_total", map[string]string{"reason": reason})
 }
 
 // An executor allowed to touch only the named Deployment passes: the reviews name the target.
