@@ -37,7 +37,7 @@ const (
 	// are read one object at a time with field selectors on the involved object, at most
 	// maxEventsPerObject each.
 	eventPage          = 500
-	maxEventScan       = 10000
+	maxEventScan       = 5000
 	maxEventObjects    = 8
 	maxEventsPerObject = 500
 	// digestTTL is how long the events read from a namespace serve the enrichments in it;

@@ -10,9 +10,10 @@ import (
 // events of a namespace (see digest), the facts of a node (see nodeFacts). An entry serves the
 // enrichments whose incident is older than its read (since: never facts read before the incident
 // began) until its time to live ends; the enrichments that need it while it is being read wait
-// for that read instead of making their own (one read per key in an alert storm); and all
-// entries together weigh at most max (each at least 1), the least recently used going first.
-// Its memory is bounded by max, whatever the size of the cluster.
+// for that read instead of making their own, and those it is too old for wait for it to end and
+// then read once for all of them: at most one read per key at a time, in an alert storm too.
+// All entries together weigh at most max (each at least 1), the least recently used going first:
+// its memory is bounded by max, whatever the size of the cluster.
 type shared[V any] struct {
 	max int
 
@@ -44,10 +45,16 @@ func (s *shared[V]) get(ctx context.Context, key string, since time.Time, now fu
 			s.drop(key, e)
 			e = nil
 		}
-		if e != nil && e.start.Before(since) { // a read begun before this incident: not for it
+		if e != nil && e.start.Before(since) { // a read begun before this incident, still going:
+			ready := e.ready // not for it, but the next one is: wait, then read (or join)
 			s.mu.Unlock()
-			v, _, _, err := read(ctx)
-			return v, err
+			select {
+			case <-ready:
+			case <-ctx.Done():
+				var zero V
+				return zero, context.Cause(ctx)
+			}
+			continue
 		}
 		if e == nil {
 			e = &entry[V]{ready: make(chan struct{}), start: now()}

@@ -98,6 +98,33 @@ func TestShared(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 1, reads["storm"], "nine enrichments at once, one read")
 
+	// An incident that began while a read was going waits for it to end, then one more read
+	// serves all such incidents.
+	release = make(chan struct{})
+	wg.Go(func() {
+		_, err := s.get(ctx, "late", time.Time{}, now, func(ctx context.Context) (string, int, time.Duration, error) {
+			<-release
+			return read("late", 1, time.Minute)(ctx)
+		})
+		assert.NoError(t, err)
+	})
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		assert.Contains(c, s.entries, "late")
+	}, time.Second, time.Millisecond)
+	advance(time.Second)
+	later := now()
+	for range 4 {
+		wg.Go(func() {
+			_, err := s.get(ctx, "late", later, now, read("late", 1, time.Minute))
+			assert.NoError(t, err)
+		})
+	}
+	close(release)
+	wg.Wait()
+	assert.Equal(t, 2, reads["late"], "the read begun before them, and one for the four")
+
 	for i := range 4 {
 		get(fmt.Sprintf("big-%d", i), 10, time.Hour)
 		advance(time.Second)
