@@ -63,15 +63,18 @@ type Enricher struct {
 
 	// digests are the Warning events of the namespaces read recently (see digest); nodes the
 	// facts of the nodes read recently (see nodeFacts).
+	// scans bounds the namespaces whose events are read whole at once.
 	sharedOnce sync.Once
 	digests    *shared[*digest]
 	nodeFacts  *shared[*nodeFacts]
+	scans      chan struct{}
 }
 
 func (e *Enricher) share() {
 	e.sharedOnce.Do(func() {
 		e.digests = &shared[*digest]{max: maxDigestGroups}
 		e.nodeFacts = &shared[*nodeFacts]{max: maxNodeFacts}
+		e.scans = make(chan struct{}, wholeScans)
 	})
 }
 

@@ -59,11 +59,11 @@ func newEventList() *corev1.EventList { return &corev1.EventList{} }
 // events reads the Warning events about every object collected, groups them by reason and
 // object and keeps the newest groups first. The events of the target's namespace and of default
 // (where those about nodes and volumes are recorded) come from the namespace's digest (see
-// eventDigests): all its Warning events, read whole and shared for a few seconds by the
-// enrichments in it. A noisy namespace, with more than a scan takes, is read object by object
-// instead: the events of its most relevant objects (eventKeys, not scanKeys; at most
-// maxEventObjects) with field selectors on the involved object. So are the other namespaces (a
-// Node target's pods are everybody's), unless a digest of theirs is at hand.
+// digest): all its Warning events, read whole and shared for a few seconds by the enrichments in
+// it. In a noisy namespace, with more than a scan takes, only the events of its most relevant
+// objects are read, object by object with field selectors on the involved object (see
+// noisyKeys). The events of the other namespaces (a Node target's pods are everybody's) are read
+// that way too (at most maxEventObjects objects), unless a digest of theirs is at hand.
 func (e *Enricher) events(ctx context.Context, en *enrichment) error {
 	type scope struct {
 		ns             string
@@ -131,8 +131,8 @@ func (e *Enricher) events(ctx context.Context, en *enrichment) error {
 }
 
 // scopeEvents returns the Warning events of namespace ns about keys and scanOnly: from the
-// namespace's digest (read whole when there is none, if whole), or read for the first
-// maxEventObjects keys one object at a time.
+// namespace's digest (read whole when there is none, if whole), or read one object at a time
+// for the most relevant keys.
 func (e *Enricher) scopeEvents(ctx context.Context, en *enrichment, ns string, keys, scanOnly []eventKey, whole bool) (eventGroups, error) {
 	scan := cmp.Or(e.MaxEventScan, maxEventScan)
 	var d *digest
@@ -151,10 +151,15 @@ func (e *Enricher) scopeEvents(ctx context.Context, en *enrichment, ns string, k
 		}
 		return groups, nil
 	}
-	if n := len(scanOnly) + max(0, len(keys)-maxEventObjects); n > 0 && whole {
-		en.cut(fmt.Sprintf("events of %d less relevant objects (%s holds more than %d Warning events)", n, ns, scan))
+	if whole { // noisy
+		all := len(keys) + len(scanOnly)
+		keys = noisyKeys(keys)
+		if n := all - len(keys); n > 0 {
+			en.cut(fmt.Sprintf("events of %d less relevant objects (%s holds more than %d Warning events)", n, ns, scan))
+		}
+	} else {
+		keys = keys[:min(len(keys), maxEventObjects)]
 	}
-	keys = keys[:min(len(keys), maxEventObjects)]
 	per := make([]eventGroups, len(keys))
 	tasks := make([]func(context.Context) error, 0, len(keys))
 	for i, k := range keys {
@@ -186,10 +191,34 @@ func (e *Enricher) scopeEvents(ctx context.Context, en *enrichment, ns string, k
 	return groups, nil
 }
 
+// noisyKeys picks, of the objects of a noisy namespace (most relevant first), those whose events
+// are read: the first (the target, in its namespace) and the first pod after it.
+func noisyKeys(keys []eventKey) []eventKey {
+	if len(keys) == 0 {
+		return nil
+	}
+	out := keys[:1:1]
+	for _, k := range keys[1:] {
+		if len(out) == maxNoisyObjects {
+			break
+		}
+		if k.kind == "Pod" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // digestOf returns the digest of namespace ns: shared, or read whole now.
 func (e *Enricher) digestOf(ctx context.Context, en *enrichment, ns string) (*digest, error) {
 	return e.digests.get(ctx, ns, en.since, e.now, func(ctx context.Context) (*digest, int, time.Duration, error) {
+		select { // at most wholeScans namespaces read whole at a time: their pages are in memory
+		case e.scans <- struct{}{}:
+		case <-ctx.Done():
+			return nil, 0, 0, context.Cause(ctx)
+		}
 		d, err := scanEvents(ctx, en, ns, cmp.Or(e.MaxEventScan, maxEventScan))
+		<-e.scans
 		if err != nil {
 			return nil, 0, 0, err
 		}

@@ -32,12 +32,16 @@ const (
 	ownedPage    = 100
 	maxOwnedRead = 500
 	// eventPage and maxEventScan: the Warning events of a namespace are read whole, in pages
-	// of eventPage, when there are at most maxEventScan of them (see eventDigests); beyond, the
-	// namespace is noisy and the events of its most relevant objects (at most maxEventObjects)
-	// are read one object at a time with field selectors on the involved object, at most
-	// maxEventsPerObject each.
+	// of eventPage, when there are at most maxEventScan of them (see digest), at most
+	// wholeScans namespaces at a time. Beyond, the namespace is noisy: a field selector on the
+	// involved object makes the API server filter every event of the namespace (it has no index
+	// for it), so only the events of its maxNoisyObjects most relevant objects are read, one
+	// object at a time. The events of other namespaces (a Node target's pods) are read that way
+	// too, for at most maxEventObjects objects. At most maxEventsPerObject events per object.
 	eventPage          = 500
-	maxEventScan       = 5000
+	maxEventScan       = 10000
+	wholeScans         = 2
+	maxNoisyObjects    = 2
 	maxEventObjects    = 8
 	maxEventsPerObject = 500
 	// digestTTL is how long the events read from a namespace serve the enrichments in it;
@@ -45,7 +49,7 @@ const (
 	// maxDigestGroups bounds the event groups held for all namespaces together.
 	digestTTL       = 15 * time.Second
 	noisyFor        = 10 * time.Minute
-	maxDigestGroups = 10000
+	maxDigestGroups = 20000
 	// nodeFactsTTL is how long the facts of a node serve the enrichments; maxNodeFacts bounds
 	// how many nodes' facts are held.
 	nodeFactsTTL = 15 * time.Second
