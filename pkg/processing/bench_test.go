@@ -90,7 +90,7 @@ func populate(b testing.TB, env *testenv.Env, l benchLayout) []common.TargetReso
 		return populateOne(ctx, c, targets[i].Namespace, targets[i].Name, l, func() string { return nodes[int(podCounter.Add(1))%len(nodes)] })
 	})
 	close(stop)
-	b.Logf("populated %d nodes, %d namespaces, %d pods and %d events in %s", l.nodes, l.namespaces, l.pods(), l.events(), time.Since(start).Round(time.Second))
+	fmt.Fprintf(os.Stderr, "populated %d nodes, %d namespaces, %d pods and %d events in %s\n", l.nodes, l.namespaces, l.pods(), l.events(), time.Since(start).Round(time.Second))
 	return targets
 }
 

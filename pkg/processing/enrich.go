@@ -135,7 +135,7 @@ type enrichment struct {
 	hpaFound                   *autoscalingv2.HorizontalPodAutoscaler
 	pdbFound                   *policyv1.PodDisruptionBudget
 	// eventKeys are the objects whose events are read in any case; scanKeys those whose events
-	// are only picked from the namespace's single read (older ReplicaSets, less relevant pods).
+	// are only picked from the namespace's whole read (older ReplicaSets, less relevant pods).
 	eventKeys, scanKeys []eventKey
 }
 
@@ -166,8 +166,8 @@ func (en *enrichment) bound(limit int) int {
 // The reads go in rounds: the namespace, the Warning events of the target's namespace and of
 // default beside the target (and its owners, pods, ReplicaSets, HPA and PDB, in parallel once
 // the workload is known); then, once the most relevant pods are chosen, their nodes (and the
-// events of other namespaces, if any). What other
-// enrichments read recently (events, nodes) serves whatever its age; see EnrichSince.
+// events of other namespaces, if any). What other enrichments read recently (events, nodes)
+// serves whatever its age; see EnrichSince.
 func (e *Enricher) Enrich(ctx context.Context, t common.TargetResource, focus Focus) (*enrichment, error) {
 	return e.EnrichSince(ctx, t, focus, time.Time{})
 }
