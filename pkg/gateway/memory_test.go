@@ -64,13 +64,6 @@ func BenchmarkCacheMemory10k(b *testing.B) {
 	close(work)
 	wg.Wait()
 
-	heap := func() uint64 {
-		runtime.GC()
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
-	}
 	before := heap()
 	b.ResetTimer()
 	for range b.N {
@@ -119,13 +112,6 @@ func BenchmarkOwnerCacheMemory10k(b *testing.B) {
 	wg.Wait()
 	gw := startGateway(b, sys, options{})
 
-	heap := func() uint64 {
-		runtime.GC()
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
-	}
 	before := heap()
 	b.ResetTimer()
 	for range b.N {
@@ -143,4 +129,13 @@ func BenchmarkOwnerCacheMemory10k(b *testing.B) {
 	b.ReportMetric(float64(entries), "objects")
 	b.ReportMetric(float64(after-before)/float64(max(entries, 1)), "B/object")
 	runtime.KeepAlive(labels)
+}
+
+// heap is the live heap after two collections.
+func heap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
