@@ -21,6 +21,11 @@ const (
 	PhaseRejected      Phase = "Rejected"
 )
 
+// IsTerminal reports whether an analysis in this phase is finished (Completed, Failed or Rejected).
+func (p Phase) IsTerminal() bool {
+	return p == PhaseCompleted || p == PhaseFailed || p == PhaseRejected
+}
+
 // Condition types and reasons of an AIAnalysis.
 const (
 	// ConditionReady is True once recommendations are final (approved when approval was required).

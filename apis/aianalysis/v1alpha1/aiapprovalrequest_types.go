@@ -18,6 +18,11 @@ const (
 	ApprovalPhaseExpired  ApprovalPhase = "Expired"
 )
 
+// IsTerminal reports whether the decision is taken (Approved, Rejected or Expired).
+func (p ApprovalPhase) IsTerminal() bool {
+	return p == ApprovalPhaseApproved || p == ApprovalPhaseRejected || p == ApprovalPhaseExpired
+}
+
 // AIApprovalRequestSpec asks a human to approve a recommendation.
 type AIApprovalRequestSpec struct {
 	// aiAnalysisRef names the AIAnalysis awaiting the decision.

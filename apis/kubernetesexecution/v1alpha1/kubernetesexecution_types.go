@@ -20,6 +20,11 @@ const (
 	PhaseRolledBack Phase = "RolledBack"
 )
 
+// IsTerminal reports whether an execution in this phase is finished (Completed, Failed or RolledBack).
+func (p Phase) IsTerminal() bool {
+	return p == PhaseCompleted || p == PhaseFailed || p == PhaseRolledBack
+}
+
 // OperationPhase is the phase of one operation.
 // +kubebuilder:validation:Enum=Pending;Running;Succeeded;Failed;Skipped;Refused;RolledBack
 type OperationPhase string

@@ -19,6 +19,9 @@ const (
 	PhaseFailed      Phase = "Failed"
 )
 
+// IsTerminal reports whether processing in this phase is finished (Completed or Failed).
+func (p Phase) IsTerminal() bool { return p == PhaseCompleted || p == PhaseFailed }
+
 // Condition types and reasons of a RemediationProcessing.
 const (
 	// ConditionReady is True once the signal is enriched and classified.
