@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -161,6 +162,7 @@ func (r *Reconciler) buildWorkflow(rr *remediationv1.RemediationRequest, a *aiv1
 			RemediationRequestRef: parentRef(rr),
 			TargetResource:        &target,
 			WorkflowDefinition:    workflowv1.WorkflowDefinition{Steps: top.WorkflowSteps},
+			AnalyzedTarget:        analyzedTarget(a),
 			ExecutionConfig: workflowv1.ExecutionConfig{
 				DryRun:           r.Config.DryRun,
 				StepTimeout:      &metav1.Duration{Duration: 5 * time.Minute},
@@ -188,6 +190,26 @@ func (r *Reconciler) buildExecution(rr *remediationv1.RemediationRequest, w *wor
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// analyzedTarget is the workload the analysis examined and the state processing read then: for a
+// Deployment, the revision and pod-template-hash of its current ReplicaSet. The workflow's
+// validation refuses a plan against that workload once it runs another template (a person's
+// roll-forward while the request awaited approval), so a recommendation is never applied to a
+// state it was not made for. Nil when the analysis saw no Deployment revision.
+func analyzedTarget(a *aiv1.AIAnalysis) *workflowv1.AnalyzedTarget {
+	ac := a.Spec.AnalysisRequest.AlertContext
+	kc := ac.KubernetesContext
+	if kc == nil || kc.Workload == nil || kc.Workload.Kind != "Deployment" || kc.Rollout == nil || kc.Rollout.Current == nil || kc.Rollout.Current.Revision <= 0 {
+		return nil
+	}
+	cur := kc.Rollout.Current
+	pre := common.Preconditions{Revision: strconv.FormatInt(cur.Revision, 10)}
+	// A Deployment's ReplicaSet is named <deployment>-<pod-template-hash>.
+	if hash, ok := strings.CutPrefix(cur.Name, kc.Workload.Name+"-"); ok && hash != "" && !strings.Contains(hash, "-") {
+		pre.PodTemplateHash = hash
+	}
+	return &workflowv1.AnalyzedTarget{Kind: kc.Workload.Kind, Namespace: ac.Namespace, Name: kc.Workload.Name, Preconditions: pre}
+}
 
 // firingTime is the signal's startsAt, when the gateway recorded one.
 func firingTime(rr *remediationv1.RemediationRequest) *metav1.Time {

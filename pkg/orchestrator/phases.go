@@ -345,6 +345,11 @@ func (r *Reconciler) reconcilePlanning(ctx context.Context, s *scope) error {
 		r.transition(s, remediationv1.PhaseExecuting, msg)
 		s.requeueAfter(r.phaseTimeout(s.rr, remediationv1.PhaseExecuting))
 	case workflowv1.PhaseFailed:
+		if c := apimeta.FindStatusCondition(s.wfe.Status.Conditions, workflowv1.ConditionReady); c != nil && c.Reason == workflowv1.ReasonStaleTarget {
+			r.finish(s, remediationv1.PhaseCompleted, remediationv1.OutcomeManualReviewRequired, reasonManualReview,
+				"the workflow was not planned: "+s.wfe.Status.Message)
+			return nil
+		}
 		r.fail(s, remediationv1.ReasonChildFailed, "WorkflowExecution failed: "+s.wfe.Status.Message, "")
 	}
 	return nil

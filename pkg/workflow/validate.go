@@ -50,6 +50,10 @@ type Validator struct {
 	Executor string
 	// Now stamps rollout restarts (default time.Now).
 	Now func() time.Time
+	// Analyzed is the workload the analysis examined and its state then (the WorkflowExecution's
+	// spec.analyzedTarget); an operation on it is refused StaleTarget when it runs another
+	// template now. Nil: nothing to compare.
+	Analyzed *workflowv1.AnalyzedTarget
 }
 
 // stepCheck accumulates one step's checks.
@@ -113,6 +117,12 @@ func (v *Validator) Validate(ctx context.Context, op *common.Operation) (workflo
 	if op.TargetUID != "" && op.TargetUID != string(live.GetUID()) {
 		msg += fmt.Sprintf("; recreated since it was last checked (uid was %s)", op.TargetUID)
 	}
+	if diffs := v.staleSinceAnalysis(t, pre); len(diffs) > 0 {
+		s.fail(workflowv1.CheckTargetExists, workflowv1.ReasonStaleTarget,
+			"%s %s changed since the analysis examined it (%s): the recommendation was made for a state that no longer runs, so it is not applied; a person must review it",
+			t.Kind, describe(key), strings.Join(diffs, ", "))
+		return s.result, nil
+	}
 	op.TargetUID, op.TargetResourceVersion = string(live.GetUID()), live.GetResourceVersion()
 	op.Preconditions = pre
 	s.pass(workflowv1.CheckTargetExists, "%s", msg)
@@ -138,6 +148,16 @@ func (v *Validator) Validate(ctx context.Context, op *common.Operation) (workflo
 		return s.result, err
 	}
 	return s.result, nil
+}
+
+// staleSinceAnalysis lists how the target's live state (pre) differs from the state the analysis
+// examined, when t is the analyzed workload; nil otherwise.
+func (v *Validator) staleSinceAnalysis(t common.TargetResource, pre *common.Preconditions) []string {
+	a := v.Analyzed
+	if a == nil || a.Kind != t.Kind || a.Namespace != t.Namespace || a.Name != t.Name {
+		return nil
+	}
+	return preconditions.Changed(&a.Preconditions, pre)
 }
 
 // resolved is what an action touches in its target.

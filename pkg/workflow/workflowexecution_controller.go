@@ -219,7 +219,7 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) (reconci
 	wfe := s.wfe
 	vctx, cancel := context.WithDeadline(ctx, s.deadline)
 	defer cancel()
-	v := &Validator{Reader: r.Reader, Writer: r.Client, Executor: r.ExecutorServiceAccount, Now: r.Now}
+	v := &Validator{Reader: r.Reader, Writer: r.Client, Executor: r.ExecutorServiceAccount, Now: r.Now, Analyzed: wfe.Spec.AnalyzedTarget}
 	start := time.Now()
 	results := make([]workflowv1.ValidationResult, len(wfe.Status.Operations))
 	var failed []string

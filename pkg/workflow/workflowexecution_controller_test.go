@@ -91,6 +91,22 @@ func TestCordonThenDrainYieldsOrderedOperations(t *testing.T) {
 func TestValidationRecordsThePreconditions(t *testing.T) {
 	f := start(t, nil, true)
 	ctx := context.Background()
+	d := f.deploymentAtRevision2(t)
+	w := f.finished(t, f.workflowOf("mem", deploymentTarget(f.ns, "web"),
+		common.WorkflowStep{Name: "mem", Action: "increase_resources", Parameters: map[string]string{"memory": "256Mi"}}))
+	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
+	live := &appsv1.Deployment{}
+	require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(d), live))
+	op := w.Status.Operations[0]
+	assert.Equal(t, &common.Preconditions{Generation: live.Generation, ResourceVersion: live.ResourceVersion, Revision: "2", PodTemplateHash: "7c6b5d9f8"}, op.Preconditions)
+	assert.Contains(t, result(t, w, "mem").Checks[0].Message, "revision 2, pod-template-hash 7c6b5d9f8")
+}
+
+// deploymentAtRevision2 is Deployment web at revision 2 (pod-template-hash 7c6b5d9f8) with the
+// ReplicaSets of revisions 1 (5d8f7c9b6) and 2, as the Deployment controller leaves them.
+func (f *fixture) deploymentAtRevision2(t *testing.T) *appsv1.Deployment {
+	t.Helper()
+	ctx := context.Background()
 	d := f.deployment(t, "web", "128Mi", "256Mi")
 	d.Annotations = map[string]string{mutate.RevisionAnnotation: "2"}
 	require.NoError(t, f.c.Update(ctx, d))
@@ -103,14 +119,53 @@ func TestValidationRecordsThePreconditions(t *testing.T) {
 			Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: tpl.Labels}, Template: *tpl},
 		}))
 	}
-	w := f.finished(t, f.workflowOf("mem", deploymentTarget(f.ns, "web"),
-		common.WorkflowStep{Name: "mem", Action: "increase_resources", Parameters: map[string]string{"memory": "256Mi"}}))
-	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
-	live := &appsv1.Deployment{}
-	require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(d), live))
-	op := w.Status.Operations[0]
-	assert.Equal(t, &common.Preconditions{Generation: live.Generation, ResourceVersion: live.ResourceVersion, Revision: "2", PodTemplateHash: "7c6b5d9f8"}, op.Preconditions)
-	assert.Contains(t, result(t, w, "mem").Checks[0].Message, "revision 2, pod-template-hash 7c6b5d9f8")
+	return d
+}
+
+// A plan is refused StaleTarget when the workload runs another template than the one the
+// analysis examined: a person rolled it forward (revision 1 → 2) while the request awaited
+// approval, and a rollback made for revision 1 would undo that.
+func TestPlanForAnotherRevisionThanAnalyzedIsRefused(t *testing.T) {
+	f := start(t, nil, true)
+	ctx := context.Background()
+	d := f.deploymentAtRevision2(t)
+	tests := map[string]struct {
+		analyzed   *workflowv1.AnalyzedTarget
+		wantPhase  workflowv1.Phase
+		wantReason string
+		wantMsg    string
+	}{
+		"analyzed at revision 1, runs revision 2": {
+			analyzed:  &workflowv1.AnalyzedTarget{Kind: "Deployment", Namespace: f.ns, Name: "web", Preconditions: common.Preconditions{Revision: "1", PodTemplateHash: "5d8f7c9b6"}},
+			wantPhase: workflowv1.PhaseFailed, wantReason: workflowv1.ReasonStaleTarget,
+			wantMsg: "changed since the analysis examined it (revision 1 → 2, pod-template-hash 5d8f7c9b6 → 7c6b5d9f8)",
+		},
+		"analyzed at revision 2, runs revision 2": {
+			analyzed:  &workflowv1.AnalyzedTarget{Kind: "Deployment", Namespace: f.ns, Name: "web", Preconditions: common.Preconditions{Revision: "2", PodTemplateHash: "7c6b5d9f8"}},
+			wantPhase: workflowv1.PhaseCompleted, wantReason: workflowv1.ReasonValidated,
+		},
+		"another workload was analyzed": {
+			analyzed:  &workflowv1.AnalyzedTarget{Kind: "Deployment", Namespace: f.ns, Name: "api", Preconditions: common.Preconditions{Revision: "1"}},
+			wantPhase: workflowv1.PhaseCompleted, wantReason: workflowv1.ReasonValidated,
+		},
+		"nothing recorded by the analysis": {wantPhase: workflowv1.PhaseCompleted, wantReason: workflowv1.ReasonValidated},
+	}
+	i := 0
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			i++
+			w := f.workflowOf(fmt.Sprintf("undo-%d", i), deploymentTarget(f.ns, "web"),
+				common.WorkflowStep{Name: "undo", Action: "rollback_deployment", Parameters: map[string]string{"revision": "1"}})
+			w.Spec.AnalyzedTarget = tc.analyzed
+			w = f.finished(t, w)
+			require.Equal(t, tc.wantPhase, w.Status.Phase, w.Status.Message)
+			assert.Equal(t, tc.wantReason, ready(w).Reason)
+			assert.Contains(t, w.Status.Message, tc.wantMsg)
+			live := &appsv1.Deployment{}
+			require.NoError(t, f.c.Get(ctx, client.ObjectKeyFromObject(d), live))
+			assert.Equal(t, "2", live.Annotations[mutate.RevisionAnnotation], "validation changes nothing")
+		})
+	}
 }
 
 func TestPlanningFailures(t *testing.T) {

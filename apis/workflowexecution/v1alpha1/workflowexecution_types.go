@@ -53,6 +53,10 @@ const (
 	ReasonPermissionDenied = "PermissionDenied"
 	// ReasonDryRunRejected: the API server refused the server-side dry-run of the change.
 	ReasonDryRunRejected = "DryRunRejected"
+	// ReasonStaleTarget: the workload the analysis examined was changed since (a person rolled it
+	// forward or back while the request awaited approval): the recommendation was made for a
+	// state that no longer runs, so nothing is planned against it and a person must review it.
+	ReasonStaleTarget = "StaleTarget"
 )
 
 // CheckType names one check of a step against the live cluster.
@@ -179,6 +183,32 @@ type WorkflowExecutionSpec struct {
 	// executionConfig configures planning and execution.
 	// +optional
 	ExecutionConfig ExecutionConfig `json:"executionConfig,omitempty"`
+	// analyzedTarget is the workload the analysis examined and the state it had then (for a
+	// Deployment, its revision and pod-template-hash when processing read it). Validation
+	// refuses an operation on that workload (StaleTarget) when its live state differs, so that a
+	// change a person made while the request awaited approval is never undone by a plan made
+	// for the state before it.
+	// +optional
+	AnalyzedTarget *AnalyzedTarget `json:"analyzedTarget,omitempty"`
+}
+
+// AnalyzedTarget is a workload and its state when the analysis read it.
+type AnalyzedTarget struct {
+	// kind of the workload (Deployment).
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Kind string `json:"kind"`
+	// namespace of the workload.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace"`
+	// name of the workload.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// preconditions are its state when the analysis read it (only what was recorded is compared).
+	// +required
+	Preconditions common.Preconditions `json:"preconditions"`
 }
 
 // WorkflowExecutionStatus is written by the workflow service.
