@@ -69,19 +69,19 @@ func Run(ctx context.Context, cfg *Config) error {
 	return shared.RunManager(ctx, &cfg.Options, service, func(o *manager.Options) {
 		controller.CacheOptions(&o.Cache, cfg.Namespace)
 	}, func(mgr manager.Manager) error {
-		return Setup(mgr, cfg, channels)
+		return Setup(ctx, mgr, cfg, channels)
 	})
 }
 
 // Setup registers the controller and the HTTP server on mgr.
-func Setup(mgr manager.Manager, cfg *Config, channels *delivery.Config) error {
+func Setup(ctx context.Context, mgr manager.Manager, cfg *Config, channels *delivery.Config) error {
 	log := mgr.GetLogger().WithName(service)
 	r := &controller.Reconciler{
 		Sender:                  delivery.NewSender(channels, log.WithName("console")),
 		Retry:                   channels.Retry,
 		MaxConcurrentReconciles: cfg.MaxConcurrentDeliveries,
 	}
-	if err := r.SetupWithManager(mgr); err != nil {
+	if err := r.SetupWithManager(ctx, mgr); err != nil {
 		return err
 	}
 	auth, err := httpapi.NewAuthenticator(cfg.HTTP, mgr.GetConfig())

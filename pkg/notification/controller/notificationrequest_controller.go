@@ -22,7 +22,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrlbuilder "sigs.k8s.io/controller-runtime/pkg/builder"
@@ -36,7 +35,7 @@ import (
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/notification/delivery"
-	"github.com/kubernaut/kubernaut/pkg/shared/app"
+	"github.com/kubernaut/kubernaut/pkg/shared/skeleton"
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
@@ -68,28 +67,14 @@ type Reconciler struct {
 // ever read from the cache; with 10,000 delivered requests it stays a few MiB. Call it on the
 // manager options before creating the manager.
 func CacheOptions(opts *cache.Options, namespace string) {
-	opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
-	if opts.ByObject == nil {
-		opts.ByObject = map[ctrl.Object]cache.ByObject{}
-	}
-	opts.ByObject[&notificationv1.NotificationRequest{}] = cache.ByObject{Transform: func(o any) (any, error) {
-		nr, ok := o.(*notificationv1.NotificationRequest)
-		if !ok {
-			return o, nil
-		}
-		return &notificationv1.NotificationRequest{
-			TypeMeta:   nr.TypeMeta,
-			ObjectMeta: app.IdentityMeta(&nr.ObjectMeta),
-			Status:     notificationv1.NotificationRequestStatus{Phase: nr.Status.Phase, ObservedGeneration: nr.Status.ObservedGeneration},
-		}, nil
-	}}
+	skeleton.SlimCache(opts, namespace, &notificationv1.NotificationRequest{})
 }
 
 // SetupWithManager registers the controller. Only creations (and generation changes, which
 // the immutable spec never has) of requests not yet delivered trigger a reconcile: at start-up
 // the thousands of requests that reached a final phase are skipped without an API call.
 // Retries are scheduled with RequeueAfter.
-func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
+func (r *Reconciler) SetupWithManager(_ context.Context, mgr manager.Manager) error {
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
 	}
@@ -142,15 +127,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	if nr.Status.Phase.IsTerminal() {
 		return reconcile.Result{}, nil
 	}
-	before := nr.DeepCopy()
-	defer func() {
-		if equality.Semantic.DeepEqual(before.Status, nr.Status) {
-			return
-		}
-		if err := r.Client.Status().Patch(ctx, nr, ctrl.MergeFrom(before)); err != nil {
-			res, retErr = reconcile.Result{}, fmt.Errorf("patching the status of %s: %w", klog.KObj(nr), err)
-		}
-	}()
+	p := skeleton.NewPatcher(r.Client, nr)
+	defer p.Finish(ctx, &res, &retErr)
 	s := &scope{nr: nr, channels: Channels(nr), policy: r.policyFor(nr), now: r.Now()}
 	return r.reconcileDelivery(ctx, s)
 }
@@ -226,7 +204,6 @@ func (r *Reconciler) reconcileDelivery(ctx context.Context, s *scope) (reconcile
 // to come back.
 func (r *Reconciler) summarize(s *scope, states map[notificationv1.Channel]*channelState) reconcile.Result {
 	nr := s.nr
-	nr.Status.ObservedGeneration = nr.Generation
 	var delivered, failed, waiting []string
 	var next time.Time
 	var lastSuccess *time.Time

@@ -86,8 +86,8 @@ func startManager(t testing.TB, ns string, cfg *delivery.Config) (stop func()) {
 	mgr, err := app.NewManager(restConfig, opts)
 	require.NoError(t, err)
 	r := &controller.Reconciler{Sender: delivery.NewSender(cfg, logr.Discard()), Retry: cfg.Retry}
-	require.NoError(t, r.SetupWithManager(mgr))
 	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, r.SetupWithManager(ctx, mgr))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
