@@ -18,6 +18,7 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/test/e2e/incident"
 	"github.com/kubernaut/kubernaut/test/e2e/launcher"
+	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
 
 // executorSafetyConfigMap is the executor's safety ConfigMap (deploy/base/config/executor.yaml).
@@ -236,4 +237,49 @@ func TestE2E16KillSwitchHoldsExecution(t *testing.T) {
 	t.Logf("%s: ended %s/%s %s after the pause was first lifted", name, rr.Status.OverallPhase, rr.Status.Outcome, time.Since(lifted).Round(time.Millisecond))
 	assert.Equal(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "phase %s: %s", rr.Status.OverallPhase, rr.Status.FailureReason)
 	assertRemediated(t, in)
+}
+
+// 17. A bad rollout crash-loops in production; the analysis recommends rolling it back and the
+// request waits for a person. Meanwhile a person ships a hotfix (a new revision). When the
+// rollback is approved, the workflow refuses to plan it (StaleTarget: the Deployment runs another
+// revision than the one analysed): the request ends in manual review, and the hotfix keeps
+// running — an approved plan is never applied to a state it was not made for.
+func TestE2E17RolledForwardWhileAwaitingApprovalKept(t *testing.T) {
+	ctx := context.Background()
+	start := time.Now()
+	in, err := incident.CrashLoop(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{Environment: "production"})
+	require.NoError(t, err)
+	name := postCreated(t, in)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		rr, err := request(ctx, name)
+		if assert.NoError(c, err) {
+			assert.Equal(c, remediationv1.PhaseAwaitingApproval, rr.Status.OverallPhase)
+		}
+	}, 2*time.Minute, 100*time.Millisecond, "production must wait for a person")
+	t.Logf("%s: AwaitingApproval after %s", name, time.Since(start).Round(time.Millisecond))
+	analysed := deployment(t, in)
+
+	// The person's hotfix: the good image with a release marker, a new revision.
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		d := deployment(t, in)
+		d.Spec.Template.Spec.Containers[0].Image = workload.Good
+		d.Spec.Template.Spec.Containers[0].Env = append(d.Spec.Template.Spec.Containers[0].Env,
+			corev1.EnvVar{Name: "CHECKOUT_RELEASE", Value: "2026-12-06.hotfix"})
+		return sys.Cluster.Client.Update(ctx, d)
+	}))
+	hotfix, err := incident.WaitRolledOut(ctx, sys.Cluster.Client, in.Namespace, in.Deployment, 2*time.Minute)
+	require.NoError(t, err)
+	require.NotEqual(t, analysed.Annotations["deployment.kubernetes.io/revision"], hotfix.Annotations["deployment.kubernetes.io/revision"], "the hotfix is a new revision")
+
+	kubectlKubernaut(t, approver(t, "frank"), "approve", name, "--reason", "the rollout broke checkout")
+	rr := waitEnded(t, name)
+	t.Logf("%s: ended %s/%s after %s: %s", name, rr.Status.OverallPhase, rr.Status.Outcome, time.Since(start).Round(time.Millisecond), rr.Status.Message)
+	assert.Equal(t, remediationv1.PhaseCompleted, rr.Status.OverallPhase)
+	assert.Equal(t, remediationv1.OutcomeManualReviewRequired, rr.Status.Outcome)
+	assert.Contains(t, rr.Status.Message, "changed since the analysis examined it")
+	assert.Nil(t, rr.Status.KubernetesExecutionRef, "nothing was executed")
+
+	after := deployment(t, in)
+	assert.Equal(t, hotfix.Annotations["deployment.kubernetes.io/revision"], after.Annotations["deployment.kubernetes.io/revision"])
+	assert.Equal(t, hotfix.Spec.Template, after.Spec.Template, "the person's hotfix must keep running")
 }
