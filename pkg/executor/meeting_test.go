@@ -118,7 +118,7 @@ func (h *harness) startWorkflow() {
 	workflow.CacheOptions(&opts.Cache, h.sys)
 	mgr, err := app.NewManager(env.AsService(h.t, "workflow", h.sys), opts)
 	require.NoError(h.t, err)
-	require.NoError(h.t, (&workflow.Reconciler{ExecutorServiceAccount: "system:serviceaccount:" + h.sys + ":kubernaut-executor"}).SetupWithManager(mgr))
+	require.NoError(h.t, (&workflow.Reconciler{ExecutorServiceAccount: "system:serviceaccount:" + h.sys + ":kubernaut-executor"}).SetupWithManager(h.t.Context(), mgr))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = mgr.Start(ctx) }()

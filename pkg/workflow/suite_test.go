@@ -95,7 +95,7 @@ func (f *fixture) run(t testing.TB) {
 	workflow.CacheOptions(&opts.Cache, f.ns) // as the service configures it
 	mgr, err := app.NewManager(env.AsService(t, "workflow", f.ns), opts)
 	require.NoError(t, err)
-	require.NoError(t, (&workflow.Reconciler{ExecutorServiceAccount: f.executor}).SetupWithManager(mgr))
+	require.NoError(t, (&workflow.Reconciler{ExecutorServiceAccount: f.executor}).SetupWithManager(t.Context(), mgr))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

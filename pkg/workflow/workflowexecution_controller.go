@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -25,7 +24,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
-	"github.com/kubernaut/kubernaut/pkg/shared/app"
+	"github.com/kubernaut/kubernaut/pkg/shared/skeleton"
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
@@ -74,25 +73,11 @@ type Reconciler struct {
 // each only what the watch reads (the reconciler reads every workflow live). Targets are never
 // cached: they are read live when validated.
 func CacheOptions(opts *cache.Options, namespace string) {
-	opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
-	if opts.ByObject == nil {
-		opts.ByObject = map[client.Object]cache.ByObject{}
-	}
-	opts.ByObject[&workflowv1.WorkflowExecution{}] = cache.ByObject{Transform: func(o any) (any, error) {
-		w, ok := o.(*workflowv1.WorkflowExecution)
-		if !ok {
-			return o, nil
-		}
-		return &workflowv1.WorkflowExecution{
-			TypeMeta:   w.TypeMeta,
-			ObjectMeta: app.IdentityMeta(&w.ObjectMeta),
-			Status:     workflowv1.WorkflowExecutionStatus{Phase: w.Status.Phase, ObservedGeneration: w.Status.ObservedGeneration},
-		}, nil
-	}}
+	skeleton.SlimCache(opts, namespace, &workflowv1.WorkflowExecution{})
 }
 
 // SetupWithManager registers the controller.
-func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
+func (r *Reconciler) SetupWithManager(_ context.Context, mgr manager.Manager) error {
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
 	}
@@ -148,15 +133,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	}
 	logger := log.FromContext(ctx).WithValues("workflowExecution", klog.KObj(wfe), "remediationRequest", wfe.Spec.RemediationRequestRef.Name)
 	ctx = log.IntoContext(ctx, logger)
-	before := wfe.DeepCopy()
-	defer func() {
-		if retErr == nil || errors.Is(retErr, reconcile.TerminalError(nil)) {
-			wfe.Status.ObservedGeneration = wfe.Generation
-		}
-		if err := r.patchStatus(ctx, before, wfe); err != nil {
-			res, retErr = reconcile.Result{}, err
-		}
-	}()
+	p := skeleton.NewPatcher(r.Client, wfe)
+	defer p.Finish(ctx, &res, &retErr)
 	now := r.Now()
 	if wfe.Status.StartTime == nil {
 		wfe.Status.StartTime = &metav1.Time{Time: now}
@@ -172,22 +150,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 			return reconcile.Result{}, err
 		}
 		// Show the plan while it is being validated.
-		if err := r.patchStatus(ctx, before, wfe); err != nil {
+		if err := p.Patch(ctx); err != nil {
 			return reconcile.Result{}, err
 		}
-		before = wfe.DeepCopy()
 	}
 	return r.reconcileValidating(ctx, s)
-}
-
-func (r *Reconciler) patchStatus(ctx context.Context, before, wfe *workflowv1.WorkflowExecution) error {
-	if equality.Semantic.DeepEqual(before.Status, wfe.Status) {
-		return nil
-	}
-	if err := r.Client.Status().Patch(ctx, wfe, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("patching the status of %s: %w", klog.KObj(wfe), err)
-	}
-	return nil
 }
 
 // reconcilePlanning turns the steps into ordered operations, or fails the workflow.

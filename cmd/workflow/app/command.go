@@ -78,6 +78,6 @@ func Run(ctx context.Context, cfg *Config) error {
 			return (&workflow.Reconciler{
 				ExecutorServiceAccount:  cfg.ExecutorServiceAccount,
 				MaxConcurrentReconciles: cfg.MaxConcurrentReconciles,
-			}).SetupWithManager(mgr)
+			}).SetupWithManager(ctx, mgr)
 		})
 }
