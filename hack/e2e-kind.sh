@@ -33,7 +33,7 @@ E2E_TIMEOUT=${E2E_TIMEOUT:-30m}
 NS=kubernaut-system
 SERVICES=(gateway orchestrator processing aianalysis workflow executor notification datastorage)
 # The e2e workload's archive (make e2e-workload-image): kubernaut.local/e2e-workload:1.4.2 and
-# :1.5.0 (test/e2e/workload), with which the scenarios stage a real OOM kill and a real crash loop.
+# :1.5.0 (internal/workload), with which the scenarios stage a real OOM kill and a real crash loop.
 WORKLOAD_ARCHIVE=$IMAGES_DIR/e2e-workload.tar
 
 die() {

@@ -1,6 +1,6 @@
 # The demo and the end-to-end suite: the eight services as processes on a local cluster whose
 # pods run (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok) and PostgreSQL.
-# See test/e2e/launcher and the README's quick start.
+# See internal/launcher and the README's quick start.
 
 DEMO_FLAGS ?=
 E2E_FLAGS ?= -count=1 -timeout 45m -v
@@ -22,7 +22,7 @@ demo-assets:
 .PHONY: demo
 demo: demo-assets ## Start everything locally and play an incident (DEMO_FLAGS="--scenario crashloop|node-notready --require-approval --keep-running").
 	@echo "building the demo program (cached after the first run)"
-	@$(call with_progress,building the demo program,go build -o $(BIN)/kubernaut-demo ./test/e2e/cmd/kubernaut-demo)
+	@$(call with_progress,building the demo program,go build -o $(BIN)/kubernaut-demo ./hack/demo)
 	@$(BIN)/kubernaut-demo $(DEMO_FLAGS)
 
 .PHONY: test-e2e
@@ -31,5 +31,5 @@ test-e2e: demo-assets ## Run the end-to-end suite (real binaries, local cluster,
 
 .PHONY: bench-e2e
 bench-e2e: demo-assets ## Alert → executed change over 50 OOM incidents in sequence and 20 at once.
-	go build -o $(BIN)/kubernaut-demo ./test/e2e/cmd/kubernaut-demo
+	go build -o $(BIN)/kubernaut-demo ./hack/demo
 	$(BIN)/kubernaut-demo --bench-sequential 50 --bench-concurrent 20 | tee $(BIN)/bench-e2e.txt

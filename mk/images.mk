@@ -21,8 +21,8 @@ docker-build: image-binaries ## Build the eight images (tag IMAGE_TAG, default g
 	  --source-date-epoch=$(SOURCE_DATE_EPOCH) $(SERVICES)
 
 .PHONY: e2e-workload-image
-e2e-workload-image: ## Build the e2e workload's images kubernaut.local/e2e-workload:1.4.2 and :1.5.0 (test/e2e/workload) into bin/images/<tag>/e2e-workload.tar.
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) go build -trimpath -ldflags='-s -w' -o $(IMAGE_BIN)/ ./test/e2e/cmd/e2e-workload
+e2e-workload-image: ## Build the e2e workload's images kubernaut.local/e2e-workload:1.4.2 and :1.5.0 (internal/workload) into bin/images/<tag>/e2e-workload.tar.
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) go build -trimpath -ldflags='-s -w' -o $(IMAGE_BIN)/ ./hack/e2e-workload
 	go run ./hack/imagebuild/cmd --bin-dir $(IMAGE_BIN) --out $(IMAGES_DIR) --revision="$$(git rev-parse HEAD 2>/dev/null)" \
 	  --arch=$(IMAGE_ARCH) --source-date-epoch=$(SOURCE_DATE_EPOCH) --e2e-workload
 

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
-	"github.com/kubernaut/kubernaut/test/e2e/incident"
-	"github.com/kubernaut/kubernaut/test/e2e/launcher"
+	"github.com/kubernaut/kubernaut/internal/incident"
+	"github.com/kubernaut/kubernaut/internal/launcher"
 )
 
 // stages are the intervals reported per incident, between the moments the recorder saw.

@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kubernaut/kubernaut/test/e2e/launcher"
+	"github.com/kubernaut/kubernaut/internal/launcher"
 )
 
 func main() {

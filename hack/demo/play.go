@@ -24,12 +24,12 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/incident"
+	"github.com/kubernaut/kubernaut/internal/launcher"
+	"github.com/kubernaut/kubernaut/internal/workload"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpclient"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
-	"github.com/kubernaut/kubernaut/test/e2e/incident"
-	"github.com/kubernaut/kubernaut/test/e2e/launcher"
-	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
 
 // demo plays one incident and prints what happens.

@@ -1,5 +1,5 @@
 // Command e2e-workload is the program of the e2e workload images (package
-// github.com/kubernaut/kubernaut/test/e2e/workload): a tiny static program that fails for real,
+// github.com/kubernaut/kubernaut/internal/workload): a tiny static program that fails for real,
 // so that a cluster with real kubelets (kind) shows the incidents the e2e scenarios stage.
 //
 //	e2e-workload                  idle until SIGTERM or SIGINT, then exit 0
@@ -24,7 +24,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kubernaut/kubernaut/test/e2e/workload"
+	"github.com/kubernaut/kubernaut/internal/workload"
 )
 
 // pageSize is the step at which allocated memory is written, so that every page is committed.

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubernaut/kubernaut/internal/testutil/syncbuf"
-	"github.com/kubernaut/kubernaut/test/e2e/workload"
+	"github.com/kubernaut/kubernaut/internal/workload"
 )
 
 // runMainEnv makes the test binary run main() instead of the tests, so each test below runs the

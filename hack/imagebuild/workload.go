@@ -5,10 +5,10 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/kubernaut/kubernaut/test/e2e/workload"
+	"github.com/kubernaut/kubernaut/internal/workload"
 )
 
-// WorkloadService is the e2e workload's binary name (test/e2e/cmd/e2e-workload): its entrypoint
+// WorkloadService is the e2e workload's binary name (hack/e2e-workload): its entrypoint
 // is EntrypointPath(WorkloadService) and its archive ArchiveName(WorkloadService).
 const WorkloadService = "e2e-workload"
 
@@ -17,7 +17,7 @@ const WorkloadService = "e2e-workload"
 // crash-loops.
 var WorkloadBadCmd = []string{workload.ExitFlag + "=1"}
 
-// WorkloadImages builds the e2e workload's two images (package test/e2e/workload) from its
+// WorkloadImages builds the e2e workload's two images (package internal/workload) from its
 // static binary o.Binary, keyed by reference: workload.Good, with no command (it idles until
 // SIGTERM), and workload.Bad, with the command WorkloadBadCmd. Both have the services' layout
 // (scratch, CA bundle, passwd, user 65532) and expose no port; their version label is their tag.

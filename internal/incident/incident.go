@@ -1,5 +1,5 @@
 // Package incident stages the incidents that the demo plays and the end-to-end suite checks: a
-// managed namespace, a workload of the e2e workload image (test/e2e/workload) that fails for real
+// managed namespace, a workload of the e2e workload image (internal/workload) that fails for real
 // (it allocates more memory than its limit, or its bad version exits at start), so that a cluster
 // with real kubelets (kind) and the local cluster, where kwok's stages report what those kubelets
 // would, show the same incident; and the Alertmanager webhook that reports it, posted to the
@@ -37,12 +37,12 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/kubernaut/kubernaut/internal/launcher"
 	"github.com/kubernaut/kubernaut/internal/testutil/alerting"
 	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
+	"github.com/kubernaut/kubernaut/internal/workload"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
-	"github.com/kubernaut/kubernaut/test/e2e/launcher"
-	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
 
 // Label keys and values of a managed namespace (the executor's and the gateway's contract).

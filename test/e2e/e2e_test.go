@@ -12,7 +12,7 @@
 // With KUBERNAUT_E2E_KUBECONFIG set (make e2e-kind) the suite is in remote mode: it starts
 // nothing and uses that cluster, the gateway at KUBERNAUT_E2E_GATEWAY_URL and, when
 // KUBERNAUT_E2E_DATASTORAGE_URL is set, datastorage's audit API. The incidents are the same in
-// both modes: the e2e workload (test/e2e/workload) fails for real, and the local cluster's kwok
+// both modes: the e2e workload (internal/workload) fails for real, and the local cluster's kwok
 // reports what real kubelets report. Remote mode skips only what needs the local processes or
 // the notification stand-ins, with the reason.
 package e2e
@@ -36,10 +36,10 @@ import (
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/launcher"
 	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
-	"github.com/kubernaut/kubernaut/test/e2e/launcher"
 )
 
 // EnvE2E enables the suite.

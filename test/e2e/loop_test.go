@@ -25,12 +25,12 @@ import (
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/incident"
+	"github.com/kubernaut/kubernaut/internal/launcher"
 	"github.com/kubernaut/kubernaut/internal/testutil/standin"
+	"github.com/kubernaut/kubernaut/internal/workload"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpclient"
-	"github.com/kubernaut/kubernaut/test/e2e/incident"
-	"github.com/kubernaut/kubernaut/test/e2e/launcher"
-	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
 
 // raisedLimit is the memory limit the builtin investigator recommends after an OOMKill of the

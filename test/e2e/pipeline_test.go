@@ -18,10 +18,10 @@ import (
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/incident"
+	"github.com/kubernaut/kubernaut/internal/launcher"
+	"github.com/kubernaut/kubernaut/internal/workload"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
-	"github.com/kubernaut/kubernaut/test/e2e/incident"
-	"github.com/kubernaut/kubernaut/test/e2e/launcher"
-	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
 
 // The real alerting pipeline (internal/testutil/alerting) delivers to the gateway only the alerts

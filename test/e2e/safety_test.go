@@ -16,9 +16,9 @@ import (
 
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
-	"github.com/kubernaut/kubernaut/test/e2e/incident"
-	"github.com/kubernaut/kubernaut/test/e2e/launcher"
-	"github.com/kubernaut/kubernaut/test/e2e/workload"
+	"github.com/kubernaut/kubernaut/internal/incident"
+	"github.com/kubernaut/kubernaut/internal/launcher"
+	"github.com/kubernaut/kubernaut/internal/workload"
 )
 
 // executorSafetyConfigMap is the executor's safety ConfigMap (deploy/base/config/executor.yaml).

@@ -11,8 +11,8 @@ import (
 
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/incident"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
-	"github.com/kubernaut/kubernaut/test/e2e/incident"
 )
 
 // postCreated posts the incident's firing webhook and returns the RemediationRequest's name.

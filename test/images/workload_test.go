@@ -24,7 +24,7 @@ import (
 	"github.com/kubernaut/kubernaut/hack/imagebuild"
 	"github.com/kubernaut/kubernaut/internal/testutil/syncbuf"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
-	"github.com/kubernaut/kubernaut/test/e2e/workload"
+	"github.com/kubernaut/kubernaut/internal/workload"
 )
 
 // TestImagesE2EWorkload checks the e2e workload's archive (make e2e-workload-image): both tags in
@@ -174,7 +174,7 @@ func waitExit(t *testing.T, done <-chan error, logs *syncbuf.Buffer) int {
 func buildWorkloadImage(t *testing.T) string {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin+"/", "github.com/kubernaut/kubernaut/test/e2e/cmd/e2e-workload")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin+"/", "github.com/kubernaut/kubernaut/hack/e2e-workload")
 	build.Dir = testenv.RepoRoot()
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	out, err := build.CombinedOutput()

@@ -6,7 +6,7 @@
 //
 // With --e2e-workload it also (or, given no service, only) writes e2e-workload.tar: the e2e
 // workload's two images kubernaut.local/e2e-workload:1.4.2 and :1.5.0 (package
-// test/e2e/workload) from <bin-dir>/e2e-workload, in one archive (`make e2e-workload-image`).
+// internal/workload) from <bin-dir>/e2e-workload, in one archive (`make e2e-workload-image`).
 package main
 
 import (

@@ -20,7 +20,7 @@ import (
 
 	"github.com/kubernaut/kubernaut/internal/testutil/alerting"
 	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
-	"github.com/kubernaut/kubernaut/test/e2e/workload"
+	"github.com/kubernaut/kubernaut/internal/workload"
 )
 
 // webhook is Alertmanager's receiver: it checks the bearer token and keeps the alerts.

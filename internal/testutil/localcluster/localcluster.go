@@ -9,7 +9,7 @@
 // node-initialize, node-heartbeat and pod "fast" Stage manifests of its module (embedded here)
 // and manages only the nodes annotated kwok.x-k8s.io/node=fake, so a test can add a node that
 // nobody heartbeats (see AddUnmanagedNode) to play a node going NotReady. kwok runs no
-// containers; for the e2e workload (test/e2e/workload), which fails for real on a cluster with
+// containers; for the e2e workload (internal/workload), which fails for real on a cluster with
 // real kubelets, two more stages report what those kubelets would: OOMKilled when it allocates
 // more than its memory limit, a crash loop for its bad version (kwok-stages-e2e.yaml).
 //
@@ -43,8 +43,8 @@ import (
 
 	"github.com/kubernaut/kubernaut/internal/testutil/procgroup"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
+	"github.com/kubernaut/kubernaut/internal/workload"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
-	"github.com/kubernaut/kubernaut/test/e2e/workload"
 )
 
 // kwokStages concatenates kwok v0.8.0's kustomize/stage/node/fast, node/heartbeat and pod/fast
@@ -53,7 +53,7 @@ import (
 //go:embed kwok-stages.yaml
 var kwokStages []byte
 
-// kwokStagesE2E are the kubelet's reports for the e2e workload (test/e2e/workload), which fails
+// kwokStagesE2E are the kubelet's reports for the e2e workload (internal/workload), which fails
 // for real on a cluster with real kubelets: OOMKilled under a memory limit below what it
 // allocates, a crash loop for the bad version.
 //

@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubernaut/kubernaut/internal/testutil/localcluster"
-	"github.com/kubernaut/kubernaut/test/e2e/workload"
+	"github.com/kubernaut/kubernaut/internal/workload"
 )
 
 func deployment(ns string) *appsv1.Deployment {
