@@ -72,17 +72,13 @@ func stripContainers(cs []corev1.Container) []corev1.Container {
 func stripProcessing(rp *processingv1.RemediationProcessing) *processingv1.RemediationProcessing {
 	out := &processingv1.RemediationProcessing{TypeMeta: rp.TypeMeta, ObjectMeta: keptMeta(&rp.ObjectMeta, false)}
 	out.Status.Phase, out.Status.ObservedGeneration = rp.Status.Phase, rp.Status.ObservedGeneration
-	if isFinal(rp.Status.Phase) {
+	if rp.Status.Phase.IsTerminal() {
 		return out // finished: nothing more is read from it
 	}
 	out.Spec = rp.Spec
 	out.Spec.Alert.Payload = nil // never read; up to 64 KiB each
 	out.Status = rp.Status
 	return out
-}
-
-func isFinal(p processingv1.Phase) bool {
-	return p == processingv1.PhaseCompleted || p == processingv1.PhaseFailed
 }
 
 // stripPod keeps of a pod what the context uses (no spec beyond the containers' names, images,

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -23,6 +22,7 @@ import (
 
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/processing/classify"
+	"github.com/kubernaut/kubernaut/pkg/shared/skeleton"
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
@@ -143,7 +143,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr manager.Manager) 
 
 var notFinished = predicate.NewPredicateFuncs(func(o client.Object) bool {
 	rp, ok := o.(*processingv1.RemediationProcessing)
-	return !ok || !isFinal(rp.Status.Phase)
+	return !ok || !rp.Status.Phase.IsTerminal()
 })
 
 // Reconcile takes one RemediationProcessing from Pending to Completed or Failed.
@@ -152,7 +152,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	if err := r.Client.Get(ctx, req.NamespacedName, rp); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	if isFinal(rp.Status.Phase) {
+	if rp.Status.Phase.IsTerminal() {
 		return reconcile.Result{}, nil
 	}
 	if rp.Status.Phase == processingv1.PhaseEnriching || rp.Status.Phase == processingv1.PhaseClassifying {
@@ -161,28 +161,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		if err := r.APIReader.Get(ctx, req.NamespacedName, rp); err != nil {
 			return reconcile.Result{}, client.IgnoreNotFound(err)
 		}
-		if isFinal(rp.Status.Phase) {
+		if rp.Status.Phase.IsTerminal() {
 			return reconcile.Result{}, nil
 		}
 	}
 	logger := log.FromContext(ctx).WithValues("remediationProcessing", klog.KObj(rp), "target", rp.Spec.Alert.TargetResource.Kind+"/"+rp.Spec.Alert.TargetResource.Name)
 	ctx = log.IntoContext(ctx, logger)
-	before := rp.DeepCopy()
-	defer func() {
-		if equality.Semantic.DeepEqual(before.Status, rp.Status) {
-			return
-		}
-		if err := r.Client.Status().Patch(ctx, rp, client.MergeFrom(before)); err != nil {
-			res, retErr = reconcile.Result{}, fmt.Errorf("patching the status of %s: %w", klog.KObj(rp), err)
-		}
-	}()
+	p := skeleton.NewPatcher(r.Client, rp)
+	defer p.Finish(ctx, &res, &retErr)
 	if rp.Status.Phase == "" || rp.Status.Phase == processingv1.PhasePending || rp.Status.StartTime == nil {
 		r.reconcileStart(rp)
 		// Show Enriching while the reads run.
-		if err := r.Client.Status().Patch(ctx, rp, client.MergeFrom(before)); err != nil {
-			return reconcile.Result{}, fmt.Errorf("patching the status of %s: %w", klog.KObj(rp), err)
+		if err := p.Patch(ctx); err != nil {
+			return reconcile.Result{}, err
 		}
-		before = rp.DeepCopy()
 	}
 	return r.reconcileEnrich(ctx, rp)
 }
@@ -207,7 +199,6 @@ func (r *Reconciler) setReady(rp *processingv1.RemediationProcessing, status met
 func (r *Reconciler) fail(rp *processingv1.RemediationProcessing, reason, message string) {
 	now := r.now()
 	rp.Status.Phase, rp.Status.Message, rp.Status.CompletionTime = processingv1.PhaseFailed, text.TruncateBytes(message, 1024), &now
-	rp.Status.ObservedGeneration = rp.Generation
 	r.setReady(rp, metav1.ConditionFalse, reason, message)
 	r.Recorder.Eventf(rp, nil, corev1.EventTypeWarning, reason, "Enrich", "%s", text.TruncateBytes(message, 1000))
 }
@@ -269,7 +260,7 @@ func (r *Reconciler) reconcileEnrich(ctx context.Context, rp *processingv1.Remed
 		ContextBytes: int32(size), Namespace: t.Namespace, ResourceKind: t.Kind, ResourceName: t.Name, KubernetesContext: kc,
 	}
 	now := r.now()
-	rp.Status.Phase, rp.Status.CompletionTime, rp.Status.ObservedGeneration = processingv1.PhaseCompleted, &now, rp.Generation
+	rp.Status.Phase, rp.Status.CompletionTime = processingv1.PhaseCompleted, &now
 	if kc.TargetNotFound {
 		enrichments.WithLabelValues(resultDegraded).Inc()
 		degradedEnrichments.Inc()
