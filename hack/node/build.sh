@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds the node's Kubernetes parts from Go modules, as hack/envtest-assets.sh builds the control
+# plane: kubelet and kube-proxy (k8s.io/kubernetes), and CoreDNS (github.com/coredns/coredns).
+# Binaries land in $NODE_BIN (default bin/k8s/<k8s version>/node) and are reused when present.
+set -euo pipefail
+
+K8S_VERSION="${K8S_VERSION:-1.37.2}"
+COREDNS_VERSION="${COREDNS_VERSION:-v1.13.1}"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+NODE_BIN="${NODE_BIN:-$ROOT/bin/k8s/$K8S_VERSION/node}"
+STAGING_VERSION="v0.${K8S_VERSION#1.}"
+
+need_kube=
+for b in kubelet kube-proxy; do [ -x "$NODE_BIN/$b" ] || need_kube=1; done
+need_dns=
+[ -x "$NODE_BIN/coredns" ] || need_dns=1
+if [ -z "$need_kube$need_dns" ]; then
+  echo "node binaries present in $NODE_BIN"
+  exit 0
+fi
+mkdir -p "$NODE_BIN"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export GOWORK=off CGO_ENABLED=0 GOFLAGS=-mod=mod
+
+if [ -n "$need_kube" ]; then
+  echo "building kubelet and kube-proxy v$K8S_VERSION into $NODE_BIN"
+  d="$work/kube"
+  mkdir -p "$d"
+  gomod="$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
+  {
+    echo "module kubernaut.io/node-assets"
+    echo
+    echo "go 1.26"
+    echo
+    echo "require k8s.io/kubernetes v$K8S_VERSION"
+    echo
+    echo "replace ("
+    grep -E '^\s+k8s.io/[a-z0-9-]+ => ./staging/src/' "$gomod" | awk -v v="$STAGING_VERSION" '{print "\t" $1 " => " $1 " " v}'
+    echo ")"
+  } >"$d/go.mod"
+  cat >"$d/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+)
+GO
+  (cd "$d" && go mod tidy -e >/dev/null 2>&1) || true
+  (cd "$d" && go build -tags tools -o "$NODE_BIN/" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+fi
+
+if [ -n "$need_dns" ]; then
+  echo "building coredns $COREDNS_VERSION into $NODE_BIN"
+  d="$work/coredns"
+  mkdir -p "$d"
+  (cd "$d" && go mod init kubernaut.io/coredns-asset >/dev/null 2>&1 &&
+    go get "github.com/coredns/coredns@$COREDNS_VERSION" >/dev/null 2>&1 &&
+    go build -o "$NODE_BIN/coredns" github.com/coredns/coredns)
+fi
+ls -la "$NODE_BIN"
