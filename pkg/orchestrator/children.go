@@ -164,7 +164,9 @@ func (r *Reconciler) buildWorkflow(rr *remediationv1.RemediationRequest, a *aiv1
 			WorkflowDefinition:    workflowv1.WorkflowDefinition{Steps: top.WorkflowSteps},
 			AnalyzedTarget:        analyzedTarget(a),
 			ExecutionConfig: workflowv1.ExecutionConfig{
-				DryRun:           r.Config.DryRun,
+				DryRun: r.Config.DryRun,
+				// Each step's timeout is its action's in the catalog (a drain ten minutes); this is
+				// the default for an action without one.
 				StepTimeout:      &metav1.Duration{Duration: 5 * time.Minute},
 				WorkflowTimeout:  &metav1.Duration{Duration: 20 * time.Minute},
 				ConcurrencyLimit: 1,
@@ -183,13 +185,26 @@ func (r *Reconciler) buildExecution(rr *remediationv1.RemediationRequest, w *wor
 			ExecutionConfig: kev1.ExecutionConfig{
 				DryRun:           r.Config.DryRun || w.Spec.ExecutionConfig.DryRun,
 				SafetyValidation: boolPtr(true),
-				Timeout:          &metav1.Duration{Duration: 10 * time.Minute},
+				Timeout:          &metav1.Duration{Duration: executionTimeout(w)},
 			},
 		},
 	}
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// defaultExecutionTimeout bounds an execution whose plan is estimated shorter.
+const defaultExecutionTimeout = 10 * time.Minute
+
+// executionTimeout is the plan's estimated duration (every step taking its whole timeout, from the
+// catalog) and at least defaultExecutionTimeout, so that a step is never cut short by the
+// execution's own deadline before its timeout.
+func executionTimeout(w *workflowv1.WorkflowExecution) time.Duration {
+	if e := w.Status.EstimatedDuration; e != nil && e.Duration > defaultExecutionTimeout {
+		return e.Duration
+	}
+	return defaultExecutionTimeout
+}
 
 // analyzedTarget is the workload the analysis examined and the state processing read then: for a
 // Deployment, the revision and pod-template-hash of its current ReplicaSet. The workflow's

@@ -10,6 +10,7 @@ import (
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 )
 
 func TestEscalationPhaseName(t *testing.T) {
@@ -88,6 +89,23 @@ func TestBuildEscalation(t *testing.T) {
 			assert.Equal(t, "10m0s", e.EscalationDetails.TimeoutDuration)
 			assert.Equal(t, "web", e.Resource.Name)
 			assert.Empty(t, e.Validate(), "the notification service must accept what the orchestrator sends")
+		})
+	}
+}
+
+func TestExecutionTimeoutCoversThePlan(t *testing.T) {
+	cases := map[string]struct {
+		estimated *metav1.Duration
+		want      time.Duration
+	}{
+		"no estimate":                  {nil, 10 * time.Minute},
+		"a rollout (5m)":               {&metav1.Duration{Duration: 5 * time.Minute}, 10 * time.Minute},
+		"cordon then drain (1m + 10m)": {&metav1.Duration{Duration: 11 * time.Minute}, 11 * time.Minute},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			w := &workflowv1.WorkflowExecution{Status: workflowv1.WorkflowExecutionStatus{EstimatedDuration: tc.estimated}}
+			assert.Equal(t, tc.want, executionTimeout(w))
 		})
 	}
 }

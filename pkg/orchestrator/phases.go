@@ -148,7 +148,12 @@ func (r *Reconciler) checkTimeouts(ctx context.Context, s *scope) bool {
 			s.requeueAfter(left)
 		}
 	}
-	if d := r.phaseTimeout(s.rr, phase); d > 0 && st.PhaseStartTime != nil {
+	d := r.phaseTimeout(s.rr, phase)
+	// An execution whose plan is estimated longer (a drain's ten minutes) gets its own timeout.
+	if phase == remediationv1.PhaseExecuting && s.ke != nil && s.ke.Spec.ExecutionConfig.Timeout != nil && d > 0 && s.ke.Spec.ExecutionConfig.Timeout.Duration > d {
+		d = s.ke.Spec.ExecutionConfig.Timeout.Duration
+	}
+	if d > 0 && st.PhaseStartTime != nil {
 		if left := st.PhaseStartTime.Add(d).Sub(s.now); left <= 0 {
 			r.timeOut(ctx, s, phase, d, false)
 			return true

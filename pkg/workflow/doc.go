@@ -12,7 +12,7 @@
 // (pkg/shared/actions): a known action, a target of a kind it accepts (a step without target
 // takes spec.targetResource, a namespaced target without namespace takes its namespace), valid
 // parameters (every problem of every step reported at once), then fills in catalog defaults,
-// the step timeout (StepTimeout: the step's own, else its action's in the catalog, at most
+// the step timeout (StepTimeout: the step's own, else its action's in the catalog, else
 // executionConfig.stepTimeout) and retries. dependsOn
 // must name steps of the workflow and form no cycle (the message names the cycle). Operations
 // are ordered as they would start with concurrencyLimit at once, each taking its whole timeout;

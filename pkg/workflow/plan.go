@@ -19,18 +19,20 @@ import (
 const DefaultWorkflowTimeout = 20 * time.Minute
 
 // StepTimeout is the timeout of a step: its own when it sets one; otherwise its action's in the
-// catalog (actions.Action.Timeout: a cordon a minute, a rollout five), never longer than the
-// workflow's executionConfig.stepTimeout when that is set. a is the zero Action for an unknown
-// action.
+// catalog (actions.Action.Timeout: a cordon a minute, a rollout five, a drain ten); the
+// workflow's executionConfig.stepTimeout is the default for an action without one. a is the zero
+// Action for an unknown action.
 func StepTimeout(a actions.Action, step common.WorkflowStep, cfg workflowv1.ExecutionConfig) time.Duration {
 	if step.Timeout != nil {
 		return step.Timeout.Duration
 	}
-	timeout := a.Timeout
-	if cfg.StepTimeout != nil && cfg.StepTimeout.Duration > 0 && (timeout == 0 || cfg.StepTimeout.Duration < timeout) {
-		timeout = cfg.StepTimeout.Duration
+	if a.Timeout > 0 {
+		return a.Timeout
 	}
-	return timeout
+	if cfg.StepTimeout != nil {
+		return cfg.StepTimeout.Duration
+	}
+	return 0
 }
 
 // Plan is a workflow's steps turned into ordered operations.

@@ -50,7 +50,7 @@ func TestNewPlan(t *testing.T) {
 			},
 			wantEst: 11 * time.Minute,
 		},
-		"step timeouts from the catalog, at most the workflow's stepTimeout": {
+		"step timeouts from the catalog; stepTimeout is no cap": {
 			spec: func() *workflowv1.WorkflowExecutionSpec {
 				s := spec(1,
 					common.WorkflowStep{Name: "cordon", Action: "cordon_node", Target: node("n1")},
@@ -63,10 +63,10 @@ func TestNewPlan(t *testing.T) {
 			wantOps: []common.Operation{
 				{Name: "cordon", Action: "cordon_node", Target: common.TargetResource{APIVersion: "v1", Kind: "Node", Name: "n1"}, Timeout: dur(time.Minute)},
 				{Name: "mem", Action: "increase_resources", Target: common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"},
-					Parameters: map[string]string{"memory": "512Mi"}, Timeout: dur(3 * time.Minute)},
+					Parameters: map[string]string{"memory": "512Mi"}, Timeout: dur(5 * time.Minute)},
 				{Name: "own", Action: "notify_only", Target: common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}, Timeout: dur(7 * time.Minute)},
 			},
-			wantEst: 11 * time.Minute,
+			wantEst: 13 * time.Minute,
 		},
 		"default target is the workflow's": {
 			spec: spec(1, common.WorkflowStep{Name: "mem", Action: "increase_resources", Parameters: map[string]string{"memory": "512Mi"}}),
