@@ -226,7 +226,7 @@ func (r *Reconciler) budgetRefusal(s *scope, i int, others []kev1.KubernetesExec
 				continue
 			}
 			applied := res.AppliedTime != nil && res.AppliedTime.After(since)
-			underWay := res.AppliedTime == nil && res.Phase == kev1.OperationRunning && !final(ke.Status.Phase)
+			underWay := res.AppliedTime == nil && res.Phase == kev1.OperationRunning && !ke.Status.Phase.IsTerminal()
 			if applied || underWay {
 				count(ke.Spec.Operations[k])
 			}
@@ -272,7 +272,7 @@ func opNamespace(o common.Operation) string {
 // serialized cluster-wide (the executor is leader-elected, so its executions are all of them).
 func nodeActionRunning(s *scope, others []kev1.KubernetesExecution) *action.Refusal {
 	for _, ke := range others {
-		if ke.UID == s.ke.UID || final(ke.Status.Phase) {
+		if ke.UID == s.ke.UID || ke.Status.Phase.IsTerminal() {
 			continue
 		}
 		for k, res := range ke.Status.OperationResults {

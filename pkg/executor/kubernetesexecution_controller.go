@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/fields"
@@ -28,6 +27,7 @@ import (
 
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/executor/action"
+	"github.com/kubernaut/kubernaut/pkg/shared/skeleton"
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
@@ -91,7 +91,7 @@ func CacheOptions(opts *cache.Options, namespace, configMap string) {
 }
 
 // SetupWithManager fills the defaults and registers the controller.
-func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
+func (r *Reconciler) SetupWithManager(_ context.Context, mgr manager.Manager) error {
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
 	}
@@ -153,7 +153,7 @@ func (r *Reconciler) unfinished(ctx context.Context, o client.Object) []reconcil
 	}
 	var out []reconcile.Request
 	for _, ke := range list.Items {
-		if !final(ke.Status.Phase) {
+		if !ke.Status.Phase.IsTerminal() {
 			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&ke)})
 		}
 	}
@@ -163,21 +163,18 @@ func (r *Reconciler) unfinished(ctx context.Context, o client.Object) []reconcil
 // notFinished passes executions that have not reached a final phase (a final phase is never left).
 var notFinished = predicate.NewPredicateFuncs(func(o client.Object) bool {
 	ke, ok := o.(*kev1.KubernetesExecution)
-	return !ok || !final(ke.Status.Phase)
+	return !ok || !ke.Status.Phase.IsTerminal()
 })
-
-func final(p kev1.Phase) bool {
-	return p == kev1.PhaseCompleted || p == kev1.PhaseFailed || p == kev1.PhaseRolledBack
-}
 
 // scope is what one reconcile works on.
 type scope struct {
 	ke *kev1.KubernetesExecution
-	// persisted is the status as last written, for the merge patch.
-	persisted *kev1.KubernetesExecution
-	cfg       SafetyConfig
-	env       *action.Env
-	now       time.Time
+	// patch writes the status, with the resourceVersion of the last write as precondition: a
+	// second writer (an old leader) loses instead of overwriting progress.
+	patch *skeleton.Patcher
+	cfg   SafetyConfig
+	env   *action.Env
+	now   time.Time
 	// checked holds the operations validated in this reconcile; the first change may reuse its
 	// check when nothing was changed since.
 	checked map[int]*checked
@@ -212,18 +209,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err := r.Reader.Get(ctx, req.NamespacedName, ke); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if final(ke.Status.Phase) {
+	if ke.Status.Phase.IsTerminal() {
 		return ctrl.Result{}, nil
 	}
 	logger := log.FromContext(ctx).WithValues("kubernetesExecution", klog.KObj(ke))
 	ctx = log.IntoContext(ctx, logger)
-	s := &scope{ke: ke, persisted: ke.DeepCopy(), now: r.Now(), checked: map[int]*checked{}}
+	s := &scope{ke: ke, patch: skeleton.NewPatcher(r.Client, ke, skeleton.WithOptimisticLock()), now: r.Now(), checked: map[int]*checked{}}
 	defer func() {
-		if s.crashed {
-			return
-		}
-		if err := r.persist(ctx, s); err != nil && retErr == nil {
-			res, retErr = ctrl.Result{}, err
+		if !s.crashed { // the AfterChange hook simulated a crash: nothing more is written
+			s.patch.Finish(ctx, &res, &retErr)
 		}
 	}()
 	cfg, err := r.safetyConfig(ctx)
@@ -273,7 +267,7 @@ func (r *Reconciler) hold(ctx context.Context, s *scope, reason, msg string) {
 // resume clears a hold of an earlier reconcile.
 func (r *Reconciler) resume(s *scope) {
 	c := meta.FindStatusCondition(s.ke.Status.Conditions, kev1.ConditionReady)
-	if c == nil || (c.Reason != action.ReasonPaused && c.Reason != kev1.ReasonSafetyConfigInvalid) || final(s.ke.Status.Phase) {
+	if c == nil || (c.Reason != action.ReasonPaused && c.Reason != kev1.ReasonSafetyConfigInvalid) || s.ke.Status.Phase.IsTerminal() {
 		return
 	}
 	if s.ke.Status.Phase == kev1.PhaseExecuting {
@@ -281,20 +275,6 @@ func (r *Reconciler) resume(s *scope) {
 	} else {
 		meta.RemoveStatusCondition(&s.ke.Status.Conditions, kev1.ConditionReady)
 	}
-}
-
-// persist writes the status when it changed, with the resourceVersion read as precondition:
-// a second writer (an old leader) loses instead of overwriting progress.
-func (r *Reconciler) persist(ctx context.Context, s *scope) error {
-	if equality.Semantic.DeepEqual(s.persisted.Status, s.ke.Status) {
-		return nil
-	}
-	patch := client.MergeFromWithOptions(s.persisted, client.MergeFromWithOptimisticLock{})
-	if err := r.Client.Status().Patch(ctx, s.ke, patch); err != nil {
-		return fmt.Errorf("patching the status of %s: %w", klog.KObj(s.ke), err)
-	}
-	s.persisted = s.ke.DeepCopy()
-	return nil
 }
 
 // safetyConfig reads the safety ConfigMap. An absent, unreadable or invalid ConfigMap is an

@@ -163,7 +163,7 @@ func (n *nodeRecovery) executionRunning(ctx context.Context, id action.Identity)
 	if err != nil || !found {
 		return false, err
 	}
-	return string(ke.UID) == id.UID && !final(ke.Status.Phase), nil
+	return string(ke.UID) == id.UID && !ke.Status.Phase.IsTerminal(), nil
 }
 
 // patch removes Kubernaut's cordon annotation and, with uncordon, the cordon, testing in the

@@ -35,7 +35,6 @@ func (r *Reconciler) init(s *scope) {
 		t := metav1.NewTime(s.now)
 		st.StartTime = &t
 	}
-	st.ObservedGeneration = s.ke.Generation
 	if len(st.OperationResults) != len(s.ke.Spec.Operations) {
 		st.OperationResults = make([]kev1.OperationResult, len(s.ke.Spec.Operations))
 		for i, op := range s.ke.Spec.Operations {
@@ -176,7 +175,7 @@ func (r *Reconciler) reconcileExecuting(ctx context.Context, s *scope) (ctrl.Res
 		case kev1.OperationPending, kev1.OperationRunning:
 			st.Message = fmt.Sprintf("running operation %s (%d of %d)", st.OperationResults[i].Name, i+1, len(st.OperationResults))
 			res, done, err := r.runOperation(ctx, s, i)
-			if err != nil || !done || s.held || final(st.Phase) {
+			if err != nil || !done || s.held || st.Phase.IsTerminal() {
 				return res, err
 			}
 			if st.OperationResults[i].Phase != kev1.OperationSucceeded {
@@ -241,7 +240,7 @@ func (r *Reconciler) runOperation(ctx context.Context, s *scope, i int) (ctrl.Re
 		res.Phase, res.StartTime = kev1.OperationRunning, &t
 		r.record(s, i, c)
 		// Progress before the change: a restart finds the operation Running and checks the target.
-		if err := r.persist(ctx, s); err != nil {
+		if err := s.patch.Patch(ctx); err != nil {
 			r.forget(s, i)
 			return ctrl.Result{}, false, err
 		}
@@ -269,7 +268,7 @@ func (r *Reconciler) runOperation(ctx context.Context, s *scope, i int) (ctrl.Re
 				return ctrl.Result{}, true, nil
 			}
 			r.record(s, i, c)
-			if err := r.persist(ctx, s); err != nil {
+			if err := s.patch.Patch(ctx); err != nil {
 				return ctrl.Result{}, false, err
 			}
 			return r.apply(ctx, s, i, op, c.plan, impl)
@@ -442,7 +441,7 @@ func (r *Reconciler) rollback(ctx context.Context, s *scope, failed int) error {
 		operationsTotal.WithLabelValues(op.Action, ResultRolledBack).Inc()
 		log.FromContext(ctx).Info("Rolled back", "operation", op.Name, "action", op.Action, "target", objName(op))
 		// Persist each revert, so that an interrupted rollback resumes where it stopped.
-		if err := r.persist(ctx, s); err != nil {
+		if err := s.patch.Patch(ctx); err != nil {
 			return err
 		}
 	}
@@ -524,7 +523,6 @@ func (r *Reconciler) finish(s *scope, phase kev1.Phase, reason, msg string) {
 	st := &s.ke.Status
 	t := metav1.NewTime(r.Now())
 	st.Phase, st.Message, st.CompletionTime = phase, text.TruncateBytes(msg, maxMessage), &t
-	st.ObservedGeneration = s.ke.Generation
 	setCondition(s, kev1.ConditionReady, phase == kev1.PhaseCompleted, reason, st.Message)
 	executionsTotal.WithLabelValues(string(phase)).Inc()
 	eventType := corev1.EventTypeNormal

@@ -110,7 +110,7 @@ func (h *harness) start(mutate func(*executor.Reconciler)) (stop func()) {
 	if mutate != nil {
 		mutate(r)
 	}
-	require.NoError(h.t, r.SetupWithManager(mgr))
+	require.NoError(h.t, r.SetupWithManager(h.t.Context(), mgr))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -86,6 +86,6 @@ func Run(ctx context.Context, cfg *Config) error {
 		func(mgr manager.Manager) error {
 			r := &executor.Reconciler{Namespace: cfg.Namespace, ConfigMapName: cfg.SafetyConfigMap,
 				MaxConcurrentReconciles: cfg.MaxConcurrentExecutions, PollInterval: cfg.PollInterval}
-			return r.SetupWithManager(mgr)
+			return r.SetupWithManager(ctx, mgr)
 		})
 }
