@@ -25,8 +25,8 @@ type Allowed struct {
 
 func key(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
 
-// AllowedTargets lists what the context names: the signal's target, its owner chain and
-// workload, its pods, its HPA, the nodes involved, and its namespace.
+// AllowedTargets lists the signal's target and what it owns or uses: its owner chain and
+// workload, its pods, its HPA, and its namespace. Never the nodes of a workload's pods.
 func AllowedTargets(sig aiv1.SignalContext) *Allowed {
 	a := &Allowed{Namespace: sig.Namespace, targets: map[string]common.TargetResource{}}
 	add := func(t common.TargetResource) {
@@ -57,16 +57,10 @@ func AllowedTargets(sig aiv1.SignalContext) *Allowed {
 	}
 	for _, p := range kc.Pods {
 		add(common.TargetResource{Kind: "Pod", Namespace: sig.Namespace, Name: p.Name})
-		if p.NodeName != "" {
-			add(common.TargetResource{Kind: "Node", Name: p.NodeName})
-		}
 	}
-	for _, n := range kc.Nodes {
-		add(common.TargetResource{Kind: "Node", Name: n.Name})
-	}
-	for _, n := range kc.NodeConditions {
-		add(common.TargetResource{Kind: "Node", Name: n.Node})
-	}
+	// The nodes a workload's pods run on are not the workload's: a node action (a cordon, a drain,
+	// a taint) for one workload's signal would move every other tenant of the node. A node is a
+	// target only when the signal is about that node (added above as the signal's target).
 	return a
 }
 

@@ -174,6 +174,8 @@ func TestProvidersGuardrails(t *testing.T) {
 			answer("action_recommended", "scale_deployment", step{"scale_deployment", "apps/v1", "StatefulSet", "shop", "web", map[string]string{"replicas": "3"}}), aiv1.RefusalTargetKindNotAccepted},
 		"prompt injection in a log line obeyed": {
 			answer("action_recommended", "drain_node", step{"drain_node", "v1", "Node", "", "node-z", nil}), aiv1.RefusalTargetNotInContext},
+		"the node a pod of the workload runs on": {
+			answer("action_recommended", "cordon_node", step{"cordon_node", "v1", "Node", "", "node-a", nil}), aiv1.RefusalTargetNotInContext},
 		"malformed answer": {`{"verdict": "restart everything"}`, aiv1.RefusalMalformedAnswer},
 	}
 	for pname, mk := range providers(t) {
