@@ -173,7 +173,7 @@ func TestMain(m *testing.M) {
 		// The suite makes about 15 changes within an hour, more than deploy/base's cluster budget
 		// (10 per hour) allows a real cluster; each scenario has its own namespace, whose budget
 		// (3 per hour) stays as shipped.
-		ExecutorSafety: map[string]string{"maxChangesPerClusterPerHour": "100"},
+		ExecutorSafety: map[string]string{"maxChangesPerClusterPerHour": "100", "uncordonRecoveredNodesAfter": "3s"},
 		// The real alerting pipeline (scenario 13) delivers only its own scenarios' alerts.
 		Alerting:         true,
 		AlertingMatchers: pipelineMatchers,

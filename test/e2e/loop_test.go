@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -538,4 +539,23 @@ func TestE2E12NodeNotReadyCordoned(t *testing.T) {
 		require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKeyFromObject(&other), n))
 		assert.False(t, n.Spec.Unschedulable, "healthy node %s cordoned", other.Name)
 	}
+
+	// The node comes back: once Ready for uncordonRecoveredNodesAfter (the suite sets 3s), the
+	// executor uncordons the node it cordoned and records it.
+	require.NoError(t, sys.Cluster.SetNodeReady(ctx, node, true, "KubeletReady", "kubelet is posting ready status"))
+	recovered := time.Now()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got := &corev1.Node{}
+		if assert.NoError(c, sys.Cluster.Client.Get(ctx, client.ObjectKey{Name: node}, got)) {
+			assert.False(c, got.Spec.Unschedulable, "node %s still cordoned", node)
+		}
+	}, 2*time.Minute, 200*time.Millisecond, "the recovered node was never uncordoned")
+	t.Logf("node %s uncordoned %s after it was Ready again", node, time.Since(recovered).Round(time.Millisecond))
+	var events eventsv1.EventList
+	require.NoError(t, sys.Cluster.Client.List(ctx, &events, client.InNamespace(launcher.SystemNamespace)))
+	uncordoned := false
+	for _, e := range events.Items {
+		uncordoned = uncordoned || (e.Reason == "NodeUncordoned" && e.Related != nil && e.Related.Name == node)
+	}
+	assert.True(t, uncordoned, "no NodeUncordoned event names node %s", node)
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -282,4 +283,51 @@ func TestE2E17RolledForwardWhileAwaitingApprovalKept(t *testing.T) {
 	after := deployment(t, in)
 	assert.Equal(t, hotfix.Annotations["deployment.kubernetes.io/revision"], after.Annotations["deployment.kubernetes.io/revision"])
 	assert.Equal(t, hotfix.Spec.Template, after.Spec.Template, "the person's hotfix must keep running")
+}
+
+// 18. A cluster-wide blip: two more managed nodes than the unschedulable-node share allows stop
+// reporting Ready at once, and each fires KubeNodeNotReady. NotReady nodes already count as
+// unavailable, so no cordon is made (the executor refuses UnschedulableNodeShareExceeded): a
+// blip never empties the cluster of schedulable nodes.
+func TestE2E18ClusterWideBlipCordonsNothing(t *testing.T) {
+	ctx := context.Background()
+	var before corev1.NodeList
+	require.NoError(t, sys.Cluster.Client.List(ctx, &before))
+	// With the default share 0.34, k NotReady nodes of n+k exceed it when k > 0.34(n+k).
+	k := len(before.Items)*34/66 + 1
+	names := make([]string, k)
+	incidents := make([]*incident.Incident, k)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s-%d", namespaceFor(t), i)
+		node := names[i]
+		t.Cleanup(func() { assert.NoError(t, incident.DeleteNode(context.Background(), sys.Cluster.Client, node)) })
+		in, err := incident.NodeNotReady(ctx, sys.Cluster, node)
+		require.NoError(t, err)
+		incidents[i] = in
+	}
+	t.Logf("%d nodes before, %d NotReady now", len(before.Items), k)
+	requests := make([]string, k)
+	for i, in := range incidents {
+		requests[i] = postCreated(t, in)
+	}
+	for i, name := range requests {
+		approveWhenAsked(t, name, "gina", "provider status page shows an incident")
+		rr := waitEnded(t, name)
+		t.Logf("%s (node %s): ended %s/%s: %s%s", name, names[i], rr.Status.OverallPhase, rr.Status.Outcome, rr.Status.Message, rr.Status.FailureReason)
+		assert.NotEqual(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "node %s", names[i])
+		if ref := rr.Status.KubernetesExecutionRef; assert.NotNil(t, ref, "the refusal comes from the executor") {
+			ke := &kev1.KubernetesExecution{}
+			require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, ke))
+			refused := false
+			for _, op := range ke.Status.OperationResults {
+				refused = refused || op.Reason == kev1.ReasonNodeShare
+			}
+			assert.True(t, refused, "execution %s: %+v", ke.Name, ke.Status.OperationResults)
+		}
+	}
+	for _, node := range names {
+		n := &corev1.Node{}
+		require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKey{Name: node}, n))
+		assert.False(t, n.Spec.Unschedulable, "node %s was cordoned during a blip", node)
+	}
 }
