@@ -8,7 +8,6 @@ import (
 
 	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
@@ -23,8 +22,8 @@ import (
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
-	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
+	"github.com/kubernaut/kubernaut/pkg/shared/skeleton"
 )
 
 const controllerName = "aianalysis"
@@ -86,30 +85,13 @@ type Reconciler struct {
 // cache never holds the enriched contexts and results of the thousands of finished ones.
 // Call it before creating the manager.
 func CacheOptions(opts *cache.Options, namespace, policyName string) {
-	opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
-	if opts.ByObject == nil {
-		opts.ByObject = map[client.Object]cache.ByObject{}
-	}
+	skeleton.SlimCache(opts, namespace, &aiv1.AIAnalysis{})
 	opts.ByObject[&corev1.ConfigMap{}] = cache.ByObject{Field: fields.OneTermEqualSelector("metadata.name", policyName)}
-	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Transform: slimAnalysis}
-}
-
-// slimAnalysis keeps what the watch and the first cache read use: identity and phase.
-func slimAnalysis(o any) (any, error) {
-	a, ok := o.(*aiv1.AIAnalysis)
-	if !ok {
-		return o, nil
-	}
-	return &aiv1.AIAnalysis{
-		TypeMeta:   a.TypeMeta,
-		ObjectMeta: app.IdentityMeta(&a.ObjectMeta),
-		Status:     aiv1.AIAnalysisStatus{Phase: a.Status.Phase, ObservedGeneration: a.Status.ObservedGeneration},
-	}, nil
 }
 
 // SetupWithManager registers the controller; it watches AIAnalyses and the AIApprovalRequests
 // they own.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *Reconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager) error {
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
 	}
@@ -139,12 +121,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 // unfinished skips analyses already in a final phase (a final phase is never left).
 var unfinished = predicate.NewPredicateFuncs(func(o client.Object) bool {
 	a, ok := o.(*aiv1.AIAnalysis)
-	return !ok || !final(a.Status.Phase)
+	return !ok || !a.Status.Phase.IsTerminal()
 })
-
-func final(p aiv1.Phase) bool {
-	return p == aiv1.PhaseCompleted || p == aiv1.PhaseFailed || p == aiv1.PhaseRejected
-}
 
 // scope is what one reconcile works on.
 type scope struct {
@@ -169,7 +147,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	if err := r.Client.Get(ctx, req.NamespacedName, a); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	if final(a.Status.Phase) {
+	if a.Status.Phase.IsTerminal() {
 		return reconcile.Result{}, nil
 	}
 	// The cache holds identity and phase only (CacheOptions); the work needs the whole object,
@@ -177,7 +155,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	if err := r.APIReader.Get(ctx, req.NamespacedName, a); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	if final(a.Status.Phase) {
+	if a.Status.Phase.IsTerminal() {
 		return reconcile.Result{}, nil
 	}
 	logger := log.FromContext(ctx).WithValues("aiAnalysis", klog.KObj(a), "provider", r.Investigator.Name())
@@ -187,19 +165,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 			return reconcile.Result{}, err
 		}
 	}
-	before := a.DeepCopy()
+	p := skeleton.NewPatcher(r.Client, a)
 	s := &scope{a: a, now: r.Now()}
 	defer func() {
-		if retErr == nil {
-			a.Status.ObservedGeneration = a.Generation
-		}
 		setConditions(a)
-		if equality.Semantic.DeepEqual(before.Status, a.Status) {
-			return
-		}
-		if err := r.Client.Status().Patch(ctx, a, client.MergeFrom(before)); err != nil {
-			res, retErr = reconcile.Result{}, fmt.Errorf("patching the status of %s: %w", klog.KObj(a), err)
-		}
+		p.Finish(ctx, &res, &retErr)
 	}()
 	if err := r.reconcilePhases(ctx, s); err != nil {
 		return reconcile.Result{}, err

@@ -19,6 +19,7 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
+	"github.com/kubernaut/kubernaut/pkg/shared/skeleton"
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
 )
 
@@ -304,7 +305,7 @@ func (r *Reconciler) awaitDecision(ctx context.Context, s *scope) error {
 
 // patchApproval changes the approval request's status (phase, conditions, expiry only).
 func (r *Reconciler) patchApproval(ctx context.Context, ar *aiv1.AIApprovalRequest, mutate func(*aiv1.AIApprovalRequestStatus)) error {
-	before := ar.DeepCopy()
+	p := skeleton.NewPatcher(r.Client, ar)
 	mutate(&ar.Status)
 	ready := metav1.Condition{Type: aiv1.ConditionReady, Status: metav1.ConditionFalse, Reason: aiv1.ReasonAwaitingDecision, Message: "awaiting a decision"}
 	if ar.Status.Decision != aiv1.DecisionNone {
@@ -318,10 +319,7 @@ func (r *Reconciler) patchApproval(ctx context.Context, ar *aiv1.AIApprovalReque
 	ar.Status.ObservedGeneration = ar.Generation
 	// A person deciding in between makes this patch invalid (a decision is immutable): the
 	// error requeues, and the next reconcile reads their decision.
-	if err := r.Client.Status().Patch(ctx, ar, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("patching the status of %s: %w", klog.KObj(ar), err)
-	}
-	return nil
+	return p.Patch(ctx)
 }
 
 // finish ends the analysis in phase with message.

@@ -75,7 +75,7 @@ func startAIAnalysis(t testing.TB, env *testenv.Env, ns string, inv investigator
 		mutate(h.r)
 	}
 	ctrllog.SetLogger(logr.Discard())
-	require.NoError(t, h.r.SetupWithManager(mgr))
+	require.NoError(t, h.r.SetupWithManager(t.Context(), mgr))
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- mgr.Start(ctx) }()

@@ -43,7 +43,7 @@ func startAIAnalysis(t *testing.T, ns string) {
 		Investigator: investigator.NewBuiltin(),
 		Policy:       &aianalysis.PolicySource{Reader: mgr.GetClient(), Namespace: ns, Name: aianalysis.DefaultPolicyConfigMap},
 	}
-	require.NoError(t, r.SetupWithManager(mgr))
+	require.NoError(t, r.SetupWithManager(t.Context(), mgr))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()

@@ -201,6 +201,6 @@ func Run(ctx context.Context, cfg *Config) error {
 			h.HTTP.Timeout = 3 * time.Second
 			r.History = h
 		}
-		return r.SetupWithManager(mgr)
+		return r.SetupWithManager(ctx, mgr)
 	})
 }
