@@ -49,6 +49,9 @@ preflight() {
 }
 
 kc() { kubectl --kubeconfig "$E2E_KUBECONFIG" "$@"; }
+# deploy_kubernaut and run_e2e_suite, shared with make test-e2e-deployed (hack/node/e2e-deployed.sh)
+# shellcheck source=hack/node/e2e-lib.sh
+source "$ROOT/hack/node/e2e-lib.sh"
 
 up() {
   preflight
@@ -69,15 +72,7 @@ up() {
     "$KIND" load image-archive "$IMAGES_DIR/$s.tar" --name "$KIND_CLUSTER"
   done
   "$KIND" load image-archive "$WORKLOAD_ARCHIVE" --name "$KIND_CLUSTER"
-  # CRDs first and Established, so the controllers' informers find them at start-up
-  kc apply --server-side -k deploy/crds
-  kc wait --for condition=Established --timeout 60s crd --all
-  kc apply --server-side --force-conflicts -k deploy/overlays/kind
-  kc -n "$NS" rollout status statefulset/postgres --timeout 300s
-  for s in "${SERVICES[@]}"; do
-    kc -n "$NS" rollout status "deployment/$s" --timeout 300s
-  done
-  kc -n "$NS" get pods -o wide
+  deploy_kubernaut deploy/overlays/kind
   echo "e2e-kind: Kubernaut is Ready on kind cluster $KIND_CLUSTER (kubeconfig $E2E_KUBECONFIG)"
 }
 
@@ -86,28 +81,7 @@ run_tests() {
   [[ -d test/e2e ]] || die "test/e2e does not exist yet: nothing to run. NOT RUN."
   # The NodePorts of deploy/overlays/kind/e2e-access.yaml, published on the host's loopback by
   # kind-cluster.yaml: unlike a port-forward they survive the pods the suite stops and kills.
-  gateway=http://127.0.0.1:30080
-  datastorage=http://127.0.0.1:30081
-  for url in "$gateway" "$datastorage"; do
-    ok=
-    for _ in $(seq 1 50); do
-      curl -s -o /dev/null "$url/" && ok=1 && break
-      sleep 0.2
-    done
-    [[ -n $ok ]] || die "$url does not answer: is the cluster from 'hack/e2e-kind.sh up' (kind-cluster.yaml maps the NodePorts 30080 and 30081)? NOT RUN."
-  done
-  # Scenarios 2 and 3 approve and reject with `kubectl kubernaut`, the plugin on PATH.
-  go build -o "$ROOT/bin/kubectl-kubernaut" ./cmd/kubectl-kubernaut
-  export PATH="$ROOT/bin:$PATH"
-  token=$(kc -n "$NS" create token kubernaut-e2e --duration 2h)
-  echo "e2e-kind: go test ./test/e2e/ with KUBERNAUT_E2E_GATEWAY_URL=$gateway KUBERNAUT_E2E_DATASTORAGE_URL=$datastorage"
-  KUBERNAUT_E2E=1 \
-    KUBERNAUT_E2E_KUBECONFIG="$E2E_KUBECONFIG" \
-    KUBERNAUT_E2E_GATEWAY_URL="$gateway" \
-    KUBERNAUT_E2E_DATASTORAGE_URL="$datastorage" \
-    KUBERNAUT_E2E_GATEWAY_TOKEN="$token" \
-    KUBERNAUT_E2E_NAMESPACE="$NS" \
-    go test ${GO_TEST_FLAGS:--count=1} -v -timeout "$E2E_TIMEOUT" ./test/e2e/
+  run_e2e_suite http://127.0.0.1:30080 http://127.0.0.1:30081
 }
 
 down() {
