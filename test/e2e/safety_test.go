@@ -313,7 +313,7 @@ func TestE2E18ClusterWideBlipCordonsNothing(t *testing.T) {
 	for i, name := range requests {
 		approveWhenAsked(t, name, "gina", "provider status page shows an incident")
 		rr := waitEnded(t, name)
-		t.Logf("%s (node %s): ended %s/%s: %s%s", name, names[i], rr.Status.OverallPhase, rr.Status.Outcome, rr.Status.Message, rr.Status.FailureReason)
+		t.Logf("%s (node %s): ended %s/%s: %s", name, names[i], rr.Status.OverallPhase, rr.Status.Outcome, rr.Status.Message)
 		assert.NotEqual(t, remediationv1.OutcomeRemediated, rr.Status.Outcome, "node %s", names[i])
 		if ref := rr.Status.KubernetesExecutionRef; assert.NotNil(t, ref, "the refusal comes from the executor") {
 			ke := &kev1.KubernetesExecution{}
