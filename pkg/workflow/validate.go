@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,11 +17,10 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
@@ -218,24 +216,29 @@ func (v *Validator) resolve(ctx context.Context, action actions.Name, live clien
 		slices.Sort(keys)
 		r.found = fmt.Sprintf("revisions kept %v, current %s", keys, d.Annotations[mutate.RevisionAnnotation])
 	case actions.DrainNode:
-		var pods corev1.PodList
-		if err := v.Reader.List(ctx, &pods, client.MatchingFieldsSelector{Selector: fields.OneTermEqualSelector("spec.nodeName", live.GetName())}); err != nil {
-			return nil, transientError{fmt.Errorf("listing the Pods of Node %s: %w", live.GetName(), err)}
+		// The executor's selection (actions.SelectEvictions): what is listed here is what it evicts.
+		ev, err := actions.ListEvictions(ctx, v.Reader, live.GetName(), actions.DrainEvictOptions(live.GetName(), params))
+		if err != nil {
+			return nil, transientError{err}
 		}
-		var daemon []string
-		for _, p := range pods.Items {
-			if p.DeletionTimestamp != nil || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-				continue
+		if rf := ev.Refusal(0); rf != nil && rf.Reason != kev1.ReasonBlastRadius {
+			// Protected pods, or DaemonSet pods with ignoreDaemonSets=false: the executor refuses
+			// the drain whatever its limits.
+			reason := workflowv1.ReasonTargetMismatch
+			if rf.Reason == kev1.ReasonInvalidParameters {
+				reason = workflowv1.ReasonInvalidParameters
 			}
-			if ref := metav1.GetControllerOf(&p); ref != nil && ref.Kind == "DaemonSet" && params["ignoreDaemonSets"] != "false" {
-				daemon = append(daemon, p.Namespace+"/"+p.Name)
-				continue
-			}
-			r.evictions = append(r.evictions, p)
+			return &resolved{problem: rf.Message, reason: reason}, nil
 		}
+		r.evictions = ev.Pods
 		r.found = fmt.Sprintf("%d Pods to evict%s", len(r.evictions), podList(r.evictions))
-		if len(daemon) > 0 {
-			r.found += fmt.Sprintf("; %d DaemonSet Pods left in place", len(daemon))
+		if n := len(ev.DaemonSetsKept); n > 0 {
+			r.found += fmt.Sprintf("; %d DaemonSet Pods left in place", n)
+		}
+		if rf := ev.Refusal(0); rf != nil {
+			// Beyond the blast radius the executor allows (pods without a controller, emptyDir
+			// data): its own safety check, stated here so that the approver sees it.
+			r.found += "; the executor refuses it (" + rf.Reason + "): " + rf.Message
 		}
 	case actions.RestartPod:
 		p := live.(*corev1.Pod)
@@ -247,39 +250,15 @@ func (v *Validator) resolve(ctx context.Context, action actions.Name, live clien
 		r.deletes = []corev1.Pod{*p}
 		return r, nil
 	case actions.DeleteFailedPods:
-		opts := []client.ListOption{client.InNamespace(live.GetNamespace())}
-		if ns, ok := live.(*corev1.Namespace); ok {
-			opts = []client.ListOption{client.InNamespace(ns.Name)}
+		// The executor's selection (actions.FailedPods): what is listed here is what it deletes.
+		pods, err := actions.FailedPods(ctx, v.Reader, live, params)
+		if rf := (*actions.Refusal)(nil); errors.As(err, &rf) {
+			return &resolved{problem: rf.Message, reason: workflowv1.ReasonInvalidParameters}, nil
 		}
-		sel := labels.Everything()
-		if d, ok := live.(*appsv1.Deployment); ok && d.Spec.Selector != nil {
-			s, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-			if err != nil {
-				return mismatch(fmt.Errorf("the selector of Deployment %s: %w", d.Name, err)), nil
-			}
-			sel = s
+		if err != nil {
+			return nil, transientError{err}
 		}
-		if ls := params["labelSelector"]; ls != "" {
-			extra, err := labels.Parse(ls)
-			if err != nil {
-				return &resolved{problem: err.Error(), reason: workflowv1.ReasonInvalidParameters}, nil
-			}
-			reqs, _ := extra.Requirements()
-			sel = sel.Add(reqs...)
-		}
-		var pods corev1.PodList
-		if err := v.Reader.List(ctx, &pods, append(opts, client.MatchingLabelsSelector{Selector: sel})...); err != nil {
-			return nil, transientError{fmt.Errorf("listing Pods: %w", err)}
-		}
-		limit := maxEvictions
-		if n, err := strconv.Atoi(params["maxPods"]); err == nil && n > 0 {
-			limit = min(limit, n)
-		}
-		for _, p := range pods.Items {
-			if p.Status.Phase == corev1.PodFailed && len(r.deletes) < limit {
-				r.deletes = append(r.deletes, p)
-			}
-		}
+		r.deletes = pods
 		r.found = fmt.Sprintf("%d failed Pods%s", len(r.deletes), podList(r.deletes))
 		return r, nil
 	case actions.UpdateHPA:

@@ -179,17 +179,10 @@ type TimeoutReasoner interface {
 }
 
 // Refusal is a change the implementation will not make; nothing was changed.
-type Refusal struct {
-	// Reason is one of the kev1.Reason* constants.
-	Reason string
-	// Message explains it.
-	Message string
-}
-
-func (r *Refusal) Error() string { return r.Message }
+type Refusal = actions.Refusal
 
 func refuse(reason, format string, args ...any) error {
-	return &Refusal{Reason: reason, Message: fmt.Sprintf(format, args...)}
+	return actions.Refuse(reason, format, args...)
 }
 
 // AsRefusal returns the refusal in err, if any.

@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -33,7 +30,6 @@ type deleteFailedPods struct{}
 func (deleteFailedPods) Plan(ctx context.Context, env *Env, op *Op) (*Plan, error) {
 	var target client.Object
 	ns := op.Target.Namespace
-	selector := labels.Everything()
 	switch op.Target.Kind {
 	case "Namespace":
 		ns = op.Target.Name
@@ -47,34 +43,9 @@ func (deleteFailedPods) Plan(ctx context.Context, env *Env, op *Op) (*Plan, erro
 		}
 		return nil, fmt.Errorf("reading %s %s: %w", op.Target.Kind, op.Target.Name, err)
 	}
-	if d, ok := target.(*appsv1.Deployment); ok {
-		s, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-		if err != nil {
-			return nil, refuse(kev1.ReasonInvalidParameters, "Deployment %s/%s has an invalid selector: %v", d.Namespace, d.Name, err)
-		}
-		selector = s
-	}
-	if v := op.Params["labelSelector"]; v != "" {
-		s, err := labels.Parse(v)
-		if err != nil {
-			return nil, refuse(kev1.ReasonInvalidParameters, "labelSelector: %v", err)
-		}
-		reqs, _ := s.Requirements()
-		selector = selector.Add(reqs...)
-	}
-	maxPods, _ := strconv.Atoi(op.Params["maxPods"])
-	if maxPods <= 0 {
-		maxPods = 20
-	}
-	pods := &corev1.PodList{}
-	if err := env.Client.List(ctx, pods, client.InNamespace(ns), client.MatchingLabelsSelector{Selector: selector}); err != nil {
-		return nil, fmt.Errorf("listing the pods of %s: %w", ns, err)
-	}
-	var failed []corev1.Pod
-	for _, p := range pods.Items {
-		if p.Status.Phase == corev1.PodFailed && p.DeletionTimestamp == nil && p.Labels[kev1.LabelProtected] != "true" && len(failed) < maxPods {
-			failed = append(failed, p)
-		}
+	failed, err := actions.FailedPods(ctx, env.Client, target, op.Params)
+	if err != nil {
+		return nil, err
 	}
 	if m := env.Limits.MaxDeletePods; m > 0 && len(failed) > m {
 		return &Plan{Target: target}, refuse(kev1.ReasonBlastRadius, "%d failed pods to delete, above the limit of %d", len(failed), m)

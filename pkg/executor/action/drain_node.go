@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
@@ -24,9 +21,6 @@ import (
 // +kubebuilder:rbac:groups=apps,resources=daemonsets,verbs=get
 
 func init() { register(actions.DrainNode, drainNode{}) }
-
-// mirrorAnnotation marks the API server's mirror of a static pod.
-const mirrorAnnotation = corev1.MirrorPodAnnotationKey
 
 // drainNode cordons the node (the reversible part, undone by uncordon) and evicts its pods
 // through the Eviction API, so that PodDisruptionBudgets hold: an eviction a budget refuses is
@@ -43,7 +37,7 @@ func (d drainNode) Plan(ctx context.Context, env *Env, op *Op) (*Plan, error) {
 	if err != nil {
 		return cordon, err
 	}
-	pods, err := evictable(ctx, env, op.Target.Name, drainOptions(op))
+	pods, err := evictable(ctx, env, op.Target.Name, actions.DrainEvictOptions(op.Target.Name, op.Params))
 	if err != nil {
 		return &Plan{Target: cordon.Target}, err
 	}
@@ -78,91 +72,18 @@ func (d drainNode) Plan(ctx context.Context, env *Env, op *Op) (*Plan, error) {
 	return p, nil
 }
 
-func drainOptions(op *Op) evictOptions {
-	return evictOptions{what: "draining node " + op.Target.Name, ignoreDaemonSets: op.Params["ignoreDaemonSets"] != "false",
-		deleteEmptyDir: op.Params["deleteEmptyDirData"] == "true"}
-}
-
-// evictOptions say which pods of a node are evicted and how they are checked.
-type evictOptions struct {
-	// what names the change in refusals ("draining node n1", "a NoExecute taint k:NoExecute").
-	what string
-	// ignoreDaemonSets leaves DaemonSet pods in place (a drain); otherwise a DaemonSet pod that
-	// would be evicted is refused.
-	ignoreDaemonSets bool
-	// deleteEmptyDir allows evicting pods with emptyDir data.
-	deleteEmptyDir bool
-	// tolerated, when set, leaves in place the pods it returns true for (a NoExecute taint's
-	// tolerations).
-	tolerated func(*corev1.Pod) bool
-}
-
-// evictable lists the pods of the node that would be evicted, refusing, as `kubectl drain`
-// does, pods labelled protected, pods without a controller (eviction would lose them),
-// DaemonSet pods (unless left in place), pods with emptyDir data (unless allowed) and more than
-// Limits.MaxDrainPods pods. Mirror pods, terminating pods and, for a taint, the pods that
-// tolerate it stay.
-func evictable(ctx context.Context, env *Env, node string, o evictOptions) ([]corev1.Pod, error) {
-	list := &corev1.PodList{}
-	if err := env.Client.List(ctx, list, client.MatchingFieldsSelector{Selector: fields.OneTermEqualSelector("spec.nodeName", node)}); err != nil {
-		return nil, fmt.Errorf("listing the pods of node %s: %w", node, err)
+// evictable lists the pods the change would evict (actions.SelectEvictions, the selection the
+// workflow's validation shows), refusing what the selection forbids and more than
+// Limits.MaxDrainPods pods.
+func evictable(ctx context.Context, env *Env, node string, o actions.EvictOptions) ([]corev1.Pod, error) {
+	ev, err := actions.ListEvictions(ctx, env.Client, node, o)
+	if err != nil {
+		return nil, err
 	}
-	var out []corev1.Pod
-	var unmanaged, daemons, emptyDir, protected []string
-	for _, p := range list.Items {
-		if _, mirror := p.Annotations[mirrorAnnotation]; mirror || p.DeletionTimestamp != nil {
-			continue
-		}
-		if o.tolerated != nil && o.tolerated(&p) {
-			continue
-		}
-		if p.Labels[kev1.LabelProtected] == "true" {
-			protected = append(protected, p.Namespace+"/"+p.Name)
-		}
-		owner := metav1.GetControllerOf(&p)
-		switch {
-		case owner != nil && owner.Kind == "DaemonSet":
-			if !o.ignoreDaemonSets {
-				daemons = append(daemons, p.Namespace+"/"+p.Name)
-			}
-			continue
-		case owner == nil && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed:
-			unmanaged = append(unmanaged, p.Namespace+"/"+p.Name)
-		}
-		for _, v := range p.Spec.Volumes {
-			if v.EmptyDir != nil && !o.deleteEmptyDir {
-				emptyDir = append(emptyDir, p.Namespace+"/"+p.Name)
-				break
-			}
-		}
-		out = append(out, p)
+	if rf := ev.Refusal(env.Limits.MaxDrainPods); rf != nil {
+		return nil, rf
 	}
-	switch {
-	case len(protected) > 0:
-		return nil, refuse(kev1.ReasonProtected, "%s would evict pods labelled %s=true: %s", o.what, kev1.LabelProtected, strings.Join(protected, ", "))
-	case len(unmanaged) > 0:
-		return nil, refuse(kev1.ReasonBlastRadius, "%s would evict pods without a controller, which eviction would lose: %s", o.what, strings.Join(unmanaged, ", "))
-	case len(daemons) > 0 && o.tolerated != nil:
-		return nil, refuse(kev1.ReasonBlastRadius, "%s would evict DaemonSet pods, which a drain leaves in place: %s", o.what, strings.Join(daemons, ", "))
-	case len(daemons) > 0:
-		return nil, refuse(kev1.ReasonInvalidParameters, "node %s runs DaemonSet pods and ignoreDaemonSets is false: %s", node, strings.Join(daemons, ", "))
-	case len(emptyDir) > 0:
-		return nil, refuse(kev1.ReasonBlastRadius, "%s would delete the emptyDir data of pods (deleteEmptyDirData is false): %s", o.what, strings.Join(emptyDir, ", "))
-	}
-	if m := env.Limits.MaxDrainPods; m > 0 && len(out) > m {
-		return nil, refuse(kev1.ReasonBlastRadius, "%s would evict %d pods, above the limit of %d", o.what, len(out), m)
-	}
-	return out, nil
-}
-
-// tolerates reports whether the pod tolerates the taint.
-func tolerates(p *corev1.Pod, taint *corev1.Taint) bool {
-	for i := range p.Spec.Tolerations {
-		if p.Spec.Tolerations[i].ToleratesTaint(logr.Discard(), taint, false) {
-			return true
-		}
-	}
-	return false
+	return ev.Pods, nil
 }
 
 // evict asks the Eviction API to evict each pod (with its UID as precondition) and returns the
@@ -217,7 +138,7 @@ func (drainNode) VerifyChanges() bool { return true }
 // Verify evicts what is left (evictions are idempotent) and is done when no pod remains to
 // evict; pods being deleted count as evicted.
 func (d drainNode) Verify(ctx context.Context, env *Env, op *Op) (bool, string, error) {
-	o := drainOptions(op)
+	o := actions.DrainEvictOptions(op.Target.Name, op.Params)
 	pods, err := evictable(ctx, env, op.Target.Name, o)
 	if err != nil {
 		if rf, ok := AsRefusal(err); ok { // a pod the drain must not evict appeared

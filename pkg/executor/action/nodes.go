@@ -86,9 +86,7 @@ func taintNode(ctx context.Context, env *Env, op *Op, n *corev1.Node) (string, e
 	}
 	taint := corev1.Taint{Key: key, Value: op.Params["value"], Effect: effect}
 	if effect == corev1.TaintEffectNoExecute {
-		if _, err := evictable(ctx, env, n.Name, evictOptions{what: "a NoExecute taint " + taintID(taint), tolerated: func(p *corev1.Pod) bool {
-			return tolerates(p, &taint)
-		}}); err != nil {
+		if _, err := evictable(ctx, env, n.Name, actions.NoExecuteEvictOptions(taint)); err != nil {
 			return "", err
 		}
 	}
