@@ -76,7 +76,7 @@ func CacheOptions(opts *cache.Options, namespace string) {
 		}
 		return o, nil
 	})}
-	opts.ByObject[&processingv1.RemediationProcessing{}] = cache.ByObject{Label: children, Field: unfinished(processingFinal...), Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&processingv1.RemediationProcessing{}] = cache.ByObject{Label: children, Field: unfinished(processingv1.TerminalPhases()...), Transform: chain(strip, func(o any) (any, error) {
 		if rp, ok := o.(*processingv1.RemediationProcessing); ok {
 			slimChildMeta(&rp.ObjectMeta)
 			rp.Spec = processingv1.RemediationProcessingSpec{RemediationRequestRef: rp.Spec.RemediationRequestRef}
@@ -86,14 +86,14 @@ func CacheOptions(opts *cache.Options, namespace string) {
 		}
 		return o, nil
 	})}
-	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Label: children, Field: unfinished(analysisFinal...), Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Label: children, Field: unfinished(aiv1.TerminalPhases()...), Transform: chain(strip, func(o any) (any, error) {
 		if a, ok := o.(*aiv1.AIAnalysis); ok {
 			slimChildMeta(&a.ObjectMeta)
 			a.Spec = aiv1.AIAnalysisSpec{RemediationRequestRef: a.Spec.RemediationRequestRef}
 		}
 		return o, nil
 	})}
-	opts.ByObject[&workflowv1.WorkflowExecution{}] = cache.ByObject{Label: children, Field: unfinished(workflowFinal...), Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&workflowv1.WorkflowExecution{}] = cache.ByObject{Label: children, Field: unfinished(workflowv1.TerminalPhases()...), Transform: chain(strip, func(o any) (any, error) {
 		if w, ok := o.(*workflowv1.WorkflowExecution); ok {
 			slimChildMeta(&w.ObjectMeta)
 			w.Spec = workflowv1.WorkflowExecutionSpec{RemediationRequestRef: w.Spec.RemediationRequestRef,
@@ -102,7 +102,7 @@ func CacheOptions(opts *cache.Options, namespace string) {
 		}
 		return o, nil
 	})}
-	opts.ByObject[&kev1.KubernetesExecution{}] = cache.ByObject{Label: children, Field: unfinished(executionFinal...), Transform: chain(strip, func(o any) (any, error) {
+	opts.ByObject[&kev1.KubernetesExecution{}] = cache.ByObject{Label: children, Field: unfinished(kev1.TerminalPhases()...), Transform: chain(strip, func(o any) (any, error) {
 		if k, ok := o.(*kev1.KubernetesExecution); ok {
 			slimChildMeta(&k.ObjectMeta)
 			for i := range k.Status.OperationResults {

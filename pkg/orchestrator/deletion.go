@@ -43,7 +43,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, rr *remediationv1.Reme
 	if !controllerutil.ContainsFinalizer(rr, remediationv1.FinalizerAudit) {
 		return nil
 	}
-	s := &scope{rr: rr, before: rr.DeepCopy(), now: r.now()}
+	s := r.newScope(rr)
 	skip := rr.Annotations[remediationv1.AnnotationSkipAuditFlush] == "true"
 	var err error
 	if !skip && len(rr.Status.Audit.PendingPhases) > 0 {
@@ -54,7 +54,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, rr *remediationv1.Reme
 	if lost := len(s.rr.Status.Audit.PendingPhases); lost > 0 {
 		waited := s.now.Sub(rr.DeletionTimestamp.Time)
 		if !skip && waited < r.Config.AuditFlushOnDelete {
-			if perr := r.patchStatus(ctx, s); perr != nil {
+			if perr := s.patch.Patch(ctx); perr != nil {
 				return perr
 			}
 			return fmt.Errorf("holding the deletion of %s until its %d audit record(s) reach datastorage (at most %s more): %w",

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -33,6 +31,7 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/pkg/shared/skeleton"
 )
 
 // +kubebuilder:rbac:groups=remediation.kubernaut.io,resources=remediationrequests,verbs=get;list;watch;delete;patch;update
@@ -149,13 +148,15 @@ func (r *Reconciler) mapAIAnalysis(_ context.Context, o client.Object) []reconci
 
 // scope is what one reconcile read and decided.
 type scope struct {
-	rr     *remediationv1.RemediationRequest
-	before *remediationv1.RemediationRequest
-	now    time.Time
-	rp     *processingv1.RemediationProcessing
-	aia    *aiv1.AIAnalysis
-	wfe    *workflowv1.WorkflowExecution
-	ke     *kev1.KubernetesExecution
+	rr *remediationv1.RemediationRequest
+	// patch writes rr's status (see newScope); startPhase is the phase the reconcile read.
+	patch      *skeleton.Patcher
+	startPhase remediationv1.Phase
+	now        time.Time
+	rp         *processingv1.RemediationProcessing
+	aia        *aiv1.AIAnalysis
+	wfe        *workflowv1.WorkflowExecution
+	ke         *kev1.KubernetesExecution
 	// freedSlot is set when the request left the active set in this reconcile.
 	freedSlot bool
 	// childInvalid is set when the request failed because a child was refused as invalid.
@@ -204,19 +205,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return ctrl.Result{}, err
 	}
 
-	s := &scope{rr: rr, before: rr.DeepCopy(), now: r.now()}
+	s := r.newScope(rr)
 	defer func() {
-		if err := r.patchStatus(ctx, s); err != nil {
-			if retErr == nil {
-				retErr = err
-			}
-			return
-		}
-		if s.freedSlot {
-			r.wakeBlocked(ctx, s.rr.Namespace, 10) // the oldest few; those still without room stay Blocked without a write
-		}
 		if retErr == nil && s.requeue > 0 {
 			res.RequeueAfter = s.requeue
+		}
+		if s.patch.Finish(ctx, &res, &retErr) && s.freedSlot {
+			r.wakeBlocked(ctx, s.rr.Namespace, 10) // the oldest few; those still without room stay Blocked without a write
 		}
 	}()
 
@@ -249,9 +244,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	r.setConditions(s)
 	if p := s.rr.Status.OverallPhase; p != remediationv1.PhaseAnalyzing && p != "" {
 		r.approvingSeen.Delete(req.NamespacedName) // only the first Approving observation is measured
-	}
-	if s.rr.Status.ObservedGeneration != s.rr.Generation {
-		s.rr.Status.ObservedGeneration = s.rr.Generation
 	}
 	if len(errs) > 0 {
 		return ctrl.Result{}, errs[0]
@@ -291,21 +283,15 @@ func (r *Reconciler) staleRead(key types.NamespacedName, rr *remediationv1.Remed
 	return false
 }
 
-// patchStatus writes the status once, as a merge patch from the snapshot, when it changed.
-func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
-	if equality.Semantic.DeepEqual(s.before.Status, s.rr.Status) {
-		return nil
-	}
-	if err := r.Client.Status().Patch(ctx, s.rr, client.MergeFrom(s.before)); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
+// newScope starts a reconcile of rr: its status is written by one merge patch from this
+// snapshot when it changed (skeleton.Patcher), and each write's resourceVersion is remembered
+// (staleRead).
+func (r *Reconciler) newScope(rr *remediationv1.RemediationRequest) *scope {
+	return &scope{rr: rr, startPhase: rr.Status.OverallPhase, now: r.now(), patch: skeleton.NewPatcher(r.Client, rr, skeleton.OnWrite(func() {
+		if v, err := strconv.ParseInt(rr.ResourceVersion, 10, 64); err == nil {
+			r.written.Store(client.ObjectKeyFromObject(rr), v)
 		}
-		return fmt.Errorf("patching the status of %s: %w", klog.KObj(s.rr), err)
-	}
-	if v, err := strconv.ParseInt(s.rr.ResourceVersion, 10, 64); err == nil {
-		r.written.Store(client.ObjectKeyFromObject(s.rr), v)
-	}
-	return nil
+	}))}
 }
 
 // needsChildren reports whether a reconcile of rr reads its children: every reconcile of a
@@ -372,26 +358,18 @@ func (r *Reconciler) loadChildren(ctx context.Context, s *scope) error {
 	return nil
 }
 
-// The final phases of each child kind: a child in one never changes again, and the cache no
-// longer holds it (see unfinished).
-var (
-	processingFinal = []processingv1.Phase{processingv1.PhaseCompleted, processingv1.PhaseFailed}
-	analysisFinal   = []aiv1.Phase{aiv1.PhaseCompleted, aiv1.PhaseFailed, aiv1.PhaseRejected}
-	workflowFinal   = []workflowv1.Phase{workflowv1.PhaseCompleted, workflowv1.PhaseFailed}
-	executionFinal  = []kev1.Phase{kev1.PhaseCompleted, kev1.PhaseFailed, kev1.PhaseRolledBack}
-)
-
-// childFinished reports whether a child is in a final phase.
+// childFinished reports whether a child is in a terminal phase: it never changes again, and the
+// cache no longer holds it (see unfinished).
 func childFinished(obj client.Object) bool {
 	switch c := obj.(type) {
 	case *processingv1.RemediationProcessing:
-		return slices.Contains(processingFinal, c.Status.Phase)
+		return c.Status.Phase.IsTerminal()
 	case *aiv1.AIAnalysis:
-		return slices.Contains(analysisFinal, c.Status.Phase)
+		return c.Status.Phase.IsTerminal()
 	case *workflowv1.WorkflowExecution:
-		return slices.Contains(workflowFinal, c.Status.Phase)
+		return c.Status.Phase.IsTerminal()
 	case *kev1.KubernetesExecution:
-		return slices.Contains(executionFinal, c.Status.Phase)
+		return c.Status.Phase.IsTerminal()
 	}
 	return false
 }

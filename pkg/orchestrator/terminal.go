@@ -16,7 +16,7 @@ import (
 func (r *Reconciler) reconcileTerminal(ctx context.Context, s *scope) error {
 	rr := s.rr
 	key := keyOf(rr)
-	if s.before.Status.OverallPhase != rr.Status.OverallPhase {
+	if s.startPhase != rr.Status.OverallPhase {
 		// This reconcile freed a slot: Blocked requests are woken once the status is written.
 		r.admission.finish(key)
 		s.freedSlot = true
@@ -52,6 +52,6 @@ func (r *Reconciler) reconcileTerminal(ctx context.Context, s *scope) error {
 		return fmt.Errorf("deleting expired %s: %w", rr.Name, err)
 	}
 	log.FromContext(ctx).Info("Deleted after retention", "completionTime", rr.Status.CompletionTime)
-	s.before = rr.DeepCopy() // nothing left to patch
+	s.patch.Discard() // nothing left to patch
 	return nil
 }

@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"slices"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -21,10 +23,12 @@ const (
 	PhaseRejected      Phase = "Rejected"
 )
 
-// IsTerminal reports whether an analysis in this phase is finished (Completed, Failed or Rejected).
-func (p Phase) IsTerminal() bool {
-	return p == PhaseCompleted || p == PhaseFailed || p == PhaseRejected
-}
+// TerminalPhases are the phases an analysis never leaves (Completed, Failed, Rejected); a
+// field selector on status.phase can exclude them.
+func TerminalPhases() []Phase { return []Phase{PhaseCompleted, PhaseFailed, PhaseRejected} }
+
+// IsTerminal reports whether an analysis in this phase is finished (one of TerminalPhases).
+func (p Phase) IsTerminal() bool { return slices.Contains(TerminalPhases(), p) }
 
 // Condition types and reasons of an AIAnalysis.
 const (

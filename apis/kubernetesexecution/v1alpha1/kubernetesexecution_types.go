@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"slices"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -20,10 +22,12 @@ const (
 	PhaseRolledBack Phase = "RolledBack"
 )
 
-// IsTerminal reports whether an execution in this phase is finished (Completed, Failed or RolledBack).
-func (p Phase) IsTerminal() bool {
-	return p == PhaseCompleted || p == PhaseFailed || p == PhaseRolledBack
-}
+// TerminalPhases are the phases an execution never leaves (Completed, Failed, RolledBack); a
+// field selector on status.phase can exclude them.
+func TerminalPhases() []Phase { return []Phase{PhaseCompleted, PhaseFailed, PhaseRolledBack} }
+
+// IsTerminal reports whether an execution in this phase is finished (one of TerminalPhases).
+func (p Phase) IsTerminal() bool { return slices.Contains(TerminalPhases(), p) }
 
 // OperationPhase is the phase of one operation.
 // +kubebuilder:validation:Enum=Pending;Running;Succeeded;Failed;Skipped;Refused;RolledBack

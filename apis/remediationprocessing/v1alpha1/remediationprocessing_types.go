@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"slices"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -19,8 +21,12 @@ const (
 	PhaseFailed      Phase = "Failed"
 )
 
-// IsTerminal reports whether processing in this phase is finished (Completed or Failed).
-func (p Phase) IsTerminal() bool { return p == PhaseCompleted || p == PhaseFailed }
+// TerminalPhases are the phases a processing never leaves (Completed, Failed); a
+// field selector on status.phase can exclude them.
+func TerminalPhases() []Phase { return []Phase{PhaseCompleted, PhaseFailed} }
+
+// IsTerminal reports whether a processing in this phase is finished (one of TerminalPhases).
+func (p Phase) IsTerminal() bool { return slices.Contains(TerminalPhases(), p) }
 
 // Condition types and reasons of a RemediationProcessing.
 const (

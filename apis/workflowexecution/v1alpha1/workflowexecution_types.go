@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"slices"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -286,5 +288,9 @@ func init() {
 	SchemeBuilder.Register(&WorkflowExecution{}, &WorkflowExecutionList{})
 }
 
-// IsTerminal reports whether the phase is final (Completed or Failed).
-func (p Phase) IsTerminal() bool { return p == PhaseCompleted || p == PhaseFailed }
+// TerminalPhases are the phases a workflow never leaves (Completed, Failed); a
+// field selector on status.phase can exclude them.
+func TerminalPhases() []Phase { return []Phase{PhaseCompleted, PhaseFailed} }
+
+// IsTerminal reports whether a workflow in this phase is finished (one of TerminalPhases).
+func (p Phase) IsTerminal() bool { return slices.Contains(TerminalPhases(), p) }

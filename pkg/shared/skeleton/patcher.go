@@ -157,3 +157,9 @@ func statusOf(obj client.Object) reflect.Value {
 	}
 	return f
 }
+
+// Discard takes a new snapshot without writing: the changes so far are never written (for
+// an object the reconcile deleted).
+func (p *Patcher) Discard() {
+	p.before = p.obj.DeepCopyObject().(client.Object)
+}
