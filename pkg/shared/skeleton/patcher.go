@@ -124,7 +124,6 @@ func (p *Patcher) Finish(ctx context.Context, res *ctrl.Result, retErr *error) b
 	if *retErr != nil && isConflict(*retErr) {
 		*retErr = nil
 		*res = ctrl.Result{RequeueAfter: ConflictRequeue}
-		return false
 	}
 	if *retErr != nil {
 		*res = ctrl.Result{} // the error requeues; a result beside it is ignored (and warned about)
