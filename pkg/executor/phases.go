@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
@@ -101,7 +102,7 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) (time.Du
 		return min(wait, chainPoll), nil
 	case rf != nil:
 		r.refuseAll(s, rf)
-		return 0, nil
+		return 0, refused(rf)
 	}
 	s.chain = ch
 	for i := range s.ke.Spec.Operations {
@@ -117,7 +118,7 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) (time.Du
 			r.refuseOp(s, i, rf)
 			r.skipFrom(s, i+1, fmt.Sprintf("not run: operation %s was refused", op.Name))
 			r.finish(s, kev1.PhaseFailed, rf.Reason, fmt.Sprintf("operation %s refused (%s): %s", op.Name, rf.Reason, rf.Message))
-			return 0, nil
+			return 0, refused(rf)
 		}
 		c.start = op.ID.Time
 		s.checked[i] = c
@@ -139,6 +140,12 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) (time.Du
 	st.Phase = kev1.PhaseExecuting
 	setCondition(s, kev1.ConditionReady, false, kev1.ReasonExecuting, "running operations")
 	return 0, nil
+}
+
+// refused is the reconcile's error for an execution refused at validation: the spec cannot run
+// as it is (the status says why), so it is not retried.
+func refused(rf *action.Refusal) error {
+	return reconcile.TerminalError(fmt.Errorf("refused (%s): %s", rf.Reason, rf.Message))
 }
 
 // dependsOnEarlier refuses an operation that depends on one that does not run before it: the
