@@ -167,16 +167,50 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	}
 	logger := log.FromContext(ctx).WithValues("remediationProcessing", klog.KObj(rp), "target", rp.Spec.Alert.TargetResource.Kind+"/"+rp.Spec.Alert.TargetResource.Name)
 	ctx = log.IntoContext(ctx, logger)
+	s := &scope{rp: rp}
 	p := skeleton.NewPatcher(r.Client, rp)
-	defer p.Finish(ctx, &res, &retErr)
+	defer func() {
+		setConditions(s)
+		p.Finish(ctx, &res, &retErr)
+	}()
 	if rp.Status.Phase == "" || rp.Status.Phase == processingv1.PhasePending || rp.Status.StartTime == nil {
 		r.reconcileStart(rp)
 		// Show Enriching while the reads run.
+		setConditions(s)
 		if err := p.Patch(ctx); err != nil {
 			return reconcile.Result{}, err
 		}
 	}
-	return r.reconcileEnrich(ctx, rp)
+	return r.reconcileEnrich(ctx, s)
+}
+
+// scope is what one reconcile works on.
+type scope struct {
+	rp *processingv1.RemediationProcessing
+	// failReason is the Ready reason of a processing this reconcile failed.
+	failReason string
+}
+
+// setConditions computes Ready from the phase and the message, in one place.
+func setConditions(s *scope) {
+	st := &s.rp.Status
+	ready := metav1.Condition{Type: processingv1.ConditionReady, Status: metav1.ConditionFalse, Reason: processingv1.ReasonInProgress,
+		Message: text.TruncateBytes(st.Message, 1024), ObservedGeneration: s.rp.Generation}
+	switch st.Phase {
+	case "", processingv1.PhasePending:
+		return
+	case processingv1.PhaseCompleted:
+		ready.Status, ready.Reason = metav1.ConditionTrue, processingv1.ReasonEnriched
+		if es := st.EnrichedSignal; es != nil && es.KubernetesContext != nil && es.KubernetesContext.TargetNotFound {
+			ready.Reason = processingv1.ReasonTargetNotFound
+		}
+	case processingv1.PhaseFailed:
+		ready.Reason = s.failReason
+		if ready.Reason == "" {
+			ready.Reason = processingv1.ReasonEnrichFailed
+		}
+	}
+	meta.SetStatusCondition(&st.Conditions, ready)
 }
 
 func (r *Reconciler) now() metav1.Time { return metav1.NewTime(r.Now().Truncate(time.Second)) }
@@ -188,23 +222,18 @@ func (r *Reconciler) reconcileStart(rp *processingv1.RemediationProcessing) {
 		rp.Status.StartTime = &now
 	}
 	rp.Status.Message = "reading the target's Kubernetes context"
-	r.setReady(rp, metav1.ConditionFalse, processingv1.ReasonInProgress, rp.Status.Message)
 }
 
-func (r *Reconciler) setReady(rp *processingv1.RemediationProcessing, status metav1.ConditionStatus, reason, message string) {
-	meta.SetStatusCondition(&rp.Status.Conditions, metav1.Condition{Type: processingv1.ConditionReady, Status: status, Reason: reason,
-		Message: text.TruncateBytes(message, 1024), ObservedGeneration: rp.Generation})
-}
-
-func (r *Reconciler) fail(rp *processingv1.RemediationProcessing, reason, message string) {
-	now := r.now()
+func (r *Reconciler) fail(s *scope, reason, message string) {
+	rp, now := s.rp, r.now()
 	rp.Status.Phase, rp.Status.Message, rp.Status.CompletionTime = processingv1.PhaseFailed, text.TruncateBytes(message, 1024), &now
-	r.setReady(rp, metav1.ConditionFalse, reason, message)
+	s.failReason = reason
 	r.Recorder.Eventf(rp, nil, corev1.EventTypeWarning, reason, "Enrich", "%s", text.TruncateBytes(message, 1000))
 }
 
 // reconcileEnrich reads the context (Enriching), classifies (Classifying) and completes.
-func (r *Reconciler) reconcileEnrich(ctx context.Context, rp *processingv1.RemediationProcessing) (reconcile.Result, error) {
+func (r *Reconciler) reconcileEnrich(ctx context.Context, s *scope) (reconcile.Result, error) {
+	rp := s.rp
 	t := rp.Spec.Alert.TargetResource
 	start := time.Now()
 	readCtx, cancel := context.WithTimeout(ctx, r.EnrichmentTimeout)
@@ -220,11 +249,11 @@ func (r *Reconciler) reconcileEnrich(ctx context.Context, rp *processingv1.Remed
 			return reconcile.Result{}, err // shutting down
 		case errors.Is(err, context.DeadlineExceeded) || readCtx.Err() != nil:
 			enrichments.WithLabelValues(resultTimedOut).Inc()
-			r.fail(rp, processingv1.ReasonEnrichmentTimedOut, fmt.Sprintf("reading the context of %s %s/%s did not finish within %s: %v", t.Kind, t.Namespace, t.Name, r.EnrichmentTimeout, err))
+			r.fail(s, processingv1.ReasonEnrichmentTimedOut, fmt.Sprintf("reading the context of %s %s/%s did not finish within %s: %v", t.Kind, t.Namespace, t.Name, r.EnrichmentTimeout, err))
 			return reconcile.Result{}, nil
 		case rp.Status.StartTime != nil && r.Now().Sub(rp.Status.StartTime.Time) > r.EnrichmentTimeout:
 			enrichments.WithLabelValues(resultFailed).Inc()
-			r.fail(rp, processingv1.ReasonEnrichFailed, fmt.Sprintf("reading the context of %s %s/%s kept failing for %s: %v", t.Kind, t.Namespace, t.Name, r.EnrichmentTimeout, err))
+			r.fail(s, processingv1.ReasonEnrichFailed, fmt.Sprintf("reading the context of %s %s/%s kept failing for %s: %v", t.Kind, t.Namespace, t.Name, r.EnrichmentTimeout, err))
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, fmt.Errorf("enriching %s: %w", klog.KObj(rp), err)
@@ -265,12 +294,10 @@ func (r *Reconciler) reconcileEnrich(ctx context.Context, rp *processingv1.Remed
 		enrichments.WithLabelValues(resultDegraded).Inc()
 		degradedEnrichments.Inc()
 		rp.Status.Message = fmt.Sprintf("%s %s/%s was not found: completed with the context still known", t.Kind, t.Namespace, t.Name)
-		r.setReady(rp, metav1.ConditionTrue, processingv1.ReasonTargetNotFound, rp.Status.Message)
 		r.Recorder.Eventf(rp, nil, corev1.EventTypeWarning, processingv1.ReasonTargetNotFound, "Enrich", "%s", rp.Status.Message)
 		return reconcile.Result{}, nil
 	}
 	enrichments.WithLabelValues(resultEnriched).Inc()
 	rp.Status.Message = fmt.Sprintf("enriched (%d bytes) and classified %s/%s (%s)", size, res.Environment, res.Priority, res.Rule)
-	r.setReady(rp, metav1.ConditionTrue, processingv1.ReasonEnriched, rp.Status.Message)
 	return reconcile.Result{}, nil
 }
