@@ -25,8 +25,9 @@ var stages = []struct{ name, from, to string }{
 
 // sample is one incident's measurements.
 type sample struct {
-	total  time.Duration
-	stages map[string]time.Duration
+	total        time.Duration
+	stages       map[string]time.Duration
+	posted, done time.Time
 }
 
 // bench plays OOM incidents (builtin investigator, no approval) and prints the time from the
@@ -44,6 +45,10 @@ func bench(ctx context.Context, out *clock, sys *launcher.System, o options) err
 			if ins[i], err = incident.OOM(ctx, sys.Cluster, fmt.Sprintf("bench-%s-%d", label, i), incident.NamespaceOptions{Environment: "staging"}); err != nil {
 				return err
 			}
+		}
+		before, err := scrapeWrites(ctx, sys.Cluster.Config)
+		if err != nil {
+			return err
 		}
 		out.Printf("benchmark %s: posting the alerts", label)
 		samples := make([]sample, n)
@@ -70,7 +75,11 @@ func bench(ctx context.Context, out *clock, sys *launcher.System, o options) err
 			}
 		}
 		report(label, samples)
-		return nil
+		after, err := scrapeWrites(ctx, sys.Cluster.Config)
+		if err != nil {
+			return err
+		}
+		return throughput(ctx, out, sys, label, samples, before, after)
 	}
 	if o.benchSequential > 0 {
 		if err := run("sequential", o.benchSequential, false); err != nil {
@@ -100,7 +109,7 @@ func measure(ctx context.Context, sys *launcher.System, rec *incident.Recorder, 
 		return sample{}, fmt.Errorf("%s: no Completed KubernetesExecution within 2m (phases seen: %v)", rr, rec.Times(rr))
 	}
 	times := rec.Times(rr)
-	s := sample{total: done.Sub(created), stages: map[string]time.Duration{}}
+	s := sample{total: done.Sub(created), stages: map[string]time.Duration{}, posted: created, done: done}
 	for _, st := range stages {
 		from := created
 		if st.from != "" {
@@ -112,6 +121,35 @@ func measure(ctx context.Context, sys *launcher.System, rec *incident.Recorder, 
 		}
 	}
 	return s, nil
+}
+
+// throughput prints the remediations executed per second beside what the API server's write
+// ceiling allows at Kubernaut's measured writes per remediation.
+func throughput(ctx context.Context, out *clock, sys *launcher.System, label string, samples []sample, before, after writeCounts) error {
+	n := len(samples)
+	first, last := samples[0].posted, samples[0].done
+	for _, s := range samples {
+		if s.posted.Before(first) {
+			first = s.posted
+		}
+		if s.done.After(last) {
+			last = s.done
+		}
+	}
+	span := last.Sub(first)
+	rate := float64(n) / span.Seconds()
+	writes, by := kubernautWrites(before, after)
+	perRemediation := writes / float64(n)
+	out.Printf("benchmark %s: measuring the API server's write ceiling (16 clients creating ConfigMaps for 5s)", label)
+	ceiling, err := writeCeiling(ctx, sys.Cluster.Config, 16, 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("measuring the write ceiling: %w", err)
+	}
+	bound := ceiling / perRemediation
+	fmt.Printf("%s throughput: %d executed in %s = %.2f remediations/s\n", label, n, span.Round(time.Millisecond), rate)
+	fmt.Printf("  Kubernaut's API writes: %.0f = %.1f per remediation\n%s", writes, perRemediation, formatWrites(by, n))
+	fmt.Printf("  API server write ceiling %.0f writes/s → at most %.2f remediations/s; measured %.2f = %.2f× of it\n\n", ceiling, bound, rate, rate/bound)
+	return nil
 }
 
 func percentile(ds []time.Duration, p float64) time.Duration {
