@@ -91,6 +91,11 @@ func bench(ctx context.Context, out *clock, sys *launcher.System, o options) err
 			return err
 		}
 	}
+	if o.benchConcurrentLarge > 0 {
+		if err := run("concurrent-large", o.benchConcurrentLarge, true); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -37,7 +37,8 @@ func main() {
 	flag.BoolVar(&o.skipBuild, "skip-build", false, "Use the binaries already in bin/e2e instead of building them.")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "Longest time to wait for the incident to end.")
 	flag.IntVar(&o.benchSequential, "bench-sequential", 0, "Instead of the demo, play this many OOM incidents one after another and print alert-to-change latencies.")
-	flag.IntVar(&o.benchConcurrent, "bench-concurrent", 0, "Instead of the demo, play this many OOM incidents at once and print alert-to-change latencies.")
+	flag.IntVar(&o.benchConcurrent, "bench-concurrent", 0, "Instead of the demo, play this many OOM incidents at once (each in its own namespace) and print alert-to-change latencies, remediations per second and the API server's write ceiling.")
+	flag.IntVar(&o.benchConcurrentLarge, "bench-concurrent-large", 0, "After --bench-concurrent, play this many at once as a second round (the throughput benchmark, e.g. 100).")
 	flag.Parse()
 	switch o.scenario {
 	case "oom", "crashloop", "node-notready":
@@ -61,7 +62,7 @@ type options struct {
 	workDir, revision                string
 	approveAs                        string
 	timeout                          time.Duration
-	benchSequential, benchConcurrent int
+	benchSequential, benchConcurrent, benchConcurrentLarge int
 }
 
 // clock prints lines prefixed with the time since the demo started.
