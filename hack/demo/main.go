@@ -96,7 +96,7 @@ func run(ctx context.Context, o options) (err error) {
 		"orchestrator": {"--stabilization-window=30s"},
 	}
 	lo := launcher.Options{WorkDir: o.workDir, Revision: o.revision, SkipBuild: o.skipBuild, Progress: out, Args: args}
-	if o.benchSequential > 0 || o.benchConcurrent > 0 {
+	if o.benchSequential > 0 || o.benchConcurrent > 0 || o.benchConcurrentLarge > 0 {
 		// The benchmark makes more changes in a few minutes than the shipped budget of 10 per
 		// hour across the cluster allows; it measures speed, not the budget.
 		lo.ExecutorSafety = map[string]string{"maxChangesPerClusterPerHour": "100000"}
@@ -114,7 +114,7 @@ func run(ctx context.Context, o options) (err error) {
 		}
 	}()
 	printSystem(sys)
-	if o.benchSequential > 0 || o.benchConcurrent > 0 {
+	if o.benchSequential > 0 || o.benchConcurrent > 0 || o.benchConcurrentLarge > 0 {
 		return bench(ctx, out, sys, o)
 	}
 	d := &demo{sys: sys, out: out, o: o}
