@@ -120,6 +120,8 @@ type scope struct {
 	wfe      *workflowv1.WorkflowExecution
 	now      time.Time
 	deadline time.Time
+	// failReason is the Ready reason of a workflow this reconcile failed.
+	failReason string
 }
 
 // Reconcile plans and validates one WorkflowExecution.
@@ -133,14 +135,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	}
 	logger := log.FromContext(ctx).WithValues("workflowExecution", klog.KObj(wfe), "remediationRequest", wfe.Spec.RemediationRequestRef.Name)
 	ctx = log.IntoContext(ctx, logger)
-	p := skeleton.NewPatcher(r.Client, wfe)
-	defer p.Finish(ctx, &res, &retErr)
 	now := r.Now()
+	s := &scope{wfe: wfe, now: now}
+	p := skeleton.NewPatcher(r.Client, wfe)
+	defer func() {
+		setConditions(s)
+		p.Finish(ctx, &res, &retErr)
+	}()
 	if wfe.Status.StartTime == nil {
 		wfe.Status.StartTime = &metav1.Time{Time: now}
 	}
 	wfe.Status.DryRun = wfe.Spec.ExecutionConfig.DryRun
-	s := &scope{wfe: wfe, now: now, deadline: wfe.Status.StartTime.Add(durationOr(wfe.Spec.ExecutionConfig.WorkflowTimeout, DefaultWorkflowTimeout))}
+	s.deadline = wfe.Status.StartTime.Add(durationOr(wfe.Spec.ExecutionConfig.WorkflowTimeout, DefaultWorkflowTimeout))
 	if !now.Before(s.deadline) {
 		r.fail(ctx, s, workflowv1.ReasonWorkflowTimedOut, fmt.Sprintf("planning and validation did not finish within workflowTimeout %s", s.deadline.Sub(wfe.Status.StartTime.Time)))
 		return reconcile.Result{}, nil
@@ -150,6 +156,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 			return reconcile.Result{}, err
 		}
 		// Show the plan while it is being validated.
+		setConditions(s)
 		if err := p.Patch(ctx); err != nil {
 			return reconcile.Result{}, err
 		}
@@ -160,7 +167,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 // reconcilePlanning turns the steps into ordered operations, or fails the workflow.
 func (r *Reconciler) reconcilePlanning(ctx context.Context, s *scope) error {
 	wfe := s.wfe
-	setPhase(wfe, workflowv1.PhasePlanning, workflowv1.ReasonPlanning, "planning the steps")
+	setPhase(wfe, workflowv1.PhasePlanning, "planning the steps")
 	start := time.Now()
 	p, err := NewPlan(&wfe.Spec)
 	planningDuration.Observe(time.Since(start).Seconds())
@@ -176,7 +183,7 @@ func (r *Reconciler) reconcilePlanning(ctx context.Context, s *scope) error {
 	}
 	wfe.Status.Operations = p.Operations
 	wfe.Status.EstimatedDuration = &metav1.Duration{Duration: p.Estimated}
-	setPhase(wfe, workflowv1.PhaseValidating, workflowv1.ReasonValidating,
+	setPhase(wfe, workflowv1.PhaseValidating,
 		fmt.Sprintf("%s%d operations planned (up to %s); validating them against the cluster", dryRunPrefix(wfe), len(p.Operations), p.Estimated))
 	return nil
 }
@@ -221,7 +228,7 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) (reconci
 	if wfe.Spec.ExecutionConfig.DryRun {
 		msg = "dry run: " + msg + "; the executor will only dry-run them and change nothing"
 	}
-	setPhase(wfe, workflowv1.PhaseCompleted, workflowv1.ReasonValidated, msg)
+	setPhase(wfe, workflowv1.PhaseCompleted, msg)
 	workflows.WithLabelValues(string(workflowv1.PhaseCompleted)).Inc()
 	r.Recorder.Eventf(wfe, nil, corev1.EventTypeNormal, workflowv1.ReasonValidated, "Validate", "%s", msg)
 	log.FromContext(ctx).Info("Workflow validated", "operations", len(wfe.Status.Operations), "dryRun", wfe.Spec.ExecutionConfig.DryRun)
@@ -232,23 +239,39 @@ func (r *Reconciler) fail(ctx context.Context, s *scope, reason, msg string) {
 	wfe := s.wfe
 	msg = dryRunPrefix(wfe) + msg
 	wfe.Status.CompletionTime = &metav1.Time{Time: r.Now()}
-	setPhase(wfe, workflowv1.PhaseFailed, reason, msg)
+	s.failReason = reason
+	setPhase(wfe, workflowv1.PhaseFailed, msg)
 	workflows.WithLabelValues(string(workflowv1.PhaseFailed)).Inc()
 	r.Recorder.Eventf(wfe, nil, corev1.EventTypeWarning, reason, "Validate", "%s", text.TruncateBytes(msg, 1024))
 	log.FromContext(ctx).Info("Workflow failed", "reason", reason, "message", msg)
 }
 
-// setPhase sets the phase, the message and the Ready condition in one place.
-func setPhase(wfe *workflowv1.WorkflowExecution, phase workflowv1.Phase, reason, msg string) {
+// setPhase sets the phase and the message; setConditions derives Ready from them.
+func setPhase(wfe *workflowv1.WorkflowExecution, phase workflowv1.Phase, msg string) {
 	wfe.Status.Phase = phase
 	wfe.Status.Message = text.TruncateBytes(msg, 1024)
-	status := metav1.ConditionFalse
-	if phase == workflowv1.PhaseCompleted {
-		status = metav1.ConditionTrue
+}
+
+// setConditions computes Ready from the phase, the message and the failure reason, in one place.
+func setConditions(s *scope) {
+	st := &s.wfe.Status
+	ready := metav1.Condition{Type: workflowv1.ConditionReady, Status: metav1.ConditionFalse, Message: st.Message, ObservedGeneration: s.wfe.Generation}
+	switch st.Phase {
+	case workflowv1.PhasePlanning:
+		ready.Reason = workflowv1.ReasonPlanning
+	case workflowv1.PhaseValidating:
+		ready.Reason = workflowv1.ReasonValidating
+	case workflowv1.PhaseCompleted:
+		ready.Status, ready.Reason = metav1.ConditionTrue, workflowv1.ReasonValidated
+	case workflowv1.PhaseFailed:
+		ready.Reason = s.failReason
+	default:
+		return
 	}
-	meta.SetStatusCondition(&wfe.Status.Conditions, metav1.Condition{
-		Type: workflowv1.ConditionReady, Status: status, Reason: reason, Message: text.TruncateBytes(msg, 1024), ObservedGeneration: wfe.Generation,
-	})
+	if ready.Reason == "" {
+		return // failed in an earlier reconcile: Ready says why already
+	}
+	meta.SetStatusCondition(&st.Conditions, ready)
 }
 
 func dryRunPrefix(wfe *workflowv1.WorkflowExecution) string {
