@@ -5,7 +5,7 @@
 //
 //	p := skeleton.NewPatcher(r.Client, obj)
 //	defer func() {
-//		setConditions(obj) // conditions computed in one place
+//		setConditions(s) // conditions computed in one place (or skeleton.WithConditions)
 //		p.Finish(ctx, &res, &retErr)
 //	}()
 //
@@ -41,11 +41,12 @@ const ConflictRequeue = 100 * time.Millisecond
 
 // Patcher writes the status of one object, read at the start of a reconcile.
 type Patcher struct {
-	client  client.Client
-	obj     client.Object
-	before  client.Object
-	lock    bool
-	onWrite func()
+	client     client.Client
+	obj        client.Object
+	before     client.Object
+	lock       bool
+	onWrite    func()
+	conditions func()
 }
 
 // Option configures a Patcher.
@@ -55,6 +56,11 @@ type Option func(*Patcher)
 // read) as a precondition: a second writer, such as an old leader, gets a conflict instead of
 // overwriting progress.
 func WithOptimisticLock() Option { return func(p *Patcher) { p.lock = true } }
+
+// WithConditions calls f before every write (Patch and Finish): f computes the conditions from
+// the status and what the reconcile decided, so that they are computed in one place and every
+// write carries them.
+func WithConditions(f func()) Option { return func(p *Patcher) { p.conditions = f } }
 
 // OnWrite calls f after every status write that succeeded (the object then carries the new
 // resourceVersion).
@@ -79,6 +85,9 @@ func (p *Patcher) Changed() bool {
 // snapshot: for progress a reconcile shows before a long step or records before and after a
 // change. An object deleted meanwhile is not an error.
 func (p *Patcher) Patch(ctx context.Context) error {
+	if p.conditions != nil {
+		p.conditions()
+	}
 	if !p.Changed() {
 		return nil
 	}

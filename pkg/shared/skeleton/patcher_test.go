@@ -181,3 +181,21 @@ func TestOnWrite(t *testing.T) {
 	require.Len(t, versions, 1)
 	assert.NotEqual(t, before, versions[0])
 }
+
+func TestWithConditions(t *testing.T) {
+	h, wfe := newHarness(t)
+	computed := 0
+	p := skeleton.NewPatcher(h.client, wfe, skeleton.WithConditions(func() {
+		computed++
+		wfe.Status.Message = string(wfe.Status.Phase) // derived from the phase
+	}))
+	wfe.Status.Phase = workflowv1.PhasePlanning
+	require.NoError(t, p.Patch(context.Background()))
+	res, err := ctrl.Result{}, error(nil)
+	p.Finish(context.Background(), &res, &err)
+	require.NoError(t, err)
+	assert.Equal(t, 2, computed, "before each write")
+	stored := &workflowv1.WorkflowExecution{}
+	require.NoError(t, h.client.Get(context.Background(), client.ObjectKeyFromObject(wfe), stored))
+	assert.Equal(t, "Planning", stored.Status.Message)
+}
