@@ -23,7 +23,6 @@ import (
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
-	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions/preconditions"
 	"github.com/kubernaut/kubernaut/pkg/shared/objdiff"
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
@@ -175,11 +174,11 @@ type resolved struct {
 
 func (v *Validator) resolve(ctx context.Context, action actions.Name, live client.Object, params map[string]string) (*resolved, error) {
 	r := &resolved{live: live}
-	var in mutate.Inputs
+	var in actions.Inputs
 	in.Now = v.now()
 	switch action {
 	case actions.IncreaseResources, actions.RolloutRestart:
-		tpl, err := mutate.PodTemplate(live)
+		tpl, err := actions.PodTemplate(live)
 		if err != nil {
 			return mismatch(err), nil
 		}
@@ -208,13 +207,13 @@ func (v *Validator) resolve(ctx context.Context, action actions.Name, live clien
 		}
 		in.ReplicaSets = list.Items
 		d := live.(*appsv1.Deployment)
-		revs := mutate.Revisions(d, list.Items)
+		revs := actions.Revisions(d, list.Items)
 		keys := make([]int64, 0, len(revs))
 		for k := range revs {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		r.found = fmt.Sprintf("revisions kept %v, current %s", keys, d.Annotations[mutate.RevisionAnnotation])
+		r.found = fmt.Sprintf("revisions kept %v, current %s", keys, d.Annotations[actions.RevisionAnnotation])
 	case actions.DrainNode:
 		// The executor's selection (actions.SelectEvictions): what is listed here is what it evicts.
 		ev, err := actions.ListEvictions(ctx, v.Reader, live.GetName(), actions.DrainEvictOptions(live.GetName(), params))
@@ -276,11 +275,11 @@ func (v *Validator) resolve(ctx context.Context, action actions.Name, live clien
 		q := p.Spec.Resources.Requests[corev1.ResourceStorage]
 		r.found = "claim requests " + q.String()
 	}
-	if !mutate.Mutates(action) {
+	if !actions.Mutates(action) {
 		return r, nil
 	}
 	desired := r.live.DeepCopyObject().(client.Object)
-	if err := mutate.Apply(action, desired, params, in); err != nil {
+	if err := actions.Mutate(action, desired, params, in); err != nil {
 		return mismatch(err), nil
 	}
 	r.desired = desired
@@ -291,9 +290,9 @@ func (v *Validator) resolve(ctx context.Context, action actions.Name, live clien
 func mismatch(err error) *resolved {
 	reason := workflowv1.ReasonTargetMismatch
 	switch {
-	case errors.Is(err, mutate.ErrInvalidParameters):
+	case errors.Is(err, actions.ErrInvalidParameters):
 		reason = workflowv1.ReasonInvalidParameters
-	case errors.Is(err, mutate.ErrUnsupportedTarget):
+	case errors.Is(err, actions.ErrUnsupportedTarget):
 		reason = workflowv1.ReasonUnsupportedTarget
 	}
 	return &resolved{problem: err.Error(), reason: reason}
@@ -390,9 +389,9 @@ func (v *Validator) dryRun(ctx context.Context, s *stepCheck, action actions.Nam
 		var err error
 		if r.subresource != "" {
 			// The patch is computed from, and its result written into, the body.
-			err = v.Writer.SubResource(r.subresource).Patch(ctx, target, mutate.Patch(r.live), client.WithSubResourceBody(r.desired), client.DryRunAll)
+			err = v.Writer.SubResource(r.subresource).Patch(ctx, target, actions.Patch(r.live), client.WithSubResourceBody(r.desired), client.DryRunAll)
 		} else {
-			err = v.Writer.Patch(ctx, r.desired, mutate.Patch(r.live), client.DryRunAll)
+			err = v.Writer.Patch(ctx, r.desired, actions.Patch(r.live), client.DryRunAll)
 		}
 		if err != nil {
 			return v.rejected(s, err, "patching %s", describeObj(target))

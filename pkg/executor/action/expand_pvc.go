@@ -11,7 +11,6 @@ import (
 
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
-	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
 )
 
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;patch
@@ -24,7 +23,7 @@ func init() {
 	})
 }
 
-// expandPVC grows the claim (mutate.ExpandPVC) when its StorageClass allows expansion, by at
+// expandPVC grows the claim (actions.GrowClaim) when its StorageClass allows expansion, by at
 // most Limits.MaxResourceFactor.
 func expandPVC(ctx context.Context, env *Env, op *Op, p *corev1.PersistentVolumeClaim) (string, error) {
 	sc := ""
@@ -45,7 +44,7 @@ func expandPVC(ctx context.Context, env *Env, op *Op, p *corev1.PersistentVolume
 		return "", refuse(kev1.ReasonInvalidParameters, "StorageClass %s does not allow volume expansion", sc)
 	}
 	old, had := p.Spec.Resources.Requests[corev1.ResourceStorage]
-	if err := mutate.ExpandPVC(p, op.Params); err != nil {
+	if err := actions.GrowClaim(p, op.Params); err != nil {
 		return "", mutateErr(err)
 	}
 	q := p.Spec.Resources.Requests[corev1.ResourceStorage]

@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
-	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
 )
 
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;patch
@@ -24,7 +23,7 @@ func cordon(op *Op, n *corev1.Node) {
 	if !n.Spec.Unschedulable {
 		setNodeAnnotation(n, AnnotationCordoned, op.ID.Encode())
 	}
-	mutate.Cordon(n)
+	actions.Cordon(n)
 }
 
 // cordonAction marks the node unschedulable; drain_node starts with it.
@@ -46,7 +45,7 @@ func init() {
 	register(actions.UncordonNode, &patchAction[*corev1.Node]{
 		newObj: newNode,
 		mutate: func(_ context.Context, _ *Env, _ *Op, n *corev1.Node) (string, error) {
-			mutate.Uncordon(n)
+			actions.Uncordon(n)
 			delete(n.Annotations, AnnotationCordoned)
 			return "uncordon node " + n.Name, nil
 		},
@@ -90,7 +89,7 @@ func taintNode(ctx context.Context, env *Env, op *Op, n *corev1.Node) (string, e
 			return "", err
 		}
 	}
-	if err := mutate.Taint(n, op.Params); err != nil {
+	if err := actions.Taint(n, op.Params); err != nil {
 		return "", mutateErr(err)
 	}
 	if !slices.Contains(owned, taintID(taint)) {
@@ -119,7 +118,7 @@ func untaintNode(_ context.Context, _ *Env, op *Op, n *corev1.Node) (string, err
 		return "", refuse(ReasonTaintNotOwned, "node %s: taint %s was not added by Kubernaut (it added: %s); it is never removed",
 			n.Name, strings.Join(foreign, ", "), strings.Join(orNone(owned), ", "))
 	}
-	if err := mutate.Untaint(n, op.Params); err != nil {
+	if err := actions.Untaint(n, op.Params); err != nil {
 		return "", mutateErr(err)
 	}
 	owned = slices.DeleteFunc(owned, func(id string) bool {

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
-	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 	"github.com/kubernaut/kubernaut/pkg/shared/objdiff"
 )
 
@@ -24,7 +24,7 @@ const maxDiff = 4000
 
 // patchAction is an action that changes one object with a single JSON merge patch: mutate
 // computes the desired object from a copy of the live one (with pkg/shared/actions/mutate, the
-// function the workflow's dry-run uses), and the patch from live to desired (mutate.Patch, as
+// function the workflow's dry-run uses), and the patch from live to desired (actions.Patch, as
 // the workflow sends it) carries the live object's resourceVersion and UID as preconditions and
 // the last-remediation annotation. The fields it changes, before and after, are the recorded
 // before-state (State), from which Revert puts back those fields only.
@@ -64,7 +64,7 @@ func (a *patchAction[T]) Plan(ctx context.Context, env *Env, op *Op) (*Plan, err
 		return &Plan{Target: live}, err
 	}
 	setAnnotation(desired, op.ID.Encode())
-	forward, err := patchData(mutate.Patch(live), desired)
+	forward, err := patchData(actions.Patch(live), desired)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
-	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
 )
 
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;patch
@@ -24,14 +23,14 @@ func init() {
 }
 
 // rollbackDeployment puts the pod template of the previous revision (or the revision
-// parameter) back (mutate.RollbackTemplate); its post-condition is the rollout finished.
+// parameter) back (actions.RollbackTemplate); its post-condition is the rollout finished.
 func rollbackDeployment(ctx context.Context, env *Env, op *Op, d *appsv1.Deployment) (string, error) {
 	rs := &appsv1.ReplicaSetList{}
 	if err := env.Client.List(ctx, rs, client.InNamespace(d.Namespace)); err != nil {
 		return "", fmt.Errorf("listing the ReplicaSets of %s/%s: %w", d.Namespace, d.Name, err)
 	}
-	from := d.Annotations[mutate.RevisionAnnotation]
-	rev, err := mutate.RollbackTemplate(d, rs.Items, op.Params)
+	from := d.Annotations[actions.RevisionAnnotation]
+	rev, err := actions.RollbackTemplate(d, rs.Items, op.Params)
 	if err != nil {
 		return "", mutateErr(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
-	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
 )
 
 // The catalog grants the /scale subresource too; the executor writes spec.replicas on the
@@ -36,7 +35,7 @@ func init() {
 	})
 }
 
-// scale sets the replicas (mutate.ScaleReplicas), at least 1, within Limits.MaxReplicas and
+// scale sets the replicas (actions.ScaleReplicas), at least 1, within Limits.MaxReplicas and
 // MaxScaleFactor.
 func scale(env *Env, op *Op, replicas **int32) (string, error) {
 	cur := int32(1)
@@ -44,7 +43,7 @@ func scale(env *Env, op *Op, replicas **int32) (string, error) {
 		cur = **replicas
 	}
 	s := &autoscalingv1.Scale{Spec: autoscalingv1.ScaleSpec{Replicas: cur}}
-	if err := mutate.ScaleReplicas(s, op.Params); err != nil {
+	if err := actions.ScaleReplicas(s, op.Params); err != nil {
 		return "", mutateErr(err)
 	}
 	want := s.Spec.Replicas

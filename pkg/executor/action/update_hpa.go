@@ -8,7 +8,6 @@ import (
 
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
-	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
 )
 
 // +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;patch
@@ -21,14 +20,14 @@ func init() {
 	})
 }
 
-// updateHPA sets the bounds (mutate.UpdateHPA); raising maxReplicas above Limits.MaxReplicas or
+// updateHPA sets the bounds (actions.SetHPABounds); raising maxReplicas above Limits.MaxReplicas or
 // by more than Limits.MaxScaleFactor is refused, as a scale would be.
 func updateHPA(_ context.Context, env *Env, op *Op, h *autoscalingv2.HorizontalPodAutoscaler) (string, error) {
 	curMin, curMax := int32(1), h.Spec.MaxReplicas
 	if h.Spec.MinReplicas != nil {
 		curMin = *h.Spec.MinReplicas
 	}
-	if err := mutate.UpdateHPA(h, op.Params); err != nil {
+	if err := actions.SetHPABounds(h, op.Params); err != nil {
 		return "", mutateErr(err)
 	}
 	newMin, newMax := int32(1), h.Spec.MaxReplicas

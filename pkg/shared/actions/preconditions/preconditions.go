@@ -25,7 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
-	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
+	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 )
 
 // Capture reads the preconditions of a live object. For a Deployment with a revision it lists
@@ -37,7 +37,7 @@ func Capture(ctx context.Context, r client.Reader, obj client.Object) (*common.P
 	if !ok {
 		return p, nil
 	}
-	p.Revision = d.Annotations[mutate.RevisionAnnotation]
+	p.Revision = d.Annotations[actions.RevisionAnnotation]
 	if p.Revision == "" {
 		return p, nil
 	}
@@ -45,7 +45,7 @@ func Capture(ctx context.Context, r client.Reader, obj client.Object) (*common.P
 	if err := r.List(ctx, &list, client.InNamespace(d.Namespace)); err != nil {
 		return nil, fmt.Errorf("listing the ReplicaSets of Deployment %s/%s: %w", d.Namespace, d.Name, err)
 	}
-	for rev, rs := range mutate.Revisions(d, list.Items) {
+	for rev, rs := range actions.Revisions(d, list.Items) {
 		if fmt.Sprint(rev) == p.Revision {
 			p.PodTemplateHash = rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
 		}

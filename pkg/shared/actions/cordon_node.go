@@ -1,0 +1,46 @@
+package actions
+
+import (
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// cordon_node: mark the Node unschedulable (Cordon). Post-condition: unschedulable.
+func cordonNodeAction() Action {
+	return Action{
+		Name:    CordonNode,
+		Timeout: time.Minute,
+		Description: "Mark a Node unschedulable so that no new Pods are placed on it; Pods already " +
+			"running there are left alone. Undone by uncordon_node.",
+		TargetKinds:   []TargetKind{KindNode},
+		Risk:          RiskLow,
+		Reversible:    true,
+		ReversedBy:    UncordonNode,
+		Verbs:         nodeGetPatch(),
+		ClusterScoped: true,
+	}
+}
+
+// Cordon marks the Node unschedulable (cordon_node, and the first step of drain_node).
+func Cordon(n *corev1.Node) { n.Spec.Unschedulable = true }
+
+func mutateCordon(obj client.Object, _ map[string]string, _ Inputs) error {
+	n, err := nodeOf(CordonNode, obj)
+	if err != nil {
+		return err
+	}
+	Cordon(n)
+	return nil
+}
+
+// nodeOf returns obj as a Node, or ErrUnsupportedTarget.
+func nodeOf(action Name, obj client.Object) (*corev1.Node, error) {
+	n, ok := obj.(*corev1.Node)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s acts on a Node, got %T", ErrUnsupportedTarget, action, obj)
+	}
+	return n, nil
+}

@@ -1,0 +1,60 @@
+package actions
+
+import (
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// expand_pvc: grow the claim's storage request (GrowClaim); its StorageClass must allow
+// expansion.
+func expandPVCAction() Action {
+	return Action{
+		Name:    ExpandPVC,
+		Timeout: 5 * time.Minute,
+		Description: "Grow a PersistentVolumeClaim to a new size, e.g. when its volume is filling " +
+			"up. Its StorageClass must allow volume expansion. Cannot be undone: a claim can never " +
+			"shrink.",
+		TargetKinds: []TargetKind{KindPersistentVolumeClaim},
+		Params: []Param{
+			{
+				Name:        "size",
+				Description: `New total storage request, e.g. "20Gi"; must be larger than the current size.`,
+				Type:        ParamQuantity,
+				Required:    true,
+			},
+		},
+		Risk:       RiskMedium,
+		Reversible: false,
+		Verbs: []Verb{
+			{Group: "", Resource: "persistentvolumeclaims", Verbs: getPatch()},
+			// To check that the claim's StorageClass allows expansion.
+			{Group: "storage.k8s.io", Resource: "storageclasses", Verbs: []string{"get"}},
+		},
+	}
+}
+
+// GrowClaim sets the claim's storage request to the size parameter, which must be larger than
+// the current request.
+func GrowClaim(p *corev1.PersistentVolumeClaim, params map[string]string) error {
+	q, err := resource.ParseQuantity(params["size"])
+	if err != nil {
+		return fmt.Errorf("%w: size: %w", ErrInvalidParameters, err)
+	}
+	if cur, ok := p.Spec.Resources.Requests[corev1.ResourceStorage]; ok && q.Cmp(cur) <= 0 {
+		return fmt.Errorf("%w: PersistentVolumeClaim %s/%s requests %s, asked for %s", ErrNotAnIncrease, p.Namespace, p.Name, cur.String(), q.String())
+	}
+	p.Spec.Resources.Requests = set(p.Spec.Resources.Requests, corev1.ResourceStorage, q)
+	return nil
+}
+
+func mutateExpandPVC(obj client.Object, params map[string]string, _ Inputs) error {
+	p, ok := obj.(*corev1.PersistentVolumeClaim)
+	if !ok {
+		return fmt.Errorf("%w: %s acts on a PersistentVolumeClaim, got %T", ErrUnsupportedTarget, ExpandPVC, obj)
+	}
+	return GrowClaim(p, params)
+}
