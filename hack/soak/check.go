@@ -228,6 +228,7 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 	// 4. No operation applied twice: each target changed exactly as often as operations applied.
 	var opsApplied, changes int
 	opProblems := []string{}
+	evidence := map[string]string{} // by request: what its target shows
 	for _, t := range targets {
 		applied := 0
 		var ops []string
@@ -262,6 +263,10 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 			}
 		}
 		changes += changed
+		for _, rr := range rrsByNS[t.in.Namespace] {
+			evidence[rr.Name] = fmt.Sprintf("request %s ended %s/%s; Deployment %s/%s at generation %d: changed %d time(s), %d operation(s) applied %v",
+				rr.Name, rr.Status.OverallPhase, rr.Status.Outcome, t.in.Namespace, t.in.Deployment, d.Generation, changed, applied, ops)
+		}
 		if changed != applied {
 			opProblems = append(opProblems, fmt.Sprintf("%s (%s): target changed %d times, operations applied %d %v", t.in.Namespace, t.kind, changed, applied, ops))
 		}
@@ -374,6 +379,9 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 			errText = fmt.Sprintf(" ERROR %v", f.err)
 		}
 		p("  at %6.1fs  %-38s %s%s", f.at.Seconds(), f.name, f.detail, errText)
+		if f.killedRR != "" {
+			p("             afterwards: %s", evidence[f.killedRR])
+		}
 	}
 	s.mu.Unlock()
 	p("RSS (MiB; first sample after warm-up %s → last; peak):", s.o.warmup)

@@ -183,13 +183,14 @@ func (s *soak) killExecutorMidOperation(ctx context.Context) faultRecord {
 			continue
 		}
 		var once sync.Once
-		hit := make(chan string, 1)
+		type kill struct{ what, rr string }
+		hit := make(chan kill, 1)
 		f := func(ke *kev1.KubernetesExecution) {
 			for _, op := range ke.Status.OperationResults {
 				if op.Phase == kev1.OperationRunning {
 					once.Do(func() {
 						_ = ex.Kill()
-						hit <- fmt.Sprintf("%s/%s (request %s)", ke.Name, op.Name, ke.Spec.RemediationRequestRef.Name)
+						hit <- kill{fmt.Sprintf("%s/%s (request %s)", ke.Name, op.Name, ke.Spec.RemediationRequestRef.Name), ke.Spec.RemediationRequestRef.Name}
 					})
 					return
 				}
@@ -201,9 +202,10 @@ func (s *soak) killExecutorMidOperation(ctx context.Context) faultRecord {
 			return r
 		}
 		select {
-		case what := <-hit:
+		case k := <-hit:
+			what := k.what
 			r.landed = true
-			r.killedKE = what
+			r.killedKE, r.killedRR = what, k.rr
 			r.detail = fmt.Sprintf("attempt %d: down %s until execution %s was waiting; started, then SIGKILLed with operation %s Running; started again",
 				attempt, downFor.Round(100*time.Millisecond), pendingKE, what)
 			s.onKE.Store(nil)

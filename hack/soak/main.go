@@ -138,9 +138,13 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 			out.Printf("stopped; nothing left running. Logs: %s", sys.LogDir)
 		}
 	}()
-	s, err := newSoak(ctx, sys, out, o)
+	// The soak's watches end before the system stops: the API server waits for open watches when
+	// it shuts down.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s, err := newSoak(sctx, sys, out, o)
 	if err != nil {
 		return false, err
 	}
-	return s.run(ctx)
+	return s.run(sctx)
 }
