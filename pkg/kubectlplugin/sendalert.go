@@ -20,7 +20,7 @@ import (
 // Defaults of send-alert's built-in sample.
 const (
 	DefaultGatewayURL      = "http://localhost:8080"
-	DefaultSampleAlert     = "KubePodOOMKilled"
+	DefaultSampleAlert     = "KubeDeploymentReplicasMismatch"
 	DefaultSampleNamespace = "default"
 	DefaultSampleTarget    = "demo-app"
 )
@@ -43,7 +43,9 @@ func newSendAlertCommand(o *Options) *cobra.Command {
 		Long: `Post an Alertmanager webhook (version 4) to the gateway's ` + gateway.PathPrometheus + ` endpoint.
 
 With --file the payload is sent as it is. Otherwise a built-in sample is sent: one firing
-` + DefaultSampleAlert + ` alert (severity critical) about Deployment --deployment in the namespace given by
+` + DefaultSampleAlert + ` alert (severity warning) about Deployment --deployment, with the labels
+kube-prometheus's Alertmanager delivers for it (the kubernetes-mixin rule over kube-state-metrics'
+series), in the namespace given by
 --namespace (for send-alert, -n/--namespace is the namespace of the sample's target; default
 ` + DefaultSampleNamespace + `). The gateway's answer is printed: created, duplicate, resolved or rejected per alert,
 with the name of the RemediationRequest. Exit code 5 when the gateway answers 401 or 403, 1 for any
@@ -68,12 +70,16 @@ other answer that is not 2xx.`,
 	f.StringVar(&s.tokenFile, "token-file", "", "File holding the bearer token the gateway accepts (none sent when empty).")
 	f.StringVar(&s.deployment, "deployment", DefaultSampleTarget, "Deployment the sample alert is about.")
 	f.StringVar(&s.alertName, "alert-name", DefaultSampleAlert, "alertname of the sample alert.")
-	f.StringVar(&s.severity, "severity", "critical", "severity label of the sample alert.")
+	f.StringVar(&s.severity, "severity", "warning", "severity label of the sample alert.")
 	f.BoolVar(&s.resolved, "resolved", false, "Send the sample alert as resolved instead of firing.")
 	return cmd
 }
 
-// SampleAlert is the built-in payload: one alert about a Deployment whose pods are OOMKilled.
+// SampleAlert is the built-in payload: one alert about a Deployment whose available replicas do
+// not match its spec, labelled as kube-prometheus delivers the kubernetes-mixin's
+// KubeDeploymentReplicasMismatch: the series' own labels (namespace, deployment), the scrape
+// target's (job, instance, and container of the kube-rbac-proxy in front of kube-state-metrics)
+// and Prometheus's external label.
 func SampleAlert(namespace, deployment, alertName, severity string, resolved bool, now time.Time) *gateway.WebhookMessage {
 	status := "firing"
 	endsAt := time.Time{}
@@ -81,8 +87,9 @@ func SampleAlert(namespace, deployment, alertName, severity string, resolved boo
 		status, endsAt = "resolved", now
 	}
 	labels := map[string]string{
-		"alertname": alertName, "severity": severity, "namespace": namespace,
-		"deployment": deployment, "container": "app",
+		"alertname": alertName, "severity": severity, "namespace": namespace, "deployment": deployment,
+		"job": "kube-state-metrics", "instance": "10.244.1.17:8443", "container": "kube-rbac-proxy-main",
+		"prometheus": "monitoring/k8s",
 	}
 	return &gateway.WebhookMessage{
 		Version:           "4",
@@ -97,8 +104,9 @@ func SampleAlert(namespace, deployment, alertName, severity string, resolved boo
 			Status: status,
 			Labels: labels,
 			Annotations: map[string]string{
-				"summary":     fmt.Sprintf("Container app of Deployment %s/%s was OOMKilled", namespace, deployment),
-				"description": "The container exceeded its memory limit and was killed (exit code 137); it restarts in a back-off loop.",
+				"summary":     "Deployment has not matched the expected number of replicas.",
+				"description": fmt.Sprintf("Deployment %s/%s has not matched the expected number of replicas for longer than 15 minutes.", namespace, deployment),
+				"runbook_url": "https://runbooks.prometheus-operator.dev/runbooks/kubernetes/kubedeploymentreplicasmismatch",
 			},
 			StartsAt:     now.Add(-2 * time.Minute).UTC().Truncate(time.Second),
 			EndsAt:       endsAt.UTC().Truncate(time.Second),

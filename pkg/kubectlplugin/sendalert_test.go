@@ -73,7 +73,7 @@ func TestSendAlertToTheGateway(t *testing.T) {
 	var rr remediationv1.RemediationRequest
 	require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &rr))
 	assert.Equal(t, kubectlplugin.DefaultSampleAlert, rr.Spec.SignalName)
-	assert.Equal(t, remediationv1.SeverityCritical, rr.Spec.Severity)
+	assert.Equal(t, remediationv1.SeverityWarning, rr.Spec.Severity, "the mixin rule's severity")
 	assert.Equal(t, "Deployment", rr.Spec.TargetResource.Kind)
 	assert.Equal(t, "shop", rr.Spec.TargetResource.Namespace)
 	assert.Equal(t, "web", rr.Spec.TargetResource.Name)
