@@ -118,8 +118,20 @@ func (r *Reconciler) checkValves(ctx context.Context, s *scope) (blocked bool, r
 	return false, "", "", 0
 }
 
+// failedRemediation reports whether a finished request counts toward the consecutive-failure
+// block: Failed, TimedOut, or a change made that did not help (Completed/Ineffective).
+func failedRemediation(rr *remediationv1.RemediationRequest) bool {
+	switch rr.Status.OverallPhase {
+	case remediationv1.PhaseFailed, remediationv1.PhaseTimedOut:
+		return true
+	case remediationv1.PhaseCompleted:
+		return rr.Status.Outcome == remediationv1.OutcomeIneffective
+	}
+	return false
+}
+
 // fingerprintBlockedUntil returns when the fingerprint's block ends: after FailureThreshold
-// consecutive failed (Failed or TimedOut) remediations, it is blocked for FailureBlock from the last one.
+// consecutive failed remediations (failedRemediation), it is blocked for FailureBlock from the last one.
 func (r *Reconciler) fingerprintBlockedUntil(ctx context.Context, rr *remediationv1.RemediationRequest, now time.Time) (time.Time, int, error) {
 	if r.Config.FailureThreshold <= 0 {
 		return time.Time{}, 0, nil
@@ -141,8 +153,8 @@ func (r *Reconciler) fingerprintBlockedUntil(ctx context.Context, rr *remediatio
 		}
 	}
 	n := 0
-	for _, o := range done {
-		if o.Status.OverallPhase != remediationv1.PhaseFailed && o.Status.OverallPhase != remediationv1.PhaseTimedOut {
+	for i := range done {
+		if !failedRemediation(&done[i]) {
 			break
 		}
 		n++

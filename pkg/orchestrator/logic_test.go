@@ -109,3 +109,25 @@ func TestExecutionTimeoutCoversThePlan(t *testing.T) {
 		})
 	}
 }
+
+func TestFailedRemediationCountsIneffective(t *testing.T) {
+	cases := map[string]struct {
+		phase   remediationv1.Phase
+		outcome remediationv1.Outcome
+		want    bool
+	}{
+		"failed":             {remediationv1.PhaseFailed, "", true},
+		"timed out":          {remediationv1.PhaseTimedOut, "", true},
+		"ineffective":        {remediationv1.PhaseCompleted, remediationv1.OutcomeIneffective, true},
+		"remediated":         {remediationv1.PhaseCompleted, remediationv1.OutcomeRemediated, false},
+		"inconclusive":       {remediationv1.PhaseCompleted, remediationv1.OutcomeInconclusive, false},
+		"manual review":      {remediationv1.PhaseCompleted, remediationv1.OutcomeManualReviewRequired, false},
+		"no action required": {remediationv1.PhaseCompleted, remediationv1.OutcomeNoActionRequired, false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rr := &remediationv1.RemediationRequest{Status: remediationv1.RemediationRequestStatus{OverallPhase: tc.phase, Outcome: tc.outcome}}
+			assert.Equal(t, tc.want, failedRemediation(rr))
+		})
+	}
+}
