@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -185,6 +186,15 @@ type scope struct {
 	chain *chain
 	// held: the reconcile stopped before a change (paused, or the configuration unusable).
 	held bool
+
+	// What setConditions derives the conditions from, with the status: holdReason is the Ready
+	// reason of a hold in this reconcile; resumed, that it lifted the hold of an earlier one;
+	// finishReason, the Ready reason of the final phase it reached; safe, its SafetyValidated
+	// verdict (nil: none).
+	holdReason   string
+	resumed      bool
+	finishReason string
+	safe         *metav1.Condition
 }
 
 // cooldownChecks reports whether the per-target cooldown is checked: the one check that
@@ -214,7 +224,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	logger := log.FromContext(ctx).WithValues("kubernetesExecution", klog.KObj(ke))
 	ctx = log.IntoContext(ctx, logger)
-	s := &scope{ke: ke, patch: skeleton.NewPatcher(r.Client, ke, skeleton.WithOptimisticLock()), now: r.Now(), checked: map[int]*checked{}}
+	s := &scope{ke: ke, now: r.Now(), checked: map[int]*checked{}}
+	s.patch = skeleton.NewPatcher(r.Client, ke, skeleton.WithOptimisticLock(), skeleton.WithConditions(func() { setConditions(s) }))
 	defer func() {
 		if !s.crashed { // the AfterChange hook simulated a crash: nothing more is written
 			s.patch.Finish(ctx, &res, &retErr)
@@ -256,12 +267,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 func (r *Reconciler) hold(ctx context.Context, s *scope, reason, msg string) {
 	s.held = true
 	holdsTotal.WithLabelValues(reason).Inc()
-	if old := meta.FindStatusCondition(s.ke.Status.Conditions, kev1.ConditionReady); old == nil || old.Reason != reason {
+	prev := s.holdReason // the hold in force: this reconcile's, else the earlier one's unless lifted
+	if c := meta.FindStatusCondition(s.ke.Status.Conditions, kev1.ConditionReady); prev == "" && c != nil && !s.resumed {
+		prev = c.Reason
+	}
+	if prev != reason {
 		r.Recorder.Eventf(s.ke, nil, corev1.EventTypeWarning, reason, "Hold", "%s", msg)
 		log.FromContext(ctx).Info("Holding before the next change", "reason", reason, "message", msg)
 	}
 	s.ke.Status.Message = text.TruncateBytes(msg, maxMessage)
-	setCondition(s, kev1.ConditionReady, false, reason, msg)
+	s.holdReason = reason
 }
 
 // resume clears a hold of an earlier reconcile.
@@ -270,10 +285,27 @@ func (r *Reconciler) resume(s *scope) {
 	if c == nil || (c.Reason != action.ReasonPaused && c.Reason != kev1.ReasonSafetyConfigInvalid) || s.ke.Status.Phase.IsTerminal() {
 		return
 	}
-	if s.ke.Status.Phase == kev1.PhaseExecuting {
+	s.resumed = true
+}
+
+// setConditions computes Ready and SafetyValidated, in one place, before every status write
+// (skeleton.WithConditions).
+func setConditions(s *scope) {
+	st := &s.ke.Status
+	switch {
+	case st.Phase.IsTerminal():
+		if s.finishReason != "" {
+			setCondition(s, kev1.ConditionReady, st.Phase == kev1.PhaseCompleted, s.finishReason, st.Message)
+		}
+	case s.holdReason != "":
+		setCondition(s, kev1.ConditionReady, false, s.holdReason, st.Message)
+	case st.Phase == kev1.PhaseExecuting:
 		setCondition(s, kev1.ConditionReady, false, kev1.ReasonExecuting, "running operations")
-	} else {
-		meta.RemoveStatusCondition(&s.ke.Status.Conditions, kev1.ConditionReady)
+	case s.resumed:
+		meta.RemoveStatusCondition(&st.Conditions, kev1.ConditionReady)
+	}
+	if s.safe != nil {
+		meta.SetStatusCondition(&st.Conditions, *s.safe)
 	}
 }
 

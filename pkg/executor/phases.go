@@ -124,7 +124,7 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) (time.Du
 		s.checked[i] = c
 		st.OperationResults[i].DryRunResult = text.TruncateBytes(c.dryRun, maxDryRunResult)
 	}
-	setCondition(s, kev1.ConditionSafe, true, kev1.ReasonSafetyPassed, fmt.Sprintf("%d operations passed the safety checks and the server-side dry-run", len(s.ke.Spec.Operations)))
+	s.safe = condition(s, kev1.ConditionSafe, true, kev1.ReasonSafetyPassed, fmt.Sprintf("%d operations passed the safety checks and the server-side dry-run", len(s.ke.Spec.Operations)))
 	if s.dryRun() {
 		for i := range st.OperationResults {
 			res := &st.OperationResults[i]
@@ -138,7 +138,6 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) (time.Du
 		return 0, nil
 	}
 	st.Phase = kev1.PhaseExecuting
-	setCondition(s, kev1.ConditionReady, false, kev1.ReasonExecuting, "running operations")
 	return 0, nil
 }
 
@@ -494,7 +493,7 @@ func (r *Reconciler) refuseOp(s *scope, i int, rf *action.Refusal) {
 	res.Phase, res.Reason, res.Message, res.CompletionTime = kev1.OperationRefused, rf.Reason, text.TruncateBytes(rf.Message, maxOpMessage), &t
 	refusalsTotal.WithLabelValues(rf.Reason).Inc()
 	operationsTotal.WithLabelValues(s.ke.Spec.Operations[i].Action, ResultRefused).Inc()
-	setCondition(s, kev1.ConditionSafe, false, rf.Reason, text.TruncateBytes(fmt.Sprintf("operation %s: %s", res.Name, rf.Message), maxMessage))
+	s.safe = condition(s, kev1.ConditionSafe, false, rf.Reason, text.TruncateBytes(fmt.Sprintf("operation %s: %s", res.Name, rf.Message), maxMessage))
 }
 
 func (r *Reconciler) failOp(s *scope, i int, reason, msg string) {
@@ -530,7 +529,7 @@ func (r *Reconciler) finish(s *scope, phase kev1.Phase, reason, msg string) {
 	st := &s.ke.Status
 	t := metav1.NewTime(r.Now())
 	st.Phase, st.Message, st.CompletionTime = phase, text.TruncateBytes(msg, maxMessage), &t
-	setCondition(s, kev1.ConditionReady, phase == kev1.PhaseCompleted, reason, st.Message)
+	s.finishReason = reason
 	executionsTotal.WithLabelValues(string(phase)).Inc()
 	eventType := corev1.EventTypeNormal
 	if phase != kev1.PhaseCompleted {
@@ -540,12 +539,15 @@ func (r *Reconciler) finish(s *scope, phase kev1.Phase, reason, msg string) {
 }
 
 func setCondition(s *scope, typ string, ok bool, reason, msg string) {
+	meta.SetStatusCondition(&s.ke.Status.Conditions, *condition(s, typ, ok, reason, msg))
+}
+
+func condition(s *scope, typ string, ok bool, reason, msg string) *metav1.Condition {
 	status := metav1.ConditionFalse
 	if ok {
 		status = metav1.ConditionTrue
 	}
-	meta.SetStatusCondition(&s.ke.Status.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason,
-		Message: text.TruncateBytes(msg, maxMessage), ObservedGeneration: s.ke.Generation})
+	return &metav1.Condition{Type: typ, Status: status, Reason: reason, Message: text.TruncateBytes(msg, maxMessage), ObservedGeneration: s.ke.Generation}
 }
 
 func executionTimeout(ke *kev1.KubernetesExecution) time.Duration {
