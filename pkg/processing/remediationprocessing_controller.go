@@ -168,15 +168,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	logger := log.FromContext(ctx).WithValues("remediationProcessing", klog.KObj(rp), "target", rp.Spec.Alert.TargetResource.Kind+"/"+rp.Spec.Alert.TargetResource.Name)
 	ctx = log.IntoContext(ctx, logger)
 	s := &scope{rp: rp}
-	p := skeleton.NewPatcher(r.Client, rp)
-	defer func() {
-		setConditions(s)
-		p.Finish(ctx, &res, &retErr)
-	}()
+	p := skeleton.NewPatcher(r.Client, rp, skeleton.WithConditions(func() { setConditions(s) }))
+	defer p.Finish(ctx, &res, &retErr)
 	if rp.Status.Phase == "" || rp.Status.Phase == processingv1.PhasePending || rp.Status.StartTime == nil {
 		r.reconcileStart(rp)
 		// Show Enriching while the reads run.
-		setConditions(s)
 		if err := p.Patch(ctx); err != nil {
 			return reconcile.Result{}, err
 		}
@@ -191,7 +187,8 @@ type scope struct {
 	failReason string
 }
 
-// setConditions computes Ready from the phase and the message, in one place.
+// setConditions computes Ready from the phase and the message, in one place, before every
+// status write (skeleton.WithConditions).
 func setConditions(s *scope) {
 	st := &s.rp.Status
 	ready := metav1.Condition{Type: processingv1.ConditionReady, Status: metav1.ConditionFalse, Reason: processingv1.ReasonInProgress,

@@ -137,11 +137,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	ctx = log.IntoContext(ctx, logger)
 	now := r.Now()
 	s := &scope{wfe: wfe, now: now}
-	p := skeleton.NewPatcher(r.Client, wfe)
-	defer func() {
-		setConditions(s)
-		p.Finish(ctx, &res, &retErr)
-	}()
+	p := skeleton.NewPatcher(r.Client, wfe, skeleton.WithConditions(func() { setConditions(s) }))
+	defer p.Finish(ctx, &res, &retErr)
 	if wfe.Status.StartTime == nil {
 		wfe.Status.StartTime = &metav1.Time{Time: now}
 	}
@@ -156,7 +153,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 			return reconcile.Result{}, err
 		}
 		// Show the plan while it is being validated.
-		setConditions(s)
 		if err := p.Patch(ctx); err != nil {
 			return reconcile.Result{}, err
 		}
@@ -252,7 +248,8 @@ func setPhase(wfe *workflowv1.WorkflowExecution, phase workflowv1.Phase, msg str
 	wfe.Status.Message = text.TruncateBytes(msg, 1024)
 }
 
-// setConditions computes Ready from the phase, the message and the failure reason, in one place.
+// setConditions computes Ready from the phase, the message and the failure reason, in one place,
+// before every status write (skeleton.WithConditions).
 func setConditions(s *scope) {
 	st := &s.wfe.Status
 	ready := metav1.Condition{Type: workflowv1.ConditionReady, Status: metav1.ConditionFalse, Message: st.Message, ObservedGeneration: s.wfe.Generation}
