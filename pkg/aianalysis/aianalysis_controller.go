@@ -165,12 +165,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 			return reconcile.Result{}, err
 		}
 	}
-	p := skeleton.NewPatcher(r.Client, a)
+	p := skeleton.NewPatcher(r.Client, a, skeleton.WithConditions(func() { setConditions(a) }))
 	s := &scope{a: a, now: r.Now()}
-	defer func() {
-		setConditions(a)
-		p.Finish(ctx, &res, &retErr)
-	}()
+	defer p.Finish(ctx, &res, &retErr)
 	if err := r.reconcilePhases(ctx, s); err != nil {
 		return reconcile.Result{}, err
 	}
