@@ -9,18 +9,13 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
-	autoscalingv1 "k8s.io/api/autoscaling/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
-	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions/preconditions"
@@ -136,7 +131,7 @@ func (v *Validator) Validate(ctx context.Context, op *common.Operation) (workflo
 		s.fail(workflowv1.CheckTargetResolves, r.reason, "%s", r.problem)
 		return s.result, nil
 	}
-	s.pass(workflowv1.CheckTargetResolves, "%s", r.found)
+	s.pass(workflowv1.CheckTargetResolves, "%s", r.Found)
 
 	if err := v.checkPermissions(ctx, s, a, t); err != nil {
 		return s.result, err
@@ -157,136 +152,38 @@ func (v *Validator) staleSinceAnalysis(t common.TargetResource, pre *common.Prec
 	return preconditions.Changed(&a.Preconditions, pre)
 }
 
-// resolved is what an action touches in its target.
+// resolved is what an action touches in its target (actions.Resolve, the executor's own
+// resolution), or why the action does not fit it.
 type resolved struct {
-	// found says what was found, for the TargetResolves check.
-	found string
+	actions.Resolution
 	// problem and reason say why the action does not fit the target.
 	problem, reason string
-	// live and desired are the object the action changes as read and as the executor will
-	// send it (nil when the action changes no object).
-	live, desired client.Object
-	// subresource is "scale" when live and desired are the target's /scale.
-	subresource string
-	// deletes and evictions are the Pods the action deletes or evicts.
-	deletes, evictions []corev1.Pod
 }
 
+// resolve asks pkg/shared/actions what the action touches and the object it sends: live objects
+// through the Reader, the /scale through the Writer.
 func (v *Validator) resolve(ctx context.Context, action actions.Name, live client.Object, params map[string]string) (*resolved, error) {
-	r := &resolved{live: live}
-	var in actions.Inputs
-	in.Now = v.now()
-	switch action {
-	case actions.IncreaseResources, actions.RolloutRestart:
-		tpl, err := actions.PodTemplate(live)
-		if err != nil {
-			return mismatch(err), nil
-		}
-		names := make([]string, len(tpl.Spec.Containers))
-		for i, c := range tpl.Spec.Containers {
-			names[i] = c.Name
-		}
-		r.found = "containers " + strings.Join(names, ", ")
-		if c := params["container"]; c != "" && action == actions.IncreaseResources {
-			r.found = "container " + c + " found among " + strings.Join(names, ", ")
-		}
-	case actions.ScaleDeployment, actions.ScaleStatefulSet:
-		scale := &autoscalingv1.Scale{}
-		if err := v.Writer.SubResource("scale").Get(ctx, live, scale); err != nil {
-			if apierrors.IsNotFound(err) {
-				return &resolved{problem: "the /scale of " + describe(client.ObjectKeyFromObject(live)) + " was not found", reason: workflowv1.ReasonTargetNotFound}, nil
-			}
-			return nil, transientError{fmt.Errorf("reading the scale of %s: %w", describe(client.ObjectKeyFromObject(live)), err)}
-		}
-		r.live, r.subresource = scale, "scale"
-		r.found = fmt.Sprintf("%d replicas desired", scale.Spec.Replicas)
-	case actions.RollbackDeployment:
-		var list appsv1.ReplicaSetList
-		if err := v.Reader.List(ctx, &list, client.InNamespace(live.GetNamespace())); err != nil {
-			return nil, transientError{fmt.Errorf("listing the ReplicaSets of %s: %w", describe(client.ObjectKeyFromObject(live)), err)}
-		}
-		in.ReplicaSets = list.Items
-		d := live.(*appsv1.Deployment)
-		revs := actions.Revisions(d, list.Items)
-		keys := make([]int64, 0, len(revs))
-		for k := range revs {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		r.found = fmt.Sprintf("revisions kept %v, current %s", keys, d.Annotations[actions.RevisionAnnotation])
-	case actions.DrainNode:
-		// The executor's selection (actions.SelectEvictions): what is listed here is what it evicts.
-		ev, err := actions.ListEvictions(ctx, v.Reader, live.GetName(), actions.DrainEvictOptions(live.GetName(), params))
-		if err != nil {
-			return nil, transientError{err}
-		}
-		if rf := ev.Refusal(0); rf != nil && rf.Reason != kev1.ReasonBlastRadius {
-			// Protected pods, or DaemonSet pods with ignoreDaemonSets=false: the executor refuses
-			// the drain whatever its limits.
-			reason := workflowv1.ReasonTargetMismatch
-			if rf.Reason == kev1.ReasonInvalidParameters {
-				reason = workflowv1.ReasonInvalidParameters
-			}
-			return &resolved{problem: rf.Message, reason: reason}, nil
-		}
-		r.evictions = ev.Pods
-		r.found = fmt.Sprintf("%d Pods to evict%s", len(r.evictions), podList(r.evictions))
-		if n := len(ev.DaemonSetsKept); n > 0 {
-			r.found += fmt.Sprintf("; %d DaemonSet Pods left in place", n)
-		}
-		if rf := ev.Refusal(0); rf != nil {
-			// Beyond the blast radius the executor allows (pods without a controller, emptyDir
-			// data): its own safety check, stated here so that the approver sees it.
-			r.found += "; the executor refuses it (" + rf.Reason + "): " + rf.Message
-		}
-	case actions.RestartPod:
-		p := live.(*corev1.Pod)
-		ref := metav1.GetControllerOf(p)
-		if ref == nil {
-			return &resolved{problem: "Pod " + describe(client.ObjectKeyFromObject(p)) + " has no controller: deleted, it would not be recreated", reason: workflowv1.ReasonTargetMismatch}, nil
-		}
-		r.found = "Pod controlled by " + ref.Kind + " " + ref.Name
-		r.deletes = []corev1.Pod{*p}
-		return r, nil
-	case actions.DeleteFailedPods:
-		// The executor's selection (actions.FailedPods): what is listed here is what it deletes.
-		pods, err := actions.FailedPods(ctx, v.Reader, live, params)
-		if rf := (*actions.Refusal)(nil); errors.As(err, &rf) {
-			return &resolved{problem: rf.Message, reason: workflowv1.ReasonInvalidParameters}, nil
-		}
-		if err != nil {
-			return nil, transientError{err}
-		}
-		r.deletes = pods
-		r.found = fmt.Sprintf("%d failed Pods%s", len(r.deletes), podList(r.deletes))
-		return r, nil
-	case actions.UpdateHPA:
-		h := live.(*autoscalingv2.HorizontalPodAutoscaler)
-		min := int32(1)
-		if h.Spec.MinReplicas != nil {
-			min = *h.Spec.MinReplicas
-		}
-		r.found = fmt.Sprintf("HorizontalPodAutoscaler of %s %s, replicas %d–%d", h.Spec.ScaleTargetRef.Kind, h.Spec.ScaleTargetRef.Name, min, h.Spec.MaxReplicas)
-	case actions.UntaintNode, actions.TaintNode, actions.CordonNode, actions.UncordonNode:
-		n := live.(*corev1.Node)
-		r.found = fmt.Sprintf("Node unschedulable=%t with %d taints", n.Spec.Unschedulable, len(n.Spec.Taints))
-	case actions.ExpandPVC:
-		p := live.(*corev1.PersistentVolumeClaim)
-		q := p.Spec.Resources.Requests[corev1.ResourceStorage]
-		r.found = "claim requests " + q.String()
+	res, err := actions.Resolve(ctx, cluster{Reader: v.Reader, sub: v.Writer}, action, live, params, v.now())
+	if m, ok := actions.AsMismatch(err); ok {
+		return mismatch(m), nil
 	}
-	if !actions.Mutates(action) {
-		return r, nil
+	if err != nil {
+		return nil, transientError{err}
 	}
-	desired := r.live.DeepCopyObject().(client.Object)
-	if err := actions.Mutate(action, desired, params, in); err != nil {
-		return mismatch(err), nil
-	}
-	r.desired = desired
-	return r, nil
+	return &resolved{Resolution: *res}, nil
 }
 
-// mismatch turns a mutate error into the reason it stands for.
+// cluster reads objects with a Reader and subresources with a client.
+type cluster struct {
+	client.Reader
+	sub client.Client
+}
+
+func (c cluster) SubResource(subResource string) client.SubResourceClient {
+	return c.sub.SubResource(subResource)
+}
+
+// mismatch turns an action that does not fit its target into the reason it stands for.
 func mismatch(err error) *resolved {
 	reason := workflowv1.ReasonTargetMismatch
 	switch {
@@ -294,6 +191,8 @@ func mismatch(err error) *resolved {
 		reason = workflowv1.ReasonInvalidParameters
 	case errors.Is(err, actions.ErrUnsupportedTarget):
 		reason = workflowv1.ReasonUnsupportedTarget
+	case errors.Is(err, actions.ErrTargetNotFound):
+		reason = workflowv1.ReasonTargetNotFound
 	}
 	return &resolved{problem: err.Error(), reason: reason}
 }
@@ -384,19 +283,19 @@ func describeAttrs(ra authorizationv1.ResourceAttributes) string {
 // dryRun sends the executor's call with dryRun=All and keeps the diff it reports.
 func (v *Validator) dryRun(ctx context.Context, s *stepCheck, action actions.Name, target client.Object, r *resolved) error {
 	var notes []string
-	if r.desired != nil {
-		before := r.live.DeepCopyObject().(client.Object)
+	if r.Desired != nil {
+		before := r.Live.DeepCopyObject().(client.Object)
 		var err error
-		if r.subresource != "" {
+		if r.Subresource != "" {
 			// The patch is computed from, and its result written into, the body.
-			err = v.Writer.SubResource(r.subresource).Patch(ctx, target, actions.Patch(r.live), client.WithSubResourceBody(r.desired), client.DryRunAll)
+			err = v.Writer.SubResource(r.Subresource).Patch(ctx, target, actions.Patch(r.Live), client.WithSubResourceBody(r.Desired), client.DryRunAll)
 		} else {
-			err = v.Writer.Patch(ctx, r.desired, actions.Patch(r.live), client.DryRunAll)
+			err = v.Writer.Patch(ctx, r.Desired, actions.Patch(r.Live), client.DryRunAll)
 		}
 		if err != nil {
 			return v.rejected(s, err, "patching %s", describeObj(target))
 		}
-		changes, err := objdiff.Diff(before, r.desired)
+		changes, err := objdiff.Diff(before, r.Desired)
 		if err != nil {
 			return fmt.Errorf("diffing the dry-run of %s: %w", describeObj(target), err)
 		}
@@ -407,18 +306,18 @@ func (v *Validator) dryRun(ctx context.Context, s *stepCheck, action actions.Nam
 			notes = append(notes, fmt.Sprintf("the API server accepts the change of %d fields", len(changes)))
 		}
 	}
-	for _, p := range r.deletes {
+	for _, p := range r.Deletes {
 		if err := v.Writer.Delete(ctx, &p, client.DryRunAll); err != nil && !apierrors.IsNotFound(err) {
 			return v.rejected(s, err, "deleting Pod %s/%s", p.Namespace, p.Name)
 		}
 	}
-	if len(r.deletes) > 0 {
-		notes = append(notes, fmt.Sprintf("the API server accepts deleting %d Pods", len(r.deletes)))
+	if len(r.Deletes) > 0 {
+		notes = append(notes, fmt.Sprintf("the API server accepts deleting %d Pods", len(r.Deletes)))
 	}
 	var blocked []string
-	for i, p := range r.evictions {
+	for i, p := range r.Evictions {
 		if i == maxEvictions {
-			notes = append(notes, fmt.Sprintf("%d more Pods not dry-run", len(r.evictions)-maxEvictions))
+			notes = append(notes, fmt.Sprintf("%d more Pods not dry-run", len(r.Evictions)-maxEvictions))
 			break
 		}
 		ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace}}
@@ -432,7 +331,7 @@ func (v *Validator) dryRun(ctx context.Context, s *stepCheck, action actions.Nam
 			return v.rejected(s, err, "evicting Pod %s/%s", p.Namespace, p.Name)
 		}
 	}
-	if n := len(r.evictions); n > 0 {
+	if n := len(r.Evictions); n > 0 {
 		notes = append(notes, fmt.Sprintf("the API server accepts evicting %d Pods", min(n, maxEvictions)-len(blocked)))
 	}
 	if len(blocked) > 0 {
@@ -527,20 +426,6 @@ func describe(key client.ObjectKey) string {
 }
 
 func describeObj(o client.Object) string { return describe(client.ObjectKeyFromObject(o)) }
-
-func podList(pods []corev1.Pod) string {
-	if len(pods) == 0 {
-		return ""
-	}
-	names := make([]string, 0, min(len(pods), 5))
-	for _, p := range pods[:min(len(pods), 5)] {
-		names = append(names, p.Namespace+"/"+p.Name)
-	}
-	if len(pods) > 5 {
-		names = append(names, fmt.Sprintf("… %d more", len(pods)-5))
-	}
-	return " (" + strings.Join(names, ", ") + ")"
-}
 
 func (v *Validator) now() time.Time {
 	if v.Now != nil {

@@ -33,9 +33,7 @@ var cordonAction = &patchAction[*corev1.Node]{
 		cordon(op, n)
 		return "cordon node " + n.Name, nil
 	},
-	verify: func(n *corev1.Node) (bool, string) {
-		return n.Spec.Unschedulable, "waiting for node " + n.Name + " to be unschedulable"
-	},
+	verify:        actions.Cordoned,
 	reversible:    true,
 	unschedulable: NodeUnschedulable,
 }
@@ -49,9 +47,7 @@ func init() {
 			delete(n.Annotations, AnnotationCordoned)
 			return "uncordon node " + n.Name, nil
 		},
-		verify: func(n *corev1.Node) (bool, string) {
-			return !n.Spec.Unschedulable, "waiting for node " + n.Name + " to be schedulable"
-		},
+		verify:        actions.Uncordoned,
 		reversible:    true,
 		unschedulable: NodeUnschedulable,
 	})

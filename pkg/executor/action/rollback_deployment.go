@@ -17,7 +17,7 @@ func init() {
 	register(actions.RollbackDeployment, &patchAction[*appsv1.Deployment]{
 		newObj:     func() *appsv1.Deployment { return &appsv1.Deployment{} },
 		mutate:     rollbackDeployment,
-		verify:     deploymentRolledOut,
+		verify:     actions.DeploymentRolledOut,
 		reversible: true,
 	})
 }

@@ -22,7 +22,7 @@ func init() {
 		mutate: func(_ context.Context, env *Env, op *Op, d *appsv1.Deployment) (string, error) {
 			return scale(env, op, &d.Spec.Replicas)
 		},
-		verify:     deploymentScaled,
+		verify:     actions.DeploymentScaled,
 		reversible: true,
 	})
 	register(actions.ScaleStatefulSet, &patchAction[*appsv1.StatefulSet]{
@@ -30,7 +30,7 @@ func init() {
 		mutate: func(_ context.Context, env *Env, op *Op, s *appsv1.StatefulSet) (string, error) {
 			return scale(env, op, &s.Spec.Replicas)
 		},
-		verify:     statefulSetScaled,
+		verify:     actions.StatefulSetScaled,
 		reversible: true,
 	})
 }
@@ -61,33 +61,4 @@ func scale(env *Env, op *Op, replicas **int32) (string, error) {
 	}
 	*replicas = &want
 	return fmt.Sprintf("replicas %d → %d", cur, want), nil
-}
-
-// deploymentScaled: the controller saw the change and the replicas are there and ready.
-func deploymentScaled(d *appsv1.Deployment) (bool, string) {
-	want := *d.Spec.Replicas
-	st := d.Status
-	switch {
-	case st.ObservedGeneration < d.Generation:
-		return false, fmt.Sprintf("waiting for the Deployment controller to observe generation %d", d.Generation)
-	case st.Replicas != want:
-		return false, fmt.Sprintf("%d of %d replicas", st.Replicas, want)
-	case st.ReadyReplicas < want:
-		return false, fmt.Sprintf("%d of %d replicas ready", st.ReadyReplicas, want)
-	}
-	return true, ""
-}
-
-func statefulSetScaled(s *appsv1.StatefulSet) (bool, string) {
-	want := *s.Spec.Replicas
-	st := s.Status
-	switch {
-	case st.ObservedGeneration < s.Generation:
-		return false, fmt.Sprintf("waiting for the StatefulSet controller to observe generation %d", s.Generation)
-	case st.Replicas != want:
-		return false, fmt.Sprintf("%d of %d replicas", st.Replicas, want)
-	case st.ReadyReplicas < want:
-		return false, fmt.Sprintf("%d of %d replicas ready", st.ReadyReplicas, want)
-	}
-	return true, ""
 }

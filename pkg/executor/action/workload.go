@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -75,58 +76,7 @@ func workloadActions(mutate func(env *Env, op *Op, tpl *corev1.PodTemplateSpec) 
 		reversible: reversible,
 	}
 	if verify {
-		d.verify, s.verify, ds.verify = deploymentRolledOut, statefulSetRolledOut, daemonSetRolledOut
+		d.verify, s.verify, ds.verify = actions.DeploymentRolledOut, actions.StatefulSetRolledOut, actions.DaemonSetRolledOut
 	}
 	return byKind{"Deployment": d, "StatefulSet": s, "DaemonSet": ds}
-}
-
-// deploymentRolledOut is the post-condition of a template change: the Deployment controller saw
-// the new generation and every replica runs the new template and is available.
-func deploymentRolledOut(d *appsv1.Deployment) (bool, string) {
-	want := int32(1)
-	if d.Spec.Replicas != nil {
-		want = *d.Spec.Replicas
-	}
-	st := d.Status
-	switch {
-	case st.ObservedGeneration < d.Generation:
-		return false, fmt.Sprintf("waiting for the Deployment controller to observe generation %d", d.Generation)
-	case st.UpdatedReplicas < want:
-		return false, fmt.Sprintf("%d of %d replicas updated", st.UpdatedReplicas, want)
-	case st.Replicas > st.UpdatedReplicas:
-		return false, fmt.Sprintf("%d old replicas pending termination", st.Replicas-st.UpdatedReplicas)
-	case st.AvailableReplicas < want:
-		return false, fmt.Sprintf("%d of %d updated replicas available", st.AvailableReplicas, want)
-	}
-	return true, ""
-}
-
-func statefulSetRolledOut(s *appsv1.StatefulSet) (bool, string) {
-	want := int32(1)
-	if s.Spec.Replicas != nil {
-		want = *s.Spec.Replicas
-	}
-	st := s.Status
-	switch {
-	case st.ObservedGeneration < s.Generation:
-		return false, fmt.Sprintf("waiting for the StatefulSet controller to observe generation %d", s.Generation)
-	case st.UpdatedReplicas < want:
-		return false, fmt.Sprintf("%d of %d replicas updated", st.UpdatedReplicas, want)
-	case st.ReadyReplicas < want:
-		return false, fmt.Sprintf("%d of %d replicas ready", st.ReadyReplicas, want)
-	}
-	return true, ""
-}
-
-func daemonSetRolledOut(ds *appsv1.DaemonSet) (bool, string) {
-	st := ds.Status
-	switch {
-	case st.ObservedGeneration < ds.Generation:
-		return false, fmt.Sprintf("waiting for the DaemonSet controller to observe generation %d", ds.Generation)
-	case st.UpdatedNumberScheduled < st.DesiredNumberScheduled:
-		return false, fmt.Sprintf("%d of %d pods updated", st.UpdatedNumberScheduled, st.DesiredNumberScheduled)
-	case st.NumberAvailable < st.DesiredNumberScheduled:
-		return false, fmt.Sprintf("%d of %d pods available", st.NumberAvailable, st.DesiredNumberScheduled)
-	}
-	return true, ""
 }

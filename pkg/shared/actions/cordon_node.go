@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -43,4 +44,20 @@ func nodeOf(action Name, obj client.Object) (*corev1.Node, error) {
 		return nil, fmt.Errorf("%w: %s acts on a Node, got %T", ErrUnsupportedTarget, action, obj)
 	}
 	return n, nil
+}
+
+// resolveNode says what the node actions find on the Node (cordon_node, uncordon_node,
+// taint_node, untaint_node).
+func resolveNode(_ context.Context, _ Cluster, live client.Object, _ map[string]string, r *Resolution, _ *Inputs) error {
+	n, ok := live.(*corev1.Node)
+	if !ok {
+		return &Mismatch{Err: fmt.Errorf("%w: node actions act on a Node, got %T", ErrUnsupportedTarget, live)}
+	}
+	r.Found = fmt.Sprintf("Node unschedulable=%t with %d taints", n.Spec.Unschedulable, len(n.Spec.Taints))
+	return nil
+}
+
+// Cordoned is the post-condition of cordon_node: the Node is unschedulable.
+func Cordoned(n *corev1.Node) (bool, string) {
+	return n.Spec.Unschedulable, "waiting for node " + n.Name + " to be unschedulable"
 }

@@ -1,7 +1,12 @@
 package actions
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // delete_failed_pods: delete the Failed Pods FailedPods selects (pods.go), each with its UID as
@@ -40,4 +45,18 @@ func deleteFailedPodsAction() Action {
 			{Group: "apps", Resource: "deployments", Verbs: []string{"get"}},
 		},
 	}
+}
+
+// resolveDeleteFailedPods selects the Pods deleted (FailedPods, the executor's selection).
+func resolveDeleteFailedPods(ctx context.Context, c Cluster, live client.Object, params map[string]string, r *Resolution, _ *Inputs) error {
+	pods, err := FailedPods(ctx, c, live, params)
+	if rf := (*Refusal)(nil); errors.As(err, &rf) {
+		return mismatchf(ErrInvalidParameters, "%s", rf.Message)
+	}
+	if err != nil {
+		return err
+	}
+	r.Deletes = pods
+	r.Found = fmt.Sprintf("%d failed Pods%s", len(r.Deletes), PodList(r.Deletes))
+	return nil
 }

@@ -1,9 +1,13 @@
 package actions
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 )
 
 // drain_node: cordon the Node (its change, Cordon, reverted by an uncordon) and evict the Pods
@@ -62,5 +66,33 @@ func mutateDrain(obj client.Object, _ map[string]string, _ Inputs) error {
 		return err
 	}
 	Cordon(n)
+	return nil
+}
+
+// resolveDrain selects the Pods the drain evicts (SelectEvictions, the executor's selection). A
+// drain the executor refuses whatever its limits (protected Pods; DaemonSet Pods with
+// ignoreDaemonSets=false) is a Mismatch; one beyond the blast radius it allows (Pods without a
+// controller, emptyDir data) is its own safety check, stated in Found so that the approver sees
+// it.
+func resolveDrain(ctx context.Context, c Cluster, live client.Object, params map[string]string, r *Resolution, _ *Inputs) error {
+	ev, err := ListEvictions(ctx, c, live.GetName(), DrainEvictOptions(live.GetName(), params))
+	if err != nil {
+		return err
+	}
+	rf := ev.Refusal(0)
+	switch {
+	case rf != nil && rf.Reason == kev1.ReasonProtected:
+		return mismatchf(ErrProtected, "%s", rf.Message)
+	case rf != nil && rf.Reason == kev1.ReasonInvalidParameters:
+		return mismatchf(ErrInvalidParameters, "%s", rf.Message)
+	}
+	r.Evictions = ev.Pods
+	r.Found = fmt.Sprintf("%d Pods to evict%s", len(r.Evictions), PodList(r.Evictions))
+	if n := len(ev.DaemonSetsKept); n > 0 {
+		r.Found += fmt.Sprintf("; %d DaemonSet Pods left in place", n)
+	}
+	if rf != nil {
+		r.Found += "; the executor refuses it (" + rf.Reason + "): " + rf.Message
+	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -57,4 +58,15 @@ func mutateExpandPVC(obj client.Object, params map[string]string, _ Inputs) erro
 		return fmt.Errorf("%w: %s acts on a PersistentVolumeClaim, got %T", ErrUnsupportedTarget, ExpandPVC, obj)
 	}
 	return GrowClaim(p, params)
+}
+
+// resolveExpandPVC says what the claim requests now.
+func resolveExpandPVC(_ context.Context, _ Cluster, live client.Object, _ map[string]string, r *Resolution, _ *Inputs) error {
+	p, ok := live.(*corev1.PersistentVolumeClaim)
+	if !ok {
+		return &Mismatch{Err: fmt.Errorf("%w: %s acts on a PersistentVolumeClaim, got %T", ErrUnsupportedTarget, ExpandPVC, live)}
+	}
+	q := p.Spec.Resources.Requests[corev1.ResourceStorage]
+	r.Found = "claim requests " + q.String()
+	return nil
 }

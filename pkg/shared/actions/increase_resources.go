@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/big"
@@ -288,4 +289,31 @@ func mutateIncreaseResources(obj client.Object, params map[string]string, _ Inpu
 		return err
 	}
 	return RaiseResources(tpl, params)
+}
+
+// resolveIncreaseResources names the containers of the Pod template (the one changed, when the
+// container parameter names it).
+func resolveIncreaseResources(_ context.Context, _ Cluster, live client.Object, params map[string]string, r *Resolution, _ *Inputs) error {
+	names, err := containerNames(live)
+	if err != nil {
+		return err
+	}
+	r.Found = "containers " + strings.Join(names, ", ")
+	if c := params["container"]; c != "" {
+		r.Found = "container " + c + " found among " + strings.Join(names, ", ")
+	}
+	return nil
+}
+
+// containerNames returns the names of the containers of a workload's Pod template.
+func containerNames(live client.Object) ([]string, error) {
+	tpl, err := PodTemplate(live)
+	if err != nil {
+		return nil, &Mismatch{Err: err}
+	}
+	names := make([]string, len(tpl.Spec.Containers))
+	for i, c := range tpl.Spec.Containers {
+		names[i] = c.Name
+	}
+	return names, nil
 }

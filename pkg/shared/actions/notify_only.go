@@ -1,7 +1,10 @@
 package actions
 
 import (
+	"context"
 	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // notify_only: change nothing; the notification is the orchestrator's.
@@ -23,4 +26,10 @@ func notifyOnlyAction() Action {
 		Risk:       RiskLow,
 		Reversible: true,
 	}
+}
+
+// resolveNotifyOnly: nothing is touched.
+func resolveNotifyOnly(_ context.Context, _ Cluster, _ client.Object, _ map[string]string, r *Resolution, _ *Inputs) error {
+	r.Found = "changes nothing"
+	return nil
 }

@@ -1,7 +1,13 @@
 package actions
 
 import (
+	"context"
+	"fmt"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // restart_pod: delete one Pod (with its UID as precondition) so that its controller recreates it.
@@ -19,4 +25,20 @@ func restartPodAction() Action {
 		Reversible:  false,
 		Verbs:       []Verb{{Group: "", Resource: "pods", Verbs: []string{"get", "delete"}}},
 	}
+}
+
+// resolveRestartPod deletes the Pod, and refuses one without a controller: nothing would
+// recreate it.
+func resolveRestartPod(_ context.Context, _ Cluster, live client.Object, _ map[string]string, r *Resolution, _ *Inputs) error {
+	p, ok := live.(*corev1.Pod)
+	if !ok {
+		return &Mismatch{Err: fmt.Errorf("%w: %s acts on a Pod, got %T", ErrUnsupportedTarget, RestartPod, live)}
+	}
+	ref := metav1.GetControllerOf(p)
+	if ref == nil {
+		return mismatchf(ErrNoController, "Pod %s has no controller: deleted, it would not be recreated", describeKey(p))
+	}
+	r.Found = "Pod controlled by " + ref.Kind + " " + ref.Name
+	r.Deletes = []corev1.Pod{*p}
+	return nil
 }

@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -123,4 +124,20 @@ func mutateRollbackDeployment(obj client.Object, params map[string]string, in In
 	}
 	_, err := RollbackTemplate(d, in.ReplicaSets, params)
 	return err
+}
+
+// resolveRollbackDeployment lists the ReplicaSets of the Deployment's namespace, whose
+// revisions the rollback picks from.
+func resolveRollbackDeployment(ctx context.Context, c Cluster, live client.Object, _ map[string]string, r *Resolution, in *Inputs) error {
+	d, ok := live.(*appsv1.Deployment)
+	if !ok {
+		return &Mismatch{Err: fmt.Errorf("%w: %s acts on a Deployment, got %T", ErrUnsupportedTarget, RollbackDeployment, live)}
+	}
+	var list appsv1.ReplicaSetList
+	if err := c.List(ctx, &list, client.InNamespace(live.GetNamespace())); err != nil {
+		return fmt.Errorf("listing the ReplicaSets of %s: %w", describeKey(live), err)
+	}
+	in.ReplicaSets = list.Items
+	r.Found = fmt.Sprintf("revisions kept %v, current %s", sortedKeys(Revisions(d, list.Items)), d.Annotations[RevisionAnnotation])
+	return nil
 }

@@ -1,7 +1,10 @@
 package actions
 
 import (
+	"fmt"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
 )
 
 // scale_statefulset: set the replicas of a StatefulSet's /scale (ScaleReplicas, as
@@ -20,4 +23,20 @@ func scaleStatefulSetAction() Action {
 		ReversedBy:  ScaleStatefulSet,
 		Verbs:       scaleVerbs("statefulsets"),
 	}
+}
+
+// StatefulSetScaled is the post-condition of scale_statefulset: the StatefulSet controller saw
+// the change and the replicas are there and ready.
+func StatefulSetScaled(s *appsv1.StatefulSet) (bool, string) {
+	want := *s.Spec.Replicas
+	st := s.Status
+	switch {
+	case st.ObservedGeneration < s.Generation:
+		return false, fmt.Sprintf("waiting for the StatefulSet controller to observe generation %d", s.Generation)
+	case st.Replicas != want:
+		return false, fmt.Sprintf("%d of %d replicas", st.Replicas, want)
+	case st.ReadyReplicas < want:
+		return false, fmt.Sprintf("%d of %d replicas ready", st.ReadyReplicas, want)
+	}
+	return true, ""
 }

@@ -33,3 +33,8 @@ func mutateUncordon(obj client.Object, _ map[string]string, _ Inputs) error {
 	Uncordon(n)
 	return nil
 }
+
+// Uncordoned is the post-condition of uncordon_node: the Node is schedulable.
+func Uncordoned(n *corev1.Node) (bool, string) {
+	return !n.Spec.Unschedulable, "waiting for node " + n.Name + " to be schedulable"
+}

@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -89,4 +90,18 @@ func mutateUpdateHPA(obj client.Object, params map[string]string, _ Inputs) erro
 		return fmt.Errorf("%w: %s acts on an autoscaling/v2 HorizontalPodAutoscaler, got %T", ErrUnsupportedTarget, UpdateHPA, obj)
 	}
 	return SetHPABounds(h, params)
+}
+
+// resolveUpdateHPA says what the autoscaler scales and between which bounds.
+func resolveUpdateHPA(_ context.Context, _ Cluster, live client.Object, _ map[string]string, r *Resolution, _ *Inputs) error {
+	h, ok := live.(*autoscalingv2.HorizontalPodAutoscaler)
+	if !ok {
+		return &Mismatch{Err: fmt.Errorf("%w: %s acts on an autoscaling/v2 HorizontalPodAutoscaler, got %T", ErrUnsupportedTarget, UpdateHPA, live)}
+	}
+	lo := int32(1)
+	if h.Spec.MinReplicas != nil {
+		lo = *h.Spec.MinReplicas
+	}
+	r.Found = fmt.Sprintf("HorizontalPodAutoscaler of %s %s, replicas %d–%d", h.Spec.ScaleTargetRef.Kind, h.Spec.ScaleTargetRef.Name, lo, h.Spec.MaxReplicas)
+	return nil
 }
