@@ -1,6 +1,11 @@
 // Package action carries out the catalog's actions (pkg/shared/actions) against the cluster: one
 // file per action, each an Implementation registered under the catalog Name it implements.
 //
+// What an action means — how it resolves its target, which pods it selects, the change it makes
+// and its post-condition — lives in its file in pkg/shared/actions, which the workflow's
+// validation calls too; this package keeps running it: the blast-radius limits, the write with
+// its preconditions and identity, waiting for the post-condition, the revert and status.
+//
 // Every implementation follows the same contract, which is what makes the executor safe:
 //
 //   - Plan reads the live target and computes the change without making it. It refuses, with a

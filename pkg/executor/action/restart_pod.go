@@ -41,10 +41,14 @@ func (a restartPod) Plan(ctx context.Context, env *Env, op *Op) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	owner := metav1.GetControllerOf(pod)
-	if owner == nil {
-		return &Plan{Target: pod}, refuse(kev1.ReasonBlastRadius, "Pod %s/%s has no controller: deleting it would not recreate it", pod.Namespace, pod.Name)
+	// The resolution the workflow validated: the pod, and only with a controller.
+	if _, err := actions.Resolve(ctx, env.Client, actions.RestartPod, pod, op.Params, op.ID.Time); err != nil {
+		if errors.Is(err, actions.ErrNoController) {
+			return &Plan{Target: pod}, refuse(kev1.ReasonBlastRadius, "Pod %s/%s has no controller: deleting it would not recreate it", pod.Namespace, pod.Name)
+		}
+		return nil, err
 	}
+	owner := metav1.GetControllerOf(pod)
 	grace, err := gracePeriod(op.Params)
 	if err != nil {
 		return nil, err

@@ -8,12 +8,34 @@
 //     to propose a remediation;
 //   - the workflow planner, which checks that a proposed step names a known
 //     action (Lookup), targets a kind the action accepts (Action.AcceptsKind)
-//     and carries valid parameters (Validate, Action.Validate), then fills in
-//     the defaults (Action.WithDefaults);
+//     and carries valid parameters (Validate, Action.Validate), fills in the
+//     defaults (Action.WithDefaults), then resolves the step against the live
+//     cluster (Resolve) and dry-runs what it would send;
 //   - the executor, which reads the Kubernetes API verbs the action needs
 //     (Action.Verbs), whether it targets a cluster-scoped Node
 //     (Action.ClusterScoped) and whether, and by which action, it can be
-//     undone (Action.Reversible, Action.ReversedBy).
+//     undone (Action.Reversible, Action.ReversedBy), and makes the change with
+//     the same functions the workflow dry-ran.
+//
+// # One file per action
+//
+// Everything an action means lives in its file, <action>.go (restart_pod.go,
+// drain_node.go, …): its catalog entry (<action>Action), how it resolves its
+// live target and selects what it touches (resolve<Action>, reached through
+// Resolve), how it changes the target (its mutation, reached through Mutate;
+// the exported function — RaiseResources, StampRestart, ScaleReplicas,
+// RollbackTemplate, Cordon, Taint, SetHPABounds, GrowClaim, … — for callers
+// that need only it) and its post-condition (DeploymentRolledOut,
+// DeploymentScaled, Cordoned, …). Pod selection shared by several actions is
+// in pods.go: SelectEvictions (drain_node and NoExecute taints) and FailedPods
+// (delete_failed_pods). The workflow's validation (pkg/workflow/validate.go)
+// and the executor (pkg/executor/action) both call these, so the dry-run a
+// person approves is the change that runs. A change is reverted by the
+// executor from the before-state it records (only the fields the change
+// wrote, pkg/executor/action/state.go); the catalog's ReversedBy names the
+// action that undoes it. The executor's package keeps only what running needs:
+// reading the target, the blast-radius limits, the write itself with its
+// preconditions, waiting for the post-condition, the revert and status.
 //
 // # Parameters
 //
@@ -44,8 +66,8 @@
 // # Adding an action
 //
 //  1. Add a Name constant in types.go, spelled in snake_case.
-//  2. Add its definition to the slice returned by definitions in catalog.go:
-//     a Description written for a model and an operator alike, the
+//  2. Write its definition in <action>.go (a function returning the Action)
+//     and list it in definitions in catalog.go: a Description written for a model and an operator alike, the
 //     TargetKinds it accepts, its Params (each with a Description; a Default
 //     only for optional parameters, and one that itself validates), its Risk,
 //     whether it is Reversible (and ReversedBy which action), the exact
@@ -53,7 +75,10 @@
 //     rules the executor's service account must be granted), ClusterScoped
 //     when it targets a Node, and a Check for rules that involve more than one
 //     parameter.
-//  3. Teach the executor how to carry it out.
+//  3. Give it its file: the catalog entry, a resolver in resolve.go's table and,
+//     when it changes its target, a mutation in mutation.go's table and a
+//     post-condition; then teach the executor to run it (its limits, the
+//     write) in pkg/executor/action/<action>.go.
 //  4. Run the package tests: they check every catalog entry for the
 //     invariants above, so an incomplete definition fails them.
 //
