@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# A cluster whose node is a real kubelet (make test-e2e-deployed; docs/deployed.md):
+# A cluster whose nodes are real kubelets (make test-e2e-deployed; docs/deployed.md):
 # its own etcd, kube-apiserver, kube-controller-manager and kube-scheduler (bin/k8s/<version>, as
-# `make envtest-assets` builds them), and on this machine one node: containerd + runc (Debian), the
-# CNI bridge plugin (Debian's containernetworking-plugins), kubelet and kube-proxy (built from
-# k8s.io/kubernetes, hack/node/build.sh) and CoreDNS (built from its Go module) for Service names.
+# `make envtest-assets` builds them), and on this machine NODES kubelet nodes (default 2, as the kind
+# cluster has: the two replicas of a Deployment spread over two nodes, and each node brings the
+# host's CPUs as allocatable, which the suite's workloads need). Each node is a kubelet with its own
+# containerd + runc (Debian), root directory, CNI bridge (Debian's containernetworking-plugins) and
+# pod subnet. The nodes share the host's network namespace, so one kube-proxy serves the Services
+# and one CoreDNS resolves their names. kubelet and kube-proxy are built from k8s.io/kubernetes,
+# CoreDNS from its Go module (hack/node/build.sh).
 #
-#   hack/node/cluster.sh up       start everything, wait for the node to be Ready
+#   hack/node/cluster.sh up       start everything, wait for the nodes to be Ready
 #   hack/node/cluster.sh down     stop everything and remove what it left outside $NODE_DIR
 #                                 (iptables chains, network namespaces, the bridge, mounts,
 #                                 /var/lib/kubelet/device-plugins, /var/log/containers|pods)
-#   hack/node/cluster.sh import FILE...   import image archives into the node's containerd
+#   hack/node/cluster.sh import FILE...   import image archives into every node's containerd
 #   hack/node/cluster.sh env      print the kubeconfig path and the node's address
 #
 # Separate from the local cluster of `make test-e2e` and from the envtest API servers other tests
@@ -24,20 +28,17 @@ ASSETS="${ASSETS:-$ROOT/bin/k8s/$K8S_VERSION}"
 NODE_BIN="${NODE_BIN:-$ASSETS/node}"
 NODE_DIR="${NODE_DIR:-$ROOT/bin/deployed}"
 RUN_DIR=/run/kubernaut-node # containerd's state (sockets of the shims, runc's state): needs a tmpfs-like place
-NODE_NAME=kubernaut-node
-HOST_IP="${HOST_IP:-$(ip -o -4 addr show scope global | awk '{sub("/.*", "", $4); print $4; exit}')}"
+NODES="${NODES:-2}"
+HOST_IP="${HOST_IP:-$(ip -o -4 addr show scope global | awk '!n++ {sub("/.*", "", $4); print $4}')}"
 APISERVER_PORT="${APISERVER_PORT:-16443}"
 ETCD_PORT="${ETCD_PORT:-23790}"
 KUBELET_PORT="${KUBELET_PORT:-10250}"
 POD_CIDR=10.244.0.0/16
-NODE_POD_CIDR=10.244.0.0/24
 SERVICE_CIDR=10.96.0.0/16
-BRIDGE=kn-br0
 CNI_NET=kubernaut-node
 KUBECONFIG_FILE="$NODE_DIR/kubeconfig"
 PAUSE_IMAGE=kubernaut.local/pause:1
 LOGS="$NODE_DIR/logs"
-CTR=(ctr --address "$RUN_DIR/containerd.sock" -n k8s.io)
 
 log() { echo "node: $*" >&2; }
 die() {
@@ -143,17 +144,33 @@ control_plane() {
   start kube-scheduler "$ASSETS/kube-scheduler" --kubeconfig "$KUBECONFIG_FILE" --leader-elect=false --secure-port=0
 }
 
+# node_vars I: the names and places of node I (1..NODES): N_NAME kubernaut-node-I, N_DIR (its
+# containerd root, kubelet root, CNI config, pod logs), N_RUN (containerd's state and sockets),
+# N_PORT (its kubelet's port), N_BRIDGE and N_CIDR (10.244.I.0/24), CTR (ctr on its containerd).
+node_vars() {
+  N_NAME=kubernaut-node-$1
+  N_DIR=$NODE_DIR/node-$1
+  N_RUN=$RUN_DIR/node-$1
+  N_PORT=$((KUBELET_PORT + $1 - 1))
+  N_BRIDGE=kn-br$1
+  N_CIDR=10.244.$1.0/24
+  CTR=(ctr --address "$N_RUN/containerd.sock" -n k8s.io)
+}
+
+# containerd_up I: node I's containerd and CNI configuration.
 containerd_up() {
-  mkdir -p "$RUN_DIR" "$NODE_DIR/containerd" "$NODE_DIR/cni/net.d"
-  # The CNI network: one bridge, host-local addresses kept under $NODE_DIR (not /var/lib/cni),
-  # masquerade out of the pod network, hairpin so that a pod reaches itself through its Service.
-  cat >"$NODE_DIR/cni/net.d/10-kubernaut.conflist" <<EOF
+  node_vars "$1"
+  mkdir -p "$N_RUN" "$N_DIR/containerd" "$N_DIR/cni/net.d"
+  # The node's CNI network: its own bridge and subnet, host-local addresses kept under $N_DIR (not
+  # /var/lib/cni), hairpin so that a pod reaches itself through its Service. No masquerade: pods
+  # talk only to each other (the host routes between the nodes' bridges) and to the host's address.
+  cat >"$N_DIR/cni/net.d/10-kubernaut.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
   "name": "$CNI_NET",
   "plugins": [
-    {"type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": true, "hairpinMode": true,
-     "ipam": {"type": "host-local", "dataDir": "$NODE_DIR/cni/ipam", "ranges": [[{"subnet": "$NODE_POD_CIDR"}]],
+    {"type": "bridge", "bridge": "$N_BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+     "ipam": {"type": "host-local", "dataDir": "$N_DIR/cni/ipam", "ranges": [[{"subnet": "$N_CIDR"}]],
               "routes": [{"dst": "0.0.0.0/0"}]}},
     {"type": "portmap", "capabilities": {"portMappings": true}}
   ]
@@ -161,31 +178,31 @@ containerd_up() {
 EOF
   # restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, so runc cannot set the negative OOM
   # scores the kubelet asks for; without it every sandbox fails ("can't get final child's PID from pipe").
-  cat >"$NODE_DIR/containerd/config.toml" <<EOF
+  cat >"$N_DIR/containerd/config.toml" <<EOF
 version = 2
-root = "$NODE_DIR/containerd/root"
-state = "$RUN_DIR/state"
+root = "$N_DIR/containerd/root"
+state = "$N_RUN/state"
 [grpc]
-  address = "$RUN_DIR/containerd.sock"
+  address = "$N_RUN/containerd.sock"
 [ttrpc]
-  address = "$RUN_DIR/containerd.sock.ttrpc"
+  address = "$N_RUN/containerd.sock.ttrpc"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
   restrict_oom_score_adj = true
   enable_selinux = false
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
-    conf_dir = "$NODE_DIR/cni/net.d"
+    conf_dir = "$N_DIR/cni/net.d"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
-        Root = "$RUN_DIR/runc"
+        Root = "$N_RUN/runc"
 EOF
-  start containerd containerd --config "$NODE_DIR/containerd/config.toml"
-  wait_for containerd 60 "${CTR[@]}" version
+  start "containerd-$1" containerd --config "$N_DIR/containerd/config.toml"
+  wait_for "containerd of $N_NAME" 60 "${CTR[@]}" version
 }
 
 pause_image() {
@@ -203,24 +220,27 @@ pause_image() {
   import "$out"
 }
 
+# import FILE...: into the containerd of every node.
 import() {
-  local f
-  for f in "$@"; do
-    "${CTR[@]}" images import "$f" >/dev/null || die "ctr images import $f failed"
-    log "imported $(basename "$f")"
+  local f i
+  for i in $(seq 1 "$NODES"); do
+    node_vars "$i"
+    for f in "$@"; do
+      "${CTR[@]}" images import "$f" >/dev/null || die "ctr images import $f into $N_NAME failed"
+    done
+    log "imported into $N_NAME: $(for f in "$@"; do basename "$f" .tar; done | tr '\n' ' ')"
   done
 }
 
-node_up() {
-  mkdir -p "$NODE_DIR/kubelet" "$NODE_DIR/pod-logs"
-  # Upstream resolvers for CoreDNS and for pods with dnsPolicy Default: the host's, minus loopback ones.
-  grep -E '^nameserver' /etc/resolv.conf | grep -vE '127\.|::1' >"$NODE_DIR/resolv.conf" || true
-  [ -s "$NODE_DIR/resolv.conf" ] || echo "nameserver $HOST_IP" >"$NODE_DIR/resolv.conf"
+# kubelet_up I: node I's kubelet.
+kubelet_up() {
+  node_vars "$1"
+  mkdir -p "$N_DIR/kubelet" "$N_DIR/pod-logs"
   # Settings for this cgroup v1 host without systemd: the cgroupfs driver, no QoS cgroups or
   # node-allocatable enforcement (the kubelet cannot create them here), no eviction thresholds (a
   # shared disk), swap and cgroup v1 tolerated. Memory limits still apply per container (runc),
   # so the OOM kills the e2e suite stages are real.
-  cat >"$NODE_DIR/kubelet-config.yaml" <<EOF
+  cat >"$N_DIR/kubelet-config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: cgroupfs
@@ -229,7 +249,7 @@ enforceNodeAllocatable: []
 failSwapOn: false
 failCgroupV1: false
 evictionHard: {}
-port: $KUBELET_PORT
+port: $N_PORT
 readOnlyPort: 0
 healthzPort: 0
 address: $HOST_IP
@@ -240,21 +260,29 @@ authorization: {mode: AlwaysAllow}
 clusterDNS: [$HOST_IP]
 clusterDomain: cluster.local
 resolvConf: $NODE_DIR/resolv.conf
-containerRuntimeEndpoint: unix://$RUN_DIR/containerd.sock
-podLogsDir: $NODE_DIR/pod-logs
+containerRuntimeEndpoint: unix://$N_RUN/containerd.sock
+podLogsDir: $N_DIR/pod-logs
 serializeImagePulls: false
 maxPods: 110
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 EOF
-  start kubelet "$NODE_BIN/kubelet" --config "$NODE_DIR/kubelet-config.yaml" --kubeconfig "$KUBECONFIG_FILE" \
-    --root-dir "$NODE_DIR/kubelet" --hostname-override "$NODE_NAME" --node-ip "$HOST_IP" --v 1
+  start "kubelet-$1" "$NODE_BIN/kubelet" --config "$N_DIR/kubelet-config.yaml" --kubeconfig "$KUBECONFIG_FILE" \
+    --root-dir "$N_DIR/kubelet" --hostname-override "$N_NAME" --node-ip "$HOST_IP" --v 1
+}
+
+# services_up: kube-proxy and CoreDNS, once for the host whose network namespace the nodes share.
+services_up() {
+  # Upstream resolvers for CoreDNS and for pods with dnsPolicy Default: the host's, minus loopback ones.
+  grep -E '^nameserver' /etc/resolv.conf | grep -vE '127\.|::1' >"$NODE_DIR/resolv.conf" || true
+  [ -s "$NODE_DIR/resolv.conf" ] || echo "nameserver $HOST_IP" >"$NODE_DIR/resolv.conf"
+  # NodePorts on the host's address only: none on 127.0.0.1 (which would need route_localnet).
   cat >"$NODE_DIR/kube-proxy-config.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: "$KUBECONFIG_FILE"}
 mode: iptables
-hostnameOverride: $NODE_NAME
+hostnameOverride: kubernaut-node-1
 clusterCIDR: $POD_CIDR
 nodePortAddresses: ["$HOST_IP/32"]
 bindAddress: $HOST_IP
@@ -277,11 +305,11 @@ EOF
 }
 EOF
   start coredns "$NODE_BIN/coredns" -conf "$NODE_DIR/Corefile"
-  wait_for "node $NODE_NAME Ready" 180 kc wait --for condition=Ready --timeout 5s "node/$NODE_NAME"
 }
 
 # A volume for PostgreSQL's claim (data-postgres-0): a hostPath PersistentVolume under $NODE_DIR,
-# owned by PostgreSQL's uid. No StorageClass: the claim of the base names none and binds to it.
+# owned by PostgreSQL's uid (the nodes share the host's filesystem, so it serves on either node).
+# No StorageClass: the claim of the base names none and binds to it.
 volumes() {
   mkdir -p "$NODE_DIR/volumes/postgres"
   chown 999:999 "$NODE_DIR/volumes/postgres"
@@ -307,20 +335,25 @@ up() {
   [ -x "$NODE_BIN/kubelet" ] || die "$NODE_BIN/kubelet missing: hack/node/build.sh"
   mkdir -p "$LOGS" "$NODE_DIR/pids"
   ensure_packages
-  if running kube-apiserver && running kubelet; then
+  if running kube-apiserver && running kubelet-1; then
     log "already up (kubeconfig $KUBECONFIG_FILE)"
     return
   fi
   record_host_state
-  # Service traffic from a pod to another pod on the bridge is routed through the host after DNAT.
+  # Service traffic from a pod to a pod (on its bridge or another node's) is routed by the host.
   sysctl -qw net.ipv4.ip_forward=1
   certs
   control_plane
-  containerd_up
+  local i
+  for i in $(seq 1 "$NODES"); do containerd_up "$i"; done
   pause_image
-  node_up
+  services_up
+  for i in $(seq 1 "$NODES"); do kubelet_up "$i"; done
+  for i in $(seq 1 "$NODES"); do
+    wait_for "node kubernaut-node-$i Ready" 180 kc wait --for condition=Ready --timeout 5s "node/kubernaut-node-$i"
+  done
   volumes
-  log "node $NODE_NAME Ready: kubeconfig $KUBECONFIG_FILE, API server https://$HOST_IP:$APISERVER_PORT"
+  log "$NODES nodes Ready: kubeconfig $KUBECONFIG_FILE, API server https://$HOST_IP:$APISERVER_PORT"
 }
 
 # What the host had before `up`, so that `down` removes only what the node added.
@@ -351,7 +384,7 @@ stop() {
 # delete_iptables_chain TABLE CHAIN: removes every rule jumping to CHAIN in TABLE, then CHAIN.
 delete_iptables_chain() {
   local ipt=$1 table=$2 chain=$3 rule
-  "$ipt" -t "$table" -S 2>/dev/null | grep -E -- "-j $chain( |$)" | sed 's/^-A /-D /' | while read -r rule; do
+  { "$ipt" -t "$table" -S 2>/dev/null | grep -E -- "-j $chain( |$)" || true; } | sed 's/^-A /-D /' | while read -r rule; do
     eval "$ipt -t $table $rule" 2>/dev/null || true
   done
   "$ipt" -t "$table" -F "$chain" 2>/dev/null || true
@@ -360,24 +393,27 @@ delete_iptables_chain() {
 
 down() {
   mkdir -p "$LOGS" "$NODE_DIR/pids"
-  # Pods first, while the kubelet runs: it tears their sandboxes down (CNI DEL removes each pod's
-  # masquerade rule and address).
-  if running kubelet && running kube-apiserver; then
+  local i p t pid
+  # Pods first, while the kubelets run: they tear the sandboxes down (CNI DEL releases each pod's
+  # address and network namespace).
+  if running kubelet-1 && running kube-apiserver; then
     kc delete deployments,statefulsets,replicasets,daemonsets,jobs --all --all-namespaces --wait=false >/dev/null 2>&1 || true
     kc delete pods --all --all-namespaces --grace-period=2 --timeout=90s >/dev/null 2>&1 || true
   fi
-  for p in coredns kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do stop "$p"; done
-  # Sandboxes the kubelet did not get to: stop their shims (started by this containerd, found by
-  # its socket path, which is this node's own), then containerd.
-  if running containerd; then
-    local t
-    for t in $("${CTR[@]}" tasks ls -q 2>/dev/null); do "${CTR[@]}" tasks kill -s SIGKILL "$t" >/dev/null 2>&1 || true; done
-  fi
-  stop containerd
-  local pid
-  for pid in $(pgrep -f -- "-address $RUN_DIR/containerd.sock" || true); do kill -9 "$pid" 2>/dev/null || true; done
-  # kube-proxy's rules (its own cleanup), then the kubelet's chains and the bridge plugin's
-  # masquerade chains (each says "name: kubernaut-node" in its comment). Nothing else is touched.
+  for p in coredns kube-proxy; do stop "$p"; done
+  for i in $(seq 1 "$NODES"); do stop "kubelet-$i"; done
+  for p in kube-scheduler kube-controller-manager kube-apiserver etcd; do stop "$p"; done
+  # Containers the kubelets did not get to: killed through their containerd, then containerd, then
+  # any shim left (started by that containerd, found by its socket path, which is the node's own).
+  for i in $(seq 1 "$NODES"); do
+    node_vars "$i"
+    if running "containerd-$i"; then
+      for t in $("${CTR[@]}" tasks ls -q 2>/dev/null); do "${CTR[@]}" tasks kill -s SIGKILL "$t" >/dev/null 2>&1 || true; done
+    fi
+    stop "containerd-$i"
+    for pid in $(pgrep -f -- "-address $N_RUN/containerd.sock" || true); do kill -9 "$pid" 2>/dev/null || true; done
+  done
+  # kube-proxy's rules (its own cleanup), then the chains the kubelets add. Nothing else is touched.
   if [ -x "$NODE_BIN/kube-proxy" ]; then "$NODE_BIN/kube-proxy" --cleanup >"$LOGS/kube-proxy-cleanup.log" 2>&1 || true; fi
   local ipt table chain
   for ipt in iptables ip6tables; do
@@ -388,14 +424,15 @@ down() {
         delete_iptables_chain "$ipt" "$table" "$chain"
       done
     done
-    for chain in $("$ipt" -t nat -S POSTROUTING 2>/dev/null | grep -F "name: \"$CNI_NET\"" | grep -oE -- '-j CNI-[0-9a-f]+' | cut -c4- | sort -u); do
-      delete_iptables_chain "$ipt" nat "$chain"
-    done
   done
-  ip link del "$BRIDGE" 2>/dev/null || true
-  # Mounts under the node's directories (pod volumes, container root filesystems, network namespaces).
+  for i in $(seq 1 "$NODES"); do
+    node_vars "$i"
+    ip link del "$N_BRIDGE" 2>/dev/null || true
+  done
+  # Mounts under the nodes' directories (pod volumes, container root filesystems).
   local m
   for m in $(awk '{print $2}' /proc/mounts | grep -E "^($NODE_DIR|$RUN_DIR)/" | sort -r); do umount -l "$m" 2>/dev/null || true; done
+  # Network namespaces containerd made (cni-*) that were not there before `up`.
   local state="$NODE_DIR/host-state"
   if [ -d /var/run/netns ]; then
     for m in /var/run/netns/cni-*; do
@@ -415,11 +452,15 @@ down() {
     rm -f "$state"
   fi
   rm -rf "$RUN_DIR"
-  # The cluster's state goes too (etcd, the kubelet's root, images): a next `up` starts fresh.
-  # Images stay cached in containerd's root unless NODE_KEEP_IMAGES=0.
-  rm -rf "$NODE_DIR/etcd" "$NODE_DIR/kubelet" "$NODE_DIR/volumes" "$NODE_DIR/pod-logs" "$NODE_DIR/cni/ipam" "$NODE_DIR/pids"
-  if [ "${NODE_KEEP_IMAGES:-1}" = 0 ]; then rm -rf "$NODE_DIR/containerd/root"; fi
-  log "down: processes stopped, iptables chains, network namespaces, bridge and mounts removed"
+  # The cluster's state goes too (etcd, the kubelets' roots, the volume): a next `up` starts fresh.
+  # Images stay in the nodes' containerd roots (a next import is quick) unless NODE_KEEP_IMAGES=0.
+  rm -rf "$NODE_DIR/etcd" "$NODE_DIR/volumes" "$NODE_DIR/pids"
+  for i in $(seq 1 "$NODES"); do
+    node_vars "$i"
+    rm -rf "$N_DIR/kubelet" "$N_DIR/pod-logs" "$N_DIR/cni/ipam"
+    if [ "${NODE_KEEP_IMAGES:-1}" = 0 ]; then rm -rf "$N_DIR/containerd/root"; fi
+  done
+  log "down: processes stopped; iptables chains, network namespaces, bridges, mounts and host directories the nodes added removed"
 }
 
 case ${1:-} in

@@ -21,7 +21,7 @@ OVERLAY=${OVERLAY:-deploy/overlays/kind}
 E2E_TIMEOUT=${E2E_TIMEOUT:-40m}
 CLUSTER="$ROOT/hack/node/cluster.sh"
 E2E_KUBECONFIG=${NODE_DIR:-$ROOT/bin/deployed}/kubeconfig
-HOST_IP=${HOST_IP:-$(ip -o -4 addr show scope global | awk '{sub("/.*", "", $4); print $4; exit}')}
+HOST_IP=${HOST_IP:-$(ip -o -4 addr show scope global | awk '!n++ {sub("/.*", "", $4); print $4}')}
 export HOST_IP
 
 die() {
@@ -42,7 +42,7 @@ up() {
   "$CLUSTER" import "${archives[@]}"
   deploy_kubernaut "$OVERLAY"
   check_leader_election
-  echo "e2e-deployed: Kubernaut is Ready as pods on node kubernaut-node (kubeconfig $E2E_KUBECONFIG)"
+  echo "e2e-deployed: Kubernaut is Ready as pods on the kubelet nodes (kubeconfig $E2E_KUBECONFIG)"
 }
 
 # check_leader_election: where the overlay runs two replicas of a leader-elected service, both are
@@ -61,6 +61,23 @@ check_leader_election() {
     pods=$(kc -n "$NS" get pods -l "app.kubernetes.io/name=$s" -o jsonpath='{.items[*].metadata.name}')
     [[ " $pods " == *" ${holder%%_*} "* ]] || die "lease kubernaut-$s is held by '$holder', not by one of the pods ($pods)"
     echo "e2e-deployed: leader election: $s has 2 Ready replicas ($pods), lease kubernaut-$s held by ${holder%%_*}"
+    # Failover: with the nodes cordoned (so that no replacement pod competes), the leader's pod is
+    # deleted; it releases the Lease as it stops and the standby replica must take it over.
+    local old=${holder%%_*} standby new= t0=$SECONDS
+    standby=$(tr ' ' '\n' <<<"$pods" | grep -vx "$old" | head -1)
+    kc cordon -l kubernetes.io/os=linux >/dev/null
+    kc -n "$NS" delete pod "$old" --wait=false >/dev/null
+    for _ in $(seq 1 120); do
+      new=$(kc -n "$NS" get lease "kubernaut-$s" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true)
+      new=${new%%_*}
+      [[ $new == "$standby" ]] && break
+      new=
+      sleep 0.5
+    done
+    kc uncordon -l kubernetes.io/os=linux >/dev/null
+    [[ -n $new ]] || die "lease kubernaut-$s: the standby $standby did not take it over within 60s of deleting leader $old"
+    echo "e2e-deployed: leader election: leader $old deleted, standby $new took lease kubernaut-$s over within $((SECONDS - t0))s"
+    kc -n "$NS" rollout status "deployment/$s" --timeout 120s >/dev/null
   done
 }
 
