@@ -1,24 +1,28 @@
 // Package skeleton holds the parts every Kubernaut reconciler shares (STYLE.md, "Reconcile"):
 // the status patcher and the slim cache of a kind the reconciler reads live.
 //
-// A reconcile reads its object, snapshots it with NewPatcher and defers Finish:
+// A reconcile reads its object (ignoring NotFound), snapshots it with NewPatcher and defers
+// Finish; its phases change the status in place:
 //
-//	p := skeleton.NewPatcher(r.Client, obj)
-//	defer func() {
-//		setConditions(s) // conditions computed in one place (or skeleton.WithConditions)
-//		p.Finish(ctx, &res, &retErr)
-//	}()
+//	s := &scope{obj: obj}
+//	p := skeleton.NewPatcher(r.Client, obj, skeleton.WithConditions(func() { setConditions(s) }))
+//	defer p.Finish(ctx, &res, &retErr)
+//	return r.reconcilePhases(ctx, s)
 //
-// Finish applies the rules every controller follows:
-//   - the status is written as one merge patch from the snapshot, and not at all when it did not
-//     change (optionally with the snapshot's resourceVersion as precondition: WithOptimisticLock);
+// Patch writes progress in the middle of a reconcile (before a long step, before and after a
+// change); Finish applies the rules every controller follows:
+//   - the status is written as one merge patch from the last snapshot, and not at all when it
+//     did not change (with WithOptimisticLock the snapshot's resourceVersion is a precondition);
+//   - the conditions are computed in one place, the function given to WithConditions (or a
+//     call right before Finish), from the status and what the reconcile decided;
 //   - status.observedGeneration is set to metadata.generation when the reconcile ends without an
-//     error or with a reconcile.TerminalError (a verdict on this generation, such as invalid input
-//     shown in a condition);
+//     error or with a reconcile.TerminalError (a verdict on this generation);
+//   - invalid user input ends the object in a failed phase with a condition saying why, and the
+//     reconcile returns reconcile.TerminalError (never retried);
 //   - the reconcile's error wins: an error of the patch is joined to it (errors.Join), never put
-//     in its place. A terminal error whose status could not be written is retried;
-//   - a conflict (the optimistic lock, or any write the reconcile made) requeues silently: no
-//     error is returned, so it never shows in logs, conditions or events.
+//     in its place; a terminal error whose status could not be written is retried;
+//   - a conflict (the optimistic lock, or any write the reconcile made) requeues silently after
+//     ConflictRequeue: no error, so it never shows in logs, conditions or events.
 package skeleton
 
 import (
