@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 )
@@ -25,12 +24,12 @@ func init() {
 // rollbackDeployment puts the pod template of the previous revision (or the revision
 // parameter) back (actions.RollbackTemplate); its post-condition is the rollout finished.
 func rollbackDeployment(ctx context.Context, env *Env, op *Op, d *appsv1.Deployment) (string, error) {
-	rs := &appsv1.ReplicaSetList{}
-	if err := env.Client.List(ctx, rs, client.InNamespace(d.Namespace)); err != nil {
-		return "", fmt.Errorf("listing the ReplicaSets of %s/%s: %w", d.Namespace, d.Name, err)
+	rs, err := actions.ReplicaSetsOf(ctx, env.Client, d)
+	if err != nil {
+		return "", err
 	}
 	from := d.Annotations[actions.RevisionAnnotation]
-	rev, err := actions.RollbackTemplate(d, rs.Items, op.Params)
+	rev, err := actions.RollbackTemplate(d, rs, op.Params)
 	if err != nil {
 		return "", mutateErr(err)
 	}

@@ -133,11 +133,21 @@ func resolveRollbackDeployment(ctx context.Context, c Cluster, live client.Objec
 	if !ok {
 		return &Mismatch{Err: fmt.Errorf("%w: %s acts on a Deployment, got %T", ErrUnsupportedTarget, RollbackDeployment, live)}
 	}
-	var list appsv1.ReplicaSetList
-	if err := c.List(ctx, &list, client.InNamespace(live.GetNamespace())); err != nil {
-		return fmt.Errorf("listing the ReplicaSets of %s: %w", describeKey(live), err)
+	rs, err := ReplicaSetsOf(ctx, c, d)
+	if err != nil {
+		return err
 	}
-	in.ReplicaSets = list.Items
-	r.Found = fmt.Sprintf("revisions kept %v, current %s", sortedKeys(Revisions(d, list.Items)), d.Annotations[RevisionAnnotation])
+	in.ReplicaSets = rs
+	r.Found = fmt.Sprintf("revisions kept %v, current %s", sortedKeys(Revisions(d, rs)), d.Annotations[RevisionAnnotation])
 	return nil
+}
+
+// ReplicaSetsOf lists, live, the ReplicaSets of the Deployment's namespace, among which
+// RollbackTemplate picks the revision (only those the Deployment controls count).
+func ReplicaSetsOf(ctx context.Context, c client.Reader, d *appsv1.Deployment) ([]appsv1.ReplicaSet, error) {
+	var list appsv1.ReplicaSetList
+	if err := c.List(ctx, &list, client.InNamespace(d.Namespace)); err != nil {
+		return nil, fmt.Errorf("listing the ReplicaSets of %s: %w", describeKey(d), err)
+	}
+	return list.Items, nil
 }
