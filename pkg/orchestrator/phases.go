@@ -149,8 +149,10 @@ func (r *Reconciler) checkTimeouts(ctx context.Context, s *scope) bool {
 		}
 	}
 	d := r.phaseTimeout(s.rr, phase)
-	// An execution whose plan is estimated longer (a drain's ten minutes) gets its own timeout.
-	if phase == remediationv1.PhaseExecuting && s.ke != nil && s.ke.Spec.ExecutionConfig.Timeout != nil && d > 0 && s.ke.Spec.ExecutionConfig.Timeout.Duration > d {
+	// An execution whose plan is estimated longer (a drain's ten minutes) gets its own timeout,
+	// unless the request sets its own execution timeout.
+	explicit := s.rr.Spec.Timeouts != nil && s.rr.Spec.Timeouts.Execution != nil && s.rr.Spec.Timeouts.Execution.Duration > 0
+	if phase == remediationv1.PhaseExecuting && !explicit && s.ke != nil && s.ke.Spec.ExecutionConfig.Timeout != nil && d > 0 && s.ke.Spec.ExecutionConfig.Timeout.Duration > d {
 		d = s.ke.Spec.ExecutionConfig.Timeout.Duration
 	}
 	if d > 0 && st.PhaseStartTime != nil {
