@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the node's Kubernetes parts from Go modules, as hack/envtest-assets.sh builds the control
-# plane: kubelet and kube-proxy (k8s.io/kubernetes), and CoreDNS (github.com/coredns/coredns).
-# Binaries land in $NODE_BIN (default bin/k8s/<k8s version>/node) and are reused when present.
+# plane: kubelet and kube-proxy (k8s.io/kubernetes; kubectl too when the machine has none), and
+# CoreDNS (github.com/coredns/coredns). Binaries land in $NODE_BIN (default
+# bin/k8s/<k8s version>/node) and are reused when present. About 5 minutes on two cores with a
+# warm module cache (CoreDNS is most of it), 30 s for kubelet and kube-proxy alone.
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-1.37.2}"
@@ -10,8 +12,10 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 NODE_BIN="${NODE_BIN:-$ROOT/bin/k8s/$K8S_VERSION/node}"
 STAGING_VERSION="v0.${K8S_VERSION#1.}"
 
+kube_cmds=(kubelet kube-proxy)
+command -v kubectl >/dev/null || kube_cmds+=(kubectl)
 need_kube=
-for b in kubelet kube-proxy; do [ -x "$NODE_BIN/$b" ] || need_kube=1; done
+for b in "${kube_cmds[@]}"; do [ -x "$NODE_BIN/$b" ] || need_kube=1; done
 need_dns=
 [ -x "$NODE_BIN/coredns" ] || need_dns=1
 if [ -z "$need_kube$need_dns" ]; then
@@ -24,7 +28,7 @@ trap 'rm -rf "$work"' EXIT
 export GOWORK=off CGO_ENABLED=0 GOFLAGS=-mod=mod
 
 if [ -n "$need_kube" ]; then
-  echo "building kubelet and kube-proxy v$K8S_VERSION into $NODE_BIN"
+  echo "building ${kube_cmds[*]} v$K8S_VERSION into $NODE_BIN"
   d="$work/kube"
   mkdir -p "$d"
   gomod="$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
@@ -46,11 +50,15 @@ package tools
 
 import (
 	_ "k8s.io/kubernetes/cmd/kube-proxy"
+	_ "k8s.io/kubernetes/cmd/kubectl"
 	_ "k8s.io/kubernetes/cmd/kubelet"
 )
 GO
   (cd "$d" && go mod tidy -e >/dev/null 2>&1) || true
-  (cd "$d" && go build -tags tools -o "$NODE_BIN/" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+  # The version the node reports (kubectl get nodes), instead of v0.0.0-master.
+  local_ldflags="-X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
+  local_ldflags+=" -X k8s.io/component-base/version.gitMinor=$(cut -d. -f2 <<<"$K8S_VERSION")"
+  (cd "$d" && go build -tags tools -ldflags "$local_ldflags" -o "$NODE_BIN/" "${kube_cmds[@]/#/k8s.io/kubernetes/cmd/}")
 fi
 
 if [ -n "$need_dns" ]; then

@@ -26,6 +26,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 K8S_VERSION="${K8S_VERSION:-1.37.2}"
 ASSETS="${ASSETS:-$ROOT/bin/k8s/$K8S_VERSION}"
 NODE_BIN="${NODE_BIN:-$ASSETS/node}"
+export PATH="$PATH:$NODE_BIN" # kubectl, when hack/node/build.sh had to build it
 NODE_DIR="${NODE_DIR:-$ROOT/bin/deployed}"
 RUN_DIR=/run/kubernaut-node # containerd's state (sockets of the shims, runc's state): needs a tmpfs-like place
 NODES="${NODES:-2}"

@@ -20,6 +20,7 @@ IMAGES_DIR=${IMAGES_DIR:-$ROOT/bin/images/dev}
 OVERLAY=${OVERLAY:-deploy/overlays/kind}
 E2E_TIMEOUT=${E2E_TIMEOUT:-40m}
 CLUSTER="$ROOT/hack/node/cluster.sh"
+export PATH="$PATH:${NODE_BIN:-$ROOT/bin/k8s/${K8S_VERSION:-1.37.2}/node}" # kubectl, when hack/node/build.sh had to build it
 E2E_KUBECONFIG=${NODE_DIR:-$ROOT/bin/deployed}/kubeconfig
 HOST_IP=${HOST_IP:-$(ip -o -4 addr show scope global | awk '!n++ {sub("/.*", "", $4); print $4}')}
 export HOST_IP
