@@ -2,6 +2,7 @@ package action_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -240,6 +241,86 @@ func TestDeleteFailedPodsValidationListsTheDeletionsTheExecutorMakes(t *testing.
 	_, err = plan.Apply(ctx, false)
 	require.NoError(t, err)
 	assert.Equal(t, listed, gone(t, env.Client, ns, pods, terminating), "the Pods the executor deleted are the ones validation listed")
+}
+
+// A NoExecute taint evicts the Pods that do not tolerate it: the workflow's validation names the
+// Pods the executor's selection names, and refuses, as the executor does, a taint that would
+// evict a protected Pod.
+func TestNoExecuteTaintValidationNamesThePodsTheExecutorChecks(t *testing.T) {
+	env := testenv.Start(t)
+	tests := map[string]struct {
+		pods    []*corev1.Pod
+		listed  string
+		refusal string
+	}{
+		"tolerating and mirror Pods stay": {
+			pods: []*corev1.Pod{
+				drainPod("web-a", controlledBy("ReplicaSet", "web-1"), nil),
+				drainPod("tolerant", controlledBy("ReplicaSet", "web-1"), func(p *corev1.Pod) {
+					p.Spec.Tolerations = []corev1.Toleration{{Key: "example.com/broken", Operator: corev1.TolerationOpExists}}
+				}),
+				drainPod("static", controlledBy("Node", "self"), func(p *corev1.Pod) {
+					p.Annotations = map[string]string{corev1.MirrorPodAnnotationKey: "x"}
+				}),
+			},
+			listed: "the NoExecute taint evicts 1 Pods (%s/web-a)",
+		},
+		"a protected Pod": {
+			pods: []*corev1.Pod{
+				drainPod("web-a", controlledBy("ReplicaSet", "web-1"), nil),
+				drainPod("keep", controlledBy("ReplicaSet", "web-1"), func(p *corev1.Pod) { p.Labels = map[string]string{kev1.LabelProtected: "true"} }),
+			},
+			refusal: kev1.ReasonProtected,
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			ns := env.Namespace(t, map[string]string{kev1.LabelManaged: "true"})
+			node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: ns + "-node"}}
+			require.NoError(t, env.Client.Create(ctx, node))
+			t.Cleanup(func() { _ = env.Client.Delete(context.Background(), node) })
+			for _, p := range tt.pods {
+				p = p.DeepCopy()
+				p.Namespace, p.Spec.NodeName = ns, node.Name
+				require.NoError(t, env.Client.Create(ctx, p))
+			}
+			params := map[string]string{"key": "example.com/broken", "effect": "NoExecute"}
+			operation := common.Operation{Name: "taint", Action: string(actions.TaintNode),
+				Target: common.TargetResource{APIVersion: "v1", Kind: "Node", Name: node.Name}, Parameters: params}
+
+			wfClient, err := client.New(env.AsService(t, "workflow", ns), client.Options{Scheme: app.NewScheme()})
+			require.NoError(t, err)
+			exCfg := env.AsService(t, "executor", ns)
+			v := &workflow.Validator{Reader: wfClient, Writer: wfClient, Executor: "system:serviceaccount:" + ns + ":kubernaut-executor"}
+			validated := operation
+			res, err := v.Validate(ctx, &validated)
+			require.NoError(t, err)
+
+			exClient, err := client.New(exCfg, client.Options{Scheme: app.NewScheme()})
+			require.NoError(t, err)
+			impl, ok := action.For(string(actions.TaintNode))
+			require.True(t, ok)
+			aenv := &action.Env{Client: exClient, Limits: action.DefaultLimits(), Now: time.Now}
+			op := &action.Op{Operation: validated, Params: params, Deadline: time.Now().Add(30 * time.Second),
+				ID: action.Identity{Execution: ns + "/taint", UID: "33333333-3333-3333-3333-333333333333", Operation: "taint", Time: time.Now()}}
+			_, planErr := impl.Plan(ctx, aenv, op)
+
+			if tt.refusal != "" {
+				assert.False(t, res.Valid, "validation passed a taint the executor refuses: %+v", res.Checks)
+				assert.Equal(t, workflowv1.ReasonTargetMismatch, res.Reason)
+				assert.Contains(t, res.Message, ns+"/keep")
+				rf, ok := action.AsRefusal(planErr)
+				require.True(t, ok, "the executor did not refuse: %v", planErr)
+				assert.Equal(t, tt.refusal, rf.Reason)
+				assert.Contains(t, rf.Message, ns+"/keep")
+				return
+			}
+			require.True(t, res.Valid, "%s: %+v", res.Message, res.Checks)
+			require.NoError(t, planErr)
+			assert.Contains(t, res.Checks[1].Message, fmt.Sprintf(tt.listed, ns))
+		})
+	}
 }
 
 var (

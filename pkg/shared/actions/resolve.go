@@ -81,7 +81,7 @@ var resolvers = map[Name]resolver{
 	RollbackDeployment: resolveRollbackDeployment,
 	CordonNode:         resolveNode,
 	UncordonNode:       resolveNode,
-	TaintNode:          resolveNode,
+	TaintNode:          resolveTaintNode,
 	UntaintNode:        resolveNode,
 	DrainNode:          resolveDrain,
 	RestartPod:         resolveRestartPod,

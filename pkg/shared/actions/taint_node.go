@@ -1,10 +1,12 @@
 package actions
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
 
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -109,4 +111,32 @@ func mutateTaint(obj client.Object, params map[string]string, _ Inputs) error {
 		return err
 	}
 	return Taint(n, params)
+}
+
+// resolveTaintNode says what the taint_node finds on the Node and, for a NoExecute taint, which
+// Pods it evicts (SelectEvictions with NoExecuteEvictOptions, the executor's selection; the node
+// controller evicts them, not the Eviction API, so they are listed, not dry-run). A taint that
+// would evict protected Pods is a Mismatch; one beyond the executor's blast radius (Pods without
+// a controller, DaemonSet Pods, emptyDir data) is stated in Found.
+func resolveTaintNode(ctx context.Context, c Cluster, live client.Object, params map[string]string, r *Resolution, in *Inputs) error {
+	if err := resolveNode(ctx, c, live, params, r, in); err != nil {
+		return err
+	}
+	if corev1.TaintEffect(params["effect"]) != corev1.TaintEffectNoExecute {
+		return nil
+	}
+	taint := corev1.Taint{Key: params["key"], Value: params["value"], Effect: corev1.TaintEffectNoExecute}
+	ev, err := ListEvictions(ctx, c, live.GetName(), NoExecuteEvictOptions(taint))
+	if err != nil {
+		return err
+	}
+	rf := ev.Refusal(0)
+	if rf != nil && rf.Reason == kev1.ReasonProtected {
+		return mismatchf(ErrProtected, "%s", rf.Message)
+	}
+	r.Found += fmt.Sprintf("; the NoExecute taint evicts %d Pods%s", len(ev.Pods), PodList(ev.Pods))
+	if rf != nil {
+		r.Found += "; the executor refuses it (" + rf.Reason + "): " + rf.Message
+	}
+	return nil
 }
