@@ -147,6 +147,7 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 
 	// 1. Every alert accounted for.
 	var created, duplicates, lost, retried, requests, occurrences, storedRetries int
+	var atLeastOnce []string
 	for _, t := range targets {
 		created += t.created
 		duplicates += t.duplicates
@@ -178,6 +179,8 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 		}
 		if len(rrs) == 1 && extra > 0 {
 			storedRetries += extra
+			atLeastOnce = append(atLeastOnce, fmt.Sprintf("%s (%s), request %s: %d alerts accepted (%d after a failed attempt), occurrenceCount %d",
+				t.in.Namespace, t.kind, rrs[0].Name, t.created+t.duplicates, t.retried, occ))
 		}
 		if t.lost > 0 {
 			fail("target %s: %d alerts never accepted: %v", t.in.Namespace, t.lost, t.unexpectedAnswers)
@@ -325,6 +328,9 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 	p("alerts:     %d in (%d new incidents, %d re-sends of firing alerts); %d never accepted", s.sent, s.newAlerts, s.dupAlerts, lost)
 	p("accounting: alerts in %d = requests %d + duplicates %d (gateway answers: %d created, %d duplicate; cluster: %d requests, Σ occurrenceCount %d; %d alerts accepted after a failed attempt, %d of them also stored by the failed one)",
 		s.sent, requests, s.sent-requests, created, duplicates, requests, occurrences, retried, storedRetries)
+	for _, a := range atLeastOnce {
+		p("            stored by a failed attempt and counted again by its retry: %s", a)
+	}
 	ended := 0
 	for _, t := range targets {
 		if !t.ended.IsZero() {
