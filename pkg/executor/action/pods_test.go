@@ -21,7 +21,6 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
-	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/executor/action"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
@@ -34,7 +33,6 @@ import (
 // the executor refuses whatever its limits fails validation with the same cause. Each runs as its
 // service, under its generated RBAC.
 func TestDrainValidationListsTheEvictionsTheExecutorMakes(t *testing.T) {
-	env := testenv.Start(t)
 	tests := map[string]struct {
 		pods   []*corev1.Pod
 		params map[string]string
@@ -180,7 +178,6 @@ func drainPod(name string, owner *metav1.OwnerReference, mutate func(*corev1.Pod
 // the executor's delete_failed_pods deletes: never a protected or a terminating Pod, never more
 // than maxPods.
 func TestDeleteFailedPodsValidationListsTheDeletionsTheExecutorMakes(t *testing.T) {
-	env := testenv.Start(t)
 	ctx := context.Background()
 	ns := env.Namespace(t, map[string]string{kev1.LabelManaged: "true"})
 	failed := func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed }
@@ -247,7 +244,6 @@ func TestDeleteFailedPodsValidationListsTheDeletionsTheExecutorMakes(t *testing.
 // Pods the executor's selection names, and refuses, as the executor does, a taint that would
 // evict a protected Pod.
 func TestNoExecuteTaintValidationNamesThePodsTheExecutorChecks(t *testing.T) {
-	env := testenv.Start(t)
 	tests := map[string]struct {
 		pods    []*corev1.Pod
 		listed  string
