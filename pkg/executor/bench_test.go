@@ -3,7 +3,12 @@ package executor_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net/http"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -44,7 +49,9 @@ func BenchmarkIncreaseResources(b *testing.B) {
 	for i := range benchDeployments {
 		h.deployment(fmt.Sprintf("web-%d", i), 1, nil)
 	}
-	h.start(func(r *executor.Reconciler) { r.PollInterval = 2 * time.Second })
+	calls := &callCounter{}
+	h.cfg.Wrap(calls.wrap)
+	h.start(func(r *executor.Reconciler) { r.PollInterval = 2 * time.Second; r.MaxConcurrentReconciles = benchWorkers() })
 	// The orchestrator's part (creating executions) and the informer run as administrator; the raw
 	// patches as the executor's service account, like the executor's own writes.
 	c, err := client.New(env.Config, client.Options{Scheme: app.NewScheme()})
@@ -92,6 +99,7 @@ func BenchmarkIncreaseResources(b *testing.B) {
 	b.Run("executor", func(b *testing.B) {
 		var lat []time.Duration
 		var total time.Duration
+		calls.reset()
 		for range b.N {
 			round := benchRound.Add(1)
 			memory := fmt.Sprintf("%dMi", 130+round) // each round a real change
@@ -154,6 +162,10 @@ func BenchmarkIncreaseResources(b *testing.B) {
 			mu.Unlock()
 		}
 		report(b, lat, total)
+		n, by := calls.snapshot()
+		ops := float64(b.N * benchDeployments)
+		b.ReportMetric(float64(n)/ops, "api-calls/op")
+		b.Logf("the executor's API requests per operation (watches excluded): %.2f\n%s", float64(n)/ops, formatCalls(by, ops))
 	})
 
 	b.Run("raw-patch", func(b *testing.B) {
@@ -209,4 +221,91 @@ func report(b *testing.B, lat []time.Duration, total time.Duration) {
 	b.ReportMetric(float64(len(lat))/total.Seconds(), "ops/s")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+}
+
+// callCounter counts the executor's API requests (not its watches) by method and resource.
+type callCounter struct {
+	mu sync.Mutex
+	by map[string]int
+}
+
+func (c *callCounter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if req.URL.Query().Get("watch") != "true" {
+			key := req.Method + " " + resourceOf(req.URL.Path)
+			if req.URL.Query().Get("dryRun") != "" {
+				key += " (dry run)"
+			}
+			c.mu.Lock()
+			if c.by == nil {
+				c.by = map[string]int{}
+			}
+			c.by[key]++
+			c.mu.Unlock()
+		}
+		return rt.RoundTrip(req)
+	})
+}
+
+func (c *callCounter) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.by = map[string]int{}
+}
+
+func (c *callCounter) snapshot() (int, map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.by {
+		n += v
+	}
+	return n, maps.Clone(c.by)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// resourceOf reduces an API path to its resource (and subresource): /apis/apps/v1/namespaces/x/deployments/web/status → deployments/status.
+func resourceOf(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	// skip api/v1 or apis/group/version
+	switch {
+	case len(parts) > 0 && parts[0] == "api":
+		parts = parts[min(2, len(parts)):]
+	case len(parts) > 0 && parts[0] == "apis":
+		parts = parts[min(3, len(parts)):]
+	}
+	if len(parts) >= 2 && parts[0] == "namespaces" {
+		if len(parts) == 2 {
+			return "namespaces"
+		}
+		parts = parts[2:]
+	}
+	switch len(parts) {
+	case 0:
+		return path
+	case 1, 2:
+		return parts[0]
+	default:
+		return parts[0] + "/" + parts[2]
+	}
+}
+
+func formatCalls(by map[string]int, ops float64) string {
+	keys := slices.Collect(maps.Keys(by))
+	slices.SortFunc(keys, func(a, b string) int { return by[b] - by[a] })
+	var sb strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&sb, "  %-50s %6d  %.2f/op\n", k, by[k], float64(by[k])/ops)
+	}
+	return sb.String()
+}
+
+// benchWorkers is the executor's --max-concurrent-executions in the benchmark:
+// KUBERNAUT_BENCH_EXECUTOR_WORKERS, else the default (0).
+func benchWorkers() int {
+	n, _ := strconv.Atoi(os.Getenv("KUBERNAUT_BENCH_EXECUTOR_WORKERS"))
+	return n
 }

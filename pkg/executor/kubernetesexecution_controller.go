@@ -35,7 +35,7 @@ import (
 // +kubebuilder:rbac:groups=kubernetesexecution.kubernaut.io,resources=kubernetesexecutions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=kubernetesexecution.kubernaut.io,resources=kubernetesexecutions/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=list;watch
 
 const controllerName = "kubernetesexecution"
@@ -215,8 +215,11 @@ func (s *scope) dryRun() bool {
 // Reconcile advances one KubernetesExecution as far as it can: validation, then each operation
 // in order, writing progress to status before and after every change.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	// From the cache: every status write is conditional on this copy's resourceVersion (the
+	// optimistic lock), and an operation is marked Running in such a write before its change, so
+	// a stale copy ends in a conflict (and a requeue) before anything is changed.
 	ke := &kev1.KubernetesExecution{}
-	if err := r.Reader.Get(ctx, req.NamespacedName, ke); err != nil {
+	if err := r.Client.Get(ctx, req.NamespacedName, ke); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if ke.Status.Phase.IsTerminal() {

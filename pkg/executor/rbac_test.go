@@ -31,7 +31,7 @@ func TestGeneratedRoleGrantsTheCatalogVerbsAndNothingElse(t *testing.T) {
 	add("kubernetesexecution.kubernaut.io", "kubernetesexecutions", "get", "list", "watch")
 	add("kubernetesexecution.kubernaut.io", "kubernetesexecutions/status", "get", "update", "patch")
 	add("", "configmaps", "get", "list", "watch") // the safety ConfigMap
-	add("", "namespaces", "get")                  // managed, protected
+	add("", "namespaces", "get", "list", "watch") // managed, protected: labels cached (metadata), new ones read
 	add("", "nodes", "list", "watch")             // share of unavailable nodes; recovery of cordoned nodes
 	// The chain an execution must come from, read live.
 	add("remediation.kubernaut.io", "remediationrequests", "get")

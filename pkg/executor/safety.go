@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -103,8 +104,15 @@ func (r *Reconciler) policyChecks(ctx context.Context, s *scope, cat actions.Act
 		if denied := r.deniedNamespaces(cfg); slices.Contains(denied, ns) {
 			return refusal(kev1.ReasonDeniedNamespace, "namespace %s is denied (denied: %s)", ns, strings.Join(denied, ", ")), nil
 		}
-		nsObj := &corev1.Namespace{}
-		if err := s.env.Client.Get(ctx, types.NamespacedName{Name: ns}, nsObj); err != nil {
+		// The namespace's labels from the cache (metadata only), not a read per operation; a
+		// namespace the cache does not have yet (created a moment ago) is read live.
+		nsObj := &metav1.PartialObjectMetadata{}
+		nsObj.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+		err := r.Client.Get(ctx, types.NamespacedName{Name: ns}, nsObj)
+		if apierrors.IsNotFound(err) {
+			err = s.env.Client.Get(ctx, types.NamespacedName{Name: ns}, nsObj)
+		}
+		if err != nil {
 			if apierrors.IsNotFound(err) {
 				return refusal(kev1.ReasonTargetNotFound, "namespace %s not found", ns), nil
 			}
