@@ -391,8 +391,21 @@ func (r *Reconciler) verify(ctx context.Context, s *scope, i int, op *action.Op,
 		return ctrl.Result{}, true, nil
 	}
 	res.Message = text.TruncateBytes(base+waitingSep+waiting, maxOpMessage)
-	wait := min(r.PollInterval, op.Deadline.Sub(now)+time.Millisecond)
+	wait := min(pollAfter(r.PollInterval, res.AppliedTime, now), op.Deadline.Sub(now)+time.Millisecond)
 	return ctrl.Result{RequeueAfter: max(wait, time.Millisecond)}, false, nil
+}
+
+// firstPoll is how soon a post-condition is checked again right after the change.
+const firstPoll = 250 * time.Millisecond
+
+// pollAfter is when to check a post-condition again: soon after the change (a rollout on a quiet
+// cluster takes a second or two), then backing off to every interval: half the time since the
+// change, between firstPoll and interval.
+func pollAfter(interval time.Duration, applied *metav1.Time, now time.Time) time.Duration {
+	if applied == nil {
+		return interval
+	}
+	return min(interval, max(firstPoll, now.Sub(applied.Time)/2))
 }
 
 // rollback reverts, in reverse order, the completed reversible operations before failed (and
