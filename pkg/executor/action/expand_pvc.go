@@ -5,9 +5,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
@@ -26,22 +23,8 @@ func init() {
 // expandPVC grows the claim (actions.GrowClaim) when its StorageClass allows expansion, by at
 // most Limits.MaxResourceFactor.
 func expandPVC(ctx context.Context, env *Env, op *Op, p *corev1.PersistentVolumeClaim) (string, error) {
-	sc := ""
-	if p.Spec.StorageClassName != nil {
-		sc = *p.Spec.StorageClassName
-	}
-	if sc == "" {
-		return "", refuse(kev1.ReasonInvalidParameters, "PersistentVolumeClaim %s/%s has no StorageClass; it cannot be expanded", p.Namespace, p.Name)
-	}
-	class := &storagev1.StorageClass{}
-	if err := env.Client.Get(ctx, types.NamespacedName{Name: sc}, class); err != nil {
-		if apierrors.IsNotFound(err) {
-			return "", refuse(kev1.ReasonInvalidParameters, "StorageClass %s of PersistentVolumeClaim %s/%s not found", sc, p.Namespace, p.Name)
-		}
-		return "", fmt.Errorf("reading StorageClass %s: %w", sc, err)
-	}
-	if class.AllowVolumeExpansion == nil || !*class.AllowVolumeExpansion {
-		return "", refuse(kev1.ReasonInvalidParameters, "StorageClass %s does not allow volume expansion", sc)
+	if err := actions.ExpansionAllowed(ctx, env.Client, p); err != nil {
+		return "", err
 	}
 	old, had := p.Spec.Resources.Requests[corev1.ResourceStorage]
 	if err := actions.GrowClaim(p, op.Params); err != nil {

@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 )
 
 // byKind dispatches to the implementation for the target's kind.

@@ -6,8 +6,13 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 )
 
 // expand_pvc: grow the claim's storage request (GrowClaim); its StorageClass must allow
@@ -68,5 +73,29 @@ func resolveExpandPVC(_ context.Context, _ Cluster, live client.Object, _ map[st
 	}
 	q := p.Spec.Resources.Requests[corev1.ResourceStorage]
 	r.Found = "claim requests " + q.String()
+	return nil
+}
+
+// ExpansionAllowed refuses (InvalidParameters) a claim whose StorageClass does not allow volume
+// expansion, or that has none. The executor checks it before the change; the workflow's dry-run
+// meets the same rule in the API server's admission.
+func ExpansionAllowed(ctx context.Context, c client.Reader, p *corev1.PersistentVolumeClaim) error {
+	sc := ""
+	if p.Spec.StorageClassName != nil {
+		sc = *p.Spec.StorageClassName
+	}
+	if sc == "" {
+		return Refuse(kev1.ReasonInvalidParameters, "PersistentVolumeClaim %s/%s has no StorageClass; it cannot be expanded", p.Namespace, p.Name)
+	}
+	class := &storagev1.StorageClass{}
+	if err := c.Get(ctx, types.NamespacedName{Name: sc}, class); err != nil {
+		if apierrors.IsNotFound(err) {
+			return Refuse(kev1.ReasonInvalidParameters, "StorageClass %s of PersistentVolumeClaim %s/%s not found", sc, p.Namespace, p.Name)
+		}
+		return fmt.Errorf("reading StorageClass %s: %w", sc, err)
+	}
+	if class.AllowVolumeExpansion == nil || !*class.AllowVolumeExpansion {
+		return Refuse(kev1.ReasonInvalidParameters, "StorageClass %s does not allow volume expansion", sc)
+	}
 	return nil
 }

@@ -6,9 +6,10 @@ import (
 	"strings"
 	"time"
 
-	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 )
 
 // taint_node: add a taint to the Node (Taint); a NoExecute taint evicts the Pods that do not
