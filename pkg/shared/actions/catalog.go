@@ -85,24 +85,50 @@ func scaleVerbs(resource string) []Verb {
 // increase_resources.
 const MaxResourceFactor = 4
 
-// definitions returns the catalog. Every call builds fresh values sharing
-// nothing with earlier calls.
-func definitions() []Action {
-	return []Action{
-		restartPodAction(),
-		rolloutRestartAction(),
-		scaleDeploymentAction(),
-		scaleStatefulSetAction(),
-		increaseResourcesAction(),
-		rollbackDeploymentAction(),
-		cordonNodeAction(),
-		uncordonNodeAction(),
-		drainNodeAction(),
-		taintNodeAction(),
-		untaintNodeAction(),
-		updateHPAAction(),
-		expandPVCAction(),
-		deleteFailedPodsAction(),
-		notifyOnlyAction(),
-	}
+// entries list every action with what its file declares: its catalog entry, how it resolves its
+// live target (Resolve) and, for an action that changes its target object, its mutation
+// (Mutate). The one list to add an action to.
+var entries = []struct {
+	action  func() Action
+	resolve resolver
+	mutate  mutation
+}{
+	{restartPodAction, resolveRestartPod, nil},
+	{rolloutRestartAction, resolveRolloutRestart, mutateRolloutRestart},
+	{scaleDeploymentAction, resolveScale, mutateScale},
+	{scaleStatefulSetAction, resolveScale, mutateScale},
+	{increaseResourcesAction, resolveIncreaseResources, mutateIncreaseResources},
+	{rollbackDeploymentAction, resolveRollbackDeployment, mutateRollbackDeployment},
+	{cordonNodeAction, resolveNode, mutateCordon},
+	{uncordonNodeAction, resolveNode, mutateUncordon},
+	{drainNodeAction, resolveDrain, mutateDrain},
+	{taintNodeAction, resolveTaintNode, mutateTaint},
+	{untaintNodeAction, resolveNode, mutateUntaint},
+	{updateHPAAction, resolveUpdateHPA, mutateUpdateHPA},
+	{expandPVCAction, resolveExpandPVC, mutateExpandPVC},
+	{deleteFailedPodsAction, resolveDeleteFailedPods, nil},
+	{notifyOnlyAction, resolveNotifyOnly, nil},
 }
+
+// definitions returns the catalog. Every call builds fresh values sharing nothing with earlier
+// calls.
+func definitions() []Action {
+	defs := make([]Action, len(entries))
+	for i, e := range entries {
+		defs[i] = e.action()
+	}
+	return defs
+}
+
+// resolvers and mutations index the entries' resolutions and mutations by action name.
+var resolvers, mutations = func() (map[Name]resolver, map[Name]mutation) {
+	rs, ms := map[Name]resolver{}, map[Name]mutation{}
+	for _, e := range entries {
+		name := e.action().Name
+		rs[name] = e.resolve
+		if e.mutate != nil {
+			ms[name] = e.mutate
+		}
+	}
+	return rs, ms
+}()

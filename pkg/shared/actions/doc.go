@@ -66,19 +66,20 @@
 // # Adding an action
 //
 //  1. Add a Name constant in types.go, spelled in snake_case.
-//  2. Write its definition in <action>.go (a function returning the Action)
-//     and list it in definitions in catalog.go: a Description written for a model and an operator alike, the
-//     TargetKinds it accepts, its Params (each with a Description; a Default
-//     only for optional parameters, and one that itself validates), its Risk,
-//     whether it is Reversible (and ReversedBy which action), the exact
-//     Kubernetes API Verbs the executor needs (these also document the RBAC
-//     rules the executor's service account must be granted), ClusterScoped
-//     when it targets a Node, and a Check for rules that involve more than one
-//     parameter.
-//  3. Give it its file: the catalog entry, a resolver in resolve.go's table and,
-//     when it changes its target, a mutation in mutation.go's table and a
-//     post-condition; then teach the executor to run it (its limits, the
-//     write) in pkg/executor/action/<action>.go.
+//  2. Write, in <action>.go, the function returning its Action: a Description
+//     written for a model and an operator alike, the TargetKinds it accepts,
+//     its Params (each with a Description; a Default only for optional
+//     parameters, and one that itself validates), its Risk, whether it is
+//     Reversible (and ReversedBy which action), the exact Kubernetes API Verbs
+//     the executor needs (these also document the RBAC rules the executor's
+//     service account must be granted), ClusterScoped when it targets a Node,
+//     and a Check for rules that involve more than one parameter.
+//  3. In the same file, its resolver (what it touches in the live target and
+//     what it says it found) and, when it changes its target object, its
+//     mutation and post-condition; list the Action function, the resolver and
+//     the mutation (nil when none) in catalog.go's entries.
+//     Then teach the executor to run it (its limits, the write) in
+//     pkg/executor/action/<action>.go.
 //  4. Run the package tests: they check every catalog entry for the
 //     invariants above, so an incomplete definition fails them.
 //

@@ -62,21 +62,9 @@ func Patch(live client.Object) client.Patch {
 	return client.MergeFromWithOptions(live, client.MergeFromWithOptimisticLock{})
 }
 
-// mutations are the actions that change their target object, and how (each in its file).
-var mutations = map[Name]func(obj client.Object, params map[string]string, in Inputs) error{
-	IncreaseResources:  mutateIncreaseResources,
-	RolloutRestart:     mutateRolloutRestart,
-	ScaleDeployment:    mutateScale,
-	ScaleStatefulSet:   mutateScale,
-	RollbackDeployment: mutateRollbackDeployment,
-	CordonNode:         mutateCordon,
-	UncordonNode:       mutateUncordon,
-	DrainNode:          mutateDrain,
-	TaintNode:          mutateTaint,
-	UntaintNode:        mutateUntaint,
-	UpdateHPA:          mutateUpdateHPA,
-	ExpandPVC:          mutateExpandPVC,
-}
+// mutation changes obj, a copy of the live target, into what the action makes of it (each in its
+// action's file, listed in catalog.go's entries).
+type mutation func(obj client.Object, params map[string]string, in Inputs) error
 
 // Mutates reports whether the action changes its target object through Mutate.
 func Mutates(action Name) bool {

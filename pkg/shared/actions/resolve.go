@@ -69,27 +69,9 @@ func mismatchf(sentinel error, format string, args ...any) error {
 	return &Mismatch{Err: sentinel, Msg: fmt.Sprintf(format, args...)}
 }
 
-// resolvers say, per action, what it touches in its live target (each in its action's file).
-// Inputs they fill feed the action's mutation.
+// resolver says what an action touches in its live target (each in its action's file, listed in
+// catalog.go's entries). Inputs it fills feed the action's mutation.
 type resolver func(ctx context.Context, c Cluster, live client.Object, params map[string]string, r *Resolution, in *Inputs) error
-
-var resolvers = map[Name]resolver{
-	IncreaseResources:  resolveIncreaseResources,
-	RolloutRestart:     resolveRolloutRestart,
-	ScaleDeployment:    resolveScale,
-	ScaleStatefulSet:   resolveScale,
-	RollbackDeployment: resolveRollbackDeployment,
-	CordonNode:         resolveNode,
-	UncordonNode:       resolveNode,
-	TaintNode:          resolveTaintNode,
-	UntaintNode:        resolveNode,
-	DrainNode:          resolveDrain,
-	RestartPod:         resolveRestartPod,
-	DeleteFailedPods:   resolveDeleteFailedPods,
-	UpdateHPA:          resolveUpdateHPA,
-	ExpandPVC:          resolveExpandPVC,
-	NotifyOnly:         resolveNotifyOnly,
-}
 
 // Resolve reads what the action touches besides its live target (the /scale, ReplicaSets,
 // Pods), selects what it deletes or evicts, and computes the object it sends (Mutate on a copy
