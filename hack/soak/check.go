@@ -429,11 +429,17 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 func (s *soak) checkAudits(ctx context.Context, targets []*target, rrsByNS map[string][]remediationv1.RemediationRequest, kesByRR map[string][]kev1.KubernetesExecution) []string {
 	hc := httpclient.New(s.sys.Services["datastorage"].URL(), s.sys.ReaderTokenFile)
 	pending := map[string]remediationv1.RemediationRequest{}
+	approvedBy := map[string]string{}
+	s.mu.Lock()
 	for _, t := range targets {
 		for _, rr := range rrsByNS[t.in.Namespace] {
 			pending[rr.Name] = rr
+			if t.approved {
+				approvedBy[rr.Name] = t.approvalUser
+			}
 		}
 	}
+	s.mu.Unlock()
 	problems := map[string]string{}
 	deadline := time.Now().Add(2 * time.Minute)
 	for len(pending) > 0 && ctx.Err() == nil {
@@ -445,7 +451,11 @@ func (s *soak) checkAudits(ctx context.Context, targets []*target, rrsByNS map[s
 			}
 			var a auditapi.RemediationAudit
 			err := hc.Do(ctx, http.MethodGet, auditapi.RemediationPath+"/"+name, nil, &a)
-			if p := auditMismatch(rr, a, err, kesByRR[name]); p != "" {
+			p := auditMismatch(rr, a, err, kesByRR[name])
+			if user := approvedBy[name]; err == nil && user != "" && (a.Approval == nil || a.Approval.DecidedBy != user || a.Approval.Decision != "Approved") {
+				p = strings.TrimPrefix(p+fmt.Sprintf("; approved by %s, recorded %+v", user, a.Approval), "; ")
+			}
+			if p != "" {
 				problems[name] = name + ": " + p
 				continue
 			}
