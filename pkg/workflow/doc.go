@@ -31,7 +31,7 @@
 //   - Permission: SubjectAccessReviews that the executor's ServiceAccount may use every verb the
 //     catalog lists for the action on this target;
 //   - DryRun: the executor's call sent with dryRun=All — the same patch, built by
-//     pkg/shared/actions/mutate from the live object, that the executor sends — and the diff of
+//     the action's file in pkg/shared/actions from the live object, that the executor sends — and the diff of
 //     the target it reports (validationResults[].diff, via pkg/shared/objdiff); delete and
 //     evict actions are dry-run per Pod.
 //
