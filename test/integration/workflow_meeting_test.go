@@ -1,4 +1,4 @@
-package workflow_test
+package integration_test
 
 import (
 	"context"
@@ -17,7 +17,9 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/chain"
 	testfixture "github.com/kubernaut/kubernaut/internal/testutil/fixture"
+	"github.com/kubernaut/kubernaut/internal/testutil/services"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
 )
 
@@ -26,9 +28,10 @@ import (
 // does, planned and validated by this controller, and its operations copied into a
 // KubernetesExecution the way buildExecution does (accepted by the executor's CRD schema).
 func TestMeetingAIAnalysisRecommendationToExecution(t *testing.T) {
-	f := start(t, nil, true)
+	f := startWorkflow(t)
 	ctx := context.Background()
-	d := f.deployment(t, "web", "128Mi", "256Mi")
+	d := testfixture.Deployment(f.ns, "web", "128Mi", "256Mi")
+	require.NoError(t, f.c.Create(ctx, d))
 	now := time.Now()
 
 	podTarget := testfixture.OOMKilledPod(f.ns)
@@ -38,8 +41,7 @@ func TestMeetingAIAnalysisRecommendationToExecution(t *testing.T) {
 	top := finding.Recommendations[0]
 
 	// buildWorkflow: the signal's target, the top recommendation's steps, the seed's config.
-	w := f.workflowOf("rr-workflow", &podTarget, top.WorkflowSteps...)
-	w = f.finished(t, w)
+	w := chain.FinishWorkflow(t, f.c, chain.Workflow(f.ns, "rr-workflow", "rr-rr-workflow", &podTarget, top.WorkflowSteps...))
 	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
 	require.Len(t, w.Status.Operations, 1)
 	op := w.Status.Operations[0]
@@ -72,7 +74,7 @@ func TestMeetingAIAnalysisRecommendationToExecution(t *testing.T) {
 // The builtin's cordon-then-drain recommendation for a NotReady Node plans into ordered operations
 // on the live Node, the drain after the cordon, with the Node's Pods to evict.
 func TestMeetingNodeRecommendation(t *testing.T) {
-	f := start(t, nil, true)
+	f := startWorkflow(t)
 	ctx := context.Background()
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: f.ns + "-node"}}
 	require.NoError(t, f.c.Create(ctx, node))
@@ -93,7 +95,7 @@ func TestMeetingNodeRecommendation(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, aiv1.OutcomeActionRecommended, finding.Outcome, finding.RootCause)
 
-	w := f.finished(t, f.workflowOf("node-workflow", &target, finding.Recommendations[0].WorkflowSteps...))
+	w := chain.FinishWorkflow(t, f.c, chain.Workflow(f.ns, "node-workflow", "rr-node-workflow", &target, finding.Recommendations[0].WorkflowSteps...))
 	require.Equal(t, workflowv1.PhaseCompleted, w.Status.Phase, w.Status.Message)
 	var names []string
 	for _, op := range w.Status.Operations {
@@ -102,4 +104,18 @@ func TestMeetingNodeRecommendation(t *testing.T) {
 	}
 	assert.Equal(t, []string{"cordon_node", "drain_node"}, names)
 	assert.Contains(t, w.Status.ValidationResults[1].Checks[1].Message, "1 Pods to evict ("+f.ns+"/api)")
+}
+
+// workflowService is one test's namespace with the workflow service running in it, checking the
+// permissions the catalog gives the executor.
+type workflowService struct {
+	ns string
+	c  client.Client
+}
+
+func startWorkflow(t *testing.T) *workflowService {
+	t.Helper()
+	f := &workflowService{ns: env.Namespace(t, nil), c: env.Client}
+	services.Workflow(t, env, f.ns, services.ExecutorAccount(t, env, f.ns, nil))
+	return f
 }
