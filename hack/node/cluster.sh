@@ -366,7 +366,7 @@ record_host_state() {
     for d in /var/lib/kubelet /var/log/containers /var/log/pods /var/lib/cni /var/run/netns /run/containerd; do
       [ -e "$d" ] && echo "existed=$d"
     done
-    ls /var/run/netns 2>/dev/null | sed 's/^/netns=/'
+    { ls /var/run/netns 2>/dev/null || true; } | sed 's/^/netns=/'
   } >"$f"
 }
 

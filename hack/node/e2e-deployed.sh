@@ -65,7 +65,8 @@ check_leader_election() {
     # Failover: with the nodes cordoned (so that no replacement pod competes), the leader's pod is
     # deleted; it releases the Lease as it stops and the standby replica must take it over.
     local old=${holder%%_*} standby new= t0=$SECONDS
-    standby=$(tr ' ' '\n' <<<"$pods" | grep -vx "$old" | head -1)
+    standby=$(tr ' ' '\n' <<<"$pods" | grep -vx "$old" | head -1 || true)
+    [[ -n $standby ]] || die "deployment/$s: no replica besides the leader $old ($pods)"
     kc cordon -l kubernetes.io/os=linux >/dev/null
     kc -n "$NS" delete pod "$old" --wait=false >/dev/null
     for _ in $(seq 1 120); do
