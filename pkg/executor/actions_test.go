@@ -21,22 +21,15 @@ import (
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	testchain "github.com/kubernaut/kubernaut/internal/testutil/chain"
 	"github.com/kubernaut/kubernaut/pkg/executor"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions/mutate"
 )
 
-// actAsDeploymentController writes, once the Deployment shows the change, the status its
-// controller would write after a finished rollout (envtest runs no controllers).
+// actAsDeploymentController writes the rolled-out status of the Deployment key once changed.
 func actAsDeploymentController(t *testing.T, key types.NamespacedName, changed func(*appsv1.Deployment) bool) {
 	t.Helper()
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		cur := &appsv1.Deployment{}
-		require.NoError(c, env.Client.Get(context.Background(), key, cur))
-		require.True(c, changed(cur), "not changed yet")
-		n := *cur.Spec.Replicas
-		cur.Status = appsv1.DeploymentStatus{ObservedGeneration: cur.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}
-		require.NoError(c, env.Client.Status().Update(context.Background(), cur))
-	}, wait, tick)
+	testchain.ActAsDeploymentController(t, env.Client, key, changed)
 }
 
 func completed(t *testing.T, got *kev1.KubernetesExecution) {
@@ -49,13 +42,13 @@ func completed(t *testing.T, got *kev1.KubernetesExecution) {
 
 func TestRolloutRestartWaitsForTheRollout(t *testing.T) {
 	h := newHarness(t, nil)
-	d := h.deployment("web", 2, nil)
-	h.start(nil)
-	ke := h.execution(false, op("restart", "rollout_restart", deploymentTarget(h.app, "web"), nil))
-	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool {
+	d := h.Deployment("web", 2, nil)
+	h.StartExecutor(nil)
+	ke := h.execution(false, op("restart", "rollout_restart", deploymentTarget(h.App, "web"), nil))
+	actAsDeploymentController(t, key(h.App, "web"), func(d *appsv1.Deployment) bool {
 		return d.Spec.Template.Annotations[mutate.RestartedAtAnnotation] != ""
 	})
-	got := h.finished(ke)
+	got := h.Finished(ke)
 	completed(t, got)
 	h.get(d)
 	assert.Equal(t, got.Status.OperationResults[0].StartTime.UTC().Format("2006-01-02T15:04:05Z"), d.Spec.Template.Annotations[mutate.RestartedAtAnnotation])
@@ -63,11 +56,11 @@ func TestRolloutRestartWaitsForTheRollout(t *testing.T) {
 
 func TestScaleDeploymentReachesReplicas(t *testing.T) {
 	h := newHarness(t, nil)
-	d := h.deployment("web", 2, nil)
-	h.start(nil)
-	ke := h.execution(false, op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "4"}))
-	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool { return *d.Spec.Replicas == 4 })
-	completed(t, h.finished(ke))
+	d := h.Deployment("web", 2, nil)
+	h.StartExecutor(nil)
+	ke := h.execution(false, op("scale", "scale_deployment", deploymentTarget(h.App, "web"), map[string]string{"replicas": "4"}))
+	actAsDeploymentController(t, key(h.App, "web"), func(d *appsv1.Deployment) bool { return *d.Spec.Replicas == 4 })
+	completed(t, h.Finished(ke))
 	h.get(d)
 	assert.Equal(t, int32(4), *d.Spec.Replicas)
 }
@@ -76,16 +69,16 @@ func TestScaleStatefulSet(t *testing.T) {
 	h := newHarness(t, map[string]string{executor.KeyPostConditions: "false"})
 	labels := map[string]string{"app": "db"}
 	s := &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: h.app},
+		ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: h.App},
 		Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](3), Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "db", Image: "db:1"}}}}},
 	}
-	require.NoError(t, h.c.Create(context.Background(), s))
-	h.start(nil)
+	require.NoError(t, h.C.Create(context.Background(), s))
+	h.StartExecutor(nil)
 	ke := h.execution(false, op("scale", "scale_statefulset",
-		common.TargetResource{APIVersion: "apps/v1", Kind: "StatefulSet", Namespace: h.app, Name: "db"}, map[string]string{"replicas": "1"}))
-	completed(t, h.finished(ke))
+		common.TargetResource{APIVersion: "apps/v1", Kind: "StatefulSet", Namespace: h.App, Name: "db"}, map[string]string{"replicas": "1"}))
+	completed(t, h.Finished(ke))
 	h.get(s)
 	assert.Equal(t, int32(1), *s.Spec.Replicas)
 }
@@ -95,7 +88,7 @@ func TestScaleStatefulSet(t *testing.T) {
 func TestRollbackDeploymentRestoresThePreviousTemplate(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, nil)
-	d := h.deployment("web", 1, func(d *appsv1.Deployment) {
+	d := h.Deployment("web", 1, func(d *appsv1.Deployment) {
 		d.Annotations = map[string]string{mutate.RevisionAnnotation: "2"}
 		d.Spec.Template.Spec.Containers[0].Image = "registry.example/app:2"
 	})
@@ -104,18 +97,18 @@ func TestRollbackDeploymentRestoresThePreviousTemplate(t *testing.T) {
 		tpl.Spec.Containers[0].Image = image
 		tpl.Labels = map[string]string{"app": "web", appsv1.DefaultDeploymentUniqueLabelKey: "h" + rev}
 		rs := &appsv1.ReplicaSet{
-			ObjectMeta: metav1.ObjectMeta{Name: "web-" + rev, Namespace: h.app, Annotations: map[string]string{mutate.RevisionAnnotation: rev},
+			ObjectMeta: metav1.ObjectMeta{Name: "web-" + rev, Namespace: h.App, Annotations: map[string]string{mutate.RevisionAnnotation: rev},
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "web", UID: d.UID, Controller: ptr.To(true)}}},
 			Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](0), Selector: &metav1.LabelSelector{MatchLabels: tpl.Labels}, Template: *tpl},
 		}
-		require.NoError(t, h.c.Create(ctx, rs))
+		require.NoError(t, h.C.Create(ctx, rs))
 	}
-	h.start(nil)
-	ke := h.execution(false, op("undo", "rollback_deployment", deploymentTarget(h.app, "web"), nil))
-	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool {
+	h.StartExecutor(nil)
+	ke := h.execution(false, op("undo", "rollback_deployment", deploymentTarget(h.App, "web"), nil))
+	actAsDeploymentController(t, key(h.App, "web"), func(d *appsv1.Deployment) bool {
 		return d.Spec.Template.Spec.Containers[0].Image == "registry.example/app:1"
 	})
-	got := h.finished(ke)
+	got := h.Finished(ke)
 	completed(t, got)
 	assert.Contains(t, got.Status.OperationResults[0].Message, "roll back from revision 2 to revision 1")
 	h.get(d)
@@ -128,18 +121,18 @@ func TestRestartPodDeletesIt(t *testing.T) {
 	h := newHarness(t, nil)
 	pod := h.pod("web-1", "", true, nil)
 	lone := h.pod("lone", "", false, nil)
-	h.start(nil)
-	ke := h.execution(false, op("restart", "restart_pod", podTarget(h.app, "web-1"), map[string]string{"gracePeriodSeconds": "0"}))
-	got := h.finished(ke)
+	h.StartExecutor(nil)
+	ke := h.execution(false, op("restart", "restart_pod", podTarget(h.App, "web-1"), map[string]string{"gracePeriodSeconds": "0"}))
+	got := h.Finished(ke)
 	completed(t, got)
 	assert.Equal(t, string(pod.UID), got.Status.OperationResults[0].TargetUID)
-	assert.True(t, apierrors.IsNotFound(h.c.Get(ctx, client.ObjectKeyFromObject(pod), &corev1.Pod{})))
+	assert.True(t, apierrors.IsNotFound(h.C.Get(ctx, client.ObjectKeyFromObject(pod), &corev1.Pod{})))
 
 	// A pod without a controller would not come back: refused.
-	ke = h.execution(false, op("restart", "restart_pod", podTarget(h.app, "lone"), nil))
-	got = h.finished(ke)
+	ke = h.execution(false, op("restart", "restart_pod", podTarget(h.App, "lone"), nil))
+	got = h.Finished(ke)
 	assert.Equal(t, kev1.ReasonBlastRadius, got.Status.OperationResults[0].Reason)
-	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(lone), &corev1.Pod{}))
+	require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(lone), &corev1.Pod{}))
 }
 
 func TestDeleteFailedPodsKeepsTheOthers(t *testing.T) {
@@ -152,15 +145,15 @@ func TestDeleteFailedPodsKeepsTheOthers(t *testing.T) {
 		p.Labels[kev1.LabelProtected] = "true"
 		p.Status.Phase = corev1.PodFailed
 	})
-	h.start(nil)
-	ke := h.execution(false, op("clean", "delete_failed_pods", common.TargetResource{APIVersion: "v1", Kind: "Namespace", Name: h.app}, nil))
-	completed(t, h.finished(ke))
+	h.StartExecutor(nil)
+	ke := h.execution(false, op("clean", "delete_failed_pods", common.TargetResource{APIVersion: "v1", Kind: "Namespace", Name: h.App}, nil))
+	completed(t, h.Finished(ke))
 	for _, p := range []*corev1.Pod{failed1, failed2} {
-		err := h.c.Get(ctx, client.ObjectKeyFromObject(p), &corev1.Pod{})
+		err := h.C.Get(ctx, client.ObjectKeyFromObject(p), &corev1.Pod{})
 		assert.True(t, apierrors.IsNotFound(err), "%s: %v", p.Name, err)
 	}
-	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(running), &corev1.Pod{}))
-	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(protected), &corev1.Pod{}))
+	require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(running), &corev1.Pod{}))
+	require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(protected), &corev1.Pod{}))
 }
 
 func TestIncreaseResourcesOnStatefulSetAndDaemonSet(t *testing.T) {
@@ -170,17 +163,17 @@ func TestIncreaseResourcesOnStatefulSetAndDaemonSet(t *testing.T) {
 	tpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "db", Image: "db:1",
 			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}}}}
-	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: h.app},
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: h.App},
 		Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](1), Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tpl}}
-	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: h.app},
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: h.App},
 		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tpl}}
-	require.NoError(t, h.c.Create(ctx, sts))
-	require.NoError(t, h.c.Create(ctx, ds))
-	h.start(nil)
+	require.NoError(t, h.C.Create(ctx, sts))
+	require.NoError(t, h.C.Create(ctx, ds))
+	h.StartExecutor(nil)
 	ke := h.execution(false,
-		op("sts", "increase_resources", common.TargetResource{APIVersion: "apps/v1", Kind: "StatefulSet", Namespace: h.app, Name: "db"}, map[string]string{"cpu": "500m"}),
-		op("ds", "increase_resources", common.TargetResource{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: h.app, Name: "agent"}, map[string]string{"cpu": "1", "cpuLimit": "1"}))
-	completed(t, h.finished(ke))
+		op("sts", "increase_resources", common.TargetResource{APIVersion: "apps/v1", Kind: "StatefulSet", Namespace: h.App, Name: "db"}, map[string]string{"cpu": "500m"}),
+		op("ds", "increase_resources", common.TargetResource{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: h.App, Name: "agent"}, map[string]string{"cpu": "1", "cpuLimit": "1"}))
+	completed(t, h.Finished(ke))
 	h.get(sts)
 	h.get(ds)
 	assert.Equal(t, "500m", ptr.To(sts.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]).String())
@@ -190,14 +183,14 @@ func TestIncreaseResourcesOnStatefulSetAndDaemonSet(t *testing.T) {
 func TestDrainRefusesProtectedPods(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, nil)
-	n := h.node(h.app+"-n1", true, false)
-	h.node(h.app+"-n2", true, false)
-	h.node(h.app+"-n3", true, false)
+	n := h.node(h.App+"-n1", true, false)
+	h.node(h.App+"-n2", true, false)
+	h.node(h.App+"-n3", true, false)
 	p := h.pod("keep", n.Name, true, func(p *corev1.Pod) { p.Labels[kev1.LabelProtected] = "true" })
-	h.start(nil)
-	got := h.finished(h.execution(false, op("drain", "drain_node", nodeTarget(n.Name), nil)))
+	h.StartExecutor(nil)
+	got := h.Finished(h.execution(false, op("drain", "drain_node", nodeTarget(n.Name), nil)))
 	assert.Equal(t, kev1.ReasonProtected, got.Status.OperationResults[0].Reason)
-	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(p), &corev1.Pod{}))
+	require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(p), &corev1.Pod{}))
 	h.get(n)
 	assert.False(t, n.Spec.Unschedulable)
 }
@@ -205,16 +198,16 @@ func TestDrainRefusesProtectedPods(t *testing.T) {
 func TestUpdateHPA(t *testing.T) {
 	h := newHarness(t, nil)
 	hpa := &autoscalingv2.HorizontalPodAutoscaler{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app},
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App},
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MinReplicas: ptr.To[int32](1), MaxReplicas: 5,
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}},
 	}
-	require.NoError(t, h.c.Create(context.Background(), hpa))
-	h.start(nil)
+	require.NoError(t, h.C.Create(context.Background(), hpa))
+	h.StartExecutor(nil)
 	ke := h.execution(false, op("bounds", "update_hpa",
-		common.TargetResource{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Namespace: h.app, Name: "web"},
+		common.TargetResource{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Namespace: h.App, Name: "web"},
 		map[string]string{"minReplicas": "2", "maxReplicas": "10"}))
-	completed(t, h.finished(ke))
+	completed(t, h.Finished(ke))
 	h.get(hpa)
 	assert.Equal(t, int32(2), *hpa.Spec.MinReplicas)
 	assert.Equal(t, int32(10), hpa.Spec.MaxReplicas)
@@ -223,22 +216,22 @@ func TestUpdateHPA(t *testing.T) {
 func TestExpandPVC(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, nil)
-	sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: h.app + "-expandable"}, Provisioner: "example.com/csi", AllowVolumeExpansion: ptr.To(true)}
-	require.NoError(t, h.c.Create(ctx, sc))
+	sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: h.App + "-expandable"}, Provisioner: "example.com/csi", AllowVolumeExpansion: ptr.To(true)}
+	require.NoError(t, h.C.Create(ctx, sc))
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), sc) })
 	pvc := &corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: h.app},
+		ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: h.App},
 		Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			StorageClassName: &sc.Name, VolumeName: "pv-data",
 			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}},
 	}
-	require.NoError(t, h.c.Create(ctx, pvc))
+	require.NoError(t, h.C.Create(ctx, pvc))
 	pvc.Status.Phase = corev1.ClaimBound // only a bound claim can grow
-	require.NoError(t, h.c.Status().Update(ctx, pvc))
-	h.start(nil)
+	require.NoError(t, h.C.Status().Update(ctx, pvc))
+	h.StartExecutor(nil)
 	ke := h.execution(false, op("grow", "expand_pvc",
-		common.TargetResource{APIVersion: "v1", Kind: "PersistentVolumeClaim", Namespace: h.app, Name: "data"}, map[string]string{"size": "2Gi"}))
-	completed(t, h.finished(ke))
+		common.TargetResource{APIVersion: "v1", Kind: "PersistentVolumeClaim", Namespace: h.App, Name: "data"}, map[string]string{"size": "2Gi"}))
+	completed(t, h.Finished(ke))
 	h.get(pvc)
 	q := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
 	assert.Equal(t, "2Gi", q.String())
@@ -248,16 +241,16 @@ func TestExpandPVC(t *testing.T) {
 
 // node creates a node for one test (deleted when it ends).
 func (h *harness) node(name string, managed, unschedulable bool) *corev1.Node {
-	h.t.Helper()
+	h.T.Helper()
 	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.NodeSpec{Unschedulable: unschedulable}}
 	if managed {
 		n.Labels = map[string]string{kev1.LabelManaged: "true"}
 	}
-	require.NoError(h.t, h.c.Create(context.Background(), n))
-	h.t.Cleanup(func() { require.NoError(h.t, client.IgnoreNotFound(env.Client.Delete(context.Background(), n))) })
+	require.NoError(h.T, h.C.Create(context.Background(), n))
+	h.T.Cleanup(func() { require.NoError(h.T, client.IgnoreNotFound(env.Client.Delete(context.Background(), n))) })
 	// The node lifecycle controller removes the not-ready taint the API server puts on new nodes.
 	n.Spec.Taints = nil
-	require.NoError(h.t, h.c.Update(context.Background(), n))
+	require.NoError(h.T, h.C.Update(context.Background(), n))
 	return n
 }
 
@@ -272,9 +265,9 @@ func podTarget(ns, name string) common.TargetResource {
 // pod creates a pod in the target namespace, on node (when not empty), owned by a ReplicaSet
 // when controlled.
 func (h *harness) pod(name, node string, controlled bool, mutate func(*corev1.Pod)) *corev1.Pod {
-	h.t.Helper()
+	h.T.Helper()
 	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.app, Labels: map[string]string{"app": "web"}},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.App, Labels: map[string]string{"app": "web"}},
 		Spec:       corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "app", Image: "app:1"}}},
 	}
 	if controlled {
@@ -285,10 +278,10 @@ func (h *harness) pod(name, node string, controlled bool, mutate func(*corev1.Po
 		mutate(p)
 		status = p.Status
 	}
-	require.NoError(h.t, h.c.Create(context.Background(), p))
+	require.NoError(h.T, h.C.Create(context.Background(), p))
 	if status.Phase != "" {
 		p.Status = status
-		require.NoError(h.t, h.c.Status().Update(context.Background(), p))
+		require.NoError(h.T, h.C.Status().Update(context.Background(), p))
 	}
 	return p
 }
@@ -298,30 +291,30 @@ func (h *harness) pod(name, node string, controlled bool, mutate func(*corev1.Po
 func TestNodeActions(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, map[string]string{executor.KeyCooldown: "0s"}) // one node, four changes in a row
-	prefix := h.app
+	prefix := h.App
 	n1 := h.node(prefix+"-n1", true, false)
 	h.node(prefix+"-n2", true, false)
 	h.node(prefix+"-n3", true, false)
-	h.start(nil)
+	h.StartExecutor(nil)
 
 	ke := h.execution(false, op("cordon", "cordon_node", nodeTarget(n1.Name), nil))
-	completed(t, h.finished(ke))
+	completed(t, h.Finished(ke))
 	h.get(n1)
 	assert.True(t, n1.Spec.Unschedulable)
 
 	ke = h.execution(false, op("uncordon", "uncordon_node", nodeTarget(n1.Name), nil))
-	completed(t, h.finished(ke))
+	completed(t, h.Finished(ke))
 	h.get(n1)
 	assert.False(t, n1.Spec.Unschedulable)
 
 	ke = h.execution(false, op("taint", "taint_node", nodeTarget(n1.Name), map[string]string{"key": "example.com/degraded", "value": "disk", "effect": "PreferNoSchedule"}))
-	completed(t, h.finished(ke))
+	completed(t, h.Finished(ke))
 	h.get(n1)
 	assert.Equal(t, []corev1.Taint{{Key: "example.com/degraded", Value: "disk", Effect: corev1.TaintEffectPreferNoSchedule}}, n1.Spec.Taints)
 
 	ke = h.execution(false, op("untaint", "untaint_node", nodeTarget(n1.Name), map[string]string{"key": "example.com/degraded"}))
-	completed(t, h.finished(ke))
-	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(n1), n1))
+	completed(t, h.Finished(ke))
+	require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(n1), n1))
 	assert.Empty(t, n1.Spec.Taints)
 }
 
@@ -333,26 +326,26 @@ func TestNodeRefusals(t *testing.T) {
 	}{
 		"node not managed": {
 			nodes: func(h *harness) string {
-				h.node(h.app+"-a", true, false)
-				h.node(h.app+"-b", true, false)
-				h.node(h.app+"-c", true, false)
-				return h.node(h.app+"-x", false, false).Name
+				h.node(h.App+"-a", true, false)
+				h.node(h.App+"-b", true, false)
+				h.node(h.App+"-c", true, false)
+				return h.node(h.App+"-x", false, false).Name
 			},
 			reason: kev1.ReasonNodeNotManaged,
 		},
 		"too large a share unschedulable": {
 			nodes: func(h *harness) string {
-				h.node(h.app+"-a", true, true)
-				h.node(h.app+"-b", true, false)
-				return h.node(h.app+"-c", true, false).Name
+				h.node(h.App+"-a", true, true)
+				h.node(h.App+"-b", true, false)
+				return h.node(h.App+"-c", true, false).Name
 			},
 			reason: kev1.ReasonNodeShare,
 		},
 		"last schedulable node": {
 			safety: map[string]string{executor.KeyMaxUnschedulableShare: "1"},
 			nodes: func(h *harness) string {
-				h.node(h.app+"-a", true, true)
-				return h.node(h.app+"-b", true, false).Name
+				h.node(h.App+"-a", true, true)
+				return h.node(h.App+"-b", true, false).Name
 			},
 			reason: kev1.ReasonNodeShare,
 		},
@@ -362,8 +355,8 @@ func TestNodeRefusals(t *testing.T) {
 			h := newHarness(t, tc.safety)
 			target := tc.nodes(h)
 			before := h.get(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: target}}).(*corev1.Node)
-			h.start(nil)
-			got := h.finished(h.execution(false, op("cordon", "cordon_node", nodeTarget(target), nil)))
+			h.StartExecutor(nil)
+			got := h.Finished(h.execution(false, op("cordon", "cordon_node", nodeTarget(target), nil)))
 			assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
 			assert.Equal(t, tc.reason, got.Status.OperationResults[0].Reason, got.Status.OperationResults[0].Message)
 			after := h.get(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: target}}).(*corev1.Node)
@@ -375,9 +368,9 @@ func TestNodeRefusals(t *testing.T) {
 func TestDrainNodeEvictsAndSkipsDaemonSetAndMirrorPods(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, nil)
-	n := h.node(h.app+"-n1", true, false)
-	h.node(h.app+"-n2", true, false)
-	h.node(h.app+"-n3", true, false)
+	n := h.node(h.App+"-n1", true, false)
+	h.node(h.App+"-n2", true, false)
+	h.node(h.App+"-n3", true, false)
 	a := h.pod("a", n.Name, true, nil)
 	b := h.pod("b", n.Name, true, nil)
 	ds := h.pod("ds", n.Name, true, func(p *corev1.Pod) {
@@ -387,17 +380,17 @@ func TestDrainNodeEvictsAndSkipsDaemonSetAndMirrorPods(t *testing.T) {
 		p.Annotations = map[string]string{corev1.MirrorPodAnnotationKey: "x"}
 		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: n.Name, UID: n.UID, Controller: ptr.To(true)}}
 	})
-	other := h.pod("elsewhere", h.app+"-n2", true, nil)
-	h.start(nil)
+	other := h.pod("elsewhere", h.App+"-n2", true, nil)
+	h.StartExecutor(nil)
 	ke := h.execution(false, op("drain", "drain_node", nodeTarget(n.Name), map[string]string{"gracePeriodSeconds": "0"}))
-	completed(t, h.finished(ke))
+	completed(t, h.Finished(ke))
 	h.get(n)
 	assert.True(t, n.Spec.Unschedulable)
 	for _, p := range []*corev1.Pod{a, b} {
-		assert.True(t, apierrors.IsNotFound(h.c.Get(ctx, client.ObjectKeyFromObject(p), &corev1.Pod{})), p.Name)
+		assert.True(t, apierrors.IsNotFound(h.C.Get(ctx, client.ObjectKeyFromObject(p), &corev1.Pod{})), p.Name)
 	}
 	for _, p := range []*corev1.Pod{ds, mirror, other} {
-		assert.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(p), &corev1.Pod{}), p.Name)
+		assert.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(p), &corev1.Pod{}), p.Name)
 	}
 }
 
@@ -406,9 +399,9 @@ func TestDrainNodeEvictsAndSkipsDaemonSetAndMirrorPods(t *testing.T) {
 func TestPodDisruptionBudgetBlocksDrain(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, nil)
-	n := h.node(h.app+"-n1", true, false)
-	h.node(h.app+"-n2", true, false)
-	h.node(h.app+"-n3", true, false)
+	n := h.node(h.App+"-n1", true, false)
+	h.node(h.App+"-n2", true, false)
+	h.node(h.App+"-n3", true, false)
 	guarded := h.pod("guarded", n.Name, true, func(p *corev1.Pod) {
 		// Budgets protect running pods; a pending one may always be evicted.
 		p.Status.Phase = corev1.PodRunning
@@ -416,20 +409,20 @@ func TestPodDisruptionBudgetBlocksDrain(t *testing.T) {
 	})
 	free := h.pod("free", n.Name, true, func(p *corev1.Pod) { p.Labels = map[string]string{"app": "free"} })
 	pdb := &policyv1.PodDisruptionBudget{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app},
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App},
 		Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr.To(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
 	}
-	require.NoError(t, h.c.Create(ctx, pdb))
-	h.start(nil)
+	require.NoError(t, h.C.Create(ctx, pdb))
+	h.StartExecutor(nil)
 	ke := h.execution(false, op("drain", "drain_node", nodeTarget(n.Name), map[string]string{"gracePeriodSeconds": "0", "timeout": "2s"}))
-	got := h.finished(ke)
+	got := h.Finished(ke)
 	require.Equal(t, kev1.PhaseRolledBack, got.Status.Phase, got.Status.Message)
 	res := got.Status.OperationResults[0]
 	assert.Equal(t, kev1.ReasonDrainIncomplete, res.Reason)
-	assert.Contains(t, res.Message, h.app+"/guarded")
+	assert.Contains(t, res.Message, h.App+"/guarded")
 	assert.Contains(t, res.Message, "PodDisruptionBudget")
-	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(guarded), &corev1.Pod{}), "the guarded pod was evicted")
-	assert.True(t, apierrors.IsNotFound(h.c.Get(ctx, client.ObjectKeyFromObject(free), &corev1.Pod{})), "the free pod was not evicted")
+	require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(guarded), &corev1.Pod{}), "the guarded pod was evicted")
+	assert.True(t, apierrors.IsNotFound(h.C.Get(ctx, client.ObjectKeyFromObject(free), &corev1.Pod{})), "the free pod was not evicted")
 	h.get(n)
 	assert.False(t, n.Spec.Unschedulable, "the cordon was not rolled back")
 }
@@ -445,25 +438,25 @@ func TestActionRefusals(t *testing.T) {
 	}{
 		"expand_pvc without volume expansion": {
 			setup: func(h *harness) (common.Operation, client.Object) {
-				sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: h.app + "-fixed"}, Provisioner: "example.com/csi"}
-				require.NoError(t, h.c.Create(ctx, sc))
+				sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: h.App + "-fixed"}, Provisioner: "example.com/csi"}
+				require.NoError(t, h.C.Create(ctx, sc))
 				t.Cleanup(func() { _ = env.Client.Delete(context.Background(), sc) })
-				pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: h.app},
+				pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: h.App},
 					Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}, StorageClassName: &sc.Name,
 						Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
-				require.NoError(t, h.c.Create(ctx, pvc))
-				return op("grow", "expand_pvc", common.TargetResource{APIVersion: "v1", Kind: "PersistentVolumeClaim", Namespace: h.app, Name: "data"},
+				require.NoError(t, h.C.Create(ctx, pvc))
+				return op("grow", "expand_pvc", common.TargetResource{APIVersion: "v1", Kind: "PersistentVolumeClaim", Namespace: h.App, Name: "data"},
 					map[string]string{"size": "2Gi"}), pvc
 			},
 			reason: kev1.ReasonInvalidParameters,
 		},
 		"update_hpa beyond the replica limit": {
 			setup: func(h *harness) (common.Operation, client.Object) {
-				hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app},
+				hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App},
 					Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MaxReplicas: 10,
 						ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}}}
-				require.NoError(t, h.c.Create(ctx, hpa))
-				return op("bounds", "update_hpa", common.TargetResource{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Namespace: h.app, Name: "web"},
+				require.NoError(t, h.C.Create(ctx, hpa))
+				return op("bounds", "update_hpa", common.TargetResource{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Namespace: h.App, Name: "web"},
 					map[string]string{"maxReplicas": "25"}), hpa
 			},
 			reason: kev1.ReasonBlastRadius,
@@ -471,9 +464,9 @@ func TestActionRefusals(t *testing.T) {
 		"drain evicting too many pods": {
 			safety: map[string]string{executor.KeyMaxDrainPods: "1"},
 			setup: func(h *harness) (common.Operation, client.Object) {
-				n := h.node(h.app+"-n1", true, false)
-				h.node(h.app+"-n2", true, false)
-				h.node(h.app+"-n3", true, false)
+				n := h.node(h.App+"-n1", true, false)
+				h.node(h.App+"-n2", true, false)
+				h.node(h.App+"-n3", true, false)
 				h.pod("a", n.Name, true, nil)
 				h.pod("b", n.Name, true, nil)
 				return op("drain", "drain_node", nodeTarget(n.Name), nil), n
@@ -482,23 +475,23 @@ func TestActionRefusals(t *testing.T) {
 		},
 		"NoSchedule taint on too large a share": {
 			setup: func(h *harness) (common.Operation, client.Object) {
-				n := h.node(h.app+"-n1", true, false)
-				h.node(h.app+"-n2", true, false)
+				n := h.node(h.App+"-n1", true, false)
+				h.node(h.App+"-n2", true, false)
 				return op("taint", "taint_node", nodeTarget(n.Name), map[string]string{"key": "example.com/bad", "effect": "NoSchedule"}), n
 			},
 			reason: kev1.ReasonNodeShare,
 		},
 		"untaint a taint that is not there": {
 			setup: func(h *harness) (common.Operation, client.Object) {
-				n := h.node(h.app+"-n1", true, false)
+				n := h.node(h.App+"-n1", true, false)
 				return op("untaint", "untaint_node", nodeTarget(n.Name), map[string]string{"key": "example.com/absent"}), n
 			},
 			reason: kev1.ReasonInvalidParameters,
 		},
 		"rollback without an earlier revision": {
 			setup: func(h *harness) (common.Operation, client.Object) {
-				d := h.deployment("web", 1, func(d *appsv1.Deployment) { d.Annotations = map[string]string{mutate.RevisionAnnotation: "1"} })
-				return op("undo", "rollback_deployment", deploymentTarget(h.app, "web"), nil), d
+				d := h.Deployment("web", 1, func(d *appsv1.Deployment) { d.Annotations = map[string]string{mutate.RevisionAnnotation: "1"} })
+				return op("undo", "rollback_deployment", deploymentTarget(h.App, "web"), nil), d
 			},
 			reason: kev1.ReasonInvalidParameters,
 		},
@@ -509,8 +502,8 @@ func TestActionRefusals(t *testing.T) {
 			o, obj := tc.setup(h)
 			h.get(obj)
 			before := obj.GetResourceVersion()
-			h.start(nil)
-			got := h.finished(h.execution(false, o))
+			h.StartExecutor(nil)
+			got := h.Finished(h.execution(false, o))
 			assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
 			assert.Equal(t, tc.reason, got.Status.OperationResults[0].Reason, got.Status.OperationResults[0].Message)
 			h.get(obj)
@@ -527,26 +520,26 @@ func TestDeletingActionsKeepACooldown(t *testing.T) {
 	h := newHarness(t, nil) // the default cooldown, 5m
 	first := h.pod("web-a", "", true, nil)
 	second := h.pod("web-b", "", true, nil) // same ReplicaSet
-	h.start(nil)
+	h.StartExecutor(nil)
 
-	got := h.finished(h.execution(false, op("restart", "restart_pod", podTarget(h.app, first.Name), map[string]string{"gracePeriodSeconds": "0"})))
+	got := h.Finished(h.execution(false, op("restart", "restart_pod", podTarget(h.App, first.Name), map[string]string{"gracePeriodSeconds": "0"})))
 	completed(t, got)
-	assert.Equal(t, "ReplicaSet/"+h.app+"/web-1", got.Status.OperationResults[0].CooldownKey)
+	assert.Equal(t, "ReplicaSet/"+h.App+"/web-1", got.Status.OperationResults[0].CooldownKey)
 	counted := refusals(t, kev1.ReasonCooldown)
-	got = h.finished(h.execution(false, op("restart", "restart_pod", podTarget(h.app, second.Name), map[string]string{"gracePeriodSeconds": "0"})))
+	got = h.Finished(h.execution(false, op("restart", "restart_pod", podTarget(h.App, second.Name), map[string]string{"gracePeriodSeconds": "0"})))
 	assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
 	res := got.Status.OperationResults[0]
 	assert.Equal(t, kev1.ReasonCooldown, res.Reason, res.Message)
-	assert.Contains(t, res.Message, "ReplicaSet/"+h.app+"/web-1 was changed by Kubernaut")
+	assert.Contains(t, res.Message, "ReplicaSet/"+h.App+"/web-1 was changed by Kubernaut")
 	assert.Nil(t, res.AppliedTime)
-	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(second), &corev1.Pod{}), "the second pod was deleted")
+	require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(second), &corev1.Pod{}), "the second pod was deleted")
 	assert.Equal(t, counted+1, refusals(t, kev1.ReasonCooldown))
 
-	ns := common.TargetResource{APIVersion: "v1", Kind: "Namespace", Name: h.app}
+	ns := common.TargetResource{APIVersion: "v1", Kind: "Namespace", Name: h.App}
 	h.pod("failed-1", "", true, func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed })
-	completed(t, h.finished(h.execution(false, op("clean", "delete_failed_pods", ns, nil))))
+	completed(t, h.Finished(h.execution(false, op("clean", "delete_failed_pods", ns, nil))))
 	again := h.pod("failed-2", "", true, func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed })
-	got = h.finished(h.execution(false, op("clean", "delete_failed_pods", ns, nil)))
+	got = h.Finished(h.execution(false, op("clean", "delete_failed_pods", ns, nil)))
 	assert.Equal(t, kev1.ReasonCooldown, got.Status.OperationResults[0].Reason, got.Status.OperationResults[0].Message)
-	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(again), &corev1.Pod{}), "the failed pod was deleted within the cooldown")
+	require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(again), &corev1.Pod{}), "the failed pod was deleted within the cooldown")
 }

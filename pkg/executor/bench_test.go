@@ -26,6 +26,7 @@ import (
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	testchain "github.com/kubernaut/kubernaut/internal/testutil/chain"
 	"github.com/kubernaut/kubernaut/pkg/executor"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 )
@@ -47,16 +48,19 @@ func BenchmarkIncreaseResources(b *testing.B) {
 	// rollout post-condition is not waited for.
 	h := newHarness(b, map[string]string{executor.KeyCooldown: "0s", executor.KeyPostConditions: "false"})
 	for i := range benchDeployments {
-		h.deployment(fmt.Sprintf("web-%d", i), 1, nil)
+		h.Deployment(fmt.Sprintf("web-%d", i), 1, nil)
 	}
 	calls := &callCounter{}
-	h.cfg.Wrap(calls.wrap)
-	h.start(func(r *executor.Reconciler) { r.PollInterval = 2 * time.Second; r.MaxConcurrentReconciles = benchWorkers() })
+	h.Cfg.Wrap(calls.wrap)
+	h.StartExecutor(func(r *executor.Reconciler) {
+		r.PollInterval = 2 * time.Second
+		r.MaxConcurrentReconciles = benchWorkers()
+	})
 	// The orchestrator's part (creating executions) and the informer run as administrator; the raw
 	// patches as the executor's service account, like the executor's own writes.
 	c, err := client.New(env.Config, client.Options{Scheme: app.NewScheme()})
 	require.NoError(b, err)
-	asExecutor, err := client.New(h.cfg, client.Options{Scheme: app.NewScheme()})
+	asExecutor, err := client.New(h.Cfg, client.Options{Scheme: app.NewScheme()})
 	require.NoError(b, err)
 	ctx := context.Background()
 
@@ -65,7 +69,7 @@ func BenchmarkIncreaseResources(b *testing.B) {
 	created, finished := map[string]time.Time{}, map[string]time.Time{}
 	var failed []string
 	progress := make(chan struct{}, 1)
-	informers, err := cache.New(env.Config, cache.Options{Scheme: app.NewScheme(), DefaultNamespaces: map[string]cache.Config{h.sys: {}}})
+	informers, err := cache.New(env.Config, cache.Options{Scheme: app.NewScheme(), DefaultNamespaces: map[string]cache.Config{h.Sys: {}}})
 	require.NoError(b, err)
 	inf, err := informers.GetInformer(ctx, &kev1.KubernetesExecution{})
 	require.NoError(b, err)
@@ -110,14 +114,14 @@ func BenchmarkIncreaseResources(b *testing.B) {
 			chains := make([]*chain, benchDeployments)
 			opsOf := make([][]common.Operation, benchDeployments)
 			for i := range benchDeployments {
-				chains[i], opsOf[i] = h.approvedChain(op("more-memory", "increase_resources", deploymentTarget(h.app, fmt.Sprintf("web-%d", i)), map[string]string{"memory": memory}))
-				names[i] = chains[i].rr.Name + "-execution"
+				chains[i], opsOf[i] = h.approvedChain(op("more-memory", "increase_resources", deploymentTarget(h.App, fmt.Sprintf("web-%d", i)), map[string]string{"memory": memory}))
+				names[i] = chains[i].RR.Name + "-execution"
 				// The request names its execution (the orchestrator creates the execution and
 				// names it in the same reconcile; an execution seen in between waits for its
 				// name, which is not what this measures).
-				h.named(chains[i], func(st *remediationv1.RemediationRequestStatus) {
+				h.Named(chains[i], func(st *remediationv1.RemediationRequestStatus) {
 					st.OverallPhase = remediationv1.PhaseExecuting
-					st.KubernetesExecutionRef = &common.ObjectReference{Name: names[i], Namespace: h.sys}
+					st.KubernetesExecutionRef = &common.ObjectReference{Name: names[i], Namespace: h.Sys}
 				})
 			}
 			b.StartTimer()
@@ -182,7 +186,7 @@ func BenchmarkIncreaseResources(b *testing.B) {
 				wg.Go(func() {
 					for i := range work {
 						d := &appsv1.Deployment{}
-						d.Namespace, d.Name = h.app, fmt.Sprintf("web-%d", i)
+						d.Namespace, d.Name = h.App, fmt.Sprintf("web-%d", i)
 						t := time.Now()
 						if err := asExecutor.Patch(ctx, d, client.RawPatch(types.StrategicMergePatchType, patch)); err != nil {
 							panic(err)
@@ -207,9 +211,9 @@ func BenchmarkIncreaseResources(b *testing.B) {
 // benchExecution is what the orchestrator's buildExecution creates for one operation.
 func benchExecution(c *chain, ops []common.Operation) *kev1.KubernetesExecution {
 	return &kev1.KubernetesExecution{
-		ObjectMeta: metav1.ObjectMeta{Name: c.rr.Name + "-execution", Namespace: c.rr.Namespace, OwnerReferences: []metav1.OwnerReference{ownerRef(c.rr)}},
+		ObjectMeta: metav1.ObjectMeta{Name: c.RR.Name + "-execution", Namespace: c.RR.Namespace, OwnerReferences: []metav1.OwnerReference{testchain.OwnerRef(c.RR)}},
 		Spec: kev1.KubernetesExecutionSpec{
-			RemediationRequestRef: common.ObjectReference{Name: c.rr.Name, Namespace: c.rr.Namespace},
+			RemediationRequestRef: common.ObjectReference{Name: c.RR.Name, Namespace: c.RR.Namespace},
 			Operations:            ops,
 			ExecutionConfig:       kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}},
 		},

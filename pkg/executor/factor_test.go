@@ -29,14 +29,14 @@ func resources(d *appsv1.Deployment) (memRequest, memLimit, cpuRequest string) {
 // maximum factor is not refused for rounding up to a whole Mi (100M·2 is 190.7Mi, written 191Mi).
 func TestIncreaseResourcesByFactorAppliedOnce(t *testing.T) {
 	h := newHarness(t, map[string]string{executor.KeyPostConditions: "false", executor.KeyMaxResourceFactor: "2"})
-	d := h.deployment("web", 2, func(d *appsv1.Deployment) {
+	d := h.Deployment("web", 2, func(d *appsv1.Deployment) {
 		d.Spec.Template.Spec.Containers[0].Resources = corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("100M"), corev1.ResourceCPU: resource.MustParse("100m")},
 			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("200M")},
 		}
 	})
 	crashed, stop := h.startCrashingAfterChange(d)
-	ke := h.execution(false, op("grow", "increase_resources", deploymentTarget(h.app, "web"),
+	ke := h.execution(false, op("grow", "increase_resources", deploymentTarget(h.App, "web"),
 		map[string]string{"memoryFactor": "2", "cpuFactor": "1.5"}))
 	var changedRV string
 	select {
@@ -45,13 +45,13 @@ func TestIncreaseResourcesByFactorAppliedOnce(t *testing.T) {
 		t.Fatal("the change was never made")
 	}
 	stop()
-	h.start(nil)
+	h.StartExecutor(nil)
 
-	got := h.finished(ke)
+	got := h.Finished(ke)
 	completed(t, got)
 	res := got.Status.OperationResults[0]
 	assert.Contains(t, res.Message, "recognised on the target after a restart")
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 	assert.Equal(t, changedRV, after.ResourceVersion, "the Deployment was written again after the restart")
 	assert.Equal(t, d.Generation+1, after.Generation, "one change, not two")
 	memRequest, memLimit, cpuRequest := resources(after)
@@ -106,16 +106,16 @@ func TestIncreaseResourcesByFactorRefusals(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, tc.safety)
-			d := h.deployment("web", 2, tc.change)
-			h.start(nil)
-			got := h.finished(h.execution(false, common.Operation{Name: "grow", Action: "increase_resources",
-				Target: deploymentTarget(h.app, "web"), Parameters: tc.params}))
+			d := h.Deployment("web", 2, tc.change)
+			h.StartExecutor(nil)
+			got := h.Finished(h.execution(false, common.Operation{Name: "grow", Action: "increase_resources",
+				Target: deploymentTarget(h.App, "web"), Parameters: tc.params}))
 			assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
 			res := got.Status.OperationResults[0]
 			assert.Equal(t, kev1.OperationRefused, res.Phase, res.Message)
 			assert.Equal(t, tc.reason, res.Reason, res.Message)
 			assert.Contains(t, res.Message, tc.message)
-			after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+			after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 			assert.Equal(t, d.ResourceVersion, after.ResourceVersion, "the Deployment was written")
 		})
 	}
@@ -128,29 +128,29 @@ func TestIncreaseResourcesByFactorRefusals(t *testing.T) {
 // showed for approval.
 func TestMeetingFactorStepRunByTheExecutor(t *testing.T) {
 	h := newHarness(t, nil)
-	d := h.deployment("web", 2, nil) // memory 128Mi/256Mi, cpu 100m request
+	d := h.Deployment("web", 2, nil) // memory 128Mi/256Mi, cpu 100m request
 
-	h.startWorkflow()
+	h.StartWorkflow()
 
-	c := h.request(common.WorkflowStep{Name: "grow", Action: "increase_resources",
+	c := h.Request(common.WorkflowStep{Name: "grow", Action: "increase_resources",
 		Parameters: map[string]string{"container": "app", "memoryFactor": "1.5", "cpuFactor": "2"}})
-	w := h.workflowRun(c, deploymentTarget(h.app, "web"))
+	w := h.WorkflowRun(c, deploymentTarget(h.App, "web"))
 	require.Len(t, w.Status.ValidationResults, 1)
 	require.Len(t, w.Status.ValidationResults[0].Diff, 3, "%+v", w.Status.ValidationResults[0].Diff)
 
-	ke := h.execute(c, kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}}, w.Status.Operations)
-	h.start(nil)
-	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool {
+	ke := h.Execute(c, kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}}, w.Status.Operations)
+	h.StartExecutor(nil)
+	actAsDeploymentController(t, key(h.App, "web"), func(d *appsv1.Deployment) bool {
 		req, _ := memory(d)
 		return req != "128Mi"
 	})
-	got := h.finished(ke)
+	got := h.Finished(ke)
 	completed(t, got)
 	res := got.Status.OperationResults[0]
 	for _, fc := range w.Status.ValidationResults[0].Diff {
 		assert.Contains(t, res.DryRunResult, fc.Path+": "+fc.Before+" → "+fc.After, "the workflow approved a change the executor would not make")
 	}
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 	memRequest, memLimit, cpuRequest := resources(after)
 	assert.Equal(t, []string{"192Mi", "384Mi", "200m"}, []string{memRequest, memLimit, cpuRequest})
 	assert.Equal(t, d.Generation+1, after.Generation)

@@ -17,29 +17,27 @@ import (
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	testchain "github.com/kubernaut/kubernaut/internal/testutil/chain"
 	"github.com/kubernaut/kubernaut/internal/testutil/metricvalue"
 	"github.com/kubernaut/kubernaut/pkg/executor"
 	"github.com/kubernaut/kubernaut/pkg/executor/action"
 )
 
-func memory(d *appsv1.Deployment) (request, limit string) {
-	r := d.Spec.Template.Spec.Containers[0].Resources
-	req, lim := r.Requests[corev1.ResourceMemory], r.Limits[corev1.ResourceMemory]
-	return req.String(), lim.String()
-}
+// memory is the memory request and limit of the Deployment's first container.
+var memory = testchain.Memory
 
 func TestIncreaseResourcesChangesTheDeployment(t *testing.T) {
 	h := newHarness(t, nil)
-	d := h.deployment("web", 2, nil)
-	h.start(nil)
-	ke := h.execution(false, op("more-memory", "increase_resources", deploymentTarget(h.app, "web"),
+	d := h.Deployment("web", 2, nil)
+	h.StartExecutor(nil)
+	ke := h.execution(false, op("more-memory", "increase_resources", deploymentTarget(h.App, "web"),
 		map[string]string{"container": "app", "memory": "512Mi"}))
-	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool {
+	actAsDeploymentController(t, key(h.App, "web"), func(d *appsv1.Deployment) bool {
 		req, _ := memory(d)
 		return req == "512Mi"
 	})
 
-	got := h.finished(ke)
+	got := h.Finished(ke)
 	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
 	res := got.Status.OperationResults[0]
 	assert.Equal(t, kev1.OperationSucceeded, res.Phase)
@@ -58,7 +56,7 @@ func TestIncreaseResourcesChangesTheDeployment(t *testing.T) {
 	assert.Equal(t, "512Mi", lim, "a limit below the new request is raised to it")
 	id, err := action.ParseIdentity(d.Annotations[kev1.AnnotationLastRemediation])
 	require.NoError(t, err)
-	assert.Equal(t, action.Identity{Execution: h.sys + "/" + ke.Name, UID: string(got.UID), Operation: "more-memory", Time: res.StartTime.UTC()}, id)
+	assert.Equal(t, action.Identity{Execution: h.Sys + "/" + ke.Name, UID: string(got.UID), Operation: "more-memory", Time: res.StartTime.UTC()}, id)
 }
 
 func conditionTrue(ke *kev1.KubernetesExecution, typ string) bool {
@@ -83,76 +81,76 @@ func TestSafetyRefusalsChangeNothing(t *testing.T) {
 		"namespace not managed": {
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
 				ns := &corev1.Namespace{}
-				require.NoError(t, h.c.Get(ctx, key("", h.app), ns))
+				require.NoError(t, h.C.Get(ctx, key("", h.App), ns))
 				delete(ns.Labels, kev1.LabelManaged)
-				require.NoError(t, h.c.Update(ctx, ns))
-				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+				require.NoError(t, h.C.Update(ctx, ns))
+				return op("o", "increase_resources", deploymentTarget(h.App, "web"), more)
 			},
 			reason: kev1.ReasonUnmanagedNS,
 		},
 		"namespace protected": {
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
 				ns := &corev1.Namespace{}
-				require.NoError(t, h.c.Get(ctx, key("", h.app), ns))
+				require.NoError(t, h.C.Get(ctx, key("", h.App), ns))
 				ns.Labels[kev1.LabelProtected] = "true"
-				require.NoError(t, h.c.Update(ctx, ns))
-				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+				require.NoError(t, h.C.Update(ctx, ns))
+				return op("o", "increase_resources", deploymentTarget(h.App, "web"), more)
 			},
 			reason: kev1.ReasonProtected,
 		},
 		"target protected": {
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
 				d.Labels = map[string]string{kev1.LabelProtected: "true"}
-				require.NoError(t, h.c.Update(ctx, d))
-				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+				require.NoError(t, h.C.Update(ctx, d))
+				return op("o", "increase_resources", deploymentTarget(h.App, "web"), more)
 			},
 			reason: kev1.ReasonProtected,
 		},
 		"namespace denied": {
 			safety: map[string]string{executor.KeyDeniedNamespaces: "kube-system, DENIED"},
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
-				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+				return op("o", "increase_resources", deploymentTarget(h.App, "web"), more)
 			},
 			reason: kev1.ReasonDeniedNamespace,
 		},
 		"resource factor": {
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
-				return op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "8Gi"})
+				return op("o", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "8Gi"})
 			},
 			reason: kev1.ReasonBlastRadius,
 		},
 		"resource cap": {
 			safety: map[string]string{executor.KeyMaxMemory: "200Mi"},
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
-				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+				return op("o", "increase_resources", deploymentTarget(h.App, "web"), more)
 			},
 			reason: kev1.ReasonBlastRadius,
 		},
 		"scale beyond the replica limit": {
 			safety: map[string]string{executor.KeyMaxReplicas: "5", executor.KeyMaxScaleFactor: "10"},
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
-				return op("o", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "6"})
+				return op("o", "scale_deployment", deploymentTarget(h.App, "web"), map[string]string{"replicas": "6"})
 			},
 			reason: kev1.ReasonBlastRadius,
 		},
 		"scale by more than the factor": {
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
-				return op("o", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "7"})
+				return op("o", "scale_deployment", deploymentTarget(h.App, "web"), map[string]string{"replicas": "7"})
 			},
 			reason: kev1.ReasonBlastRadius,
 		},
 		"cooldown after another execution's change": {
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
-				id := action.Identity{Execution: h.sys + "/earlier", UID: "another-execution", Operation: "o", Time: time.Now().Add(-time.Minute).UTC()}
+				id := action.Identity{Execution: h.Sys + "/earlier", UID: "another-execution", Operation: "o", Time: time.Now().Add(-time.Minute).UTC()}
 				d.Annotations = map[string]string{kev1.AnnotationLastRemediation: id.Encode()}
-				require.NoError(t, h.c.Update(ctx, d))
-				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+				require.NoError(t, h.C.Update(ctx, d))
+				return op("o", "increase_resources", deploymentTarget(h.App, "web"), more)
 			},
 			reason: kev1.ReasonCooldown,
 		},
 		"target replaced since the workflow validated it": {
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
-				o := op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+				o := op("o", "increase_resources", deploymentTarget(h.App, "web"), more)
 				o.TargetUID = "00000000-0000-0000-0000-000000000000"
 				return o
 			},
@@ -160,39 +158,39 @@ func TestSafetyRefusalsChangeNothing(t *testing.T) {
 		},
 		"target not found": {
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
-				return op("o", "increase_resources", deploymentTarget(h.app, "absent"), more)
+				return op("o", "increase_resources", deploymentTarget(h.App, "absent"), more)
 			},
 			reason: kev1.ReasonTargetNotFound,
 		},
 		"not a catalog action": {
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
-				return op("o", "exec_shell", deploymentTarget(h.app, "web"), map[string]string{"command": "rm -rf /"})
+				return op("o", "exec_shell", deploymentTarget(h.App, "web"), map[string]string{"command": "rm -rf /"})
 			},
 			reason: kev1.ReasonNotCatalogAction,
 		},
 		"invalid parameters": {
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
-				return op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "lots"})
+				return op("o", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "lots"})
 			},
 			reason: kev1.ReasonInvalidParameters,
 		},
 		"kind not accepted": {
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
-				return op("o", "increase_resources", common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: h.app, Name: "web"}, more)
+				return op("o", "increase_resources", common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: h.App, Name: "web"}, more)
 			},
 			reason: kev1.ReasonTargetKind,
 		},
 		"server-side dry-run fails": {
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
 				// A CPU limit below the CPU request is invalid; only the API server says so.
-				return op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi", "cpuLimit": "50m"})
+				return op("o", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "256Mi", "cpuLimit": "50m"})
 			},
 			reason: kev1.ReasonDryRunFailed,
 		},
 		"safety ConfigMap invalid": {
 			safety: map[string]string{"coolDown": "5m"},
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
-				return op("o", "increase_resources", deploymentTarget(h.app, "web"), more)
+				return op("o", "increase_resources", deploymentTarget(h.App, "web"), more)
 			},
 			reason: kev1.ReasonSafetyConfigInvalid,
 		},
@@ -203,18 +201,18 @@ func TestSafetyRefusalsChangeNothing(t *testing.T) {
 			h := newHarness(t, nil)
 			if safety != nil {
 				if v, ok := safety[executor.KeyDeniedNamespaces]; ok {
-					safety = map[string]string{executor.KeyDeniedNamespaces: v + "," + h.app}
+					safety = map[string]string{executor.KeyDeniedNamespaces: v + "," + h.App}
 				}
-				h.setSafety(safety)
+				h.SetSafety(safety)
 			}
-			d := h.deployment("web", 2, nil)
+			d := h.Deployment("web", 2, nil)
 			o := tc.setup(h, d)
-			before := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+			before := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 			counted := refusals(t, tc.reason)
-			h.start(nil)
-			ke := h.execution(false, o, op("after", "notify_only", deploymentTarget(h.app, "web"), nil))
+			h.StartExecutor(nil)
+			ke := h.execution(false, o, op("after", "notify_only", deploymentTarget(h.App, "web"), nil))
 
-			got := h.finished(ke)
+			got := h.Finished(ke)
 			assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
 			res := got.Status.OperationResults[0]
 			assert.Equal(t, kev1.OperationRefused, res.Phase, res.Message)
@@ -222,7 +220,7 @@ func TestSafetyRefusalsChangeNothing(t *testing.T) {
 			assert.Nil(t, res.AppliedTime)
 			assert.Equal(t, kev1.OperationSkipped, got.Status.OperationResults[1].Phase)
 			assert.False(t, conditionTrue(got, kev1.ConditionSafe))
-			after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+			after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 			assert.Equal(t, before.ResourceVersion, after.ResourceVersion, "the Deployment was written")
 			assert.Equal(t, counted+1, refusals(t, tc.reason), "kubernaut_executor_refusals_total{reason=%q}", tc.reason)
 		})
@@ -231,13 +229,13 @@ func TestSafetyRefusalsChangeNothing(t *testing.T) {
 
 func TestDryRunChangesNothing(t *testing.T) {
 	h := newHarness(t, nil)
-	d := h.deployment("web", 2, nil)
-	h.start(nil)
+	d := h.Deployment("web", 2, nil)
+	h.StartExecutor(nil)
 	ke := h.execution(true,
-		op("more-memory", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "512Mi"}),
-		op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "4"}))
+		op("more-memory", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "512Mi"}),
+		op("scale", "scale_deployment", deploymentTarget(h.App, "web"), map[string]string{"replicas": "4"}))
 
-	got := h.finished(ke)
+	got := h.Finished(ke)
 	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
 	assert.Equal(t, kev1.ReasonDryRunCompleted, readyReason(got))
 	assert.Contains(t, got.Status.OperationResults[0].DryRunResult, `resources.requests.memory: "128Mi" → "512Mi"`)
@@ -246,7 +244,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 		assert.Equal(t, kev1.OperationSucceeded, res.Phase)
 		assert.Nil(t, res.AppliedTime)
 	}
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 	assert.Equal(t, d.ResourceVersion, after.ResourceVersion)
 }
 
@@ -264,9 +262,9 @@ func readyReason(ke *kev1.KubernetesExecution) string {
 // it again.
 func TestCrashBetweenChangeAndStatusAppliesNothingTwice(t *testing.T) {
 	h := newHarness(t, nil)
-	d := h.deployment("web", 2, nil)
+	d := h.Deployment("web", 2, nil)
 	crashed, stop := h.startCrashingAfterChange(d)
-	ke := h.execution(false, op("restart", "rollout_restart", deploymentTarget(h.app, "web"), nil))
+	ke := h.execution(false, op("restart", "rollout_restart", deploymentTarget(h.App, "web"), nil))
 	var changedRV string
 	select {
 	case changedRV = <-crashed:
@@ -274,17 +272,17 @@ func TestCrashBetweenChangeAndStatusAppliesNothingTwice(t *testing.T) {
 		t.Fatal("the change was never made")
 	}
 	stop()
-	mid := h.get(&kev1.KubernetesExecution{ObjectMeta: metav1.ObjectMeta{Name: ke.Name, Namespace: h.sys}}).(*kev1.KubernetesExecution)
+	mid := h.get(&kev1.KubernetesExecution{ObjectMeta: metav1.ObjectMeta{Name: ke.Name, Namespace: h.Sys}}).(*kev1.KubernetesExecution)
 	require.Equal(t, kev1.OperationRunning, mid.Status.OperationResults[0].Phase, "progress is written before the change")
 	require.Nil(t, mid.Status.OperationResults[0].AppliedTime)
 
 	// Post-conditions off: this test is about the change, not the rollout.
-	h.setSafety(map[string]string{executor.KeyPostConditions: "false"})
-	h.start(nil)
-	got := h.finished(ke)
+	h.SetSafety(map[string]string{executor.KeyPostConditions: "false"})
+	h.StartExecutor(nil)
+	got := h.Finished(ke)
 	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
 	assert.Contains(t, got.Status.OperationResults[0].Message, "recognised on the target after a restart")
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 	assert.Equal(t, changedRV, after.ResourceVersion, "the Deployment was written again after the restart")
 	assert.Equal(t, d.Generation+1, after.Generation, "one rollout, not two")
 }
@@ -293,20 +291,20 @@ func TestCrashBetweenChangeAndStatusAppliesNothingTwice(t *testing.T) {
 // reverted, second first.
 func TestRollbackAfterFailingSecondOperation(t *testing.T) {
 	h := newHarness(t, nil)
-	d := h.deployment("web", 2, nil)
-	h.start(nil)
-	scale := op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "3"})
+	d := h.Deployment("web", 2, nil)
+	h.StartExecutor(nil)
+	scale := op("scale", "scale_deployment", deploymentTarget(h.App, "web"), map[string]string{"replicas": "3"})
 	scale.Timeout = &metav1.Duration{Duration: time.Second} // no Deployment controller in envtest: never reached
 	ke := h.execution(false,
-		op("more-memory", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "512Mi"}),
+		op("more-memory", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "512Mi"}),
 		scale,
-		op("never", "notify_only", deploymentTarget(h.app, "web"), nil))
-	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool {
+		op("never", "notify_only", deploymentTarget(h.App, "web"), nil))
+	actAsDeploymentController(t, key(h.App, "web"), func(d *appsv1.Deployment) bool {
 		req, _ := memory(d)
 		return req == "512Mi"
 	})
 
-	got := h.finished(ke)
+	got := h.Finished(ke)
 	require.Equal(t, kev1.PhaseRolledBack, got.Status.Phase, got.Status.Message)
 	assert.Equal(t, kev1.ReasonRolledBack, readyReason(got))
 	assert.Equal(t, kev1.OperationRolledBack, got.Status.OperationResults[0].Phase)
@@ -315,7 +313,7 @@ func TestRollbackAfterFailingSecondOperation(t *testing.T) {
 	assert.Equal(t, kev1.OperationSkipped, got.Status.OperationResults[2].Phase)
 	assert.Contains(t, got.Status.Message, "rolled back: scale, more-memory")
 
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 	req, lim := memory(after)
 	assert.Equal(t, "128Mi", req)
 	assert.Equal(t, "256Mi", lim)
@@ -327,28 +325,28 @@ func TestRollbackAfterFailingSecondOperation(t *testing.T) {
 // what was changed is rolled back.
 func TestExecutionTimeoutRollsBack(t *testing.T) {
 	h := newHarness(t, nil)
-	h.deployment("web", 2, nil)
-	h.start(nil)
+	h.Deployment("web", 2, nil)
+	h.StartExecutor(nil)
 	ke := h.run(kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 2 * time.Second}},
-		op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "3"}))
-	got := h.finished(ke)
+		op("scale", "scale_deployment", deploymentTarget(h.App, "web"), map[string]string{"replicas": "3"}))
+	got := h.Finished(ke)
 	require.Equal(t, kev1.PhaseRolledBack, got.Status.Phase, got.Status.Message)
 	assert.Equal(t, kev1.ReasonTimedOut, got.Status.OperationResults[0].Reason)
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 	assert.Equal(t, ptr.To[int32](2), after.Spec.Replicas)
 }
 
 // An operation may only depend on one that runs before it.
 func TestDependencyOnALaterOperationIsRefused(t *testing.T) {
 	h := newHarness(t, nil)
-	d := h.deployment("web", 2, nil)
-	h.start(nil)
-	first := op("first", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"})
+	d := h.Deployment("web", 2, nil)
+	h.StartExecutor(nil)
+	first := op("first", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "256Mi"})
 	first.DependsOn = []string{"second"}
-	got := h.finished(h.execution(false, first, op("second", "notify_only", deploymentTarget(h.app, "web"), nil)))
+	got := h.Finished(h.execution(false, first, op("second", "notify_only", deploymentTarget(h.App, "web"), nil)))
 	assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
 	assert.Equal(t, kev1.ReasonInvalidParameters, got.Status.OperationResults[0].Reason)
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 	assert.Equal(t, d.ResourceVersion, after.ResourceVersion)
 }
 
@@ -357,20 +355,20 @@ func TestDependencyOnALaterOperationIsRefused(t *testing.T) {
 func TestChangeCarriesTheCheckedObjectsUID(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, nil)
-	d := h.deployment("web", 2, nil)
+	d := h.Deployment("web", 2, nil)
 	impl, ok := action.For("increase_resources")
 	require.True(t, ok)
 	aenv := &action.Env{Client: env.Client, Limits: action.DefaultLimits(), Now: time.Now}
-	o := &action.Op{Operation: op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"}),
+	o := &action.Op{Operation: op("o", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "256Mi"}),
 		Params: map[string]string{"memory": "256Mi"}, ID: action.Identity{Execution: "x/y", UID: "u", Operation: "o", Time: time.Now().UTC()}}
 	plan, err := impl.Plan(ctx, aenv, o)
 	require.NoError(t, err)
 
-	require.NoError(t, h.c.Delete(ctx, d))
-	h.deployment("web", 2, nil) // same name, new UID
+	require.NoError(t, h.C.Delete(ctx, d))
+	h.Deployment("web", 2, nil) // same name, new UID
 	_, err = plan.Apply(ctx, false)
 	require.Error(t, err)
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 	req, _ := memory(after)
 	assert.Equal(t, "128Mi", req)
 	assert.NotContains(t, after.Annotations, kev1.AnnotationLastRemediation)
@@ -384,7 +382,7 @@ func TestCrashAfterPodDeleteNeverDeletesItsReplacement(t *testing.T) {
 	h := newHarness(t, nil)
 	h.pod("db-0", "", true, nil)
 	crashed := make(chan struct{}, 1)
-	stop := h.start(func(r *executor.Reconciler) {
+	stop := h.StartExecutor(func(r *executor.Reconciler) {
 		r.AfterChange = func(*kev1.KubernetesExecution, string) error {
 			select {
 			case crashed <- struct{}{}:
@@ -393,7 +391,7 @@ func TestCrashAfterPodDeleteNeverDeletesItsReplacement(t *testing.T) {
 			return errors.New("crash")
 		}
 	})
-	ke := h.execution(false, op("restart", "restart_pod", podTarget(h.app, "db-0"), map[string]string{"gracePeriodSeconds": "0"}))
+	ke := h.execution(false, op("restart", "restart_pod", podTarget(h.App, "db-0"), map[string]string{"gracePeriodSeconds": "0"}))
 	select {
 	case <-crashed:
 	case <-time.After(wait):
@@ -401,11 +399,11 @@ func TestCrashAfterPodDeleteNeverDeletesItsReplacement(t *testing.T) {
 	}
 	stop()
 	replacement := h.pod("db-0", "", true, nil) // as a StatefulSet would recreate it
-	h.start(nil)
-	got := h.finished(ke)
+	h.StartExecutor(nil)
+	got := h.Finished(ke)
 	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
 	now := &corev1.Pod{}
-	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(replacement), now), "the replacement pod was deleted")
+	require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(replacement), now), "the replacement pod was deleted")
 	assert.Equal(t, replacement.UID, now.UID)
 	assert.NotEqual(t, string(replacement.UID), got.Status.OperationResults[0].TargetUID)
 }
@@ -424,13 +422,13 @@ func TestSkippingSafetyValidationNeedsTheConfigMapAndSkipsOnlyTheCooldown(t *tes
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			h := newHarness(t, map[string]string{executor.KeyAllowSkipSafetyValidation: strconv.FormatBool(allow), executor.KeyPostConditions: "false"})
-			id := action.Identity{Execution: h.sys + "/earlier", UID: "another-execution", Operation: "o", Time: time.Now().Add(-time.Minute).UTC()}
-			h.deployment("web", 2, func(d *appsv1.Deployment) {
+			id := action.Identity{Execution: h.Sys + "/earlier", UID: "another-execution", Operation: "o", Time: time.Now().Add(-time.Minute).UTC()}
+			h.Deployment("web", 2, func(d *appsv1.Deployment) {
 				d.Annotations = map[string]string{kev1.AnnotationLastRemediation: id.Encode()}
 			})
-			h.start(nil)
+			h.StartExecutor(nil)
 			skip := kev1.ExecutionConfig{SafetyValidation: ptr.To(false)}
-			got := h.finished(h.run(skip, op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"})))
+			got := h.Finished(h.run(skip, op("o", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "256Mi"})))
 			if allow {
 				assert.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
 			} else {
@@ -439,11 +437,11 @@ func TestSkippingSafetyValidationNeedsTheConfigMapAndSkipsOnlyTheCooldown(t *tes
 
 			// The namespace checks are never skipped.
 			ns := &corev1.Namespace{}
-			require.NoError(t, h.c.Get(ctx, key("", h.app), ns))
+			require.NoError(t, h.C.Get(ctx, key("", h.App), ns))
 			delete(ns.Labels, kev1.LabelManaged)
-			require.NoError(t, h.c.Update(ctx, ns))
-			h.deployment("other", 2, nil)
-			got = h.finished(h.run(skip, op("o", "increase_resources", deploymentTarget(h.app, "other"), map[string]string{"memory": "256Mi"})))
+			require.NoError(t, h.C.Update(ctx, ns))
+			h.Deployment("other", 2, nil)
+			got = h.Finished(h.run(skip, op("o", "increase_resources", deploymentTarget(h.App, "other"), map[string]string{"memory": "256Mi"})))
 			assert.Equal(t, kev1.ReasonUnmanagedNS, got.Status.OperationResults[0].Reason, got.Status.OperationResults[0].Message)
 		})
 	}
@@ -454,15 +452,15 @@ func TestSkippingSafetyValidationNeedsTheConfigMapAndSkipsOnlyTheCooldown(t *tes
 func TestSafetyValidationOffKeepsTheNamespaceChecks(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, map[string]string{executor.KeySafetyValidation: "false", executor.KeyPostConditions: "false"})
-	h.deployment("web", 2, nil)
+	h.Deployment("web", 2, nil)
 	ns := &corev1.Namespace{}
-	require.NoError(t, h.c.Get(ctx, key("", h.app), ns))
+	require.NoError(t, h.C.Get(ctx, key("", h.App), ns))
 	ns.Labels[kev1.LabelProtected] = "true"
-	require.NoError(t, h.c.Update(ctx, ns))
-	h.start(nil)
-	got := h.finished(h.execution(false, op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"})))
+	require.NoError(t, h.C.Update(ctx, ns))
+	h.StartExecutor(nil)
+	got := h.Finished(h.execution(false, op("o", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "256Mi"})))
 	assert.Equal(t, kev1.ReasonProtected, got.Status.OperationResults[0].Reason, got.Status.OperationResults[0].Message)
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 	req, _ := memory(after)
 	assert.Equal(t, "128Mi", req)
 }

@@ -29,19 +29,19 @@ var notReadyTaint = corev1.Taint{Key: "node.kubernetes.io/not-ready", Effect: co
 // setReady writes the node's Ready condition as its kubelet and the node lifecycle controller
 // would: NotReady nodes carry the not-ready taint.
 func (h *harness) setReady(n *corev1.Node, ready bool) {
-	h.t.Helper()
+	h.T.Helper()
 	ctx := context.Background()
-	require.NoError(h.t, h.c.Get(ctx, client.ObjectKeyFromObject(n), n))
+	require.NoError(h.T, h.C.Get(ctx, client.ObjectKeyFromObject(n), n))
 	status := corev1.ConditionTrue
 	n.Spec.Taints = nil
 	if !ready {
 		status = corev1.ConditionFalse
 		n.Spec.Taints = []corev1.Taint{notReadyTaint}
 	}
-	require.NoError(h.t, h.c.Update(ctx, n))
+	require.NoError(h.T, h.C.Update(ctx, n))
 	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: status, Reason: "KubeletReady",
 		LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.NewTime(time.Now().Add(time.Second))}}
-	require.NoError(h.t, h.c.Status().Update(ctx, n))
+	require.NoError(h.T, h.C.Status().Update(ctx, n))
 }
 
 // Two NotReady nodes of three (a cluster-wide blip): the share of unavailable nodes is counted
@@ -62,15 +62,15 @@ func TestNodeShareWithTwoNotReadyOfThree(t *testing.T) {
 			h := newHarness(t, map[string]string{executor.KeyMaxUnschedulableShare: tc.share})
 			var nodes []*corev1.Node
 			for i := range 3 {
-				n := h.node(fmt.Sprintf("%s-n%d", h.app, i+1), true, false)
+				n := h.node(fmt.Sprintf("%s-n%d", h.App, i+1), true, false)
 				h.setReady(n, i == 2)
 				nodes = append(nodes, n)
 			}
-			h.start(nil)
+			h.StartExecutor(nil)
 			made := 0
 			for _, n := range nodes {
 				before := h.get(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.Name}}).(*corev1.Node)
-				got := h.finished(h.execution(false, op("cordon", "cordon_node", nodeTarget(n.Name), nil)))
+				got := h.Finished(h.execution(false, op("cordon", "cordon_node", nodeTarget(n.Name), nil)))
 				res := got.Status.OperationResults[0]
 				if got.Status.Phase == kev1.PhaseCompleted {
 					made++
@@ -94,34 +94,34 @@ func TestNodeShareWithTwoNotReadyOfThree(t *testing.T) {
 func TestRecoveredNodeIsUncordoned(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, map[string]string{executor.KeyUncordonRecoveredAfter: "0s", executor.KeyCooldown: "0s"})
-	sick := h.node(h.app+"-n1", true, false)
+	sick := h.node(h.App+"-n1", true, false)
 	h.setReady(sick, false)
-	fine := h.node(h.app+"-n2", true, false)
+	fine := h.node(h.App+"-n2", true, false)
 	h.setReady(fine, true)
-	n3 := h.node(h.app+"-n3", true, false)
+	n3 := h.node(h.App+"-n3", true, false)
 	h.setReady(n3, true)
-	h.start(nil)
+	h.StartExecutor(nil)
 
 	ke := h.execution(false, op("cordon", "cordon_node", nodeTarget(sick.Name), nil))
-	completed(t, h.finished(ke))
+	completed(t, h.Finished(ke))
 	h.get(sick)
 	require.True(t, sick.Spec.Unschedulable)
 	id, err := action.ParseIdentity(sick.Annotations[action.AnnotationCordoned])
 	require.NoError(t, err)
-	assert.Equal(t, h.sys+"/"+ke.Name, id.Execution)
+	assert.Equal(t, h.Sys+"/"+ke.Name, id.Execution)
 
 	uncordoned := counter(t, "kubernaut_executor_node_uncordons_total", map[string]string{"result": "uncordoned"})
 	h.setReady(sick, true)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		cur := &corev1.Node{}
-		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(sick), cur))
+		require.NoError(c, h.C.Get(ctx, client.ObjectKeyFromObject(sick), cur))
 		assert.False(c, cur.Spec.Unschedulable)
 		assert.NotContains(c, cur.Annotations, action.AnnotationCordoned)
 	}, wait, tick)
 	assert.Equal(t, uncordoned+1, counter(t, "kubernaut_executor_node_uncordons_total", map[string]string{"result": "uncordoned"}))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		var events eventsv1.EventList
-		require.NoError(c, h.c.List(ctx, &events, client.InNamespace(h.sys)))
+		require.NoError(c, h.C.List(ctx, &events, client.InNamespace(h.Sys)))
 		found := false
 		for _, e := range events.Items {
 			found = found || (e.Reason == "NodeUncordoned" && e.Regarding.Name == ke.Name && e.Related != nil && e.Related.Name == sick.Name)
@@ -130,17 +130,17 @@ func TestRecoveredNodeIsUncordoned(t *testing.T) {
 	}, wait, tick)
 
 	// Cordoned by Kubernaut, uncordoned by a person: the record goes with the cordon.
-	completed(t, h.finished(h.execution(false, op("cordon", "cordon_node", nodeTarget(fine.Name), nil))))
+	completed(t, h.Finished(h.execution(false, op("cordon", "cordon_node", nodeTarget(fine.Name), nil))))
 	h.get(fine)
 	require.Contains(t, fine.Annotations, action.AnnotationCordoned)
 	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error { // the node's status changes meanwhile
 		h.get(fine)
 		fine.Spec.Unschedulable = false
-		return h.c.Update(ctx, fine)
+		return h.C.Update(ctx, fine)
 	}))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		cur := &corev1.Node{}
-		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(fine), cur))
+		require.NoError(c, h.C.Get(ctx, client.ObjectKeyFromObject(fine), cur))
 		assert.NotContains(c, cur.Annotations, action.AnnotationCordoned)
 	}, wait, tick)
 }
@@ -187,13 +187,13 @@ func TestTaintsKubernautDidNotAddAreNeverTouched(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			h := newHarness(t, nil)
-			n := h.node(h.app+"-n1", true, false)
-			h.node(h.app+"-n2", true, false)
-			h.node(h.app+"-n3", true, false)
+			n := h.node(h.App+"-n1", true, false)
+			h.node(h.App+"-n2", true, false)
+			h.node(h.App+"-n3", true, false)
 			n.Spec.Taints = []corev1.Taint{tc.taint}
-			require.NoError(t, h.c.Update(ctx, n))
-			h.start(nil)
-			got := h.finished(h.execution(false, tc.op(n.Name)))
+			require.NoError(t, h.C.Update(ctx, n))
+			h.StartExecutor(nil)
+			got := h.Finished(h.execution(false, tc.op(n.Name)))
 			assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
 			res := got.Status.OperationResults[0]
 			assert.Equal(t, tc.reason, res.Reason, res.Message)
@@ -253,13 +253,13 @@ func TestNoExecuteTaintPassesTheDrainChecks(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, tc.safety)
-			n := h.node(h.app+"-n1", true, false)
-			h.node(h.app+"-n2", true, false)
-			h.node(h.app+"-n3", true, false)
+			n := h.node(h.App+"-n1", true, false)
+			h.node(h.App+"-n2", true, false)
+			h.node(h.App+"-n3", true, false)
 			tc.pods(h, n.Name)
 			h.get(n)
-			h.start(nil)
-			got := h.finished(h.execution(false, op("taint", "taint_node", nodeTarget(n.Name), map[string]string{"key": taintKey, "effect": "NoExecute"})))
+			h.StartExecutor(nil)
+			got := h.Finished(h.execution(false, op("taint", "taint_node", nodeTarget(n.Name), map[string]string{"key": taintKey, "effect": "NoExecute"})))
 			after := h.get(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.Name}}).(*corev1.Node)
 			if tc.reason == "" {
 				completed(t, got)
@@ -280,44 +280,44 @@ func TestNoExecuteTaintPassesTheDrainChecks(t *testing.T) {
 func TestNodeActionsRunOneAtATime(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, map[string]string{executor.KeyMaxUnschedulableShare: "0.75"})
-	n1 := h.node(h.app+"-n1", true, false)
-	n2 := h.node(h.app+"-n2", true, false)
-	h.node(h.app+"-n3", true, false)
-	h.node(h.app+"-n4", true, false)
+	n1 := h.node(h.App+"-n1", true, false)
+	n2 := h.node(h.App+"-n2", true, false)
+	h.node(h.App+"-n3", true, false)
+	h.node(h.App+"-n4", true, false)
 	// A pod a PodDisruptionBudget protects: the drain waits for it until its timeout.
 	h.pod("guarded", n1.Name, true, func(p *corev1.Pod) {
 		p.Status.Phase = corev1.PodRunning
 		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 	})
-	require.NoError(t, h.c.Create(ctx, &policyv1.PodDisruptionBudget{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app},
+	require.NoError(t, h.C.Create(ctx, &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App},
 		Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr.To(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
 	}))
-	h.start(nil)
+	h.StartExecutor(nil)
 	drain := h.execution(false, op("drain", "drain_node", nodeTarget(n1.Name), map[string]string{"gracePeriodSeconds": "0", "timeout": "3s"}))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		got := &kev1.KubernetesExecution{}
-		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(drain), got))
+		require.NoError(c, h.C.Get(ctx, client.ObjectKeyFromObject(drain), got))
 		require.Len(c, got.Status.OperationResults, 1)
 		assert.NotNil(c, got.Status.OperationResults[0].AppliedTime)
 	}, wait, tick)
 	h.get(n2)
-	got := h.finished(h.execution(false, op("cordon", "cordon_node", nodeTarget(n2.Name), nil)))
+	got := h.Finished(h.execution(false, op("cordon", "cordon_node", nodeTarget(n2.Name), nil)))
 	res := got.Status.OperationResults[0]
 	assert.Equal(t, action.ReasonNodeActionInProgress, res.Reason, res.Message)
 	assert.Contains(t, res.Message, "is running drain_node on node "+n1.Name)
 	after := h.get(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n2.Name}}).(*corev1.Node)
 	assert.Equal(t, n2.ResourceVersion, after.ResourceVersion)
-	h.finished(drain)
+	h.Finished(drain)
 }
 
 // scale_deployment and scale_statefulset to 0 replicas are refused: a remediation never stops
 // every pod.
 func TestScaleToZeroIsRefused(t *testing.T) {
 	h := newHarness(t, nil)
-	d := h.deployment("web", 2, nil)
-	h.start(nil)
-	got := h.finished(h.execution(false, op("stop", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "0"})))
+	d := h.Deployment("web", 2, nil)
+	h.StartExecutor(nil)
+	got := h.Finished(h.execution(false, op("stop", "scale_deployment", deploymentTarget(h.App, "web"), map[string]string{"replicas": "0"})))
 	refusedUnchanged(t, h, got, kev1.ReasonInvalidParameters, d)
 	assert.Contains(t, got.Status.OperationResults[0].Message, "replicas: must be at least 1, got 0")
 	h.get(d)

@@ -53,9 +53,9 @@ func TestForgedExecutionsAreRefused(t *testing.T) {
 	more := map[string]string{"memory": "256Mi"}
 	cfg := kev1.ExecutionConfig{SafetyValidation: ptr.To(true)}
 	status := func(t *testing.T, h *harness, obj client.Object, change func()) {
-		require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(obj), obj))
+		require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(obj), obj))
 		change()
-		require.NoError(t, h.c.Status().Update(ctx, obj))
+		require.NoError(t, h.C.Status().Update(ctx, obj))
 	}
 	tests := map[string]struct {
 		// forge creates the execution of ops around chain c (already approved and validated).
@@ -64,20 +64,20 @@ func TestForgedExecutionsAreRefused(t *testing.T) {
 	}{
 		"no RemediationRequest owns it": {
 			forge: func(t *testing.T, h *harness, c *chain, ops []common.Operation) *kev1.KubernetesExecution {
-				ke := &kev1.KubernetesExecution{ObjectMeta: metav1.ObjectMeta{Name: "forged-execution", Namespace: h.sys},
-					Spec: kev1.KubernetesExecutionSpec{RemediationRequestRef: common.ObjectReference{Name: c.rr.Name, Namespace: h.sys}, Operations: ops, ExecutionConfig: cfg}}
-				require.NoError(t, h.c.Create(ctx, ke))
+				ke := &kev1.KubernetesExecution{ObjectMeta: metav1.ObjectMeta{Name: "forged-execution", Namespace: h.Sys},
+					Spec: kev1.KubernetesExecutionSpec{RemediationRequestRef: common.ObjectReference{Name: c.RR.Name, Namespace: h.Sys}, Operations: ops, ExecutionConfig: cfg}}
+				require.NoError(t, h.C.Create(ctx, ke))
 				return ke
 			},
 			message: "is not controlled by its RemediationRequest",
 		},
 		"the request names another execution": {
 			forge: func(t *testing.T, h *harness, c *chain, ops []common.Operation) *kev1.KubernetesExecution {
-				h.named(c, func(st *remediationv1.RemediationRequestStatus) {
+				h.Named(c, func(st *remediationv1.RemediationRequestStatus) {
 					st.OverallPhase = remediationv1.PhaseExecuting
-					st.KubernetesExecutionRef = &common.ObjectReference{Name: "another-execution", Namespace: h.sys}
+					st.KubernetesExecutionRef = &common.ObjectReference{Name: "another-execution", Namespace: h.Sys}
 				})
-				return h.create(c, cfg, ops)
+				return h.Create(c, cfg, ops)
 			},
 			message: "names execution ",
 		},
@@ -85,72 +85,72 @@ func TestForgedExecutionsAreRefused(t *testing.T) {
 			forge: func(t *testing.T, h *harness, c *chain, ops []common.Operation) *kev1.KubernetesExecution {
 				forged := append([]common.Operation(nil), ops...)
 				forged[0].Parameters = map[string]string{"memory": "1Gi"}
-				return h.execute(c, cfg, forged)
+				return h.Execute(c, cfg, forged)
 			},
 			message: "operation 1 (o) differs in its parameters",
 		},
 		"the workflow did not complete": {
 			forge: func(t *testing.T, h *harness, c *chain, ops []common.Operation) *kev1.KubernetesExecution {
-				status(t, h, c.wfe, func() { c.wfe.Status.Phase = workflowv1.PhaseValidating })
-				return h.execute(c, cfg, ops)
+				status(t, h, c.WFE, func() { c.WFE.Status.Phase = workflowv1.PhaseValidating })
+				return h.Execute(c, cfg, ops)
 			},
 			message: "is \"Validating\", not Completed",
 		},
 		"the workflow planned other steps than recommended": {
 			forge: func(t *testing.T, h *harness, c *chain, ops []common.Operation) *kev1.KubernetesExecution {
-				status(t, h, c.aia, func() {
-					c.aia.Status.Recommendations[0].WorkflowSteps[0].Parameters = map[string]string{"memory": "200Mi"}
+				status(t, h, c.AIA, func() {
+					c.AIA.Status.Recommendations[0].WorkflowSteps[0].Parameters = map[string]string{"memory": "200Mi"}
 				})
-				return h.execute(c, cfg, ops)
+				return h.Execute(c, cfg, ops)
 			},
 			message: "planned other steps than",
 		},
 		"the analysis awaits a person's decision": {
 			forge: func(t *testing.T, h *harness, c *chain, ops []common.Operation) *kev1.KubernetesExecution {
-				status(t, h, c.aia, func() {
-					c.aia.Status.Phase = aiv1.PhaseApproving
-					c.aia.Status.Approval = &aiv1.ApprovalStatus{Required: true, Reason: "production"}
+				status(t, h, c.AIA, func() {
+					c.AIA.Status.Phase = aiv1.PhaseApproving
+					c.AIA.Status.Approval = &aiv1.ApprovalStatus{Required: true, Reason: "production"}
 				})
-				return h.execute(c, cfg, ops)
+				return h.Execute(c, cfg, ops)
 			},
 			message: "is \"Approving\"",
 		},
 		"approval required, approved by nobody": {
 			forge: func(t *testing.T, h *harness, c *chain, ops []common.Operation) *kev1.KubernetesExecution {
-				status(t, h, c.aia, func() {
-					c.aia.Status.Approval = &aiv1.ApprovalStatus{Required: true, Reason: "production", Decision: aiv1.DecisionApproved}
+				status(t, h, c.AIA, func() {
+					c.AIA.Status.Approval = &aiv1.ApprovalStatus{Required: true, Reason: "production", Decision: aiv1.DecisionApproved}
 				})
-				return h.execute(c, cfg, ops)
+				return h.Execute(c, cfg, ops)
 			},
 			message: "required a person's approval",
 		},
 		"the analysis was rejected": {
 			forge: func(t *testing.T, h *harness, c *chain, ops []common.Operation) *kev1.KubernetesExecution {
-				status(t, h, c.aia, func() {
-					c.aia.Status.Phase = aiv1.PhaseRejected
-					c.aia.Status.Approval = &aiv1.ApprovalStatus{Required: true, Decision: aiv1.DecisionRejected, DecidedBy: "alice"}
+				status(t, h, c.AIA, func() {
+					c.AIA.Status.Phase = aiv1.PhaseRejected
+					c.AIA.Status.Approval = &aiv1.ApprovalStatus{Required: true, Decision: aiv1.DecisionRejected, DecidedBy: "alice"}
 				})
-				return h.execute(c, cfg, ops)
+				return h.Execute(c, cfg, ops)
 			},
 			message: "is \"Rejected\"",
 		},
 		"the workflow belongs to another request": {
 			forge: func(t *testing.T, h *harness, c *chain, ops []common.Operation) *kev1.KubernetesExecution {
-				other, _ := h.approvedChain(op("o", "notify_only", deploymentTarget(h.app, "web"), nil))
-				h.named(c, func(st *remediationv1.RemediationRequestStatus) {
-					st.WorkflowExecutionRef = &common.ObjectReference{Name: other.wfe.Name, Namespace: h.sys}
+				other, _ := h.approvedChain(op("o", "notify_only", deploymentTarget(h.App, "web"), nil))
+				h.Named(c, func(st *remediationv1.RemediationRequestStatus) {
+					st.WorkflowExecutionRef = &common.ObjectReference{Name: other.WFE.Name, Namespace: h.Sys}
 				})
-				return h.execute(c, cfg, ops)
+				return h.Execute(c, cfg, ops)
 			},
 			message: "is not controlled by RemediationRequest",
 		},
 		"the request has ended": {
 			forge: func(t *testing.T, h *harness, c *chain, ops []common.Operation) *kev1.KubernetesExecution {
-				h.named(c, func(st *remediationv1.RemediationRequestStatus) {
+				h.Named(c, func(st *remediationv1.RemediationRequestStatus) {
 					st.OverallPhase = remediationv1.PhaseTimedOut
-					st.KubernetesExecutionRef = &common.ObjectReference{Name: c.rr.Name + "-execution", Namespace: h.sys}
+					st.KubernetesExecutionRef = &common.ObjectReference{Name: c.RR.Name + "-execution", Namespace: h.Sys}
 				})
-				return h.create(c, cfg, ops)
+				return h.Create(c, cfg, ops)
 			},
 			message: "has ended (TimedOut)",
 		},
@@ -158,12 +158,12 @@ func TestForgedExecutionsAreRefused(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			d := h.deployment("web", 2, nil)
-			c, ops := h.approvedChain(op("o", "increase_resources", deploymentTarget(h.app, "web"), more))
+			d := h.Deployment("web", 2, nil)
+			c, ops := h.approvedChain(op("o", "increase_resources", deploymentTarget(h.App, "web"), more))
 			counted := refusals(t, action.ReasonChainNotApproved)
 			ke := tc.forge(t, h, c, ops)
-			h.start(nil)
-			got := h.finished(ke)
+			h.StartExecutor(nil)
+			got := h.Finished(ke)
 			refusedUnchanged(t, h, got, action.ReasonChainNotApproved, d)
 			assert.Contains(t, got.Status.OperationResults[0].Message, tc.message)
 			assert.Equal(t, counted+1, refusals(t, action.ReasonChainNotApproved))
@@ -175,20 +175,20 @@ func TestForgedExecutionsAreRefused(t *testing.T) {
 // records it right after creating the execution), then runs.
 func TestExecutionWaitsForItsRequestToNameIt(t *testing.T) {
 	h := newHarness(t, map[string]string{executor.KeyPostConditions: "false"})
-	h.deployment("web", 2, nil)
-	c, ops := h.approvedChain(op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"}))
-	h.start(nil)
-	ke := h.create(c, kev1.ExecutionConfig{SafetyValidation: ptr.To(true)}, ops)
+	h.Deployment("web", 2, nil)
+	c, ops := h.approvedChain(op("o", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "256Mi"}))
+	h.StartExecutor(nil)
+	ke := h.Create(c, kev1.ExecutionConfig{SafetyValidation: ptr.To(true)}, ops)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		got := &kev1.KubernetesExecution{}
-		require.NoError(c, h.c.Get(context.Background(), client.ObjectKeyFromObject(ke), got))
+		require.NoError(c, h.C.Get(context.Background(), client.ObjectKeyFromObject(ke), got))
 		assert.Equal(c, "waiting for the RemediationRequest to name this execution", got.Status.Message)
 	}, wait, tick)
-	h.named(c, func(st *remediationv1.RemediationRequestStatus) {
+	h.Named(c, func(st *remediationv1.RemediationRequestStatus) {
 		st.OverallPhase = remediationv1.PhaseExecuting
-		st.KubernetesExecutionRef = &common.ObjectReference{Name: ke.Name, Namespace: h.sys}
+		st.KubernetesExecutionRef = &common.ObjectReference{Name: ke.Name, Namespace: h.Sys}
 	})
-	completed(t, h.finished(ke))
+	completed(t, h.Finished(ke))
 }
 
 // withRevisions gives Deployment d revisions 1..n (ReplicaSets with their pod-template-hash, the
@@ -196,12 +196,12 @@ func TestExecutionWaitsForItsRequestToNameIt(t *testing.T) {
 func withRevisions(t *testing.T, h *harness, d *appsv1.Deployment, from, to int) {
 	t.Helper()
 	ctx := context.Background()
-	require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(d), d))
+	require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(d), d))
 	for rev := from; rev <= to; rev++ {
 		tpl := d.Spec.Template.DeepCopy()
 		tpl.Spec.Containers[0].Image = "registry.example/app:" + itoa(rev)
 		tpl.Labels = map[string]string{"app": d.Name, appsv1.DefaultDeploymentUniqueLabelKey: "hash" + itoa(rev)}
-		require.NoError(t, h.c.Create(ctx, &appsv1.ReplicaSet{
+		require.NoError(t, h.C.Create(ctx, &appsv1.ReplicaSet{
 			ObjectMeta: metav1.ObjectMeta{Name: d.Name + "-" + itoa(rev), Namespace: d.Namespace, Labels: tpl.Labels,
 				Annotations:     map[string]string{mutate.RevisionAnnotation: itoa(rev)},
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: ptr.To(true)}}},
@@ -213,7 +213,7 @@ func withRevisions(t *testing.T, h *harness, d *appsv1.Deployment, from, to int)
 	}
 	d.Annotations[mutate.RevisionAnnotation] = itoa(to)
 	d.Spec.Template.Spec.Containers[0].Image = "registry.example/app:" + itoa(to)
-	require.NoError(t, h.c.Update(ctx, d))
+	require.NoError(t, h.C.Update(ctx, d))
 }
 
 func itoa(i int) string { return string(rune('0' + i)) }
@@ -230,19 +230,19 @@ func TestStaleTargetIsNotChanged(t *testing.T) {
 	}{
 		"rolled forward: the approved rollback is not made": {
 			op: func(h *harness) common.Operation {
-				return op("undo", "rollback_deployment", deploymentTarget(h.app, "web"), nil)
+				return op("undo", "rollback_deployment", deploymentTarget(h.App, "web"), nil)
 			},
 			change:  func(t *testing.T, h *harness, d *appsv1.Deployment) { withRevisions(t, h, d, 3, 3) },
 			message: "revision 2 → 3, pod-template-hash hash2 → hash3",
 		},
 		"scaled": {
 			op: func(h *harness) common.Operation {
-				return op("mem", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"})
+				return op("mem", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "256Mi"})
 			},
 			change: func(t *testing.T, h *harness, d *appsv1.Deployment) {
-				require.NoError(t, h.c.Get(ctx, client.ObjectKeyFromObject(d), d))
+				require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(d), d))
 				d.Spec.Replicas = ptr.To[int32](5)
-				require.NoError(t, h.c.Update(ctx, d))
+				require.NoError(t, h.C.Update(ctx, d))
 			},
 			message: "(its spec was changed)",
 		},
@@ -250,15 +250,15 @@ func TestStaleTargetIsNotChanged(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			d := h.deployment("web", 2, nil)
+			d := h.Deployment("web", 2, nil)
 			withRevisions(t, h, d, 1, 2)
 			c, ops := h.approvedChain(tc.op(h))
 			require.Equal(t, "2", ops[0].Preconditions.Revision)
 			require.Equal(t, "hash2", ops[0].Preconditions.PodTemplateHash)
 			tc.change(t, h, d)
 			h.get(d)
-			h.start(nil)
-			got := h.finished(h.execute(c, kev1.ExecutionConfig{SafetyValidation: ptr.To(true)}, ops))
+			h.StartExecutor(nil)
+			got := h.Finished(h.Execute(c, kev1.ExecutionConfig{SafetyValidation: ptr.To(true)}, ops))
 			refusedUnchanged(t, h, got, action.ReasonStaleTarget, d)
 			assert.Contains(t, got.Status.OperationResults[0].Message, tc.message)
 		})
@@ -274,38 +274,38 @@ func TestSecondOperationOnTheSameTarget(t *testing.T) {
 	for name, personChanges := range map[string]bool{"nobody else changes it": false, "a person rolls forward in between": true} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			d := h.deployment("web", 2, nil)
-			h.start(nil)
+			d := h.Deployment("web", 2, nil)
+			h.StartExecutor(nil)
 			ke := h.execution(false,
-				op("mem", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "512Mi"}),
-				op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "3"}))
+				op("mem", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "512Mi"}),
+				op("scale", "scale_deployment", deploymentTarget(h.App, "web"), map[string]string{"replicas": "3"}))
 			if personChanges {
 				// While the first operation's rollout is awaited, a person rolls forward.
 				require.EventuallyWithT(t, func(c *assert.CollectT) {
 					cur := &appsv1.Deployment{}
-					require.NoError(c, h.c.Get(ctx, key(h.app, "web"), cur))
+					require.NoError(c, h.C.Get(ctx, key(h.App, "web"), cur))
 					req, _ := memory(cur)
 					require.Equal(c, "512Mi", req)
 					cur.Spec.Template.Spec.Containers[0].Image = "registry.example/app:2"
-					require.NoError(c, h.c.Update(ctx, cur))
+					require.NoError(c, h.C.Update(ctx, cur))
 				}, wait, tick)
 			}
-			actAsDeploymentController(t, key(h.app, "web"), func(cur *appsv1.Deployment) bool {
+			actAsDeploymentController(t, key(h.App, "web"), func(cur *appsv1.Deployment) bool {
 				req, _ := memory(cur)
 				return req == "512Mi" && (!personChanges || cur.Spec.Template.Spec.Containers[0].Image == "registry.example/app:2")
 			})
 			if !personChanges {
-				actAsDeploymentController(t, key(h.app, "web"), func(cur *appsv1.Deployment) bool { return *cur.Spec.Replicas == 3 })
-				completed(t, h.finished(ke))
+				actAsDeploymentController(t, key(h.App, "web"), func(cur *appsv1.Deployment) bool { return *cur.Spec.Replicas == 3 })
+				completed(t, h.Finished(ke))
 				return
 			}
-			got := h.finished(ke)
+			got := h.Finished(ke)
 			require.Equal(t, kev1.PhaseRolledBack, got.Status.Phase, got.Status.Message)
 			res := got.Status.OperationResults[1]
 			assert.Equal(t, action.ReasonStaleTarget, res.Reason, res.Message)
 			assert.Contains(t, res.Message, "changed since operation mem changed it")
 			assert.Equal(t, kev1.OperationRolledBack, got.Status.OperationResults[0].Phase)
-			after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+			after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 			req, lim := memory(after)
 			assert.Equal(t, []string{"128Mi", "256Mi"}, []string{req, lim}, "Kubernaut's change is reverted")
 			assert.Equal(t, "registry.example/app:2", after.Spec.Template.Spec.Containers[0].Image, "the person's change stays")
@@ -320,25 +320,25 @@ func TestSecondOperationOnTheSameTarget(t *testing.T) {
 func TestRevertRefusedWhenTheFieldChangedSince(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, nil)
-	h.deployment("web", 2, nil)
-	h.start(nil)
-	scale := op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "3"})
+	h.Deployment("web", 2, nil)
+	h.StartExecutor(nil)
+	scale := op("scale", "scale_deployment", deploymentTarget(h.App, "web"), map[string]string{"replicas": "3"})
 	scale.Timeout = &metav1.Duration{Duration: 2 * time.Second} // no controller: never reached
 	ke := h.execution(false, scale)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		cur := &appsv1.Deployment{}
-		require.NoError(c, h.c.Get(ctx, key(h.app, "web"), cur))
+		require.NoError(c, h.C.Get(ctx, key(h.App, "web"), cur))
 		require.Equal(c, int32(3), *cur.Spec.Replicas, "not scaled yet")
 		if *cur.Spec.Replicas == 3 {
 			cur.Spec.Replicas = ptr.To[int32](7) // a person scales it meanwhile
-			require.NoError(c, h.c.Update(context.Background(), cur))
+			require.NoError(c, h.C.Update(context.Background(), cur))
 		}
 	}, wait, tick)
-	got := h.finished(ke)
+	got := h.Finished(ke)
 	assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
 	assert.Equal(t, kev1.ReasonRollbackFailed, readyReason(got), got.Status.Message)
 	assert.Contains(t, got.Status.OperationResults[0].Message, "was changed since by someone else at /spec/replicas: not reverted")
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 	assert.Equal(t, ptr.To[int32](7), after.Spec.Replicas)
 }
 
@@ -347,15 +347,15 @@ func TestRevertRefusedWhenTheFieldChangedSince(t *testing.T) {
 func TestKillSwitchStopsAnExecutionInFlight(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, nil)
-	h.deployment("web", 2, nil)
-	other := h.deployment("other", 2, nil)
-	h.start(nil)
+	h.Deployment("web", 2, nil)
+	other := h.Deployment("other", 2, nil)
+	h.StartExecutor(nil)
 	ke := h.execution(false,
-		op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "3"}),
-		op("mem", "increase_resources", deploymentTarget(h.app, "other"), map[string]string{"memory": "256Mi"}))
+		op("scale", "scale_deployment", deploymentTarget(h.App, "web"), map[string]string{"replicas": "3"}),
+		op("mem", "increase_resources", deploymentTarget(h.App, "other"), map[string]string{"memory": "256Mi"}))
 	state := func(c *assert.CollectT) *kev1.KubernetesExecution {
 		got := &kev1.KubernetesExecution{}
-		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(ke), got))
+		require.NoError(c, h.C.Get(ctx, client.ObjectKeyFromObject(ke), got))
 		return got
 	}
 	// The first change is made; its rollout is awaited (envtest runs no Deployment controller).
@@ -366,29 +366,29 @@ func TestKillSwitchStopsAnExecutionInFlight(t *testing.T) {
 	}, wait, tick)
 
 	held := counter(t, "kubernaut_executor_holds_total", map[string]string{"reason": action.ReasonPaused})
-	h.setSafety(map[string]string{executor.KeyPaused: "true"})
+	h.SetSafety(map[string]string{executor.KeyPaused: "true"})
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		assert.Equal(c, action.ReasonPaused, readyReason(state(c)))
 	}, wait, tick)
 	// The rollout finishes while paused, and the executor is woken (a change of the
 	// ConfigMap, still paused): it holds again, and changes nothing.
-	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool { return *d.Spec.Replicas == 3 })
+	actAsDeploymentController(t, key(h.App, "web"), func(d *appsv1.Deployment) bool { return *d.Spec.Replicas == 3 })
 	before := counter(t, "kubernaut_executor_holds_total", map[string]string{"reason": action.ReasonPaused})
 	assert.Greater(t, before, held)
-	h.setSafety(map[string]string{executor.KeyPaused: "true", executor.KeyCooldown: "6m"})
+	h.SetSafety(map[string]string{executor.KeyPaused: "true", executor.KeyCooldown: "6m"})
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		assert.Greater(c, counter(t, "kubernaut_executor_holds_total", map[string]string{"reason": action.ReasonPaused}), before)
 	}, wait, tick)
-	got := h.get(&kev1.KubernetesExecution{ObjectMeta: metav1.ObjectMeta{Name: ke.Name, Namespace: h.sys}}).(*kev1.KubernetesExecution)
+	got := h.get(&kev1.KubernetesExecution{ObjectMeta: metav1.ObjectMeta{Name: ke.Name, Namespace: h.Sys}}).(*kev1.KubernetesExecution)
 	assert.Equal(t, kev1.PhaseExecuting, got.Status.Phase)
 	assert.Equal(t, kev1.OperationPending, got.Status.OperationResults[1].Phase)
 	assert.Contains(t, got.Status.Message, "paused by paused=true")
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: h.App}}).(*appsv1.Deployment)
 	assert.Equal(t, other.ResourceVersion, after.ResourceVersion, "changed while paused")
 
 	// Lifted: the execution continues.
-	h.setSafety(map[string]string{executor.KeyPostConditions: "false"})
-	completed(t, h.finished(ke))
+	h.SetSafety(map[string]string{executor.KeyPostConditions: "false"})
+	completed(t, h.Finished(ke))
 	after = h.get(after).(*appsv1.Deployment)
 	req, _ := memory(after)
 	assert.Equal(t, "256Mi", req)
@@ -399,28 +399,28 @@ func TestKillSwitchStopsAnExecutionInFlight(t *testing.T) {
 func TestDryRunSwitchedOnStopsAnExecutionInFlight(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, nil)
-	h.deployment("web", 2, nil)
-	other := h.deployment("other", 2, nil)
-	h.start(nil)
+	h.Deployment("web", 2, nil)
+	other := h.Deployment("other", 2, nil)
+	h.StartExecutor(nil)
 	ke := h.execution(false,
-		op("scale", "scale_deployment", deploymentTarget(h.app, "web"), map[string]string{"replicas": "3"}),
-		op("mem", "increase_resources", deploymentTarget(h.app, "other"), map[string]string{"memory": "256Mi"}))
+		op("scale", "scale_deployment", deploymentTarget(h.App, "web"), map[string]string{"replicas": "3"}),
+		op("mem", "increase_resources", deploymentTarget(h.App, "other"), map[string]string{"memory": "256Mi"}))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		got := &kev1.KubernetesExecution{}
-		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(ke), got))
+		require.NoError(c, h.C.Get(ctx, client.ObjectKeyFromObject(ke), got))
 		require.Len(c, got.Status.OperationResults, 2)
 		assert.NotNil(c, got.Status.OperationResults[0].AppliedTime)
 	}, wait, tick)
-	h.setSafety(map[string]string{executor.KeyDryRun: "true"})
-	actAsDeploymentController(t, key(h.app, "web"), func(d *appsv1.Deployment) bool { return *d.Spec.Replicas == 3 })
-	got := h.finished(ke)
+	h.SetSafety(map[string]string{executor.KeyDryRun: "true"})
+	actAsDeploymentController(t, key(h.App, "web"), func(d *appsv1.Deployment) bool { return *d.Spec.Replicas == 3 })
+	got := h.Finished(ke)
 	assert.Equal(t, kev1.PhaseFailed, got.Status.Phase)
 	assert.Equal(t, kev1.OperationSucceeded, got.Status.OperationResults[0].Phase)
 	assert.Equal(t, action.ReasonDryRunEnforced, got.Status.OperationResults[1].Reason, got.Status.OperationResults[1].Message)
 	assert.Contains(t, got.Status.Message, "changed and not rolled back: scale")
-	web := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	web := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 	assert.Equal(t, ptr.To[int32](3), web.Spec.Replicas)
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: h.App}}).(*appsv1.Deployment)
 	assert.Equal(t, other.ResourceVersion, after.ResourceVersion)
 }
 
@@ -429,22 +429,22 @@ func TestUnusableSafetyConfigRefuses(t *testing.T) {
 	ctx := context.Background()
 	tests := map[string]func(t *testing.T, h *harness){
 		"missing": func(t *testing.T, h *harness) {
-			require.NoError(t, h.c.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: executor.DefaultConfigMapName, Namespace: h.sys}}))
+			require.NoError(t, h.C.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: executor.DefaultConfigMapName, Namespace: h.Sys}}))
 		},
 		"invalid": func(t *testing.T, h *harness) {
-			h.setSafety(map[string]string{executor.KeyDryRun: "maybe"})
+			h.SetSafety(map[string]string{executor.KeyDryRun: "maybe"})
 		},
 		"a misspelt key": func(t *testing.T, h *harness) {
-			h.setSafety(map[string]string{"dryrun": "true"})
+			h.SetSafety(map[string]string{"dryrun": "true"})
 		},
 	}
 	for name, break_ := range tests {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			d := h.deployment("web", 2, nil)
+			d := h.Deployment("web", 2, nil)
 			break_(t, h)
-			h.start(nil)
-			got := h.finished(h.execution(false, op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"})))
+			h.StartExecutor(nil)
+			got := h.Finished(h.execution(false, op("o", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "256Mi"})))
 			refusedUnchanged(t, h, got, kev1.ReasonSafetyConfigInvalid, d)
 		})
 	}
@@ -461,12 +461,12 @@ func TestChangeBudgets(t *testing.T) {
 	}{
 		"namespace": {
 			safety: map[string]string{executor.KeyMaxChangesPerNamespace: "1", executor.KeyMaxChangesPerCluster: "10"},
-			second: func(h *harness) string { return h.app },
+			second: func(h *harness) string { return h.App },
 			scope:  "namespace",
 		},
 		"cluster": {
 			safety: map[string]string{executor.KeyMaxChangesPerNamespace: "10", executor.KeyMaxChangesPerCluster: "1"},
-			second: func(h *harness) string { return env.Namespace(h.t, map[string]string{kev1.LabelManaged: "true"}) },
+			second: func(h *harness) string { return env.Namespace(h.T, map[string]string{kev1.LabelManaged: "true"}) },
 			scope:  "cluster",
 		},
 	}
@@ -474,17 +474,17 @@ func TestChangeBudgets(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tc.safety[executor.KeyPostConditions] = "false"
 			h := newHarness(t, tc.safety)
-			h.deployment("web", 2, nil)
-			h.start(nil)
-			completed(t, h.finished(h.execution(false, op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"}))))
+			h.Deployment("web", 2, nil)
+			h.StartExecutor(nil)
+			completed(t, h.Finished(h.execution(false, op("o", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "256Mi"}))))
 
 			ns := tc.second(h)
-			app := h.app
-			h.app = ns // the next Deployment's namespace
-			d := h.deployment("next", 2, nil)
-			h.app = app
+			app := h.App
+			h.App = ns // the next Deployment's namespace
+			d := h.Deployment("next", 2, nil)
+			h.App = app
 			counted := counter(t, "kubernaut_executor_budget_refusals_total", map[string]string{"scope": tc.scope})
-			got := h.finished(h.execution(false, op("o", "increase_resources", deploymentTarget(ns, "next"), map[string]string{"memory": "256Mi"})))
+			got := h.Finished(h.execution(false, op("o", "increase_resources", deploymentTarget(ns, "next"), map[string]string{"memory": "256Mi"})))
 			refusedUnchanged(t, h, got, action.ReasonChangeBudgetExceeded, d)
 			assert.Contains(t, got.Status.OperationResults[0].Message, "within an hour")
 			assert.Equal(t, counted+1, counter(t, "kubernaut_executor_budget_refusals_total", map[string]string{"scope": tc.scope}))
@@ -497,17 +497,17 @@ func TestChangeBudgets(t *testing.T) {
 func TestKillSwitchHoldsNewExecutions(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, map[string]string{executor.KeyPaused: "true", executor.KeyPostConditions: "false"})
-	d := h.deployment("web", 2, nil)
-	h.start(nil)
-	ke := h.execution(false, op("o", "increase_resources", deploymentTarget(h.app, "web"), map[string]string{"memory": "256Mi"}))
+	d := h.Deployment("web", 2, nil)
+	h.StartExecutor(nil)
+	ke := h.execution(false, op("o", "increase_resources", deploymentTarget(h.App, "web"), map[string]string{"memory": "256Mi"}))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		got := &kev1.KubernetesExecution{}
-		require.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(ke), got))
+		require.NoError(c, h.C.Get(ctx, client.ObjectKeyFromObject(ke), got))
 		assert.Equal(c, action.ReasonPaused, readyReason(got))
 		assert.Empty(c, got.Status.Phase)
 	}, wait, tick)
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.app}}).(*appsv1.Deployment)
+	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
 	assert.Equal(t, d.ResourceVersion, after.ResourceVersion)
-	h.setSafety(map[string]string{executor.KeyPostConditions: "false"})
-	completed(t, h.finished(ke))
+	h.SetSafety(map[string]string{executor.KeyPostConditions: "false"})
+	completed(t, h.Finished(ke))
 }

@@ -6,6 +6,8 @@ package chain
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -60,4 +62,10 @@ func FinishWorkflow(t testing.TB, c client.Client, w *workflowv1.WorkflowExecuti
 	t.Helper()
 	require.NoError(t, c.Create(context.Background(), w))
 	return WaitWorkflow(t, c, client.ObjectKeyFromObject(w))
+}
+
+// Fingerprint is a signal fingerprint (64 hex digits, as the gateway computes them) derived from s.
+func Fingerprint(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

@@ -14,15 +14,23 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
+	"github.com/kubernaut/kubernaut/pkg/aianalysis"
+	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
+	"github.com/kubernaut/kubernaut/pkg/orchestrator"
+	"github.com/kubernaut/kubernaut/pkg/processing"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/workflow"
@@ -39,8 +47,8 @@ func Logger() logr.Logger {
 // Start runs the manager of service in ns as the service's command configures it (its shared
 // options with namespace ns, no metrics or probe listeners, no leader election), under the
 // service's generated RBAC, with tune changing the options and setup adding its reconciler. The
-// manager stops when the test ends; an error from it fails the test.
-func Start(t testing.TB, env *testenv.Env, service, ns string, tune func(*app.Options, *manager.Options), setup func(context.Context, manager.Manager) error) {
+// manager stops when the test ends; an error from it fails the test. It returns the manager.
+func Start(t testing.TB, env *testenv.Env, service, ns string, tune func(*app.Options, *manager.Options), setup func(context.Context, manager.Manager) error) manager.Manager {
 	t.Helper()
 	cfg := env.AsService(t, service, ns)
 	cfg.QPS, cfg.Burst = 1000, 2000
@@ -63,6 +71,70 @@ func Start(t testing.TB, env *testenv.Env, service, ns string, tune func(*app.Op
 		case <-time.After(30 * time.Second):
 			t.Error(service + " did not stop")
 		}
+	})
+	return mgr
+}
+
+// Processing runs the processing service in ns with its default config (policy ConfigMap
+// processing.DefaultConfig().PolicyConfigMap in ns), mutate changing its reconciler, and returns
+// its manager.
+func Processing(t testing.TB, env *testenv.Env, ns string, mutate func(*processing.Reconciler, manager.Manager)) manager.Manager {
+	t.Helper()
+	pc := processing.DefaultConfig()
+	pc.Namespace = ns
+	ctrllog.SetLogger(logr.Discard())
+	return Start(t, env, "processing", ns, func(_ *app.Options, o *manager.Options) {
+		processing.CacheOptions(&o.Cache, ns, pc.PolicyConfigMap)
+	}, func(ctx context.Context, mgr manager.Manager) error {
+		r := &processing.Reconciler{Config: pc}
+		if mutate != nil {
+			mutate(r, mgr)
+		}
+		return r.SetupWithManager(ctx, mgr)
+	})
+}
+
+// AIAnalysis runs the aianalysis controller in ns with the builtin investigator and the approval
+// policy of ConfigMap aianalysis.DefaultPolicyConfigMap in ns, mutate changing its reconciler,
+// and returns the reconciler.
+func AIAnalysis(t testing.TB, env *testenv.Env, ns string, mutate func(*aianalysis.Reconciler)) *aianalysis.Reconciler {
+	t.Helper()
+	r := &aianalysis.Reconciler{Investigator: investigator.NewBuiltin()}
+	ctrllog.SetLogger(logr.Discard())
+	Start(t, env, "aianalysis", ns, func(_ *app.Options, o *manager.Options) {
+		aianalysis.CacheOptions(&o.Cache, ns, aianalysis.DefaultPolicyConfigMap)
+	}, func(ctx context.Context, mgr manager.Manager) error {
+		r.Policy = &aianalysis.PolicySource{Reader: mgr.GetClient(), Namespace: ns, Name: aianalysis.DefaultPolicyConfigMap}
+		if mutate != nil {
+			mutate(r)
+		}
+		return r.SetupWithManager(t.Context(), mgr)
+	})
+	return r
+}
+
+// AIAnalysisPolicy creates or replaces the aianalysis approval policy ConfigMap of ns.
+func AIAnalysisPolicy(t testing.TB, c client.Client, ns, policy string) {
+	t.Helper()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: aianalysis.DefaultPolicyConfigMap, Namespace: ns}, Data: map[string]string{aianalysis.PolicyKey: policy}}
+	err := c.Create(context.Background(), cm)
+	if apierrors.IsAlreadyExists(err) {
+		err = c.Update(context.Background(), cm)
+	}
+	require.NoError(t, err)
+}
+
+// Orchestrator runs the orchestrator in ns with its default config, tune setting its
+// config and its notification and audit clients.
+func Orchestrator(t testing.TB, env *testenv.Env, ns string, tune func(*orchestrator.Reconciler)) {
+	t.Helper()
+	Start(t, env, "orchestrator", ns, func(_ *app.Options, o *manager.Options) {
+		orchestrator.CacheOptions(&o.Cache, ns)
+	}, func(ctx context.Context, mgr manager.Manager) error {
+		r := &orchestrator.Reconciler{Config: orchestrator.DefaultConfig()}
+		r.Config.Namespace = ns
+		tune(r)
+		return r.SetupWithManager(ctx, mgr)
 	})
 }
 
