@@ -62,7 +62,6 @@ func TestProcessing(t *testing.T) {
 	t.Run("lists are paged and bounded", func(t *testing.T) { testListPages(t, env, h) })
 	t.Run("policy", func(t *testing.T) { testPolicy(t, env) })
 	t.Run("a stuck read fails with a reason", func(t *testing.T) { testStuckRead(t, env) })
-	t.Run("meeting: the orchestrator's request through processing to Analyzing", func(t *testing.T) { testMeetingOrchestrator(t, env) })
 }
 
 func testOOMKilled(t *testing.T, env *testenv.Env, h *harness) {

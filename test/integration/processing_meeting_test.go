@@ -1,4 +1,4 @@
-package processing_test
+package integration_test
 
 import (
 	"context"
@@ -12,16 +12,16 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
-	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
+	testchain "github.com/kubernaut/kubernaut/internal/testutil/chain"
+	"github.com/kubernaut/kubernaut/internal/testutil/cluster"
+	"github.com/kubernaut/kubernaut/internal/testutil/services"
 	"github.com/kubernaut/kubernaut/pkg/orchestrator"
-	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
@@ -42,50 +42,33 @@ func acceptAll(t testing.TB) *httptest.Server {
 	return srv
 }
 
-// startOrchestrator runs the real orchestrator, under its own RBAC, in the processing harness's namespace.
-func startOrchestrator(t *testing.T, env *testenv.Env, ns string) {
+// startOrchestrator runs the real orchestrator, under its own RBAC, in ns, with every post to
+// notification and datastorage accepted.
+func startOrchestrator(t *testing.T, ns string) {
 	t.Helper()
 	srv := acceptAll(t)
-	o := app.NewOptions(true)
-	o.Namespace, o.MetricsBindAddress, o.HealthProbeBindAddress, o.LeaderElect = ns, "0", "0", false
-	opts := o.ManagerOptions("orchestrator")
-	orchestrator.CacheOptions(&opts.Cache, ns)
-	skip := true
-	opts.Controller.SkipNameValidation = &skip
-	cfg := rest.CopyConfig(env.AsService(t, "orchestrator", ns))
-	cfg.QPS, cfg.Burst = 1000, 2000
-	mgr, err := app.NewManager(cfg, opts)
-	require.NoError(t, err)
-	oc := orchestrator.DefaultConfig()
-	oc.Namespace, oc.StabilizationWindow, oc.RetryMaxBackoff = ns, time.Hour, 2*time.Second
-	r := &orchestrator.Reconciler{Config: oc, Notifier: notificationapi.NewClient(srv.URL, ""), Audit: auditapi.NewClient(srv.URL, "")}
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, r.SetupWithManager(ctx, mgr))
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("the orchestrator did not stop")
-		}
+	services.Orchestrator(t, env, ns, func(r *orchestrator.Reconciler) {
+		r.Config.StabilizationWindow, r.Config.RetryMaxBackoff = time.Hour, 2*time.Second
+		r.Notifier, r.Audit = notificationapi.NewClient(srv.URL, ""), auditapi.NewClient(srv.URL, "")
 	})
 }
 
 // The orchestrator's real RemediationProcessing goes through the real processing service, and
 // the orchestrator moves the request to Analyzing with the enriched signal in the AIAnalysis.
-func testMeetingOrchestrator(t *testing.T, env *testenv.Env) {
+func TestMeetingOrchestratorProcessing(t *testing.T) {
 	ctx := context.Background()
-	h := startProcessing(t, env, nil)
-	startOrchestrator(t, env, h.sys)
+	h := struct {
+		cluster.Objects
+		sys string
+	}{cluster.Objects{T: t, C: env.Client}, env.Namespace(t, nil)}
+	services.Processing(t, env, h.sys, nil)
+	startOrchestrator(t, h.sys)
 
 	target := env.Namespace(t, map[string]string{"kubernaut.io/environment": "staging"})
-	node := h.node(target+"-node", nil)
-	d := h.deployment(target, "web", "web:2", 1)
-	rs := h.replicaSet(d, 1, "web:2", 1, 0, time.Now())
-	h.pod(target, rs, "apps/v1", "ReplicaSet", "web-r1-a", node.Name, "web:2", func(p *corev1.Pod) {
+	node := h.Node(target+"-node", nil)
+	d := h.Deployment(target, "web", "web:2", 1)
+	rs := h.ReplicaSet(d, 1, "web:2", 1, 0, time.Now())
+	h.Pod(target, rs, "apps/v1", "ReplicaSet", "web-r1-a", node.Name, "web:2", func(p *corev1.Pod) {
 		p.Status.Phase = corev1.PodRunning
 		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Image: "web:2", ImageID: "sha256:1", RestartCount: 3,
 			State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
@@ -97,7 +80,7 @@ func testMeetingOrchestrator(t *testing.T, env *testenv.Env) {
 	rr := &remediationv1.RemediationRequest{
 		ObjectMeta: metav1.ObjectMeta{Name: "web-oom", Namespace: h.sys},
 		Spec: remediationv1.RemediationRequestSpec{
-			SignalFingerprint: fingerprint(target + "/web"), SignalName: "KubePodOOMKilled",
+			SignalFingerprint: testchain.Fingerprint(target + "/web"), SignalName: "KubePodOOMKilled",
 			Severity: remediationv1.SeverityWarning, Environment: remediationv1.EnvironmentUnknown, Priority: remediationv1.PriorityP2,
 			SignalType: remediationv1.SignalTypePrometheusAlert, SignalSource: "alertmanager",
 			TargetResource: common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: target, Name: "web"},
@@ -107,20 +90,20 @@ func testMeetingOrchestrator(t *testing.T, env *testenv.Env) {
 		},
 	}
 	rr.Labels = map[string]string{remediationv1.LabelSignalFingerprint: rr.Spec.SignalFingerprint[:63]}
-	require.NoError(t, h.c.Create(ctx, rr))
+	require.NoError(t, h.C.Create(ctx, rr))
 
 	ok := assert.EventuallyWithT(t, func(c *assert.CollectT) {
 		got := &remediationv1.RemediationRequest{}
-		assert.NoError(c, h.c.Get(ctx, client.ObjectKeyFromObject(rr), got))
+		assert.NoError(c, h.C.Get(ctx, client.ObjectKeyFromObject(rr), got))
 		assert.Equal(c, remediationv1.PhaseAnalyzing, got.Status.OverallPhase, "message %q", got.Status.Message)
 	}, wait, tick)
 	require.True(t, ok)
 
 	rp := &processingv1.RemediationProcessing{}
-	require.NoError(t, h.c.Get(ctx, client.ObjectKey{Namespace: h.sys, Name: "web-oom-processing"}, rp))
+	require.NoError(t, h.C.Get(ctx, client.ObjectKey{Namespace: h.sys, Name: "web-oom-processing"}, rp))
 	assert.Equal(t, processingv1.PhaseCompleted, rp.Status.Phase)
 	a := &aiv1.AIAnalysis{}
-	require.NoError(t, h.c.Get(ctx, client.ObjectKey{Namespace: h.sys, Name: "web-oom-analysis"}, a))
+	require.NoError(t, h.C.Get(ctx, client.ObjectKey{Namespace: h.sys, Name: "web-oom-analysis"}, a))
 	ac := a.Spec.AnalysisRequest.AlertContext
 	assert.Equal(t, "staging", ac.Environment, "processing's classification, not the gateway's")
 	assert.Equal(t, "P2", ac.BusinessPriority)
