@@ -31,9 +31,6 @@ type Config struct {
 	APITimeout time.Duration
 	// MaxPayloadBytes caps spec.originalPayload.
 	MaxPayloadBytes int
-	// QPS and Burst bound the gateway's API server client.
-	QPS   float32
-	Burst int
 	// TargetMappingsFile holds the operator's target mappings (YAML), tried before the built-in table.
 	TargetMappingsFile string
 	// OwnerCacheSize and OwnerCacheTTL bound the metadata cache of target resolution.
@@ -44,10 +41,13 @@ type Config struct {
 // NewConfig returns the defaults.
 func NewConfig() *Config {
 	d := gateway.DefaultConfig(shared.DefaultNamespace)
+	o := shared.NewOptions(false)
+	// A request per distinct alert: the gateway's client may send more than the others'.
+	o.KubeAPIQPS, o.KubeAPIBurst = 500, 1000
 	return &Config{
-		Options: shared.NewOptions(false), HTTP: shared.NewHTTPOptions(),
+		Options: o, HTTP: shared.NewHTTPOptions(),
 		Cooldown: d.Cooldown, APITimeout: d.APITimeout, MaxPayloadBytes: d.MaxPayloadBytes,
-		QPS: 500, Burst: 1000, OwnerCacheSize: d.OwnerCacheSize, OwnerCacheTTL: d.OwnerCacheTTL,
+		OwnerCacheSize: d.OwnerCacheSize, OwnerCacheTTL: d.OwnerCacheTTL,
 	}
 }
 
@@ -59,8 +59,6 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.PriorityOverrides, "priority-overrides", c.PriorityOverrides, "Changes to the severity × environment priority table, as comma-separated severity/environment=Pn entries (for example warning/production=P0).")
 	fs.DurationVar(&c.APITimeout, "api-timeout", c.APITimeout, "Longest time the API server calls for one signal may take before the gateway answers 503 with Retry-After.")
 	fs.IntVar(&c.MaxPayloadBytes, "max-payload-bytes", c.MaxPayloadBytes, "Largest original payload stored in a RemediationRequest (at most 65536); larger payloads are stored without their shared labels, or not at all.")
-	fs.Float32Var(&c.QPS, "kube-api-qps", c.QPS, "Sustained request rate the gateway may send to the API server.")
-	fs.IntVar(&c.Burst, "kube-api-burst", c.Burst, "Burst of requests the gateway may send to the API server above --kube-api-qps.")
 	fs.StringVar(&c.TargetMappingsFile, "target-mappings-file", c.TargetMappingsFile, "YAML file of target mappings for the operator's own alert labels (mappings: [{label, apiVersion, kind, namespaced, alertNames, matchLabels, name}]), tried in order before the built-in table (docs/gateway.md). An invalid file stops the gateway at start.")
 	fs.IntVar(&c.OwnerCacheSize, "owner-cache-size", c.OwnerCacheSize, "Most objects (Pods, ReplicaSets, workloads, …) whose existence and controller target resolution remembers; the least recently used are forgotten first.")
 	fs.DurationVar(&c.OwnerCacheTTL, "owner-cache-ttl", c.OwnerCacheTTL, "How long target resolution remembers an object's existence and controller (an absent object: at most 10s).")
@@ -77,9 +75,6 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPayloadBytes <= 0 || c.MaxPayloadBytes > 65536 {
 		errs = append(errs, fmt.Errorf("--max-payload-bytes must be between 1 and 65536, not %d", c.MaxPayloadBytes))
-	}
-	if c.QPS <= 0 || c.Burst <= 0 {
-		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
 	}
 	if _, err := gateway.DefaultPriorityTable().ParsePriorityOverrides(c.PriorityOverrides); err != nil {
 		errs = append(errs, fmt.Errorf("--priority-overrides: %w", err))
@@ -137,7 +132,6 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	restCfg.QPS, restCfg.Burst = cfg.QPS, cfg.Burst
 	gcfg, err := cfg.GatewayConfig()
 	if err != nil {
 		return err

@@ -25,11 +25,6 @@ type Config struct {
 	shared.Options
 	Clients      shared.ClientOptions
 	Orchestrator orchestrator.Config
-	// KubeAPIQPS and KubeAPIBurst bound the client's request rate to the API server. A
-	// remediation costs the orchestrator 14 requests (12 writes, 2 live reads), so the default of
-	// 300/s allows about 21 remediations/s; the API server's own priority and fairness protects it.
-	KubeAPIQPS   float32
-	KubeAPIBurst int
 	// AlertmanagerURL, when set, is asked at the end of each verification window whether the
 	// alert still fires for the request's target.
 	AlertmanagerURL string
@@ -43,8 +38,6 @@ func NewConfig() *Config {
 		Options:      shared.NewOptions(true),
 		Clients:      shared.NewClientOptions(),
 		Orchestrator: orchestrator.DefaultConfig(),
-		KubeAPIQPS:   300,
-		KubeAPIBurst: 600,
 	}
 }
 
@@ -72,17 +65,12 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.AuditFlushOnDelete, "audit-flush-on-delete", o.AuditFlushOnDelete, "How long a deleted request waits for its audit records to reach datastorage before it is deleted anyway (annotate it kubernaut.io/skip-audit-flush=true to skip the wait).")
 	fs.DurationVar(&o.RetryMaxBackoff, "retry-max-backoff", o.RetryMaxBackoff, "Longest wait between retries while notification or datastorage is unavailable.")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "Number of requests reconciled in parallel.")
-	fs.Float32Var(&c.KubeAPIQPS, "kube-api-qps", c.KubeAPIQPS, "Sustained requests per second the orchestrator may send to the API server.")
-	fs.IntVar(&c.KubeAPIBurst, "kube-api-burst", c.KubeAPIBurst, "Burst of requests the orchestrator may send to the API server above --kube-api-qps.")
 }
 
 // Validate reports every invalid setting.
 func (c *Config) Validate() error {
 	c.Orchestrator.Namespace = c.Namespace
 	var errs []error
-	if c.KubeAPIQPS <= 0 || c.KubeAPIBurst <= 0 {
-		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
-	}
 	c.Orchestrator.VerificationWindowFor = nil
 	for name, v := range c.WindowFor {
 		d, err := time.ParseDuration(v)
@@ -132,7 +120,6 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	rest.QPS, rest.Burst = cfg.KubeAPIQPS, cfg.KubeAPIBurst
 	opts := cfg.ManagerOptions(service)
 	Tune(&opts, cfg.Namespace)
 	mgr, err := shared.NewManager(rest, opts)

@@ -19,17 +19,11 @@ const service = "processing"
 type Config struct {
 	shared.Options
 	Processing processing.Config
-	// KubeAPIQPS and KubeAPIBurst bound the client's request rate to the API server. A
-	// processing costs two status patches and the live reads of its enrichment (a Deployment
-	// target about ten, whatever its size; docs/processing.md), so the default of 300/s allows
-	// about 25 processings/s.
-	KubeAPIQPS   float32
-	KubeAPIBurst int
 }
 
 // NewConfig returns the defaults.
 func NewConfig() *Config {
-	return &Config{Options: shared.NewOptions(true), Processing: processing.DefaultConfig(), KubeAPIQPS: 300, KubeAPIBurst: 600}
+	return &Config{Options: shared.NewOptions(true), Processing: processing.DefaultConfig()}
 }
 
 // AddFlags registers the shared flags and the service's own.
@@ -41,8 +35,6 @@ func (c *Config) AddFlags(cmd *cobra.Command) {
 	fs.DurationVar(&p.EnrichmentTimeout, "enrichment-timeout", p.EnrichmentTimeout, "Bound on the reads of one enrichment: a read still waiting then fails the RemediationProcessing (reason EnrichmentTimedOut); other read errors are retried for as long, then fail it (reason EnrichmentFailed).")
 	fs.IntVar(&p.MaxConcurrentReconciles, "max-concurrent-reconciles", p.MaxConcurrentReconciles, "RemediationProcessings enriched in parallel.")
 	fs.IntVar(&p.MaxContextBytes, "max-context-bytes", p.MaxContextBytes, "Bound on the serialized Kubernetes context of one signal; the least useful facts are dropped first and listed in its truncated field.")
-	fs.Float32Var(&c.KubeAPIQPS, "kube-api-qps", c.KubeAPIQPS, "Sustained requests per second the processing service may send to the API server (enrichment reads the cluster live: a processing costs about a dozen requests, two of them writes).")
-	fs.IntVar(&c.KubeAPIBurst, "kube-api-burst", c.KubeAPIBurst, "Burst of requests the processing service may send to the API server above --kube-api-qps.")
 }
 
 // Validate reports every invalid setting.
@@ -57,9 +49,6 @@ func (c *Config) Validate() error {
 	}
 	if p.MaxConcurrentReconciles < 1 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-reconciles must be at least 1, not %d", p.MaxConcurrentReconciles))
-	}
-	if c.KubeAPIQPS <= 0 || c.KubeAPIBurst <= 0 {
-		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
 	}
 	if p.MaxContextBytes < 1024 {
 		errs = append(errs, fmt.Errorf("--max-context-bytes must be at least 1024, not %d", p.MaxContextBytes))
@@ -94,7 +83,6 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	rest.QPS, rest.Burst = cfg.KubeAPIQPS, cfg.KubeAPIBurst
 	opts := cfg.ManagerOptions(service)
 	processing.CacheOptions(&opts.Cache, cfg.Namespace, cfg.Processing.PolicyConfigMap)
 	mgr, err := shared.NewManager(rest, opts)

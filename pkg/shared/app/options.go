@@ -39,9 +39,21 @@ type Options struct {
 	LogLevel string
 	// LogFormat is json or console.
 	LogFormat string
+	// KubeAPIQPS and KubeAPIBurst bound the client's request rate to the API server. client-go's
+	// default (20 QPS, 30 burst in controller-runtime) caps a service at a few remediations per
+	// second: an operation alone costs the executor about a dozen requests.
+	KubeAPIQPS   float32
+	KubeAPIBurst int
 
 	controller bool
 }
+
+// Default client rate limit of every service (the gateway's is higher: it creates a request per
+// distinct alert).
+const (
+	DefaultKubeAPIQPS   = 300
+	DefaultKubeAPIBurst = 600
+)
 
 // NewOptions returns the defaults; controller says whether the binary runs leader-elected controllers.
 func NewOptions(controller bool) Options {
@@ -52,6 +64,8 @@ func NewOptions(controller bool) Options {
 		LeaderElect:            controller,
 		LogLevel:               "info",
 		LogFormat:              "json",
+		KubeAPIQPS:             DefaultKubeAPIQPS,
+		KubeAPIBurst:           DefaultKubeAPIBurst,
 		controller:             controller,
 	}
 }
@@ -68,6 +82,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	}
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "Log verbosity: debug, info, warn or error.")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "Log encoding: json (for log collectors) or console (for people).")
+	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "Sustained requests per second this service may send to the API server.")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Burst of requests this service may send to the API server above --kube-api-qps.")
 }
 
 // Validate reports every invalid shared flag.
@@ -89,6 +105,9 @@ func (o *Options) Validate() error {
 	}
 	if _, err := parseLevel(o.LogLevel); err != nil {
 		errs = append(errs, err)
+	}
+	if o.KubeAPIQPS <= 0 || o.KubeAPIBurst <= 0 {
+		errs = append(errs, fmt.Errorf("--kube-api-qps and --kube-api-burst must be positive, got %g and %d", o.KubeAPIQPS, o.KubeAPIBurst))
 	}
 	if o.LogFormat != "json" && o.LogFormat != "console" {
 		errs = append(errs, fmt.Errorf("--log-format must be json or console, not %q", o.LogFormat))

@@ -70,6 +70,9 @@ func (o *Options) RESTConfig() (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the cluster connection: %w", err)
 	}
+	if o.KubeAPIQPS > 0 {
+		cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
+	}
 	return cfg, nil
 }
 
