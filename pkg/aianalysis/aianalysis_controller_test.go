@@ -9,11 +9,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/apistandin"
+	testfixture "github.com/kubernaut/kubernaut/internal/testutil/fixture"
 	"github.com/kubernaut/kubernaut/internal/testutil/llmstandin"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis"
@@ -32,29 +33,8 @@ func inStaging(s aiv1.SignalContext) aiv1.SignalContext {
 	return s
 }
 
-// oomSignal is an OOMKilled Deployment shop/web as processing describes it, alerted by our own
-// KubePodOOMKilled (on kube_pod_container_status_last_terminated_reason) a minute ago (times
-// relative to now).
-func oomSignal() aiv1.SignalContext {
-	now := metav1.Now()
-	ago := func(d time.Duration) *metav1.Time { t := metav1.NewTime(now.Add(-d)); return &t }
-	return aiv1.SignalContext{Fingerprint: strings.Repeat("a", 64), SignalName: "KubePodOOMKilled", Severity: "warning", Environment: "production", BusinessPriority: "P1",
-		Namespace: "shop", ResourceKind: "Deployment", ResourceName: "web",
-		SignalLabels: map[string]string{"alertname": "KubePodOOMKilled", "container": "app", "instance": "10.244.0.12:8443", "job": "kube-state-metrics",
-			"namespace": "shop", "pod": "web-7d9f8-aaaaa", "reason": "OOMKilled", "severity": "warning", "uid": "3f2b6c1e-8d0a-4c57-9e41-6a2f0d7b5c90"},
-		FiringTime:  ago(time.Minute),
-		NamedTarget: &common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: "shop", Name: "web-7d9f8-aaaaa"},
-		KubernetesContext: &common.KubernetesContext{
-			CollectedAt: &now,
-			OwnerChain:  []common.TargetResource{{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}},
-			Workload: &common.WorkloadSummary{Kind: "Deployment", Name: "web", Replicas: i32(2), ReadyReplicas: 1,
-				Containers: []common.ContainerSpecSummary{{Name: "app", Image: "shop/web:1.4", Requests: map[string]string{"memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}}}},
-			Rollout: &common.RolloutHistory{Current: &common.RevisionSummary{Revision: 3, Name: "web-7d9f8", BecameCurrentAt: ago(30 * 24 * time.Hour)}},
-			Pods: []common.PodSummary{{Name: "web-7d9f8-aaaaa", Phase: "Running", Owner: "ReplicaSet/web-7d9f8", NodeName: "node-a",
-				Containers: []common.ContainerSummary{{Name: "app", RestartCount: 4, State: "Running", LastTerminationReason: "OOMKilled", LastExitCode: i32(137), LastTerminatedAt: ago(2 * time.Minute),
-					Limits: map[string]string{"memory": "256Mi"}, Requests: map[string]string{"memory": "128Mi"}}}}},
-		}}
-}
+// oomSignal is an OOMKilled Deployment shop/web as processing describes it.
+var oomSignal = testfixture.OOMSignal
 
 func healthySignal() aiv1.SignalContext {
 	s := oomSignal()
@@ -225,9 +205,9 @@ func TestController(t *testing.T) {
 	})
 
 	t.Run("history: past success rates adjust confidence and are cited", func(t *testing.T) {
-		svc := newServices(t)
-		svc.eff["increase_resources"] = auditapi.Effectiveness{Total: 10, Successful: 5, SuccessRate: 0.5}
-		h := newHarness(t, env, investigator.NewBuiltin(), func(r *aianalysis.Reconciler) { r.History = auditapi.NewClient(svc.srv.URL, "") })
+		svc := apistandin.New(t)
+		svc.Eff["increase_resources"] = auditapi.Effectiveness{Total: 10, Successful: 5, SuccessRate: 0.5}
+		h := newHarness(t, env, investigator.NewBuiltin(), func(r *aianalysis.Reconciler) { r.History = auditapi.NewClient(svc.Srv.URL, "") })
 		h.createAnalysis("oom", inStaging(oomSignal()), true)
 		a := h.waitPhase("oom", aiv1.PhaseApproving)
 		rec := a.Status.Recommendations[0]
@@ -239,9 +219,9 @@ func TestController(t *testing.T) {
 	})
 
 	t.Run("history: datastorage unreachable → analysed without it, and said so", func(t *testing.T) {
-		svc := newServices(t)
-		svc.srv.Close()
-		h := newHarness(t, env, investigator.NewBuiltin(), func(r *aianalysis.Reconciler) { r.History = auditapi.NewClient(svc.srv.URL, "") })
+		svc := apistandin.New(t)
+		svc.Srv.Close()
+		h := newHarness(t, env, investigator.NewBuiltin(), func(r *aianalysis.Reconciler) { r.History = auditapi.NewClient(svc.Srv.URL, "") })
 		h.createAnalysis("oom", inStaging(oomSignal()), true)
 		a := h.waitPhase("oom", aiv1.PhaseCompleted)
 		assert.InDelta(t, 0.9, a.Status.Recommendations[0].Confidence, 1e-9)

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 )
@@ -68,4 +69,14 @@ func FinishWorkflow(t testing.TB, c client.Client, w *workflowv1.WorkflowExecuti
 func Fingerprint(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// ReadyReason is the reason of the analysis's Ready condition ("" without one).
+func ReadyReason(a *aiv1.AIAnalysis) string {
+	for _, c := range a.Status.Conditions {
+		if c.Type == aiv1.ConditionReady {
+			return c.Reason
+		}
+	}
+	return ""
 }

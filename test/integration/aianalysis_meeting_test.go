@@ -1,13 +1,9 @@
-package aianalysis_test
+package integration_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -28,95 +23,17 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/apistandin"
+	"github.com/kubernaut/kubernaut/internal/testutil/approval"
+	testchain "github.com/kubernaut/kubernaut/internal/testutil/chain"
+	"github.com/kubernaut/kubernaut/internal/testutil/fixture"
+	"github.com/kubernaut/kubernaut/internal/testutil/services"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
-	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
-	"github.com/kubernaut/kubernaut/pkg/datastorage"
+	"github.com/kubernaut/kubernaut/pkg/aianalysis"
 	"github.com/kubernaut/kubernaut/pkg/orchestrator"
-	"github.com/kubernaut/kubernaut/pkg/processing"
-	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
-
-// services is a stand-in for notification and datastorage: escalations are accepted, audit
-// records are checked with datastorage's own rules, effectiveness answers are scripted.
-type services struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	eff  map[string]auditapi.Effectiveness // by action
-	down bool
-}
-
-func newServices(t testing.TB) *services {
-	s := &services{eff: map[string]auditapi.Effectiveness{}}
-	mux := http.NewServeMux()
-	reply := func(w http.ResponseWriter, code int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		_ = json.NewEncoder(w).Encode(v)
-	}
-	mux.HandleFunc("POST "+notificationapi.EscalationPath, func(w http.ResponseWriter, r *http.Request) {
-		reply(w, http.StatusAccepted, notificationapi.EscalationResponse{NotificationName: "x"})
-	})
-	mux.HandleFunc("POST "+auditapi.RemediationPath, func(w http.ResponseWriter, r *http.Request) {
-		var a auditapi.RemediationAudit
-		if err := json.NewDecoder(r.Body).Decode(&a); err != nil {
-			reply(w, http.StatusBadRequest, map[string]any{"error": "malformed JSON"})
-			return
-		}
-		if p := datastorage.ValidateAudit(&a); len(p) > 0 {
-			reply(w, http.StatusBadRequest, map[string]any{"error": "invalid audit record", "details": p})
-			return
-		}
-		reply(w, http.StatusCreated, map[string]any{})
-	})
-	mux.HandleFunc("GET "+auditapi.EffectivenessPath, func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.down {
-			reply(w, http.StatusServiceUnavailable, map[string]any{"error": "database unavailable"})
-			return
-		}
-		q := r.URL.Query()
-		if q.Get("signalName") == "" || q.Get("action") == "" {
-			reply(w, http.StatusBadRequest, map[string]any{"error": "signalName and action are required"})
-			return
-		}
-		e := s.eff[q.Get("action")]
-		e.SignalName, e.Action = q.Get("signalName"), q.Get("action")
-		reply(w, http.StatusOK, e)
-	})
-	s.srv = httptest.NewServer(mux)
-	t.Cleanup(s.srv.Close)
-	return s
-}
-
-func startManager(t testing.TB, env *testenv.Env, service, ns string, tune func(*app.Options, *managerOpts), setup func(context.Context, managerT) error) {
-	t.Helper()
-	cfg := env.AsService(t, service, ns)
-	cfg.QPS, cfg.Burst = 1000, 2000
-	o := app.NewOptions(true)
-	o.Namespace, o.MetricsBindAddress, o.HealthProbeBindAddress, o.LeaderElect = ns, "0", "0", false
-	opts := o.ManagerOptions(service)
-	tune(&o, &opts)
-	skip := true
-	opts.Controller.SkipNameValidation = &skip
-	mgr, err := app.NewManager(cfg, opts)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, setup(ctx, mgr))
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error(service + " did not stop")
-		}
-	})
-}
 
 // workload creates Deployment ns/name (revision 1) with one pod per status, as the controllers
 // and the kubelet would have written them.
@@ -165,16 +82,10 @@ func oomStatus() corev1.ContainerStatus {
 func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 	env := testenv.Start(t)
 	sys := env.Namespace(t, nil)
-	svc := newServices(t)
-	startManager(t, env, "processing", sys, func(_ *app.Options, o *managerOpts) {
-		processing.CacheOptions(&o.Cache, sys, "kubernaut-processing-policy")
-	}, func(ctx context.Context, mgr managerT) error {
-		pc := processing.DefaultConfig()
-		pc.Namespace = sys
-		return (&processing.Reconciler{Config: pc}).SetupWithManager(ctx, mgr)
-	})
-	startAIAnalysis(t, env, sys, investigator.NewBuiltin(), nil)
-	startOrchestrator(t, env, sys, svc)
+	svc := apistandin.New(t)
+	services.Processing(t, env, sys, nil)
+	startAIAnalysis(t, env, sys)
+	startOrchestratorWith(t, env, sys, svc)
 
 	shop := env.Namespace(t, map[string]string{"kubernaut.io/environment": "staging"}) // not gated by default: no person needed
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: shop + "-node"}}
@@ -233,7 +144,7 @@ func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 		assert.Equal(t, remediationv1.OutcomeManualReviewRequired, rr.Status.Outcome)
 		a := &aiv1.AIAnalysis{}
 		require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "latency-analysis"}, a))
-		assert.Equal(t, aiv1.ReasonManualReviewRequired, readyReason(a))
+		assert.Equal(t, aiv1.ReasonManualReviewRequired, testchain.ReadyReason(a))
 		assert.True(t, strings.Contains(a.Status.ManualReviewReason, "2 of 2 pods running and ready"), a.Status.ManualReviewReason)
 		assert.False(t, exists(env.Client, sys, "latency-workflow"))
 	})
@@ -245,13 +156,13 @@ func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 // recommended steps.
 func TestMeetingApproval(t *testing.T) {
 	env := testenv.Start(t)
-	installDecisionPolicy(t, env)
+	approval.InstallDecisionPolicy(t, env)
 	sys := env.Namespace(t, nil)
-	svc := newServices(t)
-	h := startAIAnalysis(t, env, sys, investigator.NewBuiltin(), nil)
-	h.setPolicy("minConfidence: 0.95\n")
-	waitPolicyActive(t, env, sys, asUser(t, env, "alice"))
-	startOrchestrator(t, env, sys, svc)
+	svc := apistandin.New(t)
+	startAIAnalysis(t, env, sys)
+	services.AIAnalysisPolicy(t, env.Client, sys, "minConfidence: 0.95\n")
+	approval.WaitPolicyActive(t, env, sys, approval.AsUser(t, env, "alice"))
+	startOrchestratorWith(t, env, sys, svc)
 	now := metav1.NewTime(time.Now().Truncate(time.Second))
 	fp := strings.Repeat("b", 64)
 	rr := &remediationv1.RemediationRequest{ObjectMeta: metav1.ObjectMeta{Name: "rr-1", Namespace: sys, Labels: map[string]string{remediationv1.LabelSignalFingerprint: fp[:63]}},
@@ -265,7 +176,7 @@ func TestMeetingApproval(t *testing.T) {
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		assert.NoError(c, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "rr-1-processing"}, rp))
 	}, wait, tick)
-	sig := oomSignal()
+	sig := fixture.OOMSignal()
 	rp.Status.Phase = processingv1.PhaseCompleted
 	rp.Status.EnrichedSignal = &processingv1.EnrichedSignal{Fingerprint: fp, Severity: "critical", Environment: "production", BusinessPriority: "P0",
 		Namespace: "shop", ResourceKind: "Deployment", ResourceName: "web", KubernetesContext: sig.KubernetesContext}
@@ -286,7 +197,7 @@ func TestMeetingApproval(t *testing.T) {
 	command := notificationapi.DecisionCommand(sys, "rr-1-analysis-approval", notificationapi.DecisionApproved)
 	assert.Contains(t, nr.Spec.Body, command, "the notification names this service's approval request")
 
-	out, err := runDecisionCommand(t, env, "alice", sys, "rr-1-analysis-approval", notificationapi.DecisionApproved)
+	out, err := approval.RunDecisionCommand(t, env, "alice", sys, "rr-1-analysis-approval", notificationapi.DecisionApproved)
 	require.NoError(t, err, out)
 	get(remediationv1.PhasePlanning)
 	a := &aiv1.AIAnalysis{}
@@ -301,21 +212,19 @@ func exists(c client.Client, ns, name string) bool {
 	return c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &workflowv1.WorkflowExecution{}) == nil
 }
 
-type (
-	managerOpts = manager.Options
-	managerT    = manager.Manager
-)
-
-// startOrchestrator runs the real orchestrator in sys under its own RBAC, with notification and
+// startOrchestratorWith runs the real orchestrator in sys under its own RBAC, with notification and
 // datastorage served by svc and a stabilization window longer than any test.
-func startOrchestrator(t *testing.T, env *testenv.Env, sys string, svc *services) {
+func startOrchestratorWith(t *testing.T, env *testenv.Env, sys string, svc *apistandin.Services) {
 	t.Helper()
-	startManager(t, env, "orchestrator", sys, func(_ *app.Options, o *managerOpts) {
-		orchestrator.CacheOptions(&o.Cache, sys)
-	}, func(ctx context.Context, mgr managerT) error {
-		cfg := orchestrator.DefaultConfig()
-		cfg.Namespace, cfg.StabilizationWindow = sys, time.Hour
-		r := &orchestrator.Reconciler{Config: cfg, Notifier: notificationapi.NewClient(svc.srv.URL, ""), Audit: auditapi.NewClient(svc.srv.URL, "")}
-		return r.SetupWithManager(ctx, mgr)
+	services.Orchestrator(t, env, sys, func(r *orchestrator.Reconciler) {
+		r.Config.StabilizationWindow = time.Hour
+		r.Notifier, r.Audit = notificationapi.NewClient(svc.Srv.URL, ""), auditapi.NewClient(svc.Srv.URL, "")
 	})
+}
+
+// startAIAnalysis runs the real aianalysis controller in sys (builtin investigator, the
+// service's default model name), returning nothing the tests need.
+func startAIAnalysis(t *testing.T, env *testenv.Env, sys string) {
+	t.Helper()
+	services.AIAnalysis(t, env, sys, func(r *aianalysis.Reconciler) { r.Defaults = aiv1.HolmesGPTConfig{Model: "builtin-rules"} })
 }
