@@ -1,11 +1,8 @@
 package kubectlplugin_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,12 +15,12 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/plugintest"
 	"github.com/kubernaut/kubernaut/internal/testutil/syncbuf"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
 	"github.com/kubernaut/kubernaut/pkg/kubectlplugin"
@@ -33,46 +30,14 @@ import (
 // who decide approvals and who only follow remediations (rbac/approver.yaml, rbac/viewer.yaml);
 // the tests bind them in a namespace.
 var (
-	approverRules = shippedRules("rbac/approver.yaml", "kubernaut-approver")
-	viewerRules   = shippedRules("rbac/viewer.yaml", "kubernaut-viewer")
+	approverRules = plugintest.ApproverRules
+	viewerRules   = plugintest.ViewerRules
 )
-
-// shippedRules reads the rules of ClusterRole name from deploy/base/<file>.
-func shippedRules(file, name string) []rbacv1.PolicyRule {
-	path := testenv.DeployFile("base/" + file)
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		panic(err)
-	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
-	for {
-		var role rbacv1.ClusterRole
-		if err := dec.Decode(&role); err != nil {
-			panic(fmt.Sprintf("no ClusterRole %s in %s: %v", name, path, err))
-		}
-		if role.Kind == "ClusterRole" && role.Name == name {
-			return role.Rules
-		}
-	}
-}
 
 // asUser returns a config acting as user, bound in ns to a Role with rules (none when nil).
 func asUser(t *testing.T, ns, user string, rules []rbacv1.PolicyRule) *rest.Config {
 	t.Helper()
-	ctx := context.Background()
-	if rules != nil {
-		role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: user}, Rules: rules}
-		require.NoError(t, env.Client.Create(ctx, role))
-		rb := &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: user},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: user},
-			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
-		}
-		require.NoError(t, env.Client.Create(ctx, rb))
-	}
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
-	return cfg
+	return plugintest.AsUser(t, env, ns, user, rules)
 }
 
 var policiesOnce sync.Once

@@ -2,16 +2,11 @@ package kubectlplugin_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -22,23 +17,23 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	testchain "github.com/kubernaut/kubernaut/internal/testutil/chain"
+	"github.com/kubernaut/kubernaut/internal/testutil/plugintest"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 	"github.com/kubernaut/kubernaut/pkg/shared/objdiff"
 )
 
 // t0 is when the fixtures' signals were received; goldens are rendered at fixedNow.
 var (
-	t0       = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	t0       = plugintest.T0
 	fixedNow = t0.Add(30 * time.Minute)
+	at, atp  = plugintest.At, plugintest.Atp
 )
-
-func at(d time.Duration) metav1.Time   { return metav1.NewTime(t0.Add(d)) }
-func atp(d time.Duration) *metav1.Time { t := at(d); return &t }
 
 // Phase start offsets of the fixtures.
 const (
-	offProcessing = time.Second
-	offAnalyzing  = 12 * time.Second
+	offProcessing = plugintest.OffProcessing
+	offAnalyzing  = plugintest.OffAnalyzing
 	offApproval   = 40 * time.Second
 	offPlanning   = 3*time.Minute + 40*time.Second
 	offExecuting  = 3*time.Minute + 50*time.Second
@@ -46,18 +41,13 @@ const (
 	offDone       = 9*time.Minute + 20*time.Second
 )
 
-func fingerprint(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
-}
-
-func target() common.TargetResource {
-	return common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}
-}
-
-func ref(ns, name string) common.ObjectReference {
-	return common.ObjectReference{Namespace: ns, Name: name}
-}
+var (
+	fingerprint = testchain.Fingerprint
+	target      = plugintest.Target
+	ref         = plugintest.Ref
+	request     = plugintest.Request
+	oomAnalysis = plugintest.OOMAnalysis
+)
 
 func cond(typ string, status metav1.ConditionStatus, reason, msg string, at metav1.Time) metav1.Condition {
 	return metav1.Condition{Type: typ, Status: status, Reason: reason, Message: msg, LastTransitionTime: at}
@@ -73,64 +63,8 @@ func (w *world) create(t *testing.T, c client.Client) {
 	t.Helper()
 	ctx := context.Background()
 	for _, obj := range w.objs {
-		createWithStatus(t, ctx, c, obj)
+		plugintest.CreateWithStatus(t, env, ctx, c, obj)
 	}
-}
-
-func createWithStatus(t *testing.T, ctx context.Context, c client.Client, obj client.Object) {
-	t.Helper()
-	want, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	require.NoError(t, err)
-	require.NoError(t, c.Create(ctx, obj), "creating %T %s", obj, obj.GetName())
-	status, ok := want["status"]
-	if !ok {
-		return
-	}
-	got, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	require.NoError(t, err)
-	got["status"] = status
-	require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(got, obj))
-	writer := c
-	if ar, ok := obj.(*aiv1.AIApprovalRequest); ok && ar.Status.DecidedBy != "" {
-		// The decision admission policy accepts a decidedBy only from that user.
-		writer = asDecider(t, ar.Status.DecidedBy)
-	}
-	require.NoError(t, writer.Status().Update(ctx, obj), "writing the status of %T %s", obj, obj.GetName())
-}
-
-// asDecider is an administrator's client acting as user (system:masters), for fixtures whose
-// decision must be recorded by its decider.
-func asDecider(t *testing.T, user string) client.Client {
-	t.Helper()
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:masters", "system:authenticated"}}
-	c, err := client.New(cfg, client.Options{Scheme: env.Client.Scheme()})
-	require.NoError(t, err)
-	return c
-}
-
-func request(ns, name string, phase remediationv1.Phase, phaseStart time.Duration, occurrences int32) *remediationv1.RemediationRequest {
-	rr := &remediationv1.RemediationRequest{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: remediationv1.RemediationRequestSpec{
-			SignalFingerprint: fingerprint(name), SignalName: "KubePodOOMKilled",
-			Severity: remediationv1.SeverityCritical, Environment: remediationv1.EnvironmentProduction,
-			Priority: remediationv1.PriorityP0, SignalType: remediationv1.SignalTypePrometheusAlert,
-			SignalSource: "kubernaut", TargetResource: target(),
-			FiringTime: at(-2 * time.Minute), ReceivedTime: at(0),
-			TargetResolution: &remediationv1.TargetResolution{Source: "pod",
-				NamedTarget: &common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: "shop", Name: "web-7d9f8-x2x9z"}},
-		},
-		Status: remediationv1.RemediationRequestStatus{
-			OverallPhase:   phase,
-			PhaseStartTime: atp(phaseStart),
-			Deduplication:  &remediationv1.Deduplication{FirstSeen: at(0), LastSeen: at(time.Duration(occurrences) * time.Minute), OccurrenceCount: occurrences},
-		},
-	}
-	if phase != remediationv1.PhasePending {
-		rr.Status.StartTime = atp(offProcessing)
-	}
-	return rr
 }
 
 func kubernetesContext() *common.KubernetesContext {

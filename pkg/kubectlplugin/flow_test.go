@@ -15,6 +15,7 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
+	"github.com/kubernaut/kubernaut/internal/testutil/plugintest"
 	"github.com/kubernaut/kubernaut/pkg/kubectlplugin"
 	"github.com/kubernaut/kubernaut/pkg/orchestrator"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
@@ -71,7 +72,7 @@ func TestFollowAndApproveARealRemediation(t *testing.T) {
 	applyDecisionPolicy(t)
 	ns := env.Namespace(t, nil)
 	startOrchestrator(t, ns)
-	startAIAnalysis(t, ns)
+	plugintest.StartAIAnalysis(t, env, ns)
 	ctx := context.Background()
 	alice := asUser(t, ns, "alice", approverRules)
 	viewer := asUser(t, ns, "victor", viewerRules) // reads everything, decides nothing

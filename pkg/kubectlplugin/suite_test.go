@@ -1,7 +1,6 @@
 package kubectlplugin_test
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"os"
@@ -12,13 +11,12 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/kubernaut/kubernaut/internal/testutil/plugintest"
 	"github.com/kubernaut/kubernaut/internal/testutil/syncbuf"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
-	"github.com/kubernaut/kubernaut/pkg/kubectlplugin"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ (make plugin-golden)")
@@ -58,22 +56,8 @@ func run(t *testing.T, inv invocation, args ...string) result {
 	if inv.ctx == nil {
 		inv.ctx = context.Background()
 	}
-	out := inv.out
-	if out == nil {
-		out = &syncbuf.Buffer{}
-	}
-	errOut := &syncbuf.Buffer{}
-	o := kubectlplugin.NewOptions(genericiooptions.IOStreams{In: bytes.NewReader(nil), Out: out, ErrOut: errOut})
-	cfg := inv.cfg
-	o.RESTConfig = func() (*rest.Config, error) { return rest.CopyConfig(cfg), nil }
-	o.Now = inv.now
-	o.WatchInterval = 100 * time.Millisecond
-	cmd := kubectlplugin.NewCommand(o)
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
-	err := cmd.ExecuteContext(inv.ctx)
-	return result{stdout: out.String(), stderr: errOut.String(), code: kubectlplugin.ExitCode(err), err: err}
+	r := plugintest.Run(t, plugintest.Invocation{Cfg: inv.cfg, Now: inv.now, Ctx: inv.ctx, Out: inv.out}, args...)
+	return result{stdout: r.Stdout, stderr: r.Stderr, code: r.Code, err: r.Err}
 }
 
 // golden compares got with testdata/<name>.golden, or rewrites it with -update.
