@@ -16,9 +16,9 @@ import (
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/testutil/plugintest"
+	"github.com/kubernaut/kubernaut/internal/testutil/services"
 	"github.com/kubernaut/kubernaut/pkg/kubectlplugin"
 	"github.com/kubernaut/kubernaut/pkg/orchestrator"
-	"github.com/kubernaut/kubernaut/pkg/shared/app"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
@@ -44,24 +44,11 @@ func (a *acknowledging) SendEscalation(_ context.Context, req notificationapi.Es
 // startOrchestrator runs the real orchestrator for ns under its generated RBAC.
 func startOrchestrator(t *testing.T, ns string) {
 	t.Helper()
-	cfg := env.AsService(t, "orchestrator", ns)
-	o := app.NewOptions(true)
-	o.Namespace, o.MetricsBindAddress, o.HealthProbeBindAddress, o.LeaderElect = ns, "0", "0", false
-	opts := o.ManagerOptions("orchestrator")
-	orchestrator.CacheOptions(&opts.Cache, ns)
-	skip := true
-	opts.Controller.SkipNameValidation = &skip
-	mgr, err := app.NewManager(cfg, opts)
-	require.NoError(t, err)
-	oc := orchestrator.DefaultConfig()
-	oc.Namespace, oc.VerificationWindow, oc.RetryMaxBackoff = ns, time.Hour, time.Second
 	ack := &acknowledging{}
-	r := &orchestrator.Reconciler{Config: oc, Notifier: ack, Audit: ack}
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, r.SetupWithManager(ctx, mgr))
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	services.Orchestrator(t, env, ns, func(r *orchestrator.Reconciler) {
+		r.Config.VerificationWindow, r.Config.RetryMaxBackoff = time.Hour, time.Second
+		r.Notifier, r.Audit = ack, ack
+	})
 }
 
 // TestFollowAndApproveARealRemediation runs the real orchestrator and aianalysis controller
