@@ -33,6 +33,10 @@ type sample struct {
 // bench plays OOM incidents (builtin investigator, no approval) and prints the time from the
 // gateway's 201 to the executor's Completed, in sequence and at once.
 func bench(ctx context.Context, out *clock, sys *launcher.System, o options) error {
+	// The recorder's watches end with the benchmark, before the system stops (the API server
+	// waits for open watches when it stops).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	rec, err := incident.Record(ctx, sys.Cluster.Config, launcher.SystemNamespace)
 	if err != nil {
 		return err
