@@ -24,8 +24,6 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/shared/notificationapi"
 )
 
-func i32(v int32) *int32 { return &v }
-
 // inStaging moves a signal to staging, which the default policy does not gate: the tests of other
 // approval rules run there (production's gate has its own tests).
 func inStaging(s aiv1.SignalContext) aiv1.SignalContext {

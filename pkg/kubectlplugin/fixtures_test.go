@@ -17,7 +17,6 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
-	testchain "github.com/kubernaut/kubernaut/internal/testutil/chain"
 	"github.com/kubernaut/kubernaut/internal/testutil/plugintest"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 	"github.com/kubernaut/kubernaut/pkg/shared/objdiff"
@@ -42,7 +41,6 @@ const (
 )
 
 var (
-	fingerprint = testchain.Fingerprint
 	target      = plugintest.Target
 	ref         = plugintest.Ref
 	request     = plugintest.Request

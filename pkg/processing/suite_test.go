@@ -103,7 +103,6 @@ func setStatus[T client.Object](h *harness, obj T, mutate func(T)) {
 }
 
 var (
-	resources     = cluster.Resources
 	container     = cluster.Container
 	controllerRef = cluster.ControllerRef
 )
