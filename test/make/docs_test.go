@@ -36,6 +36,8 @@ var externalFlags = map[string]bool{
 	"all-namespaces": true, "output": true, "selector": true,
 	"token": true, "duration": true, // kubectl's (cli-runtime's --token; kubectl create token --duration)
 	"resources": true, // kube-state-metrics'
+	// the kubelet's, kube-proxy's and kube-apiserver's (docs/deployed.md)
+	"cleanup": true, "hostname-override": true, "kubelet-preferred-address-types": true, "node-ip": true, "root-dir": true,
 }
 
 // notMetrics are names in our namespace that are labels, not metrics.
@@ -47,7 +49,7 @@ var notMetrics = map[string]bool{"kubernaut_self": true}
 func TestDocumentedFlagsAndMetricsExist(t *testing.T) {
 	root := testenv.RepoRoot()
 	flags, metrics := map[string]bool{}, map[string]bool{}
-	for _, dir := range []string{"cmd", "pkg", "test/e2e/cmd", "internal/testutil/localcluster"} {
+	for _, dir := range []string{"cmd", "pkg", "hack/demo", "hack/soak", "hack/e2e-workload", "internal/testutil/localcluster"} {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err
