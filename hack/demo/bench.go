@@ -12,6 +12,7 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/incident"
 	"github.com/kubernaut/kubernaut/internal/launcher"
+	"github.com/kubernaut/kubernaut/internal/timing"
 )
 
 // stages are the intervals reported per incident, between the moments the recorder saw.
@@ -32,7 +33,7 @@ type sample struct {
 
 // bench plays OOM incidents (builtin investigator, no approval) and prints the time from the
 // gateway's 201 to the executor's Completed, in sequence and at once.
-func bench(ctx context.Context, out *clock, sys *launcher.System, o options) error {
+func bench(ctx context.Context, out *timing.Clock, sys *launcher.System, o options) error {
 	// The recorder's watches end with the benchmark, before the system stops (the API server
 	// waits for open watches when it stops).
 	ctx, cancel := context.WithCancel(ctx)
@@ -134,7 +135,7 @@ func measure(ctx context.Context, sys *launcher.System, rec *incident.Recorder, 
 
 // throughput prints the remediations executed per second beside what the API server's write
 // ceiling allows at Kubernaut's measured writes per remediation.
-func throughput(ctx context.Context, out *clock, sys *launcher.System, label string, samples []sample, before, after writeCounts) error {
+func throughput(ctx context.Context, out *timing.Clock, sys *launcher.System, label string, samples []sample, before, after writeCounts) error {
 	n := len(samples)
 	first, last := samples[0].posted, samples[0].done
 	for _, s := range samples {
@@ -161,17 +162,6 @@ func throughput(ctx context.Context, out *clock, sys *launcher.System, label str
 	return nil
 }
 
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := int(p*float64(len(s))+0.5) - 1
-	i = max(0, min(i, len(s)-1))
-	return s[i]
-}
-
 func report(label string, samples []sample) {
 	var totals []time.Duration
 	per := map[string][]time.Duration{}
@@ -182,11 +172,11 @@ func report(label string, samples []sample) {
 		}
 	}
 	r := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
-	fmt.Printf("\n%s, %d OOM incidents: alert 201 → executor Completed  p50 %s  p95 %s  max %s\n", label, len(samples), r(percentile(totals, 0.5)), r(percentile(totals, 0.95)), r(slices.Max(totals)))
+	fmt.Printf("\n%s, %d OOM incidents: alert 201 → executor Completed  p50 %s  p95 %s  max %s\n", label, len(samples), r(timing.Percentile(totals, 0.5)), r(timing.Percentile(totals, 0.95)), r(slices.Max(totals)))
 	fmt.Printf("  %-26s %10s %10s\n", "phase", "p50", "p95")
 	for _, st := range stages {
 		ds := per[st.name]
-		fmt.Printf("  %-26s %10s %10s%s\n", st.name, r(percentile(ds, 0.5)), r(percentile(ds, 0.95)), strings.Repeat(" ", 0))
+		fmt.Printf("  %-26s %10s %10s%s\n", st.name, r(timing.Percentile(ds, 0.5)), r(timing.Percentile(ds, 0.95)), strings.Repeat(" ", 0))
 	}
 	fmt.Println()
 }

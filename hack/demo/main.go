@@ -14,16 +14,14 @@ import (
 	"flag"
 	"fmt"
 	"github.com/go-logr/logr"
-	"io"
 	"os"
 	"os/signal"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/kubernaut/kubernaut/internal/launcher"
+	"github.com/kubernaut/kubernaut/internal/timing"
 )
 
 func main() {
@@ -56,38 +54,17 @@ func main() {
 }
 
 type options struct {
-	scenario                         string
-	requireApproval, keepRunning     bool
-	skipBuild                        bool
-	workDir, revision                string
-	approveAs                        string
-	timeout                          time.Duration
+	scenario                                               string
+	requireApproval, keepRunning                           bool
+	skipBuild                                              bool
+	workDir, revision                                      string
+	approveAs                                              string
+	timeout                                                time.Duration
 	benchSequential, benchConcurrent, benchConcurrentLarge int
 }
 
-// clock prints lines prefixed with the time since the demo started.
-type clock struct {
-	mu    sync.Mutex
-	start time.Time
-	w     io.Writer
-}
-
-func (c *clock) Printf(format string, args ...any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	fmt.Fprintf(c.w, "[%6.1fs] %s\n", time.Since(c.start).Seconds(), fmt.Sprintf(format, args...))
-}
-
-// Write makes the clock an io.Writer for the launcher's progress lines.
-func (c *clock) Write(p []byte) (int, error) {
-	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
-		c.Printf("%s", line)
-	}
-	return len(p), nil
-}
-
 func run(ctx context.Context, o options) (err error) {
-	out := &clock{start: time.Now(), w: os.Stdout}
+	out := timing.NewClock(os.Stdout)
 	fmt.Println("Kubernaut demo: an alert becomes a safe, audited fix. Ctrl-C stops everything.")
 	fmt.Println()
 	args := map[string][]string{

@@ -26,6 +26,7 @@ import (
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/incident"
 	"github.com/kubernaut/kubernaut/internal/launcher"
+	"github.com/kubernaut/kubernaut/internal/timing"
 	"github.com/kubernaut/kubernaut/internal/workload"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpclient"
@@ -35,7 +36,7 @@ import (
 // demo plays one incident and prints what happens.
 type demo struct {
 	sys *launcher.System
-	out *clock
+	out *timing.Clock
 	o   options
 
 	in       *incident.Incident

@@ -19,6 +19,7 @@ import (
 	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/launcher"
+	"github.com/kubernaut/kubernaut/internal/timing"
 	"github.com/kubernaut/kubernaut/pkg/shared/auditapi"
 	"github.com/kubernaut/kubernaut/pkg/shared/httpclient"
 )
@@ -328,8 +329,8 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 	p("rate:       requested %.3f alerts/s, achieved %.3f (%d sent over %d ticks, %d ticks with nothing to send, latest tick %s late)",
 		requested, achieved, s.sent, s.planned, s.skipped, s.maxLate.Round(time.Millisecond))
 	p("            accepted by the gateway: p50 %s, p95 %s, max %s after the first attempt (retries included); %d attempts, %d failed",
-		percentile(s.acceptLatency, 0.5).Round(time.Millisecond), percentile(s.acceptLatency, 0.95).Round(time.Millisecond),
-		percentile(s.acceptLatency, 1).Round(time.Millisecond), s.attempts.Load(), s.failedAttempts.Load())
+		timing.Percentile(s.acceptLatency, 0.5).Round(time.Millisecond), timing.Percentile(s.acceptLatency, 0.95).Round(time.Millisecond),
+		timing.Percentile(s.acceptLatency, 1).Round(time.Millisecond), s.attempts.Load(), s.failedAttempts.Load())
 	p("alerts:     %d in (%d new incidents, %d re-sends of firing alerts); %d never accepted", s.sent, s.newAlerts, s.dupAlerts, lost)
 	p("accounting: alerts in %d = requests %d + duplicates %d", s.sent, requests, s.sent-requests)
 	p("            gateway answers: %d created, %d duplicate; cluster: %d requests, Σ occurrenceCount %d (= duplicates + %d counted twice)",
@@ -359,7 +360,7 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 	for _, k := range keys {
 		ds := alertToEnd[k.kind]
 		p("            %-17s %-36s %4d   (alert → end p50 %s, p95 %s for the kind)", k.kind, k.end, outcomes[k],
-			percentile(ds, 0.5).Round(100*time.Millisecond), percentile(ds, 0.95).Round(100*time.Millisecond))
+			timing.Percentile(ds, 0.5).Round(100*time.Millisecond), timing.Percentile(ds, 0.95).Round(100*time.Millisecond))
 	}
 	approved, resolved := 0, 0
 	for _, t := range targets {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/incident"
 	"github.com/kubernaut/kubernaut/internal/launcher"
+	"github.com/kubernaut/kubernaut/internal/timing"
 	"github.com/kubernaut/kubernaut/pkg/gateway"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 )
@@ -86,7 +86,7 @@ type target struct {
 // soak is one run.
 type soak struct {
 	sys *launcher.System
-	out *clock
+	out *timing.Clock
 	o   options
 	c   client.Client
 
@@ -117,7 +117,7 @@ type soak struct {
 	approverKubeconfig string
 }
 
-func newSoak(ctx context.Context, sys *launcher.System, out *clock, o options) (*soak, error) {
+func newSoak(ctx context.Context, sys *launcher.System, out *timing.Clock, o options) (*soak, error) {
 	kinds, err := parseKinds(o.kinds)
 	if err != nil {
 		return nil, err
@@ -456,15 +456,4 @@ func (s *soak) resolve(ctx context.Context, t *target) {
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-// percentile of durations (nearest rank).
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	i := int(p*float64(len(s))+0.5) - 1
-	return s[max(0, min(i, len(s)-1))]
 }

@@ -16,11 +16,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -28,6 +25,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/kubernaut/kubernaut/internal/launcher"
+	"github.com/kubernaut/kubernaut/internal/timing"
 )
 
 type options struct {
@@ -88,34 +86,13 @@ func main() {
 	}
 }
 
-// clock prints lines prefixed with the time since the soak started.
-type clock struct {
-	mu    sync.Mutex
-	start time.Time
-	w     io.Writer
-}
-
-func (c *clock) Printf(format string, args ...any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	fmt.Fprintf(c.w, "[%6.1fs] %s\n", time.Since(c.start).Seconds(), fmt.Sprintf(format, args...))
-}
-
-// Write makes the clock an io.Writer for the launcher's progress lines.
-func (c *clock) Write(p []byte) (int, error) {
-	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
-		c.Printf("%s", line)
-	}
-	return len(p), nil
-}
-
 // orchestratorArgs are the end-to-end suite's, without its short processing timeout: a verified
 // change ends at the resolved notification (the soak sends it as Alertmanager would once the fix
 // shows), and an unavailable datastorage is retried at least every 5 s.
 var orchestratorArgs = []string{"--verification-window=2m", "--retry-max-backoff=5s"}
 
 func run(ctx context.Context, o options) (failed bool, err error) {
-	out := &clock{start: time.Now(), w: os.Stdout}
+	out := timing.NewClock(os.Stdout)
 	out.Printf("kubernaut-soak: %s of alerts, one every %s (%.0f%% re-sends), faults %v", o.duration, o.interval, o.duplicates*100, o.faults)
 	startup := time.Now()
 	sys, err := launcher.Start(ctx, launcher.Options{

@@ -32,6 +32,7 @@ import (
 	processingv1 "github.com/kubernaut/kubernaut/apis/remediationprocessing/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/testutil/apptest"
 	"github.com/kubernaut/kubernaut/internal/testutil/testenv"
+	"github.com/kubernaut/kubernaut/internal/timing"
 	"github.com/kubernaut/kubernaut/pkg/processing"
 )
 
@@ -187,15 +188,6 @@ func populateOne(ctx context.Context, c client.Client, ns, name string, l benchL
 	return nil
 }
 
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(float64(len(s))*p))]
-}
-
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // countingReader counts the reads enrichment makes, and times them by kind.
@@ -244,7 +236,7 @@ func (c *countingReader) report(b *testing.B) {
 		if b == nil {
 			break
 		}
-		fmt.Fprintf(os.Stderr, "%s: %-56s %6d reads  p50 %6.1f ms  p99 %6.1f ms\n", b.Name(), k, len(c.times[k]), ms(percentile(c.times[k], 0.5)), ms(percentile(c.times[k], 0.99)))
+		fmt.Fprintf(os.Stderr, "%s: %-56s %6d reads  p50 %6.1f ms  p99 %6.1f ms\n", b.Name(), k, len(c.times[k]), ms(timing.Percentile(c.times[k], 0.5)), ms(timing.Percentile(c.times[k], 0.99)))
 	}
 	c.times = nil
 }
@@ -315,8 +307,8 @@ func benchEnrichment(b *testing.B, l benchLayout) {
 		})
 		b.StopTimer()
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "enrichments/s")
-		b.ReportMetric(ms(percentile(durations, 0.99)), "p99-ms")
-		b.ReportMetric(ms(percentile(durations, 0.5)), "p50-ms")
+		b.ReportMetric(ms(timing.Percentile(durations, 0.99)), "p99-ms")
+		b.ReportMetric(ms(timing.Percentile(durations, 0.5)), "p50-ms")
 		b.ReportMetric(float64(reader.n.Load()-reads)/float64(b.N), "reads/enrichment")
 		reader.report(b)
 	})
@@ -372,8 +364,8 @@ func benchSequential(b *testing.B, reader *countingReader, targets []common.Targ
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "enrichments/s")
-	b.ReportMetric(ms(percentile(durations, 0.99)), "p99-ms")
-	b.ReportMetric(ms(percentile(durations, 0.5)), "p50-ms")
+	b.ReportMetric(ms(timing.Percentile(durations, 0.99)), "p99-ms")
+	b.ReportMetric(ms(timing.Percentile(durations, 0.5)), "p50-ms")
 	b.ReportMetric(float64(reader.n.Load()-reads)/float64(b.N), "reads/enrichment")
 	b.ReportMetric(float64(size), "context-bytes")
 	b.ReportMetric(float64(m.HeapInuse)/(1<<20), "heap-MiB")
