@@ -60,13 +60,19 @@ const unattendedEnvironment = "staging"
 // with the documented command.
 func approveWhenAsked(t *testing.T, name, user, reason string) {
 	t.Helper()
+	awaitingApproval(t, name)
+	kubectlKubernaut(t, approver(t, user), "approve", name, "--reason", reason)
+}
+
+// awaitingApproval waits until request name waits for a person's approval.
+func awaitingApproval(t *testing.T, name string) {
+	t.Helper()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		rr, err := request(context.Background(), name)
 		if assert.NoError(c, err) {
 			assert.Equal(c, remediationv1.PhaseAwaitingApproval, rr.Status.OverallPhase)
 		}
 	}, 2*time.Minute, 100*time.Millisecond, "request %s never awaited a person's approval", name)
-	kubectlKubernaut(t, approver(t, user), "approve", name, "--reason", reason)
 }
 
 // endVerified waits until the request verifies its change, sends the incident's resolved

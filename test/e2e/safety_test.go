@@ -107,12 +107,7 @@ func TestE2E15RolledForwardBeforeExecutionNotExecuted(t *testing.T) {
 	name := postCreated(t, in)
 
 	// The shipped policy: nothing changes production without a person.
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		rr, err := request(ctx, name)
-		if assert.NoError(c, err) {
-			assert.Equal(c, remediationv1.PhaseAwaitingApproval, rr.Status.OverallPhase)
-		}
-	}, 2*time.Minute, 100*time.Millisecond, "production must wait for a person")
+	awaitingApproval(t, name)
 	t.Logf("%s: AwaitingApproval after %s", name, time.Since(start).Round(time.Millisecond))
 	assertUnchanged(t, in)
 
@@ -251,12 +246,7 @@ func TestE2E17RolledForwardWhileAwaitingApprovalKept(t *testing.T) {
 	in, err := incident.CrashLoop(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{Environment: "production"})
 	require.NoError(t, err)
 	name := postCreated(t, in)
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		rr, err := request(ctx, name)
-		if assert.NoError(c, err) {
-			assert.Equal(c, remediationv1.PhaseAwaitingApproval, rr.Status.OverallPhase)
-		}
-	}, 2*time.Minute, 100*time.Millisecond, "production must wait for a person")
+	awaitingApproval(t, name) // production waits for a person
 	t.Logf("%s: AwaitingApproval after %s", name, time.Since(start).Round(time.Millisecond))
 	analysed := deployment(t, in)
 
