@@ -11,10 +11,10 @@
 #
 #   hack/node/cluster.sh up       start everything, wait for the nodes to be Ready
 #   hack/node/cluster.sh down     stop everything and remove what it left outside $NODE_DIR
-#                                 (iptables chains, network namespaces, the bridge, mounts,
+#                                 (iptables chains, network namespaces, the bridges, mounts,
 #                                 /var/lib/kubelet/device-plugins, /var/log/containers|pods)
 #   hack/node/cluster.sh import FILE...   import image archives into every node's containerd
-#   hack/node/cluster.sh env      print the kubeconfig path and the node's address
+#   hack/node/cluster.sh env      print the kubeconfig path and the nodes' address
 #
 # Separate from the local cluster of `make test-e2e` and from the envtest API servers other tests
 # start: own ports, own data directory ($NODE_DIR, default bin/deployed), its own containerd socket.

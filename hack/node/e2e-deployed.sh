@@ -42,8 +42,28 @@ up() {
   "$CLUSTER" up
   "$CLUSTER" import "${archives[@]}"
   deploy_kubernaut "$OVERLAY"
+  check_postgres_volume
   check_leader_election
   echo "e2e-deployed: Kubernaut is Ready as pods on the kubelet nodes (kubeconfig $E2E_KUBECONFIG)"
+}
+
+# check_postgres_volume: PostgreSQL's data is on its PersistentVolume (the hostPath of
+# hack/node/cluster.sh) and outlives its pod: postgres-0 deleted, the new pod starts on the same
+# data (no second initdb, the same PG_VERSION file) and datastorage stays Ready.
+check_postgres_volume() {
+  local pgdata=${NODE_DIR:-$ROOT/bin/deployed}/volumes/postgres/pgdata before after
+  kc -n "$NS" get pvc data-postgres-0 -o jsonpath='{.status.phase} {.spec.volumeName}' | grep -q '^Bound kubernaut-node-postgres$' ||
+    die "claim data-postgres-0 is not Bound to the PersistentVolume kubernaut-node-postgres"
+  [[ -s $pgdata/PG_VERSION ]] || die "$pgdata/PG_VERSION missing: PostgreSQL's data is not on its volume"
+  before=$(stat -c %i:%Y "$pgdata/PG_VERSION")
+  kc -n "$NS" delete pod postgres-0 --wait=true >/dev/null
+  kc -n "$NS" rollout status statefulset/postgres --timeout 180s >/dev/null
+  kc -n "$NS" wait --for condition=Ready --timeout 180s pod/postgres-0 >/dev/null
+  after=$(stat -c %i:%Y "$pgdata/PG_VERSION")
+  [[ $before == "$after" ]] || die "PostgreSQL's data directory was made anew after its pod was deleted"
+  if kc -n "$NS" logs postgres-0 | grep -q 'CREATE DATABASE'; then die "postgres-0 ran initdb again after its pod was deleted"; fi
+  kc -n "$NS" rollout status deployment/datastorage --timeout 180s >/dev/null
+  echo "e2e-deployed: PostgreSQL: claim data-postgres-0 Bound, data in $pgdata; postgres-0 deleted, back Ready on the same data"
 }
 
 # check_leader_election: where the overlay runs two replicas of a leader-elected service, both are
