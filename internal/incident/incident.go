@@ -287,9 +287,12 @@ func CrashLoop(ctx context.Context, cl *localcluster.Cluster, ns string, nso Nam
 // crashLooping waits for a pod of d's template in CrashLoopBackOff and returns the
 // KubePodCrashLooping incident about it.
 func crashLooping(ctx context.Context, c client.Client, d *appsv1.Deployment) (*Incident, error) {
+	// KubePodCrashLooping fires after 15 minutes of back-off; the incident waits for what such a
+	// pod shows by then: CrashLoopBackOff after at least 3 restarts. On a real kubelet the first
+	// back-off comes after one crash, and the container runs again between crashes.
 	pod, err := waitFailing(ctx, c, d, func(cs corev1.ContainerStatus) bool {
-		return cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff"
-	}, "CrashLoopBackOff")
+		return cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff" && cs.RestartCount >= 3
+	}, "CrashLoopBackOff after 3 restarts")
 	if err != nil {
 		return nil, err
 	}

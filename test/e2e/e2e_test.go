@@ -81,7 +81,7 @@ func connectRemote(kubeconfig string) (*launcher.System, error) {
 	hostPort := func(env, url string) (string, error) {
 		addr, ok := strings.CutPrefix(strings.TrimRight(url, "/"), "http://")
 		if !ok {
-			return "", fmt.Errorf("%s=%s: only http:// URLs are supported (make e2e-kind port-forwards the Services)", env, url)
+			return "", fmt.Errorf("%s=%s: only http:// URLs are supported (make e2e-kind and make test-e2e-deployed reach the Services through NodePorts)", env, url)
 		}
 		return addr, nil
 	}

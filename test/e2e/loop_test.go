@@ -138,7 +138,7 @@ func audit(t *testing.T, name string, want func(c *assert.CollectT, a auditapi.R
 	t.Helper()
 	ds, ok := sys.Services["datastorage"]
 	if !ok {
-		t.Skipf("remote mode: the audit trail is not checked: set %s (make e2e-kind port-forwards datastorage)", EnvDatastorageURL)
+		t.Skipf("remote mode: the audit trail is not checked: set %s (make e2e-kind and make test-e2e-deployed set it to datastorage's NodePort)", EnvDatastorageURL)
 	}
 	hc := httpclient.New(ds.URL(), sys.ReaderTokenFile)
 	var rec auditapi.RemediationAudit
