@@ -546,8 +546,10 @@ func TestE2E12NodeNotReadyCordoned(t *testing.T) {
 		assert.False(t, n.Spec.Unschedulable, "healthy node %s cordoned", other.Name)
 	}
 
-	// The node comes back: once Ready for uncordonRecoveredNodesAfter (the suite sets 3s), the
-	// executor uncordons the node it cordoned and records it.
+	// The node comes back: once Ready for uncordonRecoveredNodesAfter (3s here, set in the safety
+	// ConfigMap as a person would; 2m as shipped), the executor uncordons the node it cordoned and
+	// records it.
+	executorSafety(t, "uncordonRecoveredNodesAfter")("3s")
 	require.NoError(t, sys.Cluster.SetNodeReady(ctx, node, true, "KubeletReady", "kubelet is posting ready status"))
 	recovered := time.Now()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {

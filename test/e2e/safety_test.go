@@ -25,16 +25,15 @@ import (
 // executorSafetyConfigMap is the executor's safety ConfigMap (deploy/base/config/executor.yaml).
 const executorSafetyConfigMap = "kubernaut-executor-safety"
 
-// killSwitch returns a function that sets the kill switch (`paused` in the executor's safety
-// ConfigMap), as the documented `kubectl patch` does; the value it found is put back when the
-// test ends.
-func killSwitch(t *testing.T) func(paused bool) {
+// executorSafety returns a function that sets key in the executor's safety ConfigMap, as the
+// documented `kubectl patch` does; the value it found is put back when the test ends.
+func executorSafety(t *testing.T, key string) func(value string) {
 	t.Helper()
-	key := client.ObjectKey{Namespace: launcher.SystemNamespace, Name: executorSafetyConfigMap}
+	cmKey := client.ObjectKey{Namespace: launcher.SystemNamespace, Name: executorSafetyConfigMap}
 	update := func(change func(data map[string]string)) error {
 		return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			cm := &corev1.ConfigMap{}
-			if err := sys.Cluster.Client.Get(context.Background(), key, cm); err != nil {
+			if err := sys.Cluster.Client.Get(context.Background(), cmKey, cm); err != nil {
 				return err
 			}
 			if cm.Data == nil {
@@ -45,20 +44,31 @@ func killSwitch(t *testing.T) func(paused bool) {
 		})
 	}
 	cm := &corev1.ConfigMap{}
-	require.NoError(t, sys.Cluster.Client.Get(context.Background(), key, cm))
-	before, had := cm.Data["paused"]
+	require.NoError(t, sys.Cluster.Client.Get(context.Background(), cmKey, cm))
+	before, had := cm.Data[key]
 	t.Cleanup(func() {
 		assert.NoError(t, update(func(data map[string]string) {
 			if had {
-				data["paused"] = before
+				data[key] = before
 			} else {
-				delete(data, "paused")
+				delete(data, key)
 			}
-		}), "restoring the executor's kill switch")
+		}), "restoring %s in the executor's safety ConfigMap", key)
 	})
+	return func(value string) {
+		t.Helper()
+		require.NoError(t, update(func(data map[string]string) { data[key] = value }))
+	}
+}
+
+// killSwitch returns a function that sets the kill switch (`paused` in the executor's safety
+// ConfigMap); the value it found is put back when the test ends.
+func killSwitch(t *testing.T) func(paused bool) {
+	t.Helper()
+	set := executorSafety(t, "paused")
 	return func(paused bool) {
 		t.Helper()
-		require.NoError(t, update(func(data map[string]string) { data["paused"] = strconv.FormatBool(paused) }))
+		set(strconv.FormatBool(paused))
 	}
 }
 
