@@ -38,6 +38,8 @@ done
 steps=$((steps + ${kube_steps:-0}))
 # shellcheck source=hack/build-progress.sh
 source "$ROOT/hack/build-progress.sh"
+# shellcheck source=hack/k8s-module.sh
+source "$ROOT/hack/k8s-module.sh"
 
 echo "building ${need[*]} into $ASSETS_DIR: $steps steps, about 15 minutes on two cores the first time"
 mkdir -p "$ASSETS_DIR"
@@ -47,20 +49,7 @@ export GOWORK=off CGO_ENABLED=0 GOFLAGS=-mod=mod
 
 build_kube() {
   local d="$work/kube"
-  mkdir -p "$d"
-  local gomod
-  gomod="$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
-  {
-    echo "module kubernaut.io/envtest-assets"
-    echo
-    echo "go 1.26"
-    echo
-    echo "require k8s.io/kubernetes v$K8S_VERSION"
-    echo
-    echo "replace ("
-    grep -E '^\s+k8s.io/[a-z0-9-]+ => ./staging/src/' "$gomod" | awk -v v="$STAGING_VERSION" '{print "\t" $1 " => " $1 " " v}'
-    echo ")"
-  } >"$d/go.mod"
+  kubernetes_module "$d" kubernaut.io/envtest-assets
   cat >"$d/tools.go" <<'GO'
 //go:build tools
 

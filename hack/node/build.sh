@@ -30,19 +30,9 @@ export GOWORK=off CGO_ENABLED=0 GOFLAGS=-mod=mod
 if [ -n "$need_kube" ]; then
   echo "building ${kube_cmds[*]} v$K8S_VERSION into $NODE_BIN"
   d="$work/kube"
-  mkdir -p "$d"
-  gomod="$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
-  {
-    echo "module kubernaut.io/node-assets"
-    echo
-    echo "go 1.26"
-    echo
-    echo "require k8s.io/kubernetes v$K8S_VERSION"
-    echo
-    echo "replace ("
-    grep -E '^\s+k8s.io/[a-z0-9-]+ => ./staging/src/' "$gomod" | awk -v v="$STAGING_VERSION" '{print "\t" $1 " => " $1 " " v}'
-    echo ")"
-  } >"$d/go.mod"
+  # shellcheck source=hack/k8s-module.sh
+  source "$ROOT/hack/k8s-module.sh"
+  kubernetes_module "$d" kubernaut.io/node-assets
   cat >"$d/tools.go" <<'GO'
 //go:build tools
 
