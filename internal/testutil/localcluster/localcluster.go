@@ -381,13 +381,15 @@ var nodeResources = corev1.ResourceList{
 }
 
 func (c *Cluster) createNode(ctx context.Context, name string, managed bool) error {
-	if err := c.Client.Create(ctx, node(name, managed)); err != nil && !apierrors.IsAlreadyExists(err) {
+	// Created without kwok's annotation: kwok fills in an allocatable of its own (1Ti of memory)
+	// on a node whose status has none, and its write can land after ours. The resources are set
+	// first, and kwok is handed the node only then, so a pod no node can hold stays Pending.
+	if err := c.Client.Create(ctx, node(name, false)); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating node %s: %w", name, err)
 	}
 	if !managed {
 		return nil
 	}
-	// kwok keeps the allocatable resources it finds and fills in the rest.
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		n := &corev1.Node{}
 		if err := c.Client.Get(ctx, client.ObjectKey{Name: name}, n); err != nil {
@@ -398,6 +400,20 @@ func (c *Cluster) createNode(ctx context.Context, name string, managed bool) err
 	})
 	if err != nil {
 		return fmt.Errorf("setting the resources of node %s: %w", name, err)
+	}
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		n := &corev1.Node{}
+		if err := c.Client.Get(ctx, client.ObjectKey{Name: name}, n); err != nil {
+			return err
+		}
+		if n.Annotations == nil {
+			n.Annotations = map[string]string{}
+		}
+		n.Annotations[FakeNodeAnnotation] = FakeNodeValue
+		return c.Client.Update(ctx, n)
+	})
+	if err != nil {
+		return fmt.Errorf("handing node %s to kwok: %w", name, err)
 	}
 	return nil
 }
