@@ -84,24 +84,7 @@ func TestDrainValidationListsTheEvictionsTheExecutorMakes(t *testing.T) {
 			node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: ns + "-node"}}
 			require.NoError(t, env.Client.Create(ctx, node))
 			t.Cleanup(func() { _ = env.Client.Delete(context.Background(), node) })
-			var terminating []string
-			for _, p := range tt.pods {
-				p = p.DeepCopy()
-				p.Namespace, p.Spec.NodeName = ns, node.Name
-				status := p.Status
-				require.NoError(t, env.Client.Create(ctx, p))
-				if status.Phase != "" {
-					p.Status = status
-					require.NoError(t, env.Client.Status().Update(ctx, p))
-				}
-				if len(p.Finalizers) > 0 {
-					require.NoError(t, env.Client.Delete(ctx, p))
-					terminating = append(terminating, p.Name)
-					t.Cleanup(func() {
-						_ = env.Client.Patch(context.Background(), p, client.RawPatch(client.Merge.Type(), []byte(`{"metadata":{"finalizers":null}}`)))
-					})
-				}
-			}
+			terminating := createPods(t, ns, node.Name, tt.pods)
 			params := map[string]string{"gracePeriodSeconds": "0", "deleteEmptyDirData": "false", "timeout": "30s"}
 			for k, v := range tt.params {
 				params[k] = v
@@ -195,22 +178,7 @@ func TestDeleteFailedPodsValidationListsTheDeletionsTheExecutorMakes(t *testing.
 		}),
 		drainPod("running", controlledBy("ReplicaSet", "web-1"), func(p *corev1.Pod) { p.Status.Phase = corev1.PodRunning }),
 	}
-	var terminating []string
-	for _, p := range pods {
-		p = p.DeepCopy()
-		p.Namespace = ns
-		status := p.Status
-		require.NoError(t, env.Client.Create(ctx, p))
-		p.Status = status
-		require.NoError(t, env.Client.Status().Update(ctx, p))
-		if len(p.Finalizers) > 0 {
-			require.NoError(t, env.Client.Delete(ctx, p))
-			terminating = append(terminating, p.Name)
-			t.Cleanup(func() {
-				_ = env.Client.Patch(context.Background(), p, client.RawPatch(client.Merge.Type(), []byte(`{"metadata":{"finalizers":null}}`)))
-			})
-		}
-	}
+	terminating := createPods(t, ns, "", pods)
 	params := map[string]string{"maxPods": "2"}
 	operation := common.Operation{Name: "clean", Action: string(actions.DeleteFailedPods),
 		Target: common.TargetResource{APIVersion: "v1", Kind: "Namespace", Name: ns}, Parameters: params}
@@ -344,6 +312,35 @@ func listedPods(t *testing.T, res workflowv1.ValidationResult, ns string, list *
 	}
 	t.Fatalf("no %s check in %+v", workflowv1.CheckTargetResolves, res.Checks)
 	return nil
+}
+
+// createPods creates copies of pods in ns (on node, when one is named) with their status when it
+// has a phase, and deletes at once those holding a finalizer: it returns the names of those
+// terminating Pods (their finalizers are removed when the test ends).
+func createPods(t *testing.T, ns, node string, pods []*corev1.Pod) (terminating []string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, p := range pods {
+		p = p.DeepCopy()
+		p.Namespace = ns
+		if node != "" {
+			p.Spec.NodeName = node
+		}
+		status := p.Status
+		require.NoError(t, env.Client.Create(ctx, p))
+		if status.Phase != "" {
+			p.Status = status
+			require.NoError(t, env.Client.Status().Update(ctx, p))
+		}
+		if len(p.Finalizers) > 0 {
+			require.NoError(t, env.Client.Delete(ctx, p))
+			terminating = append(terminating, p.Name)
+			t.Cleanup(func() {
+				_ = env.Client.Patch(context.Background(), p, client.RawPatch(client.Merge.Type(), []byte(`{"metadata":{"finalizers":null}}`)))
+			})
+		}
+	}
+	return terminating
 }
 
 // gone returns the Pods deleted or being deleted that were not terminating before, sorted.
