@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,6 +38,17 @@ func main() {
 	flag.IntVar(&o.benchSequential, "bench-sequential", 0, "Instead of the demo, play this many OOM incidents one after another and print alert-to-change latencies.")
 	flag.IntVar(&o.benchConcurrent, "bench-concurrent", 0, "Instead of the demo, play this many OOM incidents at once (each in its own namespace) and print alert-to-change latencies, remediations per second and the API server's write ceiling.")
 	flag.IntVar(&o.benchConcurrentLarge, "bench-concurrent-large", 0, "After --bench-concurrent, play this many at once as a second round (the throughput benchmark, e.g. 100).")
+	flag.Func("service-arg", "Add a flag to one service's command line, as service=--flag=value (repeatable), for example executor=--max-concurrent-executions=16.", func(v string) error {
+		name, arg, ok := strings.Cut(v, "=")
+		if !ok || !strings.HasPrefix(arg, "--") {
+			return fmt.Errorf("want service=--flag=value, not %q", v)
+		}
+		if o.serviceArgs == nil {
+			o.serviceArgs = map[string][]string{}
+		}
+		o.serviceArgs[name] = append(o.serviceArgs[name], arg)
+		return nil
+	})
 	flag.Parse()
 	switch o.scenario {
 	case "oom", "crashloop", "node-notready":
@@ -61,6 +73,7 @@ type options struct {
 	approveAs                                              string
 	timeout                                                time.Duration
 	benchSequential, benchConcurrent, benchConcurrentLarge int
+	serviceArgs                                            map[string][]string
 }
 
 func run(ctx context.Context, o options) (err error) {
@@ -71,6 +84,9 @@ func run(ctx context.Context, o options) (err error) {
 		// Verifying ends when the alert resolves (the demo sends Alertmanager's resolved
 		// notification once the new pods run), or after this window.
 		"orchestrator": {"--stabilization-window=30s"},
+	}
+	for name, extra := range o.serviceArgs {
+		args[name] = append(args[name], extra...)
 	}
 	lo := launcher.Options{WorkDir: o.workDir, Revision: o.revision, SkipBuild: o.skipBuild, Progress: out, Args: args}
 	if o.benchSequential > 0 || o.benchConcurrent > 0 || o.benchConcurrentLarge > 0 {

@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,11 @@ import (
 // ExecutionCompleted is the key Recorder uses for the moment the request's KubernetesExecution
 // was seen Completed.
 const ExecutionCompleted = "Execution:Completed"
+
+// ExecutionApplied is the key Recorder uses for the moment the request's KubernetesExecution was
+// first seen with a change applied (an operation's appliedTime set): the change is in the
+// cluster, its post-condition (a rollout, for example) not yet checked.
+const ExecutionApplied = "Execution:Applied"
 
 // Recorder watches RemediationRequests and KubernetesExecutions in a namespace and remembers
 // when each request was first seen in each phase, with the watch's precision (the API's
@@ -63,16 +69,23 @@ func (r *Recorder) observe(obj any) {
 	case *remediationv1.RemediationRequest:
 		rr, key = o.Name, string(o.Status.OverallPhase)
 	case *kev1.KubernetesExecution:
-		if o.Status.Phase != kev1.PhaseCompleted {
-			return
+		rr = o.Spec.RemediationRequestRef.Name
+		if slices.ContainsFunc(o.Status.OperationResults, func(res kev1.OperationResult) bool { return res.AppliedTime != nil }) {
+			r.stamp(rr, ExecutionApplied, now)
 		}
-		rr, key = o.Spec.RemediationRequestRef.Name, ExecutionCompleted
+		if o.Status.Phase == kev1.PhaseCompleted {
+			key = ExecutionCompleted
+		}
 	default:
 		return
 	}
-	if key == "" {
-		return
+	if key != "" {
+		r.stamp(rr, key, now)
 	}
+}
+
+// stamp remembers the first time rr was seen with key.
+func (r *Recorder) stamp(rr, key string, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m := r.times[rr]

@@ -65,7 +65,7 @@ type Reconciler struct {
 	Identity string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// MaxConcurrentReconciles bounds parallel investigations (default 4).
+	// MaxConcurrentReconciles bounds parallel investigations (default 16).
 	MaxConcurrentReconciles int
 
 	identityOnce sync.Mutex
@@ -105,7 +105,7 @@ func (r *Reconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager) error
 		r.Now = time.Now
 	}
 	if r.MaxConcurrentReconciles == 0 {
-		r.MaxConcurrentReconciles = 4
+		r.MaxConcurrentReconciles = 16
 	}
 	if r.Investigator == nil {
 		r.Investigator = investigator.NewBuiltin()

@@ -1,6 +1,7 @@
 package executor_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -37,8 +38,8 @@ const benchDeployments = 100
 var benchRound atomic.Int64
 
 // BenchmarkIncreaseResources runs increase_resources on 100 Deployments through the executor
-// (validation, server dry-run, change, status writes; 4 executions in parallel, the default)
-// and, as the ceiling, the same change as raw client-go merge patches with 4 workers, on the
+// (validation, server dry-run, change, status writes; the default number of executions in
+// parallel) and, as the ceiling, the same change as raw client-go merge patches with as many workers, on the
 // same API server as the same user. It reports operations per second and the p99 latency of
 // one operation (KubernetesExecution created → Completed seen; patch sent → answered).
 //
@@ -182,7 +183,7 @@ func BenchmarkIncreaseResources(b *testing.B) {
 			start := time.Now()
 			work := make(chan int)
 			var wg sync.WaitGroup
-			for range 4 {
+			for range cmp.Or(benchWorkers(), executor.DefaultMaxConcurrentReconciles) {
 				wg.Go(func() {
 					for i := range work {
 						d := &appsv1.Deployment{}

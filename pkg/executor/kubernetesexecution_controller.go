@@ -60,7 +60,7 @@ type Reconciler struct {
 	Now func() time.Time
 	// PollInterval is how often a post-condition is checked (default 2s).
 	PollInterval time.Duration
-	// MaxConcurrentReconciles bounds parallel executions (default 4).
+	// MaxConcurrentReconciles bounds parallel executions (default DefaultMaxConcurrentReconciles).
 	MaxConcurrentReconciles int
 	// AfterChange, when set, is called after an operation's change and before the status write
 	// that records it. Tests simulate a crash there: when it returns an error the reconcile ends
@@ -91,6 +91,10 @@ func CacheOptions(opts *cache.Options, namespace, configMap string) {
 	opts.ByObject[&corev1.Node{}] = cache.ByObject{Transform: slimNode}
 }
 
+// DefaultMaxConcurrentReconciles is how many executions run in parallel by default: a reconcile
+// mostly waits on the API server, and with 4 an alert storm queued behind them (issue 26).
+const DefaultMaxConcurrentReconciles = 16
+
 // SetupWithManager fills the defaults and registers the controller.
 func (r *Reconciler) SetupWithManager(_ context.Context, mgr manager.Manager) error {
 	if r.Client == nil {
@@ -115,7 +119,7 @@ func (r *Reconciler) SetupWithManager(_ context.Context, mgr manager.Manager) er
 		r.PollInterval = 2 * time.Second
 	}
 	if r.MaxConcurrentReconciles == 0 {
-		r.MaxConcurrentReconciles = 4
+		r.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
 	}
 	if r.Env == nil {
 		direct, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})

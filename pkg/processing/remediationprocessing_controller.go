@@ -69,7 +69,7 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{Namespace: "kubernaut-system", PolicyConfigMap: "kubernaut-processing-policy", EnrichmentTimeout: 10 * time.Second,
-		MaxConcurrentReconciles: 8, MaxContextBytes: MaxContextBytes}
+		MaxConcurrentReconciles: 16, MaxContextBytes: MaxContextBytes}
 }
 
 // Reconciler enriches and classifies RemediationProcessings.
@@ -109,7 +109,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr manager.Manager) 
 		r.Now = time.Now
 	}
 	if r.MaxConcurrentReconciles == 0 {
-		r.MaxConcurrentReconciles = 4
+		r.MaxConcurrentReconciles = 16
 	}
 	if r.MaxContextBytes == 0 {
 		r.MaxContextBytes = MaxContextBytes

@@ -65,7 +65,7 @@ type Reconciler struct {
 	Recorder               events.EventRecorder
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// MaxConcurrentReconciles bounds parallel validations (default 4).
+	// MaxConcurrentReconciles bounds parallel validations (default 16).
 	MaxConcurrentReconciles int
 }
 
@@ -97,7 +97,7 @@ func (r *Reconciler) SetupWithManager(_ context.Context, mgr manager.Manager) er
 		return err
 	}
 	if r.MaxConcurrentReconciles == 0 {
-		r.MaxConcurrentReconciles = 4
+		r.MaxConcurrentReconciles = 16
 	}
 	return ctrlbuilder.ControllerManagedBy(mgr).
 		Named(controllerName).

@@ -30,7 +30,7 @@ type Config struct {
 // NewConfig returns the defaults.
 func NewConfig() *Config {
 	return &Config{Options: shared.NewOptions(true), SafetyConfigMap: executor.DefaultConfigMapName,
-		MaxConcurrentExecutions: 4, PollInterval: 2 * time.Second}
+		MaxConcurrentExecutions: executor.DefaultMaxConcurrentReconciles, PollInterval: 2 * time.Second}
 }
 
 // Validate reports every invalid setting.

@@ -36,7 +36,7 @@ func TestExecutorFlags(t *testing.T) {
 		"defaults": {
 			check: func(t *testing.T, c *Config) {
 				assert.Equal(t, executor.DefaultConfigMapName, c.SafetyConfigMap)
-				assert.Equal(t, 4, c.MaxConcurrentExecutions)
+				assert.Equal(t, 16, c.MaxConcurrentExecutions)
 				assert.Equal(t, 2*time.Second, c.PollInterval)
 			},
 		},
