@@ -19,10 +19,11 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/executor/action"
 )
 
-// Reading the chain an execution must come from (live gets, never cached):
-// +kubebuilder:rbac:groups=remediation.kubernaut.io,resources=remediationrequests,verbs=get
-// +kubebuilder:rbac:groups=workflowexecution.kubernaut.io,resources=workflowexecutions,verbs=get
-// +kubebuilder:rbac:groups=aianalysis.kubernaut.io,resources=aianalyses,verbs=get
+// Reading the chain an execution must come from (watched, slimmed to what verifyChain reads;
+// read live again before anything is refused):
+// +kubebuilder:rbac:groups=remediation.kubernaut.io,resources=remediationrequests,verbs=get;list;watch
+// +kubebuilder:rbac:groups=workflowexecution.kubernaut.io,resources=workflowexecutions,verbs=get;list;watch
+// +kubebuilder:rbac:groups=aianalysis.kubernaut.io,resources=aianalyses,verbs=get;list;watch
 
 // chainGrace is how long a new execution waits for its RemediationRequest to name it: the
 // orchestrator creates the execution, then records it in the request's status.
@@ -37,8 +38,26 @@ type chain struct {
 	dryRun bool
 }
 
-// verifyChain checks that the execution is the one its RemediationRequest's approved and
-// validated workflow produced, reading every link live:
+// verifyChain checks the chain (verifyChainWith) from the watched copies (ChainReader), and when
+// they do not show it intact, live from the API server (Reader): the watched copies only save the
+// three reads of an intact chain, they never refuse an execution. A watched copy lags the API
+// server by a watch event; the one thing it can show that no longer holds is a request that
+// ended or an analysis whose approval changed within that lag, the same race a live read has
+// with a change made right after it. A new execution whose request's watched copy does not name
+// it yet waits (chainPoll) without reading live: the request's watch wakes it (mapRequest).
+func (r *Reconciler) verifyChain(ctx context.Context, s *scope) (*chain, *action.Refusal, time.Duration, error) {
+	if r.ChainReader != nil && r.ChainReader != r.Reader {
+		ch, rf, wait, err := r.verifyChainWith(ctx, s, r.ChainReader)
+		if err == nil && rf == nil {
+			return ch, nil, wait, nil
+		}
+		chainLiveReads.Inc()
+	}
+	return r.verifyChainWith(ctx, s, r.Reader)
+}
+
+// verifyChainWith checks that the execution is the one its RemediationRequest's approved and
+// validated workflow produced, reading every link with reader:
 //   - the execution's controller owner is the RemediationRequest its spec names, in its own
 //     namespace, and that request names it (status.kubernetesExecutionRef) and has not ended;
 //   - the request's WorkflowExecution (status.workflowExecutionRef) is the request's own child,
@@ -50,7 +69,7 @@ type chain struct {
 //
 // It returns a ChainNotApproved refusal when a link is missing or does not match, or wait > 0
 // while a new execution's request does not name it yet.
-func (r *Reconciler) verifyChain(ctx context.Context, s *scope) (*chain, *action.Refusal, time.Duration, error) {
+func (r *Reconciler) verifyChainWith(ctx context.Context, s *scope, reader client.Reader) (*chain, *action.Refusal, time.Duration, error) {
 	ke := s.ke
 	broken := func(format string, args ...any) (*chain, *action.Refusal, time.Duration, error) {
 		return nil, refusal(action.ReasonChainNotApproved, format, args...), 0, nil
@@ -64,7 +83,7 @@ func (r *Reconciler) verifyChain(ctx context.Context, s *scope) (*chain, *action
 		return broken("the execution is not controlled by its RemediationRequest %s (controller owner: %s)", ref.Name, describeOwner(owner))
 	}
 	rr := &remediationv1.RemediationRequest{}
-	if found, err := r.getLive(ctx, ke.Namespace, ref.Name, rr); err != nil || !found {
+	if found, err := get(ctx, reader, ke.Namespace, ref.Name, rr); err != nil || !found {
 		if err != nil {
 			return nil, nil, 0, err
 		}
@@ -93,7 +112,7 @@ func (r *Reconciler) verifyChain(ctx context.Context, s *scope) (*chain, *action
 		return broken("RemediationRequest %s names no WorkflowExecution", rr.Name)
 	}
 	wfe := &workflowv1.WorkflowExecution{}
-	if found, err := r.getLive(ctx, wref.Namespace, wref.Name, wfe); err != nil || !found {
+	if found, err := get(ctx, reader, wref.Namespace, wref.Name, wfe); err != nil || !found {
 		if err != nil {
 			return nil, nil, 0, err
 		}
@@ -114,7 +133,7 @@ func (r *Reconciler) verifyChain(ctx context.Context, s *scope) (*chain, *action
 		return broken("RemediationRequest %s names no AIAnalysis", rr.Name)
 	}
 	aia := &aiv1.AIAnalysis{}
-	if found, err := r.getLive(ctx, aref.Namespace, aref.Name, aia); err != nil || !found {
+	if found, err := get(ctx, reader, aref.Namespace, aref.Name, aia); err != nil || !found {
 		if err != nil {
 			return nil, nil, 0, err
 		}
@@ -143,7 +162,12 @@ func (r *Reconciler) verifyChain(ctx context.Context, s *scope) (*chain, *action
 
 // getLive reads an object from the API server; found is false when it does not exist.
 func (r *Reconciler) getLive(ctx context.Context, namespace, name string, obj client.Object) (bool, error) {
-	err := r.Reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, obj)
+	return get(ctx, r.Reader, namespace, name, obj)
+}
+
+// get reads an object with reader; found is false when it does not exist.
+func get(ctx context.Context, reader client.Reader, namespace, name string, obj client.Object) (bool, error) {
+	err := reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, obj)
 	switch {
 	case apierrors.IsNotFound(err):
 		return false, nil

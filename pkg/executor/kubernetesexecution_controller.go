@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/executor/action"
 	"github.com/kubernaut/kubernaut/pkg/shared/skeleton"
 	"github.com/kubernaut/kubernaut/pkg/shared/text"
@@ -47,6 +48,10 @@ type Reconciler struct {
 	// Reader reads KubernetesExecutions live from the API server, never from the cache, so that
 	// a stale copy can never make an operation run twice.
 	Reader client.Reader
+	// ChainReader reads the chain (RemediationRequest, AIAnalysis, WorkflowExecution) from the
+	// manager's cache, slimmed by CacheOptions; a chain it does not show intact is read again
+	// with Reader (default the manager's client; nil or Reader: always live).
+	ChainReader client.Reader
 	// ConfigReader reads the safety ConfigMap (the manager's cache).
 	ConfigReader client.Reader
 	// Env reads and changes targets, live (a client without cache).
@@ -89,6 +94,7 @@ func CacheOptions(opts *cache.Options, namespace, configMap string) {
 	}
 	opts.ByObject[&corev1.ConfigMap{}] = cache.ByObject{Field: fields.OneTermEqualSelector("metadata.name", configMap)}
 	opts.ByObject[&corev1.Node{}] = cache.ByObject{Transform: slimNode}
+	chainCacheOptions(opts)
 }
 
 // DefaultMaxConcurrentReconciles is how many executions run in parallel by default: a reconcile
@@ -105,6 +111,9 @@ func (r *Reconciler) SetupWithManager(_ context.Context, mgr manager.Manager) er
 	}
 	if r.ConfigReader == nil {
 		r.ConfigReader = mgr.GetClient()
+	}
+	if r.ChainReader == nil {
+		r.ChainReader = mgr.GetClient()
 	}
 	if r.ConfigMapName == "" {
 		r.ConfigMapName = DefaultConfigMapName
@@ -138,6 +147,7 @@ func (r *Reconciler) SetupWithManager(_ context.Context, mgr manager.Manager) er
 		// A change of the safety ConfigMap (the kill switch lifted, a configuration fixed) wakes
 		// every execution that holds.
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.unfinished)).
+		Watches(&remediationv1.RemediationRequest{}, handler.EnqueueRequestsFromMapFunc(r.namedExecution)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Complete(r)
 	if err != nil {

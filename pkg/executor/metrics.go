@@ -64,9 +64,13 @@ var (
 		Name: "kubernaut_executor_node_uncordons_total",
 		Help: "Nodes Kubernaut cordoned and uncordoned once healthy again, by result (uncordoned, failed).",
 	}, []string{"result"})
+	chainLiveReads = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "kubernaut_executor_chain_live_reads_total",
+		Help: "Chain checks whose watched copies did not show the chain intact, so that it was read again live from the API server before anything was refused.",
+	})
 )
 
 func init() {
 	metrics.Registry.MustRegister(operationsTotal, refusalsTotal, rollbacksTotal, operationDuration, executionsTotal,
-		changesTotal, changesLastHour, budgetRefusals, paused, configValid, holdsTotal, nodeUncordons)
+		changesTotal, changesLastHour, budgetRefusals, paused, configValid, holdsTotal, nodeUncordons, chainLiveReads)
 }

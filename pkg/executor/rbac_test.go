@@ -33,10 +33,10 @@ func TestGeneratedRoleGrantsTheCatalogVerbsAndNothingElse(t *testing.T) {
 	add("", "configmaps", "get", "list", "watch") // the safety ConfigMap
 	add("", "namespaces", "get", "list", "watch") // managed, protected: labels cached (metadata), new ones read
 	add("", "nodes", "list", "watch")             // share of unavailable nodes; recovery of cordoned nodes
-	// The chain an execution must come from, read live.
-	add("remediation.kubernaut.io", "remediationrequests", "get")
-	add("workflowexecution.kubernaut.io", "workflowexecutions", "get")
-	add("aianalysis.kubernaut.io", "aianalyses", "get")
+	// The chain an execution must come from: watched (slim copies), read live before a refusal.
+	add("remediation.kubernaut.io", "remediationrequests", "get", "list", "watch")
+	add("workflowexecution.kubernaut.io", "workflowexecutions", "get", "list", "watch")
+	add("aianalysis.kubernaut.io", "aianalyses", "get", "list", "watch")
 
 	got := map[grant]bool{}
 	for _, r := range testenv.GeneratedClusterRole(t, "executor").Rules {

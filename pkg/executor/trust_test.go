@@ -2,6 +2,7 @@ package executor_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,7 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -510,4 +513,34 @@ func TestKillSwitchHoldsNewExecutions(t *testing.T) {
 	assert.Equal(t, d.ResourceVersion, after.ResourceVersion)
 	h.SetSafety(map[string]string{executor.KeyPostConditions: "false"})
 	completed(t, h.Finished(ke))
+}
+
+// blindReader is a chain cache that has seen nothing yet: every link is missing.
+type blindReader struct{}
+
+func (blindReader) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+	return apierrors.NewNotFound(schema.GroupResource{Resource: fmt.Sprintf("%T", obj)}, key.Name)
+}
+
+func (blindReader) List(context.Context, client.ObjectList, ...client.ListOption) error { return nil }
+
+// The chain is read from watched copies only to save reads: a copy that does not show the chain
+// (it lags, or has not synced) never refuses an execution. The chain is read again live, and the
+// intact chain lets the change through.
+func TestALaggingChainCopyIsReadAgainLiveAndNeverRefuses(t *testing.T) {
+	h := newHarness(t, nil)
+	h.Deployment("web", 1, nil)
+	h.StartExecutor(func(r *executor.Reconciler) { r.ChainReader = blindReader{} })
+	before := counter(t, "kubernaut_executor_chain_live_reads_total", nil)
+	ke := h.execution(false, op("more-memory", "increase_resources", deploymentTarget(h.App, "web"),
+		map[string]string{"container": "app", "memory": "512Mi"}))
+	actAsDeploymentController(t, key(h.App, "web"), func(d *appsv1.Deployment) bool {
+		req, _ := memory(d)
+		return req == "512Mi"
+	})
+
+	got := h.Finished(ke)
+	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
+	assert.NotNil(t, got.Status.OperationResults[0].AppliedTime)
+	assert.Greater(t, counter(t, "kubernaut_executor_chain_live_reads_total", nil), before, "the chain was not read again live")
 }

@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"slices"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
@@ -72,14 +74,14 @@ const (
 	PhaseSkipped          Phase = "Skipped"
 )
 
-// IsTerminal reports whether a request in this phase is finished.
-func (p Phase) IsTerminal() bool {
-	switch p {
-	case PhaseCompleted, PhaseFailed, PhaseTimedOut, PhaseSkipped:
-		return true
-	}
-	return false
+// TerminalPhases are the phases a request never leaves; a field selector on
+// status.overallPhase can exclude them.
+func TerminalPhases() []Phase {
+	return []Phase{PhaseCompleted, PhaseFailed, PhaseTimedOut, PhaseSkipped}
 }
+
+// IsTerminal reports whether a request in this phase is finished (one of TerminalPhases).
+func (p Phase) IsTerminal() bool { return slices.Contains(TerminalPhases(), p) }
 
 // Outcome is how a finished remediation ended.
 // +kubebuilder:validation:Enum=Remediated;Ineffective;Inconclusive;NoActionRequired;ManualReviewRequired;Rejected;DryRun
@@ -471,6 +473,7 @@ type RemediationRequestStatus struct {
 // RemediationRequest is one signal to remediate, created by the gateway and driven by the orchestrator.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:selectablefield:JSONPath=`.status.overallPhase`
 // +kubebuilder:resource:shortName=rr,categories=kubernaut
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.overallPhase`
 // +kubebuilder:printcolumn:name="Outcome",type=string,JSONPath=`.status.outcome`
