@@ -61,6 +61,7 @@ func bench(ctx context.Context, out *timing.Clock, sys *launcher.System, o optio
 		if err != nil {
 			return err
 		}
+		apiBefore, apiErr := timing.ChildCPU("kube-apiserver")
 		out.Printf("benchmark %s: posting the alerts", label)
 		samples := make([]sample, n)
 		errs := make([]error, n)
@@ -90,7 +91,12 @@ func bench(ctx context.Context, out *timing.Clock, sys *launcher.System, o optio
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%s, where the time went (each service's controllers and CPU during the round):\n%s\n", label, formatProfile(servicesBefore, servicesAfter))
+		fmt.Printf("%s, where the time went (each service's controllers and CPU during the round):\n%s", label, formatProfile(servicesBefore, servicesAfter))
+		if apiAfter, err := timing.ChildCPU("kube-apiserver"); err == nil && apiErr == nil {
+			used := apiAfter - apiBefore
+			fmt.Printf("  %-14s %-28s %10s %12s %12s %8.2f  (%.0f ms per remediation, with the rollouts)\n", "kube-apiserver", "-", "-", "-", "-", used.Seconds(), float64(used.Milliseconds())/float64(n))
+		}
+		fmt.Println()
 		after, err := scrapeWrites(ctx, sys.Cluster.Config)
 		if err != nil {
 			return err

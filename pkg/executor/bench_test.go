@@ -28,6 +28,7 @@ import (
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	testchain "github.com/kubernaut/kubernaut/internal/testutil/chain"
+	"github.com/kubernaut/kubernaut/internal/timing"
 	"github.com/kubernaut/kubernaut/pkg/executor"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
 )
@@ -221,29 +222,11 @@ func BenchmarkIncreaseResources(b *testing.B) {
 // executions is inside the executor's measurement, as it is in the executor's timing.
 func apiServerCPU(b *testing.B) time.Duration {
 	b.Helper()
-	dirs, err := os.ReadDir("/proc")
-	require.NoError(b, err)
-	for _, d := range dirs {
-		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid … utime stime (fields 14 and 15), after the comm's closing parenthesis.
-		s := string(stat)
-		end := strings.LastIndexByte(s, ')')
-		if end < 0 || !strings.Contains(s[:end], "(kube-apiserver") {
-			continue
-		}
-		f := strings.Fields(s[end+1:])
-		if len(f) < 13 || f[1] != strconv.Itoa(os.Getpid()) {
-			continue
-		}
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+	d, err := timing.ChildCPU("kube-apiserver")
+	if err != nil {
+		b.Skipf("the API server's CPU: %v", err)
 	}
-	b.Skip("the test's kube-apiserver process was not found")
-	return 0
+	return d
 }
 
 // benchExecution is what the orchestrator's buildExecution creates for one operation.
