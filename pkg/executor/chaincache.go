@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
+	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	workflowv1 "github.com/kubernaut/kubernaut/apis/workflowexecution/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/shared/app"
@@ -83,9 +84,11 @@ func slimAnalysis(o any) (any, error) {
 	return out, nil
 }
 
-// namedExecution wakes the execution a request names while the request is Executing: a new
-// execution whose request's watched copy did not name it yet waits for this.
-func (r *Reconciler) namedExecution(_ context.Context, o client.Object) []reconcile.Request {
+// namedExecution wakes the execution a request names while the request is Executing and the
+// execution has not started: a new execution whose request's watched copy did not name it yet
+// waits for this. A started one is not woken (the request's later status writes would only
+// repeat its post-condition checks).
+func (r *Reconciler) namedExecution(ctx context.Context, o client.Object) []reconcile.Request {
 	rr, ok := o.(*remediationv1.RemediationRequest)
 	if !ok || rr.Status.OverallPhase != remediationv1.PhaseExecuting || rr.Status.KubernetesExecutionRef == nil {
 		return nil
@@ -94,5 +97,14 @@ func (r *Reconciler) namedExecution(_ context.Context, o client.Object) []reconc
 	if ref.Namespace != r.Namespace {
 		return nil
 	}
-	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}}}
+	key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
+	ke := &kev1.KubernetesExecution{}
+	if err := r.Client.Get(ctx, key, ke); err != nil {
+		return nil // not in the cache yet: its creation wakes it
+	}
+	switch ke.Status.Phase {
+	case "", kev1.PhasePending, kev1.PhaseValidating:
+		return []reconcile.Request{{NamespacedName: key}}
+	}
+	return nil
 }

@@ -390,10 +390,18 @@ func (r *Reconciler) verify(ctx context.Context, s *scope, i int, op *action.Op,
 		r.failOp(s, i, reason, fmt.Sprintf("changed, but the post-condition did not hold within %s: %s", op.Deadline.Sub(res.StartTime.Time).Round(time.Second), waiting))
 		return ctrl.Result{}, true, nil
 	}
-	res.Message = text.TruncateBytes(base+waitingSep+waiting, maxOpMessage)
+	if !strings.Contains(res.Message, waitingSep) || res.AppliedTime == nil || now.Sub(res.AppliedTime.Time) >= quietProgress {
+		res.Message = text.TruncateBytes(base+waitingSep+waiting, maxOpMessage)
+	}
 	wait := min(pollAfter(r.PollInterval, res.AppliedTime, now), op.Deadline.Sub(now)+time.Millisecond)
 	return ctrl.Result{RequeueAfter: max(wait, time.Millisecond)}, false, nil
 }
+
+// quietProgress is how long after the change the post-condition's progress ("1 of 2 replicas
+// updated") is not written to status: the first wait is written with the change, and a rollout
+// that ends within this time costs no status write per stage (each is a write of the whole
+// execution, which an alert storm multiplies). A slower one reports every stage it reaches later.
+const quietProgress = 5 * time.Second
 
 // firstPoll is how soon a post-condition is checked again right after the change.
 const firstPoll = 250 * time.Millisecond
