@@ -101,7 +101,13 @@ func bench(ctx context.Context, out *timing.Clock, sys *launcher.System, o optio
 		if err != nil {
 			return err
 		}
-		return throughput(ctx, out, sys, label, samples, before, after)
+		if err := throughput(ctx, out, sys, label, samples, before, after); err != nil {
+			return err
+		}
+		if concurrent {
+			return rolloutCost(ctx, out, sys, label, ins)
+		}
+		return nil
 	}
 	if o.benchSequential > 0 {
 		if err := run("sequential", o.benchSequential, false); err != nil {

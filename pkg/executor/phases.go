@@ -90,10 +90,15 @@ func (s *scope) opStart() time.Time { return s.now.Truncate(time.Second) }
 // dry-run mode it also finishes the execution. wait > 0: the RemediationRequest does not name
 // the execution yet; check again then.
 func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) (time.Duration, error) {
+	ch, rf, wait, err := r.verifyChain(ctx, s)
+	if err == nil && wait > 0 && s.ke.Status.Phase == "" && s.now.Sub(s.ke.CreationTimestamp.Time) < quietChainWait {
+		// The orchestrator names a new execution right after creating it: a wait this short is
+		// not written (the request's watch wakes the execution).
+		return min(wait, chainPoll), nil
+	}
 	r.init(s)
 	st := &s.ke.Status
 	st.Phase = kev1.PhaseValidating
-	ch, rf, wait, err := r.verifyChain(ctx, s)
 	switch {
 	case err != nil:
 		return 0, err
@@ -396,6 +401,10 @@ func (r *Reconciler) verify(ctx context.Context, s *scope, i int, op *action.Op,
 	wait := min(pollAfter(r.PollInterval, res.AppliedTime, now), op.Deadline.Sub(now)+time.Millisecond)
 	return ctrl.Result{RequeueAfter: max(wait, time.Millisecond)}, false, nil
 }
+
+// quietChainWait is how long a new execution waits for its request to name it before the wait
+// is written to its status.
+const quietChainWait = 5 * time.Second
 
 // quietProgress is how long after the change the post-condition's progress ("1 of 2 replicas
 // updated") is not written to status: the first wait is written with the change, and a rollout
