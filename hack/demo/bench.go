@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/incident"
 	"github.com/kubernaut/kubernaut/internal/launcher"
@@ -112,9 +115,11 @@ func bench(ctx context.Context, out *timing.Clock, sys *launcher.System, o optio
 			return err
 		}
 		if concurrent {
-			return rolloutCost(ctx, out, sys, label, ins, idle)
+			if err := rolloutCost(ctx, out, sys, label, ins, idle); err != nil {
+				return err
+			}
 		}
-		return nil
+		return quiesce(ctx, out, sys, label)
 	}
 	if o.benchSequential > 0 {
 		if err := run("sequential", o.benchSequential, false); err != nil {
@@ -232,4 +237,28 @@ func idleCPU(ctx context.Context, window time.Duration) (float64, error) {
 		return 0, err
 	}
 	return (after - before).Seconds() / window.Seconds(), nil
+}
+
+// quiesce waits until every request has ended (the round's verification windows), so that the
+// next round starts on a quiet cluster and measures itself, not the last round's tail.
+func quiesce(ctx context.Context, out *timing.Clock, sys *launcher.System, label string) error {
+	out.Printf("benchmark %s: waiting for the round's requests to end (verification) before the next round", label)
+	var left int
+	err := wait.PollUntilContextTimeout(ctx, time.Second, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
+		var list remediationv1.RemediationRequestList
+		if err := sys.Cluster.Client.List(ctx, &list, client.InNamespace(launcher.SystemNamespace)); err != nil {
+			return false, err
+		}
+		left = 0
+		for _, rr := range list.Items {
+			if !rr.Status.OverallPhase.IsTerminal() {
+				left++
+			}
+		}
+		return left == 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("benchmark %s: %d requests had not ended: %w", label, left, err)
+	}
+	return nil
 }
