@@ -171,11 +171,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	p := skeleton.NewPatcher(r.Client, rp, skeleton.WithConditions(func() { setConditions(s) }))
 	defer p.Finish(ctx, &res, &retErr)
 	if rp.Status.Phase == "" || rp.Status.Phase == processingv1.PhasePending || rp.Status.StartTime == nil {
+		// Enriching and its start time are written with the reconcile's end: with the result when
+		// the reads finish (one status write per processing, which an alert storm multiplies), or
+		// with the retry after a failed read, whose deadline counts from this start.
 		r.reconcileStart(rp)
-		// Show Enriching while the reads run.
-		if err := p.Patch(ctx); err != nil {
-			return reconcile.Result{}, err
-		}
 	}
 	return r.reconcileEnrich(ctx, s)
 }
