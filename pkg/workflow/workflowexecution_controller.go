@@ -149,11 +149,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		return reconcile.Result{}, nil
 	}
 	if wfe.Status.Phase == "" || wfe.Status.Phase == workflowv1.PhasePending || wfe.Status.Phase == workflowv1.PhasePlanning {
+		// The plan is written with the validation's result (one status write per workflow, which
+		// an alert storm multiplies), or with the retry of a validation that could not finish.
 		if err := r.reconcilePlanning(ctx, s); err != nil || wfe.Status.Phase.IsTerminal() {
-			return reconcile.Result{}, err
-		}
-		// Show the plan while it is being validated.
-		if err := p.Patch(ctx); err != nil {
 			return reconcile.Result{}, err
 		}
 	}
