@@ -21,8 +21,8 @@ var (
 	// docMetricRE finds a metric name of ours.
 	docMetricRE = regexp.MustCompile(`\bkubernaut_[a-z0-9_]*[a-z0-9]`)
 	// flagDefRE finds a flag definition: pflag's and the standard library's XxxVar(&v, "name", …),
-	// Xxx("name", …) and XxxP("name", "n", …).
-	flagDefRE = regexp.MustCompile(`\.(?:String|Bool|Int|Int32|Int64|Uint|Float32|Float64|Duration|StringSlice|StringArray|StringToString|Var)(?:Var)?P?\((?:&[^,]+, )?"([a-z][a-z0-9-]*)"`)
+	// Xxx("name", …), XxxP("name", "n", …) and flag.Func("name", …).
+	flagDefRE = regexp.MustCompile(`\.(?:String|Bool|Int|Int32|Int64|Uint|Float32|Float64|Duration|StringSlice|StringArray|StringToString|Var|Func)(?:Var)?P?\((?:&[^,]+, )?"([a-z][a-z0-9-]*)"`)
 	// metricDefRE finds a metric name given to client_golang.
 	metricDefRE = regexp.MustCompile(`(?:Name:\s*|NewDesc\()"(kubernaut_[a-z0-9_]+)"`)
 )
