@@ -5,6 +5,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -25,9 +26,19 @@ func chainCacheOptions(opts *cache.Options) {
 	for _, p := range remediationv1.TerminalPhases() {
 		notEnded = append(notEnded, fields.OneTermNotEqualSelector("status.overallPhase", string(p)))
 	}
-	opts.ByObject[&remediationv1.RemediationRequest{}] = cache.ByObject{Field: fields.AndSelectors(notEnded...), Transform: slimRequest}
-	opts.ByObject[&workflowv1.WorkflowExecution{}] = cache.ByObject{Transform: slimWorkflow}
-	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Transform: slimAnalysis}
+	opts.ByObject[&remediationv1.RemediationRequest{}] = cache.ByObject{Field: fields.AndSelectors(notEnded...), Transform: transform(slimRequest)}
+	opts.ByObject[&workflowv1.WorkflowExecution{}] = cache.ByObject{Transform: transform(slimWorkflow)}
+	opts.ByObject[&aiv1.AIAnalysis{}] = cache.ByObject{Transform: transform(slimAnalysis)}
+}
+
+// transform applies slim to the objects of its kind and passes anything else unchanged.
+func transform[T client.Object](slim func(T) T) toolscache.TransformFunc {
+	return func(o any) (any, error) {
+		if t, ok := o.(T); ok {
+			return slim(t), nil
+		}
+		return o, nil
+	}
 }
 
 // chainMeta is the identity of a chain link and its controller owner.
@@ -41,38 +52,26 @@ func chainMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
 	return out
 }
 
-func slimRequest(o any) (any, error) {
-	rr, ok := o.(*remediationv1.RemediationRequest)
-	if !ok {
-		return o, nil
-	}
+func slimRequest(rr *remediationv1.RemediationRequest) *remediationv1.RemediationRequest {
 	out := &remediationv1.RemediationRequest{TypeMeta: rr.TypeMeta, ObjectMeta: chainMeta(&rr.ObjectMeta)}
 	out.Status.OverallPhase = rr.Status.OverallPhase
 	out.Status.KubernetesExecutionRef = rr.Status.KubernetesExecutionRef
 	out.Status.WorkflowExecutionRef = rr.Status.WorkflowExecutionRef
 	out.Status.AIAnalysisRef = rr.Status.AIAnalysisRef
-	return out, nil
+	return out
 }
 
-func slimWorkflow(o any) (any, error) {
-	wfe, ok := o.(*workflowv1.WorkflowExecution)
-	if !ok {
-		return o, nil
-	}
+func slimWorkflow(wfe *workflowv1.WorkflowExecution) *workflowv1.WorkflowExecution {
 	out := &workflowv1.WorkflowExecution{TypeMeta: wfe.TypeMeta, ObjectMeta: chainMeta(&wfe.ObjectMeta)}
 	out.Spec.RemediationRequestRef = wfe.Spec.RemediationRequestRef
 	out.Spec.ExecutionConfig.DryRun = wfe.Spec.ExecutionConfig.DryRun
 	out.Spec.WorkflowDefinition.Steps = wfe.Spec.WorkflowDefinition.Steps
 	out.Status.Phase = wfe.Status.Phase
 	out.Status.Operations = wfe.Status.Operations
-	return out, nil
+	return out
 }
 
-func slimAnalysis(o any) (any, error) {
-	aia, ok := o.(*aiv1.AIAnalysis)
-	if !ok {
-		return o, nil
-	}
+func slimAnalysis(aia *aiv1.AIAnalysis) *aiv1.AIAnalysis {
 	out := &aiv1.AIAnalysis{TypeMeta: aia.TypeMeta, ObjectMeta: chainMeta(&aia.ObjectMeta)}
 	out.Spec.RemediationRequestRef = aia.Spec.RemediationRequestRef
 	out.Status.Phase = aia.Status.Phase
@@ -81,7 +80,7 @@ func slimAnalysis(o any) (any, error) {
 	if len(aia.Status.Recommendations) > 0 {
 		out.Status.Recommendations = []aiv1.Recommendation{{WorkflowSteps: aia.Status.Recommendations[0].WorkflowSteps}}
 	}
-	return out, nil
+	return out
 }
 
 // namedExecution wakes the execution a request names while the request is Executing and the

@@ -26,18 +26,25 @@ import (
 // memory is the memory request and limit of the Deployment's first container.
 var memory = testchain.Memory
 
-func TestIncreaseResourcesChangesTheDeployment(t *testing.T) {
-	h := newHarness(t, nil)
-	d := h.Deployment("web", 2, nil)
-	h.StartExecutor(nil)
+// increaseWebTo512Mi runs increase_resources (memory 512Mi) on Deployment web of h's app
+// namespace, acting as its Deployment controller, and returns the finished execution.
+func increaseWebTo512Mi(t *testing.T, h *harness) *kev1.KubernetesExecution {
+	t.Helper()
 	ke := h.execution(false, op("more-memory", "increase_resources", deploymentTarget(h.App, "web"),
 		map[string]string{"container": "app", "memory": "512Mi"}))
 	actAsDeploymentController(t, key(h.App, "web"), func(d *appsv1.Deployment) bool {
 		req, _ := memory(d)
 		return req == "512Mi"
 	})
+	return h.Finished(ke)
+}
 
-	got := h.Finished(ke)
+func TestIncreaseResourcesChangesTheDeployment(t *testing.T) {
+	h := newHarness(t, nil)
+	d := h.Deployment("web", 2, nil)
+	h.StartExecutor(nil)
+
+	got := increaseWebTo512Mi(t, h)
 	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
 	res := got.Status.OperationResults[0]
 	assert.Equal(t, kev1.OperationSucceeded, res.Phase)
@@ -56,7 +63,7 @@ func TestIncreaseResourcesChangesTheDeployment(t *testing.T) {
 	assert.Equal(t, "512Mi", lim, "a limit below the new request is raised to it")
 	id, err := action.ParseIdentity(d.Annotations[kev1.AnnotationLastRemediation])
 	require.NoError(t, err)
-	assert.Equal(t, action.Identity{Execution: h.Sys + "/" + ke.Name, UID: string(got.UID), Operation: "more-memory", Time: res.StartTime.UTC()}, id)
+	assert.Equal(t, action.Identity{Execution: h.Sys + "/" + got.Name, UID: string(got.UID), Operation: "more-memory", Time: res.StartTime.UTC()}, id)
 }
 
 func conditionTrue(ke *kev1.KubernetesExecution, typ string) bool {

@@ -532,14 +532,8 @@ func TestALaggingChainCopyIsReadAgainLiveAndNeverRefuses(t *testing.T) {
 	h.Deployment("web", 1, nil)
 	h.StartExecutor(func(r *executor.Reconciler) { r.ChainReader = blindReader{} })
 	before := counter(t, "kubernaut_executor_chain_live_reads_total", nil)
-	ke := h.execution(false, op("more-memory", "increase_resources", deploymentTarget(h.App, "web"),
-		map[string]string{"container": "app", "memory": "512Mi"}))
-	actAsDeploymentController(t, key(h.App, "web"), func(d *appsv1.Deployment) bool {
-		req, _ := memory(d)
-		return req == "512Mi"
-	})
 
-	got := h.Finished(ke)
+	got := increaseWebTo512Mi(t, h)
 	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, got.Status.Message)
 	assert.NotNil(t, got.Status.OperationResults[0].AppliedTime)
 	assert.Greater(t, counter(t, "kubernaut_executor_chain_live_reads_total", nil), before, "the chain was not read again live")
