@@ -196,6 +196,9 @@ type scope struct {
 	changed bool
 	// crashed: the AfterChange hook stopped the reconcile; nothing more is written.
 	crashed bool
+	// quiet: nothing of this reconcile is written, not even observedGeneration (a new
+	// execution's short wait for its request to name it).
+	quiet bool
 	// chain is what the verified chain said (nil until verified in this reconcile).
 	chain *chain
 	// held: the reconcile stopped before a change (paused, or the configuration unusable).
@@ -244,7 +247,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	s := &scope{ke: ke, now: r.Now(), checked: map[int]*checked{}}
 	s.patch = skeleton.NewPatcher(r.Client, ke, skeleton.WithOptimisticLock(), skeleton.WithConditions(func() { setConditions(s) }))
 	defer func() {
-		if !s.crashed { // the AfterChange hook simulated a crash: nothing more is written
+		if !s.crashed && !s.quiet { // crashed: the AfterChange hook simulated a crash, nothing more is written
 			s.patch.Finish(ctx, &res, &retErr)
 		}
 	}()

@@ -94,6 +94,7 @@ func (r *Reconciler) reconcileValidating(ctx context.Context, s *scope) (time.Du
 	if err == nil && wait > 0 && s.ke.Status.Phase == "" && s.now.Sub(s.ke.CreationTimestamp.Time) < quietChainWait {
 		// The orchestrator names a new execution right after creating it: a wait this short is
 		// not written (the request's watch wakes the execution).
+		s.quiet = true
 		return min(wait, chainPoll), nil
 	}
 	r.init(s)

@@ -175,7 +175,8 @@ func TestForgedExecutionsAreRefused(t *testing.T) {
 }
 
 // An execution created before its request names it waits for the name (the orchestrator
-// records it right after creating the execution), then runs.
+// records it right after creating the execution), then runs. A wait that lasts (5 s) is written
+// to its status; a short one is not written at all.
 func TestExecutionWaitsForItsRequestToNameIt(t *testing.T) {
 	h := newHarness(t, map[string]string{executor.KeyPostConditions: "false"})
 	h.Deployment("web", 2, nil)
