@@ -39,11 +39,7 @@ func mutateCordon(obj client.Object, _ map[string]string, _ Inputs) error {
 
 // nodeOf returns obj as a Node, or ErrUnsupportedTarget.
 func nodeOf(action Name, obj client.Object) (*corev1.Node, error) {
-	n, ok := obj.(*corev1.Node)
-	if !ok {
-		return nil, fmt.Errorf("%w: %s acts on a Node, got %T", ErrUnsupportedTarget, action, obj)
-	}
-	return n, nil
+	return targetAs[*corev1.Node](action, "a Node", obj)
 }
 
 // resolveNode says what the node actions find on the Node (cordon_node, uncordon_node,

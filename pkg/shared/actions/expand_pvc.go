@@ -58,18 +58,18 @@ func GrowClaim(p *corev1.PersistentVolumeClaim, params map[string]string) error 
 }
 
 func mutateExpandPVC(obj client.Object, params map[string]string, _ Inputs) error {
-	p, ok := obj.(*corev1.PersistentVolumeClaim)
-	if !ok {
-		return fmt.Errorf("%w: %s acts on a PersistentVolumeClaim, got %T", ErrUnsupportedTarget, ExpandPVC, obj)
+	p, err := targetAs[*corev1.PersistentVolumeClaim](ExpandPVC, "a PersistentVolumeClaim", obj)
+	if err != nil {
+		return err
 	}
 	return GrowClaim(p, params)
 }
 
 // resolveExpandPVC says what the claim requests now.
 func resolveExpandPVC(_ context.Context, _ Cluster, live client.Object, _ map[string]string, r *Resolution, _ *Inputs) error {
-	p, ok := live.(*corev1.PersistentVolumeClaim)
-	if !ok {
-		return &Mismatch{Err: fmt.Errorf("%w: %s acts on a PersistentVolumeClaim, got %T", ErrUnsupportedTarget, ExpandPVC, live)}
+	p, err := liveAs[*corev1.PersistentVolumeClaim](ExpandPVC, "a PersistentVolumeClaim", live)
+	if err != nil {
+		return err
 	}
 	q := p.Spec.Resources.Requests[corev1.ResourceStorage]
 	r.Found = "claim requests " + q.String()

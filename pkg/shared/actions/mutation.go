@@ -119,3 +119,22 @@ func intParam(params map[string]string, name string, required bool) (int64, erro
 	}
 	return n, nil
 }
+
+// targetAs returns obj as T, or ErrUnsupportedTarget saying that action acts on kind (for
+// example "a Node").
+func targetAs[T client.Object](action Name, kind string, obj client.Object) (T, error) {
+	t, ok := obj.(T)
+	if !ok {
+		return t, fmt.Errorf("%w: %s acts on %s, got %T", ErrUnsupportedTarget, action, kind, obj)
+	}
+	return t, nil
+}
+
+// liveAs is targetAs for a resolver: the live object not being a T is a Mismatch.
+func liveAs[T client.Object](action Name, kind string, live client.Object) (T, error) {
+	t, err := targetAs[T](action, kind, live)
+	if err != nil {
+		return t, &Mismatch{Err: err}
+	}
+	return t, nil
+}

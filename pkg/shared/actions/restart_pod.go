@@ -2,7 +2,6 @@ package actions
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -30,9 +29,9 @@ func restartPodAction() Action {
 // resolveRestartPod deletes the Pod, and refuses one without a controller: nothing would
 // recreate it.
 func resolveRestartPod(_ context.Context, _ Cluster, live client.Object, _ map[string]string, r *Resolution, _ *Inputs) error {
-	p, ok := live.(*corev1.Pod)
-	if !ok {
-		return &Mismatch{Err: fmt.Errorf("%w: %s acts on a Pod, got %T", ErrUnsupportedTarget, RestartPod, live)}
+	p, err := liveAs[*corev1.Pod](RestartPod, "a Pod", live)
+	if err != nil {
+		return err
 	}
 	ref := metav1.GetControllerOf(p)
 	if ref == nil {

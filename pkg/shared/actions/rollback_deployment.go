@@ -118,20 +118,20 @@ func maxKey(m map[int64]*appsv1.ReplicaSet) int64 {
 }
 
 func mutateRollbackDeployment(obj client.Object, params map[string]string, in Inputs) error {
-	d, ok := obj.(*appsv1.Deployment)
-	if !ok {
-		return fmt.Errorf("%w: %s acts on a Deployment, got %T", ErrUnsupportedTarget, RollbackDeployment, obj)
+	d, err := targetAs[*appsv1.Deployment](RollbackDeployment, "a Deployment", obj)
+	if err != nil {
+		return err
 	}
-	_, err := RollbackTemplate(d, in.ReplicaSets, params)
+	_, err = RollbackTemplate(d, in.ReplicaSets, params)
 	return err
 }
 
 // resolveRollbackDeployment lists the ReplicaSets of the Deployment's namespace, whose
 // revisions the rollback picks from.
 func resolveRollbackDeployment(ctx context.Context, c Cluster, live client.Object, _ map[string]string, r *Resolution, in *Inputs) error {
-	d, ok := live.(*appsv1.Deployment)
-	if !ok {
-		return &Mismatch{Err: fmt.Errorf("%w: %s acts on a Deployment, got %T", ErrUnsupportedTarget, RollbackDeployment, live)}
+	d, err := liveAs[*appsv1.Deployment](RollbackDeployment, "a Deployment", live)
+	if err != nil {
+		return err
 	}
 	rs, err := ReplicaSetsOf(ctx, c, d)
 	if err != nil {

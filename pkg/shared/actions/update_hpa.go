@@ -85,18 +85,18 @@ func SetHPABounds(h *autoscalingv2.HorizontalPodAutoscaler, params map[string]st
 }
 
 func mutateUpdateHPA(obj client.Object, params map[string]string, _ Inputs) error {
-	h, ok := obj.(*autoscalingv2.HorizontalPodAutoscaler)
-	if !ok {
-		return fmt.Errorf("%w: %s acts on an autoscaling/v2 HorizontalPodAutoscaler, got %T", ErrUnsupportedTarget, UpdateHPA, obj)
+	h, err := targetAs[*autoscalingv2.HorizontalPodAutoscaler](UpdateHPA, "an autoscaling/v2 HorizontalPodAutoscaler", obj)
+	if err != nil {
+		return err
 	}
 	return SetHPABounds(h, params)
 }
 
 // resolveUpdateHPA says what the autoscaler scales and between which bounds.
 func resolveUpdateHPA(_ context.Context, _ Cluster, live client.Object, _ map[string]string, r *Resolution, _ *Inputs) error {
-	h, ok := live.(*autoscalingv2.HorizontalPodAutoscaler)
-	if !ok {
-		return &Mismatch{Err: fmt.Errorf("%w: %s acts on an autoscaling/v2 HorizontalPodAutoscaler, got %T", ErrUnsupportedTarget, UpdateHPA, live)}
+	h, err := liveAs[*autoscalingv2.HorizontalPodAutoscaler](UpdateHPA, "an autoscaling/v2 HorizontalPodAutoscaler", live)
+	if err != nil {
+		return err
 	}
 	lo := int32(1)
 	if h.Spec.MinReplicas != nil {
