@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
@@ -119,39 +118,4 @@ func TestIncreaseResourcesByFactorRefusals(t *testing.T) {
 			assert.Equal(t, d.ResourceVersion, after.ResourceVersion, "the Deployment was written")
 		})
 	}
-}
-
-// The meeting of the workflow service and the executor on a factor step: the real workflow
-// controller dry-runs it against the live Deployment, its operations go into a
-// KubernetesExecution as the orchestrator's buildExecution copies them, and the executor, which
-// multiplies the live values it reads itself, shows and makes the same change the workflow
-// showed for approval.
-func TestMeetingFactorStepRunByTheExecutor(t *testing.T) {
-	h := newHarness(t, nil)
-	d := h.Deployment("web", 2, nil) // memory 128Mi/256Mi, cpu 100m request
-
-	h.StartWorkflow()
-
-	c := h.Request(common.WorkflowStep{Name: "grow", Action: "increase_resources",
-		Parameters: map[string]string{"container": "app", "memoryFactor": "1.5", "cpuFactor": "2"}})
-	w := h.WorkflowRun(c, deploymentTarget(h.App, "web"))
-	require.Len(t, w.Status.ValidationResults, 1)
-	require.Len(t, w.Status.ValidationResults[0].Diff, 3, "%+v", w.Status.ValidationResults[0].Diff)
-
-	ke := h.Execute(c, kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}}, w.Status.Operations)
-	h.StartExecutor(nil)
-	actAsDeploymentController(t, key(h.App, "web"), func(d *appsv1.Deployment) bool {
-		req, _ := memory(d)
-		return req != "128Mi"
-	})
-	got := h.Finished(ke)
-	completed(t, got)
-	res := got.Status.OperationResults[0]
-	for _, fc := range w.Status.ValidationResults[0].Diff {
-		assert.Contains(t, res.DryRunResult, fc.Path+": "+fc.Before+" → "+fc.After, "the workflow approved a change the executor would not make")
-	}
-	after := h.get(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: h.App}}).(*appsv1.Deployment)
-	memRequest, memLimit, cpuRequest := resources(after)
-	assert.Equal(t, []string{"192Mi", "384Mi", "200m"}, []string{memRequest, memLimit, cpuRequest})
-	assert.Equal(t, d.Generation+1, after.Generation)
 }
