@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -69,8 +68,7 @@ func bench(ctx context.Context, out *timing.Clock, sys *launcher.System, o optio
 		if err != nil {
 			return err
 		}
-		apiBefore, apiErr := timing.ChildCPU("kube-apiserver")
-		roundStart := time.Now()
+		api := startAPIMeter(idle)
 		out.Printf("benchmark %s: posting the alerts", label)
 		samples := make([]sample, n)
 		errs := make([]error, n)
@@ -101,10 +99,8 @@ func bench(ctx context.Context, out *timing.Clock, sys *launcher.System, o optio
 			return err
 		}
 		fmt.Printf("%s, where the time went (each service's controllers and CPU during the round):\n%s", label, formatProfile(servicesBefore, servicesAfter))
-		if apiAfter, err := timing.ChildCPU("kube-apiserver"); err == nil && apiErr == nil {
-			used := apiAfter - apiBefore
-			background := time.Duration(idle * float64(time.Since(roundStart)))
-			fmt.Printf("  %-14s %-28s %10s %12s %12s %8.2f  (%.0f ms per remediation with the rollouts, above the idle %.0f ms/s)\n", "kube-apiserver", "-", "-", "-", "-", used.Seconds(), float64((used-background).Milliseconds())/float64(n), idle*1000)
+		if used, err := api.used(); err == nil {
+			fmt.Printf("  %-14s %-28s %10s %12s %12s %8.2f  (%.0f ms per remediation with the rollouts, above the idle %.0f ms/s)\n", "kube-apiserver", "-", "-", "-", "-", used.Seconds(), float64(used.Milliseconds())/float64(n), idle*1000)
 		}
 		fmt.Println()
 		after, err := scrapeWrites(ctx, sys.Cluster.Config)
@@ -216,27 +212,52 @@ func report(label string, samples []sample) {
 	fmt.Printf("  %-26s %10s %10s\n", "phase", "p50", "p95")
 	for _, st := range stages {
 		ds := per[st.name]
-		fmt.Printf("  %-26s %10s %10s%s\n", st.name, r(timing.Percentile(ds, 0.5)), r(timing.Percentile(ds, 0.95)), strings.Repeat(" ", 0))
+		fmt.Printf("  %-26s %10s %10s\n", st.name, r(timing.Percentile(ds, 0.5)), r(timing.Percentile(ds, 0.95)))
 	}
 	fmt.Println()
 }
 
-// idleCPU is the API server's CPU per second of wall time while the benchmark does nothing.
-func idleCPU(ctx context.Context, window time.Duration) (float64, error) {
-	before, err := timing.ChildCPU("kube-apiserver")
-	if err != nil {
-		return 0, nil // no API server of ours to measure
+// apiMeter measures the CPU the API server (a child of this process) uses from its start, less
+// its idle rate over the same time: what the benchmark's own work cost it.
+type apiMeter struct {
+	start time.Time
+	cpu   time.Duration
+	idle  float64 // CPU seconds per second while nothing runs
+	err   error
+}
+
+func startAPIMeter(idle float64) apiMeter {
+	cpu, err := timing.ChildCPU("kube-apiserver")
+	return apiMeter{start: time.Now(), cpu: cpu, idle: idle, err: err}
+}
+
+// used is the CPU used since the start above the idle rate; an error when there is no API
+// server of ours to measure.
+func (m apiMeter) used() (time.Duration, error) {
+	if m.err != nil {
+		return 0, m.err
 	}
+	cpu, err := timing.ChildCPU("kube-apiserver")
+	if err != nil {
+		return 0, err
+	}
+	return cpu - m.cpu - time.Duration(m.idle*float64(time.Since(m.start))), nil
+}
+
+// idleCPU is the API server's CPU per second of wall time while the benchmark does nothing (0
+// when there is no API server of ours to measure).
+func idleCPU(ctx context.Context, window time.Duration) (float64, error) {
+	m := startAPIMeter(0)
 	select {
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	case <-time.After(window):
 	}
-	after, err := timing.ChildCPU("kube-apiserver")
+	used, err := m.used()
 	if err != nil {
-		return 0, err
+		return 0, nil
 	}
-	return (after - before).Seconds() / window.Seconds(), nil
+	return used.Seconds() / window.Seconds(), nil
 }
 
 // quiesce waits until every request has ended (the round's verification windows), so that the

@@ -22,8 +22,8 @@ import (
 func rolloutCost(ctx context.Context, out *timing.Clock, sys *launcher.System, label string, ins []*incident.Incident, idle float64) error {
 	out.Printf("benchmark %s: rolling the same %d Deployments out again without Kubernaut, for the rollout's own cost", label, len(ins))
 	c := sys.Cluster.Client
-	before, err := timing.ChildCPU("kube-apiserver")
-	if err != nil {
+	api := startAPIMeter(idle)
+	if api.err != nil {
 		return nil // no API server of ours to measure
 	}
 	start := time.Now()
@@ -39,7 +39,7 @@ func rolloutCost(ctx context.Context, out *timing.Clock, sys *launcher.System, l
 		want[client.ObjectKeyFromObject(d)] = d.Generation
 	}
 	// One list per check (not a get per Deployment), so that waiting costs the API server little.
-	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		var list appsv1.DeploymentList
 		if err := c.List(ctx, &list); err != nil {
 			return false, err
@@ -63,12 +63,11 @@ func rolloutCost(ctx context.Context, out *timing.Clock, sys *launcher.System, l
 	if err != nil {
 		return fmt.Errorf("waiting for the rollouts (%d left): %w", len(want), err)
 	}
-	after, err := timing.ChildCPU("kube-apiserver")
+	took := time.Since(start)
+	used, err := api.used()
 	if err != nil {
 		return err
 	}
-	took := time.Since(start)
-	used := after - before - time.Duration(idle*float64(took))
 	fmt.Printf("%s, the same rollouts without Kubernaut: %d Deployments rolled out in %s = %.2f rollouts/s; API server CPU %.0f ms per rollout above the idle\n\n",
 		label, len(ins), took.Round(time.Millisecond), float64(len(ins))/took.Seconds(), float64(used.Milliseconds())/float64(len(ins)))
 	return nil

@@ -65,7 +65,7 @@ type Reconciler struct {
 	Identity string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// MaxConcurrentReconciles bounds parallel investigations (default 16).
+	// MaxConcurrentReconciles bounds parallel investigations (default DefaultMaxConcurrentReconciles).
 	MaxConcurrentReconciles int
 
 	identityOnce sync.Mutex
@@ -89,6 +89,11 @@ func CacheOptions(opts *cache.Options, namespace, policyName string) {
 	opts.ByObject[&corev1.ConfigMap{}] = cache.ByObject{Field: fields.OneTermEqualSelector("metadata.name", policyName)}
 }
 
+// DefaultMaxConcurrentReconciles is how many analyses are investigated in parallel by default: the
+// builtin investigator mostly waits on the API server and datastorage (with an LLM provider, keep
+// it within the endpoint's rate limit).
+const DefaultMaxConcurrentReconciles = 16
+
 // SetupWithManager registers the controller; it watches AIAnalyses and the AIApprovalRequests
 // they own.
 func (r *Reconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager) error {
@@ -105,7 +110,7 @@ func (r *Reconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager) error
 		r.Now = time.Now
 	}
 	if r.MaxConcurrentReconciles == 0 {
-		r.MaxConcurrentReconciles = 16
+		r.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
 	}
 	if r.Investigator == nil {
 		r.Investigator = investigator.NewBuiltin()

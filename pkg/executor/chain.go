@@ -44,7 +44,7 @@ type chain struct {
 // server by a watch event; the one thing it can show that no longer holds is a request that
 // ended or an analysis whose approval changed within that lag, the same race a live read has
 // with a change made right after it. A new execution whose request's watched copy does not name
-// it yet waits (chainPoll) without reading live: the request's watch wakes it (mapRequest).
+// it yet waits (chainPoll) without reading live: the request's watch wakes it (namedExecution).
 func (r *Reconciler) verifyChain(ctx context.Context, s *scope) (*chain, *action.Refusal, time.Duration, error) {
 	if r.ChainReader != nil && r.ChainReader != r.Reader {
 		ch, rf, wait, err := r.verifyChainWith(ctx, s, r.ChainReader)

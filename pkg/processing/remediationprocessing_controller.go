@@ -109,7 +109,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr manager.Manager) 
 		r.Now = time.Now
 	}
 	if r.MaxConcurrentReconciles == 0 {
-		r.MaxConcurrentReconciles = 16
+		r.MaxConcurrentReconciles = DefaultConfig().MaxConcurrentReconciles
 	}
 	if r.MaxContextBytes == 0 {
 		r.MaxContextBytes = MaxContextBytes
@@ -156,8 +156,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		return reconcile.Result{}, nil
 	}
 	if rp.Status.Phase == processingv1.PhaseEnriching || rp.Status.Phase == processingv1.PhaseClassifying {
-		// Most likely the event of our own Enriching patch, read before the cache saw the
-		// completion that followed it; after a restart, a processing that was cut short.
+		// Enriching is written only with a retry after a failed read, or was left by a processing
+		// cut short by a restart; the cached copy may lag the completion that followed it.
 		if err := r.APIReader.Get(ctx, req.NamespacedName, rp); err != nil {
 			return reconcile.Result{}, client.IgnoreNotFound(err)
 		}

@@ -65,7 +65,7 @@ type Reconciler struct {
 	Recorder               events.EventRecorder
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// MaxConcurrentReconciles bounds parallel validations (default 16).
+	// MaxConcurrentReconciles bounds parallel validations (default DefaultMaxConcurrentReconciles).
 	MaxConcurrentReconciles int
 }
 
@@ -75,6 +75,10 @@ type Reconciler struct {
 func CacheOptions(opts *cache.Options, namespace string) {
 	skeleton.SlimCache(opts, namespace, &workflowv1.WorkflowExecution{})
 }
+
+// DefaultMaxConcurrentReconciles is how many workflows are validated in parallel by default: a
+// validation mostly waits on the API server.
+const DefaultMaxConcurrentReconciles = 16
 
 // SetupWithManager registers the controller.
 func (r *Reconciler) SetupWithManager(_ context.Context, mgr manager.Manager) error {
@@ -97,7 +101,7 @@ func (r *Reconciler) SetupWithManager(_ context.Context, mgr manager.Manager) er
 		return err
 	}
 	if r.MaxConcurrentReconciles == 0 {
-		r.MaxConcurrentReconciles = 16
+		r.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
 	}
 	return ctrlbuilder.ControllerManagedBy(mgr).
 		Named(controllerName).

@@ -49,13 +49,7 @@ func TestMeetingWorkflowOperationsRunByTheExecutor(t *testing.T) {
 	// buildExecution.
 	ke := h.Execute(c, kev1.ExecutionConfig{DryRun: w.Spec.ExecutionConfig.DryRun, SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}},
 		w.Status.Operations)
-	h.StartExecutor(nil)
-	testchain.ActAsDeploymentController(t, h.C, client.ObjectKey{Namespace: h.App, Name: "web"}, func(d *appsv1.Deployment) bool {
-		req, _ := testchain.Memory(d)
-		return req != "128Mi"
-	})
-	got := h.Finished(ke)
-	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, "%s %+v", got.Status.Message, got.Status.OperationResults)
+	got := runOnWeb(t, h, ke)
 
 	for i, v := range w.Status.ValidationResults {
 		res := got.Status.OperationResults[i]
@@ -92,13 +86,7 @@ func TestMeetingFactorStepRunByTheExecutor(t *testing.T) {
 	require.Len(t, w.Status.ValidationResults[0].Diff, 3, "%+v", w.Status.ValidationResults[0].Diff)
 
 	ke := h.Execute(c, kev1.ExecutionConfig{SafetyValidation: ptr.To(true), Timeout: &metav1.Duration{Duration: 10 * time.Minute}}, w.Status.Operations)
-	h.StartExecutor(nil)
-	testchain.ActAsDeploymentController(t, h.C, client.ObjectKey{Namespace: h.App, Name: "web"}, func(d *appsv1.Deployment) bool {
-		req, _ := testchain.Memory(d)
-		return req != "128Mi"
-	})
-	got := h.Finished(ke)
-	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, "%s %+v", got.Status.Message, got.Status.OperationResults)
+	got := runOnWeb(t, h, ke)
 	res := got.Status.OperationResults[0]
 	for _, fc := range w.Status.ValidationResults[0].Diff {
 		assert.Contains(t, res.DryRunResult, fc.Path+": "+fc.Before+" → "+fc.After, "the workflow approved a change the executor would not make")
@@ -109,4 +97,18 @@ func TestMeetingFactorStepRunByTheExecutor(t *testing.T) {
 	mr, ml, cr := r.Requests[corev1.ResourceMemory], r.Limits[corev1.ResourceMemory], r.Requests[corev1.ResourceCPU]
 	assert.Equal(t, []string{"192Mi", "384Mi", "200m"}, []string{mr.String(), ml.String(), cr.String()})
 	assert.Equal(t, d.Generation+1, after.Generation)
+}
+
+// runOnWeb starts the executor on ke, acts as the Deployment controller of Deployment web until
+// its memory request is no longer 128Mi, and returns the execution, which must have Completed.
+func runOnWeb(t *testing.T, h *testchain.Harness, ke *kev1.KubernetesExecution) *kev1.KubernetesExecution {
+	t.Helper()
+	h.StartExecutor(nil)
+	testchain.ActAsDeploymentController(t, h.C, client.ObjectKey{Namespace: h.App, Name: "web"}, func(d *appsv1.Deployment) bool {
+		req, _ := testchain.Memory(d)
+		return req != "128Mi"
+	})
+	got := h.Finished(ke)
+	require.Equal(t, kev1.PhaseCompleted, got.Status.Phase, "%s %+v", got.Status.Message, got.Status.OperationResults)
+	return got
 }

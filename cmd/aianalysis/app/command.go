@@ -59,7 +59,7 @@ func NewConfig() *Config {
 	return &Config{
 		Options: shared.NewOptions(true), Clients: shared.NewClientOptions(), Provider: investigator.ProviderBuiltin,
 		LLMTimeout: 5 * time.Minute, LLMRetries: 3, ApprovalPolicyConfigMap: aianalysis.DefaultPolicyConfigMap,
-		History: true, MaxConcurrentReconciles: 16, RepeatActionWindow: aianalysis.DefaultRepeatWindow,
+		History: true, MaxConcurrentReconciles: aianalysis.DefaultMaxConcurrentReconciles, RepeatActionWindow: aianalysis.DefaultRepeatWindow,
 	}
 }
 

@@ -27,7 +27,7 @@ type Config struct {
 
 // NewConfig returns the defaults.
 func NewConfig() *Config {
-	return &Config{Options: app.NewOptions(true), ExecutorServiceAccount: workflow.DefaultExecutorServiceAccount, MaxConcurrentReconciles: 16}
+	return &Config{Options: app.NewOptions(true), ExecutorServiceAccount: workflow.DefaultExecutorServiceAccount, MaxConcurrentReconciles: workflow.DefaultMaxConcurrentReconciles}
 }
 
 // AddFlags adds the shared flags and the workflow service's own.
