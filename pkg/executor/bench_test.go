@@ -47,10 +47,11 @@ var benchRound atomic.Int64
 //	go test ./pkg/executor/ -run '^$' -bench IncreaseResources -benchtime 3x
 func BenchmarkIncreaseResources(b *testing.B) {
 	// Rounds change the same Deployments (no cooldown); no Deployment controller runs, so the
-	// rollout post-condition is not waited for.
+	// rollout post-condition is not waited for. Each Deployment is as the Deployment controller
+	// leaves it: its revision annotation, and the ReplicaSet of that revision in the namespace.
 	h := newHarness(b, map[string]string{executor.KeyCooldown: "0s", executor.KeyPostConditions: "false"})
 	for i := range benchDeployments {
-		h.Deployment(fmt.Sprintf("web-%d", i), 1, nil)
+		withRevisions(b, h, h.Deployment(fmt.Sprintf("web-%d", i), 1, nil), 1, 1)
 	}
 	calls := &callCounter{}
 	h.Cfg.Wrap(calls.wrap)

@@ -314,11 +314,11 @@ func (r *Reconciler) staleRefusal(ctx context.Context, s *scope, i int, op *acti
 		}
 		return nil, nil
 	}
-	now, err := preconditions.Capture(ctx, s.env.Client, live)
+	diffs, err := preconditions.ChangedSince(ctx, s.env.Client, o.Preconditions, live)
 	if err != nil {
 		return nil, err
 	}
-	if diffs := preconditions.Changed(o.Preconditions, now); len(diffs) > 0 {
+	if len(diffs) > 0 {
 		return refusal(action.ReasonStaleTarget, "%s %s changed since the workflow validated it: %s", o.Target.Kind, objName(op), strings.Join(diffs, ", ")), nil
 	}
 	return nil, nil

@@ -197,7 +197,7 @@ func TestExecutionWaitsForItsRequestToNameIt(t *testing.T) {
 
 // withRevisions gives Deployment d revisions 1..n (ReplicaSets with their pod-template-hash, the
 // images app:1..app:n), the last one current, as the Deployment controller would.
-func withRevisions(t *testing.T, h *harness, d *appsv1.Deployment, from, to int) {
+func withRevisions(t testing.TB, h *harness, d *appsv1.Deployment, from, to int) {
 	t.Helper()
 	ctx := context.Background()
 	require.NoError(t, h.C.Get(ctx, client.ObjectKeyFromObject(d), d))

@@ -1,7 +1,8 @@
 // Package preconditions captures and compares the state of an operation's target that the
 // workflow validated and a person or the policy approved (common.Preconditions): the workflow
-// service captures it when it validates an operation, the executor captures it again right
-// before the change and refuses the change (StaleTarget) when the two differ.
+// service captures it when it validates an operation, the executor compares it with the live
+// target right before the change (ChangedSince) and refuses the change (StaleTarget) when the
+// two differ.
 //
 // What is compared:
 //   - generation (metadata.generation), when the kind keeps one (Deployments, StatefulSets,
@@ -28,17 +29,47 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 )
 
+// Of returns the preconditions an object carries itself: all but a Deployment's
+// pod-template-hash, which is on its ReplicaSet.
+func Of(obj client.Object) *common.Preconditions {
+	p := &common.Preconditions{Generation: obj.GetGeneration(), ResourceVersion: obj.GetResourceVersion()}
+	if d, ok := obj.(*appsv1.Deployment); ok {
+		p.Revision = d.Annotations[actions.RevisionAnnotation]
+	}
+	return p
+}
+
+// ChangedSince lists how the live object differs from recorded, as Changed does, and reads the
+// ReplicaSets (with r, live) only to say more of an object already found changed. With the
+// generation and the revision as recorded, the pod-template-hash is as recorded too: a change of
+// the template increases the generation, and a ReplicaSet of a new hash (a new template, or a
+// hash collision) is a new revision. So the check right before a change costs no read of the
+// namespace's ReplicaSets, which a namespace of many Deployments makes large.
+func ChangedSince(ctx context.Context, r client.Reader, recorded *common.Preconditions, obj client.Object) ([]string, error) {
+	if recorded == nil {
+		return nil, nil
+	}
+	if recorded.Generation > 0 {
+		own := *recorded
+		own.PodTemplateHash = ""
+		if len(Changed(&own, Of(obj))) == 0 {
+			return nil, nil
+		}
+	}
+	live, err := Capture(ctx, r, obj)
+	if err != nil {
+		return nil, err
+	}
+	return Changed(recorded, live), nil
+}
+
 // Capture reads the preconditions of a live object. For a Deployment with a revision it lists
 // the ReplicaSets of its namespace (with r, which must read live) for the pod-template-hash of
 // the current one.
 func Capture(ctx context.Context, r client.Reader, obj client.Object) (*common.Preconditions, error) {
-	p := &common.Preconditions{Generation: obj.GetGeneration(), ResourceVersion: obj.GetResourceVersion()}
+	p := Of(obj)
 	d, ok := obj.(*appsv1.Deployment)
-	if !ok {
-		return p, nil
-	}
-	p.Revision = d.Annotations[actions.RevisionAnnotation]
-	if p.Revision == "" {
+	if !ok || p.Revision == "" {
 		return p, nil
 	}
 	var list appsv1.ReplicaSetList
