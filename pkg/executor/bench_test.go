@@ -17,6 +17,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -42,7 +45,8 @@ var benchRound atomic.Int64
 // (validation, server dry-run, change, status writes; the default number of executions in
 // parallel) and, as the ceiling, the same change as raw client-go merge patches with as many workers, on the
 // same API server as the same user. It reports operations per second and the p99 latency of
-// one operation (KubernetesExecution created → Completed seen; patch sent → answered).
+// one operation (KubernetesExecution created → Completed seen; patch sent → answered), and
+// (per-call) what each kind of call of an operation costs the API server.
 //
 //	go test ./pkg/executor/ -run '^$' -bench IncreaseResources -benchtime 3x
 func BenchmarkIncreaseResources(b *testing.B) {
@@ -178,6 +182,90 @@ func BenchmarkIncreaseResources(b *testing.B) {
 		ops := float64(b.N * benchDeployments)
 		b.ReportMetric(float64(n)/ops, "api-calls/op")
 		b.Logf("the executor's API requests per operation (watches excluded): %.2f\n%s", float64(n)/ops, formatCalls(by, ops))
+	})
+
+	// What each of the executor's calls costs the API server, one kind at a time: the executions
+	// of the last round replayed (created again outside the executor's namespace, their two
+	// status writes; an Event on each), and the reads and writes of their Deployments.
+	b.Run("per-call", func(b *testing.B) {
+		var done kev1.KubernetesExecutionList
+		require.NoError(b, c.List(ctx, &done, client.InNamespace(h.Sys)))
+		done.Items = slices.DeleteFunc(done.Items, func(ke kev1.KubernetesExecution) bool { return ke.Status.Phase != kev1.PhaseCompleted })
+		require.NotEmpty(b, done.Items, "run the executor benchmark first")
+		done.Items = done.Items[:min(len(done.Items), benchDeployments)]
+		n := len(done.Items)
+		copies := make([]*kev1.KubernetesExecution, n)
+		costs := map[string]time.Duration{}
+		each := func(name string, call func(i int) error) {
+			before := apiServerCPU(b)
+			work := make(chan int)
+			var wg sync.WaitGroup
+			for range executor.DefaultMaxConcurrentReconciles {
+				wg.Go(func() {
+					for i := range work {
+						if err := call(i); err != nil {
+							panic(fmt.Sprintf("%s: %v", name, err))
+						}
+					}
+				})
+			}
+			for i := range n {
+				work <- i
+			}
+			close(work)
+			wg.Wait()
+			costs[name] += apiServerCPU(b) - before
+		}
+		for range b.N {
+			round := benchRound.Add(1)
+			each("create the execution", func(i int) error {
+				src := done.Items[i]
+				copies[i] = &kev1.KubernetesExecution{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", src.Name, round), Namespace: h.App}, Spec: src.Spec}
+				return c.Create(ctx, copies[i])
+			})
+			each("status: Running", func(i int) error {
+				base := copies[i].DeepCopy()
+				copies[i].Status = *done.Items[i].Status.DeepCopy()
+				copies[i].Status.Phase, copies[i].Status.CompletionTime = kev1.PhaseExecuting, nil
+				res := &copies[i].Status.OperationResults[0]
+				res.Phase, res.AppliedTime, res.CompletionTime = kev1.OperationRunning, nil, nil
+				return asExecutor.Status().Patch(ctx, copies[i], client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+			})
+			each("status: Completed", func(i int) error {
+				base := copies[i].DeepCopy()
+				copies[i].Status = *done.Items[i].Status.DeepCopy()
+				return asExecutor.Status().Patch(ctx, copies[i], client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+			})
+			each("event", func(i int) error {
+				now := metav1.NewMicroTime(time.Now())
+				return asExecutor.Create(ctx, &eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.%d", done.Items[i].Name, round), Namespace: h.Sys},
+					EventTime: now, ReportingController: "kubernaut.io/executor", ReportingInstance: "bench", Action: "Execute", Reason: kev1.ReasonExecuted,
+					Type: corev1.EventTypeNormal, Note: copies[i].Status.Message,
+					Regarding: corev1.ObjectReference{APIVersion: kev1.GroupVersion.String(), Kind: "KubernetesExecution", Namespace: h.Sys, Name: done.Items[i].Name, UID: done.Items[i].UID}})
+			})
+			deployments := make([]*appsv1.Deployment, n)
+			each("target: read", func(i int) error {
+				deployments[i] = &appsv1.Deployment{}
+				return asExecutor.Get(ctx, key(h.App, fmt.Sprintf("web-%d", i)), deployments[i])
+			})
+			patch := func(i int, opts ...client.PatchOption) error {
+				d := deployments[i].DeepCopy()
+				c := &d.Spec.Template.Spec.Containers[0]
+				c.Resources.Limits[corev1.ResourceMemory] = resource.MustParse(fmt.Sprintf("%dMi", 600+round))
+				return asExecutor.Patch(ctx, d, client.MergeFromWithOptions(deployments[i], client.MergeFromWithOptimisticLock{}), opts...)
+			}
+			each("target: server-side dry-run", func(i int) error { return patch(i, client.DryRunAll) })
+			each("target: patch", func(i int) error { return patch(i) })
+		}
+		ops := float64(b.N * n)
+		var sb strings.Builder
+		var total time.Duration
+		for _, name := range []string{"create the execution", "status: Running", "status: Completed", "event", "target: read", "target: server-side dry-run", "target: patch"} {
+			fmt.Fprintf(&sb, "  %-30s %6.2f ms\n", name, float64(costs[name].Microseconds())/1000/ops)
+			total += costs[name]
+		}
+		b.ReportMetric(float64(total.Microseconds())/1000/ops, "apiserver-cpu-ms/op")
+		b.Logf("the API server's CPU per call, 16 at a time (%d executions of the last round replayed):\n%s", n, sb.String())
 	})
 
 	b.Run("raw-patch", func(b *testing.B) {
