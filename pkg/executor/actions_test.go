@@ -97,7 +97,7 @@ func TestRollbackDeploymentRestoresThePreviousTemplate(t *testing.T) {
 		tpl.Spec.Containers[0].Image = image
 		tpl.Labels = map[string]string{"app": "web", appsv1.DefaultDeploymentUniqueLabelKey: "h" + rev}
 		rs := &appsv1.ReplicaSet{
-			ObjectMeta: metav1.ObjectMeta{Name: "web-" + rev, Namespace: h.App, Annotations: map[string]string{mutate.RevisionAnnotation: rev},
+			ObjectMeta: metav1.ObjectMeta{Name: "web-" + rev, Namespace: h.App, Labels: tpl.Labels, Annotations: map[string]string{mutate.RevisionAnnotation: rev},
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "web", UID: d.UID, Controller: ptr.To(true)}}},
 			Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](0), Selector: &metav1.LabelSelector{MatchLabels: tpl.Labels}, Template: *tpl},
 		}

@@ -420,6 +420,7 @@ func TestEveryActionDryRuns(t *testing.T) {
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(d, appsv1.SchemeGroupVersion.WithKind("Deployment"))}},
 			Spec: appsv1.ReplicaSetSpec{Selector: d.Spec.Selector, Template: *d.Spec.Template.DeepCopy()}}
 		rs.Spec.Template.Labels = map[string]string{"app": "web", appsv1.DefaultDeploymentUniqueLabelKey: "h" + rev}
+		rs.Labels = rs.Spec.Template.Labels // as the Deployment controller labels its ReplicaSets
 		rs.Spec.Template.Spec.Containers[0].Image = "example/app:0." + rev
 		require.NoError(t, f.c.Create(ctx, rs))
 	}

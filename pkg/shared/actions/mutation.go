@@ -49,8 +49,8 @@ var (
 
 // Inputs are what some actions need beyond the target and the parameters.
 type Inputs struct {
-	// ReplicaSets of the target's namespace (rollback_deployment); only those the Deployment
-	// controls are considered.
+	// ReplicaSets the target's selector matches (rollback_deployment, ReplicaSetsOf); only those
+	// the Deployment controls are considered.
 	ReplicaSets []appsv1.ReplicaSet
 	// Now stamps a rolling restart (rollout_restart); zero means time.Now().
 	Now time.Time

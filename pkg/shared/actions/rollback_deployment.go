@@ -126,8 +126,8 @@ func mutateRollbackDeployment(obj client.Object, params map[string]string, in In
 	return err
 }
 
-// resolveRollbackDeployment lists the ReplicaSets of the Deployment's namespace, whose
-// revisions the rollback picks from.
+// resolveRollbackDeployment lists the Deployment's ReplicaSets (ReplicaSetsOf), whose revisions
+// the rollback picks from.
 func resolveRollbackDeployment(ctx context.Context, c Cluster, live client.Object, _ map[string]string, r *Resolution, in *Inputs) error {
 	d, err := liveAs[*appsv1.Deployment](RollbackDeployment, "a Deployment", live)
 	if err != nil {
@@ -142,11 +142,18 @@ func resolveRollbackDeployment(ctx context.Context, c Cluster, live client.Objec
 	return nil
 }
 
-// ReplicaSetsOf lists, live, the ReplicaSets of the Deployment's namespace, among which
-// RollbackTemplate picks the revision (only those the Deployment controls count).
+// ReplicaSetsOf lists, with c (live), the ReplicaSets of the Deployment's namespace that its
+// selector matches, as the Deployment controller finds its own: the revisions RollbackTemplate
+// picks from and preconditions.Capture reads the pod-template-hash from (only those the
+// Deployment controls count, which both check). Not the whole namespace, which a namespace of
+// many Deployments, each keeping its revision history, makes large.
 func ReplicaSetsOf(ctx context.Context, c client.Reader, d *appsv1.Deployment) ([]appsv1.ReplicaSet, error) {
+	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+	if err != nil {
+		return nil, fmt.Errorf("the selector of %s: %w", describeKey(d), err)
+	}
 	var list appsv1.ReplicaSetList
-	if err := c.List(ctx, &list, client.InNamespace(d.Namespace)); err != nil {
+	if err := c.List(ctx, &list, client.InNamespace(d.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
 		return nil, fmt.Errorf("listing the ReplicaSets of %s: %w", describeKey(d), err)
 	}
 	return list.Items, nil

@@ -64,19 +64,19 @@ func ChangedSince(ctx context.Context, r client.Reader, recorded *common.Precond
 }
 
 // Capture reads the preconditions of a live object. For a Deployment with a revision it lists
-// the ReplicaSets of its namespace (with r, which must read live) for the pod-template-hash of
-// the current one.
+// its ReplicaSets (actions.ReplicaSetsOf, with r, which must read live) for the pod-template-hash
+// of the current one.
 func Capture(ctx context.Context, r client.Reader, obj client.Object) (*common.Preconditions, error) {
 	p := Of(obj)
 	d, ok := obj.(*appsv1.Deployment)
 	if !ok || p.Revision == "" {
 		return p, nil
 	}
-	var list appsv1.ReplicaSetList
-	if err := r.List(ctx, &list, client.InNamespace(d.Namespace)); err != nil {
-		return nil, fmt.Errorf("listing the ReplicaSets of Deployment %s/%s: %w", d.Namespace, d.Name, err)
+	rss, err := actions.ReplicaSetsOf(ctx, r, d)
+	if err != nil {
+		return nil, err
 	}
-	for rev, rs := range actions.Revisions(d, list.Items) {
+	for rev, rs := range actions.Revisions(d, rss) {
 		if fmt.Sprint(rev) == p.Revision {
 			p.PodTemplateHash = rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
 		}
