@@ -27,8 +27,16 @@ import (
 var notReadyTaint = corev1.Taint{Key: "node.kubernetes.io/not-ready", Effect: corev1.TaintEffectNoSchedule}
 
 // setReady writes the node's Ready condition as its kubelet and the node lifecycle controller
-// would: NotReady nodes carry the not-ready taint.
+// would, as of a minute ago (before anything the test does): NotReady nodes carry the not-ready
+// taint.
 func (h *harness) setReady(n *corev1.Node, ready bool) {
+	h.T.Helper()
+	h.setReadySince(n, ready, time.Now().Add(-time.Minute))
+}
+
+// setReadySince is setReady with the condition's transition at since. The API server keeps it to
+// the second, as it keeps an operation's start.
+func (h *harness) setReadySince(n *corev1.Node, ready bool, since time.Time) {
 	h.T.Helper()
 	ctx := context.Background()
 	require.NoError(h.T, h.C.Get(ctx, client.ObjectKeyFromObject(n), n))
@@ -40,7 +48,7 @@ func (h *harness) setReady(n *corev1.Node, ready bool) {
 	}
 	require.NoError(h.T, h.C.Update(ctx, n))
 	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: status, Reason: "KubeletReady",
-		LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.NewTime(time.Now().Add(time.Second))}}
+		LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.NewTime(since)}}
 	require.NoError(h.T, h.C.Status().Update(ctx, n))
 }
 
@@ -111,7 +119,9 @@ func TestRecoveredNodeIsUncordoned(t *testing.T) {
 	assert.Equal(t, h.Sys+"/"+ke.Name, id.Execution)
 
 	uncordoned := counter(t, "kubernaut_executor_node_uncordons_total", map[string]string{"result": "uncordoned"})
-	h.setReady(sick, true)
+	// Healthy again a second later than now: after the cordon, which started within this second
+	// at the latest, whatever the truncation to the second.
+	h.setReadySince(sick, true, time.Now().Add(time.Second))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		cur := &corev1.Node{}
 		require.NoError(c, h.C.Get(ctx, client.ObjectKeyFromObject(sick), cur))
