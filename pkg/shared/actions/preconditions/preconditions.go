@@ -43,8 +43,8 @@ func Of(obj client.Object) *common.Preconditions {
 // ReplicaSets (with r, live) only to say more of an object already found changed. With the
 // generation and the revision as recorded, the pod-template-hash is as recorded too: a change of
 // the template increases the generation, and a ReplicaSet of a new hash (a new template, or a
-// hash collision) is a new revision. So the check right before a change costs no read of the
-// namespace's ReplicaSets, which a namespace of many Deployments makes large.
+// hash collision) is a new revision. So the check right before a change of an unchanged target
+// reads nothing beyond the target.
 func ChangedSince(ctx context.Context, r client.Reader, recorded *common.Preconditions, obj client.Object) ([]string, error) {
 	if recorded == nil {
 		return nil, nil
