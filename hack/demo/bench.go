@@ -102,6 +102,7 @@ func bench(ctx context.Context, out *timing.Clock, sys *launcher.System, o optio
 		if used, err := api.used(); err == nil {
 			fmt.Printf("  %-14s %-28s %10s %12s %12s %8.2f  (%.0f ms per remediation with the rollouts, above the idle %.0f ms/s)\n", "kube-apiserver", "-", "-", "-", "-", used.Seconds(), float64(used.Milliseconds())/float64(n), idle*1000)
 		}
+		fmt.Printf("%s, each service's requests to the API server per remediation (watches not counted):\n%s", label, formatRequests(servicesBefore, servicesAfter, n))
 		fmt.Println()
 		after, err := scrapeWrites(ctx, sys.Cluster.Config)
 		if err != nil {

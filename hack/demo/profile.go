@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -21,8 +22,11 @@ type serviceCounters map[string]float64
 var profiledMetrics = []string{
 	"controller_runtime_reconcile_time_seconds_sum", "controller_runtime_reconcile_time_seconds_count",
 	"workqueue_queue_duration_seconds_sum", "workqueue_queue_duration_seconds_count",
-	"process_cpu_seconds_total",
+	"process_cpu_seconds_total", requestsMetric,
 }
+
+// requestsMetric is every service's count of its requests to the API server (pkg/shared/app).
+const requestsMetric = "kubernaut_kube_api_requests_total"
 
 // scrapeServices reads every controller service's counters (the HTTP-only services have no
 // work queue; their CPU is read too).
@@ -101,4 +105,61 @@ func ms(sum, count float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f ms", 1000*sum/count)
+}
+
+// formatRequests prints, per service, its requests to the API server per remediation during a
+// round (requestsMetric; watches are opened once and not counted): reads (get, list), writes
+// (create, update, patch, delete; server-side dry runs included) and the most frequent ones.
+func formatRequests(before, after map[string]serviceCounters, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  %-14s %6s %7s  %s\n", "service", "reads", "writes", "per remediation, the most frequent")
+	names := make([]string, 0, len(after))
+	for name := range after {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		type count struct {
+			key string
+			v   float64
+		}
+		var reads, writes float64
+		var top []count
+		for k, v := range after[name] {
+			inner, ok := strings.CutPrefix(k, requestsMetric+"{")
+			if !ok {
+				continue
+			}
+			d := v - before[name][k]
+			if d <= 0 {
+				continue
+			}
+			l := parseLabels(strings.TrimSuffix(inner, "}"))
+			key := l["verb"] + " " + l["resource"]
+			if l["dry_run"] == "true" {
+				key += " (dry run)"
+			}
+			switch l["verb"] {
+			case "get", "list":
+				reads += d
+			case "watch":
+				continue
+			default:
+				writes += d
+			}
+			top = append(top, count{key, d})
+		}
+		if reads+writes == 0 {
+			continue
+		}
+		slices.SortFunc(top, func(x, y count) int {
+			return cmp.Or(cmp.Compare(y.v, x.v), strings.Compare(x.key, y.key))
+		})
+		var most []string
+		for _, c := range top[:min(len(top), 5)] {
+			most = append(most, fmt.Sprintf("%s %.1f", c.key, c.v/float64(n)))
+		}
+		fmt.Fprintf(&b, "  %-14s %6.1f %7.1f  %s\n", name, reads/float64(n), writes/float64(n), strings.Join(most, ", "))
+	}
+	return b.String()
 }

@@ -56,7 +56,8 @@ func (o *Options) NewLogger(service string) (logr.Logger, error) {
 	return log, nil
 }
 
-// RESTConfig loads the cluster connection from --kubeconfig, $KUBECONFIG or the in-cluster account.
+// RESTConfig loads the cluster connection from --kubeconfig, $KUBECONFIG or the in-cluster
+// account; every request sent with it is counted in kubernaut_kube_api_requests_total.
 func (o *Options) RESTConfig() (*rest.Config, error) {
 	var (
 		cfg *rest.Config
@@ -73,6 +74,7 @@ func (o *Options) RESTConfig() (*rest.Config, error) {
 	if o.KubeAPIQPS > 0 {
 		cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
 	}
+	cfg.Wrap(countRequests)
 	return cfg, nil
 }
 
