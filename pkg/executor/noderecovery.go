@@ -120,10 +120,11 @@ func (n *nodeRecovery) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Re
 		return ctrl.Result{RequeueAfter: 10 * time.Second}, err
 	}
 	since, healthy := healthySince(node)
-	if !healthy || !since.After(id.Time) {
-		// Not healthy, or healthy since before the cordon or within its second (both are kept to
-		// the second): cordoned for another reason than its health, or not known, so left to a
-		// person. The node's conditions wake it.
+	if !healthy || since.Before(id.Time) {
+		// Not healthy, or healthy since before the cordon (cordoned for another reason than its
+		// health): left to a person. Both times are kept to the second; a node healthy again
+		// within the second of its cordon was unhealthy moments before it, so it counts as
+		// recovered. The node's conditions wake it.
 		return ctrl.Result{}, nil
 	}
 	if wait := since.Add(cfg.UncordonRecoveredAfter).Sub(r.Now()); wait > 0 {
