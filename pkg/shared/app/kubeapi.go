@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,16 +20,19 @@ var kubeAPIRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 func init() { metrics.Registry.MustRegister(kubeAPIRequests) }
 
 // countRequests wraps a client's transport to count its requests in kubeAPIRequests.
-func countRequests(rt http.RoundTripper) http.RoundTripper {
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		verb, resource := KubeRequest(req)
-		dryRun := "false"
-		if req.URL.Query().Has("dryRun") {
-			dryRun = "true"
-		}
-		kubeAPIRequests.WithLabelValues(verb, resource, dryRun).Inc()
-		return rt.RoundTrip(req)
-	})
+var countRequests = OnRequest(func(verb, resource string, dryRun bool) {
+	kubeAPIRequests.WithLabelValues(verb, resource, strconv.FormatBool(dryRun)).Inc()
+})
+
+// OnRequest returns a wrapper of a client's transport (rest.Config.Wrap) that calls seen with
+// the name of each request (KubeRequest) before sending it.
+func OnRequest(seen func(verb, resource string, dryRun bool)) func(http.RoundTripper) http.RoundTripper {
+	return func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			seen(KubeRequest(req))
+			return rt.RoundTrip(req)
+		})
+	}
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -41,9 +45,12 @@ var namespaceSubresources = map[string]bool{"status": true, "finalize": true}
 
 // KubeRequest names an API request as the API server's request info does: its verb (get, list,
 // watch, create, update, patch, delete, deletecollection) and its resource, "group/resource" or,
-// for the core group, "resource", with "/subresource" when it has one. Paths that name no
-// resource (discovery, /version, /openapi) are "nonresource".
-func KubeRequest(req *http.Request) (verb, resource string) {
+// for the core group, "resource", with "/subresource" when it has one; and whether it is a
+// server-side dry run. Paths that name no resource (discovery, /version, /openapi) are
+// "nonresource".
+func KubeRequest(req *http.Request) (verb, resource string, dryRun bool) {
+	q := req.URL.Query()
+	dryRun = q.Has("dryRun")
 	parts := strings.Split(strings.Trim(req.URL.Path, "/"), "/")
 	var group string
 	switch {
@@ -52,7 +59,7 @@ func KubeRequest(req *http.Request) (verb, resource string) {
 	case len(parts) >= 4 && parts[0] == "apis": // /apis/<group>/<version>/...
 		group, parts = parts[1], parts[3:]
 	default:
-		return strings.ToLower(req.Method), "nonresource"
+		return strings.ToLower(req.Method), "nonresource", dryRun
 	}
 	if parts[0] == "namespaces" && len(parts) > 2 && !namespaceSubresources[parts[2]] {
 		parts = parts[2:] // a namespaced resource: /namespaces/<ns>/<resource>/...
@@ -68,7 +75,7 @@ func KubeRequest(req *http.Request) (verb, resource string) {
 	switch req.Method {
 	case http.MethodGet, http.MethodHead:
 		switch {
-		case req.URL.Query().Get("watch") == "true" || req.URL.Query().Get("watch") == "1":
+		case q.Get("watch") == "true" || q.Get("watch") == "1":
 			verb = "watch"
 		case named:
 			verb = "get"
@@ -89,5 +96,5 @@ func KubeRequest(req *http.Request) (verb, resource string) {
 	default:
 		verb = strings.ToLower(req.Method)
 	}
-	return verb, resource
+	return verb, resource, dryRun
 }

@@ -29,9 +29,9 @@ import (
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 )
 
-// Of returns the preconditions an object carries itself: all but a Deployment's
+// carried returns the preconditions an object carries itself: all but a Deployment's
 // pod-template-hash, which is on its ReplicaSet.
-func Of(obj client.Object) *common.Preconditions {
+func carried(obj client.Object) *common.Preconditions {
 	p := &common.Preconditions{Generation: obj.GetGeneration(), ResourceVersion: obj.GetResourceVersion()}
 	if d, ok := obj.(*appsv1.Deployment); ok {
 		p.Revision = d.Annotations[actions.RevisionAnnotation]
@@ -52,7 +52,7 @@ func ChangedSince(ctx context.Context, r client.Reader, recorded *common.Precond
 	if recorded.Generation > 0 {
 		own := *recorded
 		own.PodTemplateHash = ""
-		if len(Changed(&own, Of(obj))) == 0 {
+		if len(Changed(&own, carried(obj))) == 0 {
 			return nil, nil
 		}
 	}
@@ -67,7 +67,7 @@ func ChangedSince(ctx context.Context, r client.Reader, recorded *common.Precond
 // its ReplicaSets (actions.ReplicaSetsOf, with r, which must read live) for the pod-template-hash
 // of the current one.
 func Capture(ctx context.Context, r client.Reader, obj client.Object) (*common.Preconditions, error) {
-	p := Of(obj)
+	p := carried(obj)
 	d, ok := obj.(*appsv1.Deployment)
 	if !ok || p.Revision == "" {
 		return p, nil
