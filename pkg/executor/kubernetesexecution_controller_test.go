@@ -113,6 +113,17 @@ func TestSafetyRefusalsChangeNothing(t *testing.T) {
 			},
 			reason: kev1.ReasonProtected,
 		},
+		"target controlled by another controller": {
+			// Knative Serving's Revision controls the Deployment it runs (controller and
+			// blockOwnerDeletion set, as its reconciler sets them) and would undo the change.
+			setup: func(h *harness, d *appsv1.Deployment) common.Operation {
+				d.OwnerReferences = []metav1.OwnerReference{{APIVersion: "serving.knative.dev/v1", Kind: "Revision", Name: "web-00001",
+					UID: "6b8f0d2e-4c1a-4d8e-9f3b-2a7c5e1d9b40", Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}
+				require.NoError(t, h.C.Update(ctx, d))
+				return op("o", "increase_resources", deploymentTarget(h.App, "web"), more)
+			},
+			reason: kev1.ReasonTargetControlled,
+		},
 		"namespace denied": {
 			safety: map[string]string{executor.KeyDeniedNamespaces: "kube-system, DENIED"},
 			setup: func(h *harness, d *appsv1.Deployment) common.Operation {

@@ -92,6 +92,9 @@ func (r *Reconciler) policyChecks(ctx context.Context, s *scope, cat actions.Act
 	if target.GetLabels()[kev1.LabelProtected] == "true" {
 		return refusal(kev1.ReasonProtected, "%s %s is labelled %s=true", op.Target.Kind, objName(op), kev1.LabelProtected), nil
 	}
+	if ref := actions.OtherController(target); ref != nil {
+		return refusal(kev1.ReasonTargetControlled, "%s", actions.ControlledMessage(op.Target.Kind, target, ref)), nil
+	}
 	if cat.ClusterScoped {
 		if rf, err := r.nodeChecks(ctx, s, op, plan); rf != nil || err != nil {
 			return rf, err

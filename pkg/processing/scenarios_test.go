@@ -357,6 +357,38 @@ func testDaemonSet(t *testing.T, env *testenv.Env, h *harness) {
 	assert.Equal(t, "DaemonSet/agent", kc.Pods[0].Owner)
 }
 
+// A StatefulSet that an operator controls: kube-prometheus's prometheus-k8s, which the Prometheus
+// resource k8s owns as prometheus-operator sets it (controller, blockOwnerDeletion). The owner
+// chain goes on to the Prometheus, which would undo a change made to the StatefulSet.
+func testOperatorStatefulSet(t *testing.T, env *testenv.Env, h *harness) {
+	ns := env.Namespace(t, nil)
+	labels := map[string]string{"app.kubernetes.io/name": "prometheus", "prometheus": "k8s"}
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "prometheus-k8s", Labels: labels,
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "monitoring.coreos.com/v1", Kind: "Prometheus", Name: "k8s",
+			UID: "3e0c8a4f-9b2d-4f61-8c7e-5a1b2c3d4e5f", Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}},
+		Spec: appsv1.StatefulSetSpec{ServiceName: "prometheus-operated", Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{container("app", "quay.io/prometheus/prometheus:v3.5.0")}}}}}
+	h.create(sts)
+	h.pod(ns, sts, "apps/v1", "StatefulSet", "prometheus-k8s-0", "", "quay.io/prometheus/prometheus:v3.5.0", crashLooping("quay.io/prometheus/prometheus:v3.5.0"))
+
+	rp := h.process(common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: ns, Name: "prometheus-k8s-0"}, nil)
+	require.Equal(t, processingv1.PhaseCompleted, rp.Status.Phase, rp.Status.Message)
+	kc := rp.Status.EnrichedSignal.KubernetesContext
+	assert.Equal(t, []common.TargetResource{
+		{APIVersion: "apps/v1", Kind: "StatefulSet", Namespace: ns, Name: "prometheus-k8s"},
+		{APIVersion: "monitoring.coreos.com/v1", Kind: "Prometheus", Namespace: ns, Name: "k8s"},
+	}, kc.OwnerChain)
+	require.NotNil(t, kc.Workload)
+	assert.Equal(t, "StatefulSet", kc.Workload.Kind)
+
+	// The StatefulSet itself as the target (KubeStatefulSetReplicasMismatch): its controller first.
+	rp = h.process(common.TargetResource{APIVersion: "apps/v1", Kind: "StatefulSet", Namespace: ns, Name: "prometheus-k8s"}, nil)
+	require.Equal(t, processingv1.PhaseCompleted, rp.Status.Phase, rp.Status.Message)
+	assert.Equal(t, []common.TargetResource{{APIVersion: "monitoring.coreos.com/v1", Kind: "Prometheus", Namespace: ns, Name: "k8s"}},
+		rp.Status.EnrichedSignal.KubernetesContext.OwnerChain)
+}
+
 // A rollback makes an old ReplicaSet current again: it becomes the current revision, and when
 // it became current comes from the Deployment's progress, not its creation.
 func testRollback(t *testing.T, env *testenv.Env, h *harness) {

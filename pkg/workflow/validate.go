@@ -121,6 +121,10 @@ func (v *Validator) Validate(ctx context.Context, op *common.Operation) (workflo
 	if a.Name == actions.NotifyOnly {
 		return s.result, nil
 	}
+	if ref := actions.OtherController(live); ref != nil {
+		s.fail(workflowv1.CheckTargetResolves, workflowv1.ReasonTargetControlled, "%s", actions.ControlledMessage(t.Kind, live, ref))
+		return s.result, nil
+	}
 
 	// What the action touches, and the object it would send.
 	r, err := v.resolve(ctx, a.Name, live, op.Parameters)

@@ -216,6 +216,14 @@ func TestPlanningFailures(t *testing.T) {
 func TestValidationFailures(t *testing.T) {
 	f := start(t, nil, true)
 	f.deployment(t, "web", "128Mi", "512Mi")
+	// KEDA scales web through an HPA that its ScaledObject controls (named and owned as KEDA
+	// creates it): KEDA would put back any change made to the HPA itself.
+	keda := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "keda-hpa-web", Namespace: f.ns,
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "keda.sh/v1alpha1", Kind: "ScaledObject", Name: "web",
+			UID: "0c6a7e58-2f0b-4f4e-8a55-3f1d2b9c7e11", Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MinReplicas: ptr.To[int32](1), MaxReplicas: 4,
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}}}
+	require.NoError(t, f.c.Create(context.Background(), keda))
 	tests := map[string]struct {
 		target     *common.TargetResource
 		steps      []common.WorkflowStep
@@ -245,6 +253,12 @@ func TestValidationFailures(t *testing.T) {
 			steps:      []common.WorkflowStep{{Name: "hpa", Action: "update_hpa", Parameters: map[string]string{"maxReplicas": "10"}}},
 			wantReason: workflowv1.ReasonTargetNotFound,
 			wantMsg:    "HorizontalPodAutoscaler " + f.ns + "/web not found",
+		},
+		"HPA that another controller controls": {
+			target:     &common.TargetResource{Kind: "HorizontalPodAutoscaler", Namespace: f.ns, Name: "keda-hpa-web"},
+			steps:      []common.WorkflowStep{{Name: "hpa", Action: "update_hpa", Parameters: map[string]string{"maxReplicas": "8"}}},
+			wantReason: workflowv1.ReasonTargetControlled,
+			wantMsg:    "HorizontalPodAutoscaler " + f.ns + "/keda-hpa-web is controlled by keda.sh/v1alpha1 ScaledObject web, which would undo a change made to it",
 		},
 		// The catalog accepts a memory limit on its own; the API server refuses one below the
 		// container's request.

@@ -93,6 +93,14 @@ func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), node) })
 	workload(t, env.Client, shop, "web", node.Name, oomStatus(), runningStatus())
 	workload(t, env.Client, shop, "api", node.Name, runningStatus(), runningStatus())
+	// fn runs a Knative Service's revision: the Revision controls its Deployment (as Knative
+	// Serving sets the reference) and would undo a change made to the Deployment.
+	workload(t, env.Client, shop, "fn", node.Name, oomStatus())
+	fn := &appsv1.Deployment{}
+	require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: shop, Name: "fn"}, fn))
+	fn.OwnerReferences = []metav1.OwnerReference{{APIVersion: "serving.knative.dev/v1", Kind: "Revision", Name: "fn-00001",
+		UID: "5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6", Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}
+	require.NoError(t, env.Client.Update(context.Background(), fn))
 
 	createRR := func(name, signal, deployment string) {
 		now := metav1.NewTime(time.Now().Truncate(time.Second))
@@ -136,6 +144,21 @@ func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 		if diff := cmp.Diff(top.WorkflowSteps, wfe.Spec.WorkflowDefinition.Steps); diff != "" {
 			t.Errorf("the workflow's steps differ from the recommendation's (-analysis +workflow):\n%s", diff)
 		}
+	})
+
+	t.Run("OOMKilled Deployment another controller controls: processing's owner chain → manual review, nothing planned", func(t *testing.T) {
+		createRR("operated", "KubePodOOMKilled", "fn")
+		rr := rrPhase("operated", remediationv1.PhaseCompleted)
+		assert.Equal(t, remediationv1.OutcomeManualReviewRequired, rr.Status.Outcome)
+		rp := &processingv1.RemediationProcessing{}
+		require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "operated-processing"}, rp))
+		assert.Equal(t, []common.TargetResource{{APIVersion: "serving.knative.dev/v1", Kind: "Revision", Namespace: shop, Name: "fn-00001"}},
+			rp.Status.EnrichedSignal.KubernetesContext.OwnerChain)
+		a := &aiv1.AIAnalysis{}
+		require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "operated-analysis"}, a))
+		assert.Contains(t, a.Status.ManualReviewReason, "the fix would be increase_resources on Deployment/"+shop+"/fn, but serving.knative.dev/v1 Revision fn-00001 controls it")
+		assert.Contains(t, a.Status.RootCause, "OOMKilled", "the root cause the rule found stays")
+		assert.False(t, exists(env.Client, sys, "operated-workflow"))
 	})
 
 	t.Run("healthy Deployment with a latency alert: manual review, nothing planned", func(t *testing.T) {

@@ -71,7 +71,7 @@ const (
 )
 
 // RefusalReason is why a guardrail refused a recommendation.
-// +kubebuilder:validation:Enum=UnknownAction;InvalidParameters;TargetKindNotAccepted;TargetOtherNamespace;TargetNotInContext;MalformedAnswer
+// +kubebuilder:validation:Enum=UnknownAction;InvalidParameters;TargetKindNotAccepted;TargetOtherNamespace;TargetNotInContext;TargetControlledElsewhere;MalformedAnswer
 type RefusalReason string
 
 // Guardrail refusal reasons.
@@ -82,6 +82,10 @@ const (
 	RefusalTargetOtherNamespace  RefusalReason = "TargetOtherNamespace"
 	RefusalTargetNotInContext    RefusalReason = "TargetNotInContext"
 	RefusalMalformedAnswer       RefusalReason = "MalformedAnswer"
+
+	// RefusalTargetControlled: the step changes a workload that another controller (an
+	// operator's resource, in the owner chain) controls and would put back.
+	RefusalTargetControlled RefusalReason = "TargetControlledElsewhere"
 )
 
 // GuardrailRefusal records one recommendation (or step) the guardrails refused.

@@ -76,6 +76,9 @@ const (
 	ReasonTargetReplaced = "TargetUIDMismatch"
 	// ReasonTargetKind: the action does not accept the target's kind.
 	ReasonTargetKind = "TargetKindNotAccepted"
+	// ReasonTargetControlled: the workload or HPA has a controller of its own (an operator's
+	// resource), which would undo the change.
+	ReasonTargetControlled = "TargetControlledElsewhere"
 	// ReasonNodeNotManaged: a node action on a node neither labelled managed nor allowed by configuration.
 	ReasonNodeNotManaged = "NodeNotManaged"
 	// ReasonNodeShare: the node action would leave too large a share of the nodes (or every node) unschedulable.

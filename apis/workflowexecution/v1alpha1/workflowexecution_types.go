@@ -59,6 +59,10 @@ const (
 	// forward or back while the request awaited approval): the recommendation was made for a
 	// state that no longer runs, so nothing is planned against it and a person must review it.
 	ReasonStaleTarget = "StaleTarget"
+	// ReasonTargetControlled: the workload or HPA has a controller of its own (an operator's
+	// resource), which would undo the change: nothing is planned against it and a person must
+	// change that resource instead.
+	ReasonTargetControlled = "TargetControlledElsewhere"
 )
 
 // CheckType names one check of a step against the live cluster.

@@ -315,6 +315,9 @@ func (b *Builtin) finish(f *facts, rule Rule, out Finding) Finding {
 	if out.Outcome != aiv1.OutcomeActionRecommended {
 		return out
 	}
+	if held := f.heldByController(out); held != nil {
+		return *held
+	}
 	if cuts := f.cutsFor(rule); len(cuts) > 0 && b.TruncationPenalty > 0 {
 		before := out.Confidence
 		out.Confidence = math.Max(0, out.Confidence-b.TruncationPenalty)
@@ -330,6 +333,32 @@ func (b *Builtin) finish(f *facts, rule Rule, out Finding) Finding {
 			f.req.Signal.SignalName, top.Action, rule, f.container, top.Confidence, confStrong), out.Evidence)
 	}
 	return out
+}
+
+// heldByController turns a recommendation that would change a workload another controller
+// controls (an operator's resource, next in the owner chain) into a manual review: that
+// controller would undo the change, so the fix belongs in its resource, which no catalog action
+// changes. The root cause stays what the rule found. Nil when no step targets such a workload.
+func (f *facts) heldByController(out Finding) *Finding {
+	for _, rec := range out.Recommendations {
+		for _, s := range rec.WorkflowSteps {
+			c := ControllerOf(f.req.Signal, s.Target)
+			if c == nil {
+				continue
+			}
+			why := fmt.Sprintf("the fix would be %s on %s, but %s %s %s controls it and would undo a change made to it: the change belongs in that %s",
+				s.Action, TargetString(s.Target), c.APIVersion, c.Kind, c.Name, c.Kind)
+			return &Finding{
+				Outcome:            aiv1.OutcomeManualReviewRequired,
+				RootCause:          out.RootCause,
+				Summary:            fmt.Sprintf("No automatic action for %s on %s: %s. A person must review it.", f.req.Signal.SignalName, TargetString(&f.target), why),
+				Evidence:           append(out.Evidence, fmt.Sprintf("ownerChain: %s is controlled by %s %s", TargetString(s.Target), c.Kind, c.Name)),
+				Risk:               aiv1.RiskLow,
+				ManualReviewReason: why,
+			}
+		}
+	}
+	return nil
 }
 
 // cutsFor returns the notes of kubernetesContext.truncated that matter to rule.

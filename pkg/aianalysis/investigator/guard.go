@@ -154,6 +154,10 @@ func CheckRecommendation(allowed *Allowed, sig aiv1.SignalContext, rec *aiv1.Rec
 		}
 		if !allowed.has(*t) {
 			refuse(aiv1.RefusalTargetNotInContext, s.Action, t, fmt.Sprintf("step %q: %s is neither the signal's target, an owner, nor an object the context names", s.Name, TargetString(t)))
+			continue
+		}
+		if c := ControllerOf(sig, t); c != nil {
+			refuse(aiv1.RefusalTargetControlled, s.Action, t, fmt.Sprintf("step %q: %s is controlled by %s %s %s, which would undo the change", s.Name, TargetString(t), c.APIVersion, c.Kind, c.Name))
 		}
 	}
 	return out
@@ -408,3 +412,32 @@ func outcomeSuffix(outcome string) string {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// ControllerOf is the controller that the owner chain of sig names for workload t (a
+// Deployment, StatefulSet or DaemonSet): the entry after t, or the first one when t is the
+// signal's target (processing adds a workload's own controller, an operator's resource, after
+// it). That controller would undo a change made to t. Nil when there is none.
+func ControllerOf(sig aiv1.SignalContext, t *common.TargetResource) *common.TargetResource {
+	kc := sig.KubernetesContext
+	if t == nil || kc == nil {
+		return nil
+	}
+	switch t.Kind {
+	case "Deployment", "StatefulSet", "DaemonSet":
+	default:
+		return nil
+	}
+	next := -1
+	if t.Kind == sig.ResourceKind && t.Name == sig.ResourceName {
+		next = 0
+	}
+	for i, o := range kc.OwnerChain {
+		if o.Kind == t.Kind && o.Name == t.Name {
+			next = i + 1
+		}
+	}
+	if next < 0 || next >= len(kc.OwnerChain) {
+		return nil
+	}
+	return &kc.OwnerChain[next]
+}

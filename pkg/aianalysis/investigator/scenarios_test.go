@@ -391,6 +391,30 @@ func Scenarios() map[string]Scenario {
 			Signal:  with(deployment(), freshRollout, configError, alerted(containerAlert("KubeContainerWaiting", "CreateContainerConfigError", pod0, "app"), -5*time.Minute)),
 			Outcome: aiv1.OutcomeManualReviewRequired, Reason: "no builtin rule applies",
 		},
+		// kube-prometheus's prometheus-k8s: the Prometheus resource k8s controls the StatefulSet,
+		// and processing puts it after the StatefulSet in the owner chain.
+		"OOMKilled pod of a StatefulSet an operator controls → manual review": {
+			Signal: with(deployment(), func(s *aiv1.SignalContext) {
+				oom(s, 3)
+				kc := s.KubernetesContext
+				kc.Workload.Kind, kc.Workload.Name, kc.Rollout = "StatefulSet", "prometheus-k8s", nil
+				kc.Pods[0].Name, kc.Pods[0].Owner = "prometheus-k8s-0", "StatefulSet/prometheus-k8s"
+				s.ResourceKind, s.ResourceName = "Pod", "prometheus-k8s-0"
+				kc.OwnerChain = []common.TargetResource{
+					{APIVersion: "apps/v1", Kind: "StatefulSet", Namespace: "shop", Name: "prometheus-k8s"},
+					{APIVersion: "monitoring.coreos.com/v1", Kind: "Prometheus", Namespace: "shop", Name: "k8s"},
+				}
+			}, alerted(containerAlert("KubePodOOMKilled", "OOMKilled", "prometheus-k8s-0", "app"), -4*time.Minute)),
+			Outcome: aiv1.OutcomeManualReviewRequired,
+			Reason:  "the fix would be increase_resources on StatefulSet/shop/prometheus-k8s, but monitoring.coreos.com/v1 Prometheus k8s controls it and would undo a change made to it",
+		},
+		"OOMKilled Deployment that Knative's Revision controls → manual review": {
+			Signal: with(deployment(), func(s *aiv1.SignalContext) {
+				oom(s, 3)
+				s.KubernetesContext.OwnerChain = []common.TargetResource{{APIVersion: "serving.knative.dev/v1", Kind: "Revision", Namespace: "shop", Name: "web-00001"}}
+			}, oomAlert),
+			Outcome: aiv1.OutcomeManualReviewRequired, Reason: "serving.knative.dev/v1 Revision web-00001 controls it", Evidence: "Deployment/shop/web is controlled by Revision web-00001",
+		},
 		"OOMKilled without memory limit or request → manual review": {
 			Signal: with(deployment(), func(s *aiv1.SignalContext) {
 				oom(s, 3)

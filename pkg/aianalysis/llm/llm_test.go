@@ -215,6 +215,27 @@ func TestProvidersGuardrails(t *testing.T) {
 	}
 }
 
+// TestProvidersGuardrailControlledWorkload: a model's fix on a workload that another controller
+// controls (Knative's Revision, next in processing's owner chain) is refused: that controller
+// would undo it.
+func TestProvidersGuardrailControlledWorkload(t *testing.T) {
+	for pname, mk := range providers(t) {
+		t.Run(pname, func(t *testing.T) {
+			srv, inv := mk()
+			srv.Answer(func(llmstandin.Received) llmstandin.Reply { return llmstandin.Reply{Content: good} })
+			req := request()
+			req.Signal.KubernetesContext.OwnerChain = []common.TargetResource{{APIVersion: "serving.knative.dev/v1", Kind: "Revision", Namespace: "shop", Name: "web-00001"}}
+			res, err := investigator.Run(context.Background(), inv, req)
+			require.NoError(t, err)
+			assert.Equal(t, aiv1.OutcomeManualReviewRequired, res.Finding.Outcome)
+			assert.Empty(t, res.Finding.Recommendations)
+			require.NotEmpty(t, res.Refusals)
+			assert.Equal(t, aiv1.RefusalTargetControlled, res.Refusals[0].Reason)
+			assert.Contains(t, res.Refusals[0].Message, "Deployment/shop/web is controlled by serving.knative.dev/v1 Revision web-00001")
+		})
+	}
+}
+
 func TestOpenAIModelRefusal(t *testing.T) {
 	srv := llmstandin.New(t, llmstandin.OpenAI, key)
 	srv.Answer(func(llmstandin.Received) llmstandin.Reply {
