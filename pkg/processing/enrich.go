@@ -773,6 +773,9 @@ func hpaSummary(h *autoscalingv2.HorizontalPodAutoscaler) *common.HPASummary {
 	if h.Spec.MinReplicas != nil {
 		s.MinReplicas = *h.Spec.MinReplicas
 	}
+	if c := actions.OtherController(h); c != nil {
+		s.Controller = &common.TargetResource{APIVersion: c.APIVersion, Kind: c.Kind, Namespace: h.Namespace, Name: c.Name}
+	}
 	s.AtMaximum = s.MaxReplicas > 0 && s.CurrentReplicas >= s.MaxReplicas
 	for _, c := range h.Status.Conditions {
 		if c.Type == autoscalingv2.ScalingLimited && c.Status == corev1.ConditionTrue {

@@ -135,6 +135,22 @@ func testHPATarget(t *testing.T, env *testenv.Env, h *harness) {
 	assert.Contains(t, allowed, "autoscaling/v2 HorizontalPodAutoscaler/"+ns+"/web-autoscaler")
 	assert.Contains(t, allowed, "apps/v1 Deployment/"+ns+"/web")
 
+	assert.Nil(t, kc.HPA.Controller)
+
+	t.Run("KEDA's HPA: its ScaledObject controls it", func(t *testing.T) {
+		keda := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "keda-hpa-web",
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "keda.sh/v1alpha1", Kind: "ScaledObject", Name: "web",
+				UID: "0c6a7e58-2f0b-4f4e-8a55-3f1d2b9c7e11", Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}},
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MinReplicas: ptr.To[int32](1), MaxReplicas: 4,
+				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name}}}
+		h.create(keda)
+		rp := h.process(hpaTarget("keda-hpa-web"), maxedOut("keda-hpa-web"))
+		require.Equal(t, processingv1.PhaseCompleted, rp.Status.Phase, rp.Status.Message)
+		kc := rp.Status.EnrichedSignal.KubernetesContext
+		require.NotNil(t, kc.HPA)
+		assert.Equal(t, &common.TargetResource{APIVersion: "keda.sh/v1alpha1", Kind: "ScaledObject", Namespace: ns, Name: "web"}, kc.HPA.Controller)
+	})
+
 	t.Run("its scale target is gone", func(t *testing.T) {
 		rp := h.process(hpaTarget("old-autoscaler"), maxedOut("old-autoscaler"))
 		require.Equal(t, processingv1.PhaseCompleted, rp.Status.Phase, rp.Status.Message)

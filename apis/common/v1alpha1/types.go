@@ -401,6 +401,10 @@ type HPASummary struct {
 	// +kubebuilder:validation:MaxItems=8
 	// +kubebuilder:validation:items:MaxLength=256
 	CurrentMetrics []string `json:"currentMetrics,omitempty"`
+	// controller is the HPA's own controller when it has one (a KEDA ScaledObject): it keeps the
+	// HPA as its own spec says and would undo a change made to the HPA itself.
+	// +optional
+	Controller *TargetResource `json:"controller,omitempty"`
 }
 
 // PDBSummary is the state of a PodDisruptionBudget.

@@ -413,10 +413,11 @@ func outcomeSuffix(outcome string) string {
 
 func ptrTo[T any](v T) *T { return &v }
 
-// ControllerOf is the controller that the owner chain of sig names for workload t (a
-// Deployment, StatefulSet or DaemonSet): the entry after t, or the first one when t is the
-// signal's target (processing adds a workload's own controller, an operator's resource, after
-// it). That controller would undo a change made to t. Nil when there is none.
+// ControllerOf is the controller that sig's context names for t: for a workload (a Deployment,
+// StatefulSet or DaemonSet) the entry after it in the owner chain, or the first one when it is
+// the signal's target (processing adds a workload's own controller, an operator's resource,
+// after it); for the context's HPA, its controller (a KEDA ScaledObject). That controller would
+// undo a change made to t. Nil when there is none.
 func ControllerOf(sig aiv1.SignalContext, t *common.TargetResource) *common.TargetResource {
 	kc := sig.KubernetesContext
 	if t == nil || kc == nil {
@@ -424,6 +425,11 @@ func ControllerOf(sig aiv1.SignalContext, t *common.TargetResource) *common.Targ
 	}
 	switch t.Kind {
 	case "Deployment", "StatefulSet", "DaemonSet":
+	case "HorizontalPodAutoscaler":
+		if kc.HPA != nil && kc.HPA.Name == t.Name {
+			return kc.HPA.Controller
+		}
+		return nil
 	default:
 		return nil
 	}

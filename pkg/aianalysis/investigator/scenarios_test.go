@@ -415,6 +415,14 @@ func Scenarios() map[string]Scenario {
 			}, oomAlert),
 			Outcome: aiv1.OutcomeManualReviewRequired, Reason: "serving.knative.dev/v1 Revision web-00001 controls it", Evidence: "Deployment/shop/web is controlled by Revision web-00001",
 		},
+		"HPA maxed out that a KEDA ScaledObject controls → manual review": {
+			Signal: with(deployment(), func(s *aiv1.SignalContext) {
+				hpa(s, true)
+				s.KubernetesContext.HPA.Controller = tgt("keda.sh/v1alpha1", "ScaledObject", "shop", "web")
+			}, hpaTarget, hpaMaxed),
+			Outcome: aiv1.OutcomeManualReviewRequired,
+			Reason:  "the fix would be update_hpa on HorizontalPodAutoscaler/shop/web, but keda.sh/v1alpha1 ScaledObject web controls it",
+		},
 		"OOMKilled without memory limit or request → manual review": {
 			Signal: with(deployment(), func(s *aiv1.SignalContext) {
 				oom(s, 3)
