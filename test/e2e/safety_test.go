@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,11 +12,17 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
 	kev1 "github.com/kubernaut/kubernaut/apis/kubernetesexecution/v1alpha1"
+	notificationv1 "github.com/kubernaut/kubernaut/apis/notification/v1alpha1"
 	remediationv1 "github.com/kubernaut/kubernaut/apis/remediation/v1alpha1"
 	"github.com/kubernaut/kubernaut/internal/incident"
 	"github.com/kubernaut/kubernaut/internal/launcher"
@@ -330,4 +337,64 @@ func TestE2E18ClusterWideBlipCordonsNothing(t *testing.T) {
 		require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKey{Name: node}, n))
 		assert.False(t, n.Spec.Unschedulable, "node %s was cordoned during a blip", node)
 	}
+}
+
+// 19. An OOMKilled Deployment that another controller controls, as an operator controls what it
+// deploys: a custom resource owns it (controller and blockOwnerDeletion, as operators set the
+// reference) and would put back any change made to the Deployment itself. The request ends in
+// manual review that names that resource, nothing is executed, and the Deployment is unchanged;
+// the garbage collector keeps it, since its owner exists.
+func TestE2E19OperatorControlledWorkloadLeftToAPerson(t *testing.T) {
+	ctx := context.Background()
+	in, err := incident.OOM(ctx, sys.Cluster, namespaceFor(t), incident.NamespaceOptions{Environment: unattendedEnvironment})
+	require.NoError(t, err)
+	owner := operatorResource(t, in.Namespace, "checkout")
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		d := deployment(t, in)
+		d.OwnerReferences = []metav1.OwnerReference{{APIVersion: owner.GetAPIVersion(), Kind: owner.GetKind(), Name: owner.GetName(), UID: owner.GetUID(),
+			Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}
+		return sys.Cluster.Client.Update(ctx, d)
+	}))
+
+	name := postCreated(t, in)
+	rr := waitEnded(t, name)
+	assert.Equal(t, remediationv1.OutcomeManualReviewRequired, rr.Status.Outcome, "phase %s: %s", rr.Status.OverallPhase, rr.Status.Message)
+	assert.Nil(t, rr.Status.KubernetesExecutionRef, "nothing may be executed")
+	if ref := rr.Status.AIAnalysisRef; assert.NotNil(t, ref) {
+		a := &aiv1.AIAnalysis{}
+		require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, a))
+		t.Logf("manual review: %s", a.Status.ManualReviewReason)
+		assert.Contains(t, a.Status.ManualReviewReason, fmt.Sprintf("%s %s %s controls it", owner.GetAPIVersion(), owner.GetKind(), owner.GetName()))
+	}
+	delivered(t, name, notificationv1.TypeManualReview)
+	assertUnchanged(t, in)
+}
+
+// operatorResource installs a custom resource definition standing for an operator's API (its
+// kind is this test's; what matters is the owner reference) and creates one in ns; both are
+// removed when the test ends.
+func operatorResource(t *testing.T, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	ctx := context.Background()
+	const group, kind, plural = "e2e.kubernaut.io", "Storefront", "storefronts"
+	crd := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+		"metadata": map[string]any{"name": plural + "." + group},
+		"spec": map[string]any{"group": group, "scope": "Namespaced",
+			"names": map[string]any{"kind": kind, "plural": plural, "singular": strings.ToLower(kind), "listKind": kind + "List"},
+			"versions": []any{map[string]any{"name": "v1", "served": true, "storage": true,
+				"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}},
+	}}
+	if err := sys.Cluster.Client.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
+		require.NoError(t, err)
+	}
+	obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": group + "/v1", "kind": kind,
+		"metadata": map[string]any{"name": name, "namespace": ns}, "spec": map[string]any{"replicas": int64(2)}}}
+	// The API server serves the kind once the definition is established.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.NoError(c, sys.Cluster.Client.Create(ctx, obj.DeepCopy()))
+	}, time.Minute, 200*time.Millisecond, "creating a %s", kind)
+	require.NoError(t, sys.Cluster.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj))
+	t.Cleanup(func() { _ = sys.Cluster.Client.Delete(context.Background(), crd) })
+	return obj
 }
