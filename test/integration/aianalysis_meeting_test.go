@@ -125,6 +125,20 @@ func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 		return rr
 	}
 
+	// manualReview sends the signal about the Deployment and returns the analysis of a request
+	// that ended in manual review with nothing planned.
+	manualReview := func(name, signal, deployment string) *aiv1.AIAnalysis {
+		t.Helper()
+		createRR(name, signal, deployment)
+		rr := rrPhase(name, remediationv1.PhaseCompleted)
+		assert.Equal(t, remediationv1.OutcomeManualReviewRequired, rr.Status.Outcome)
+		a := &aiv1.AIAnalysis{}
+		require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: name + "-analysis"}, a))
+		assert.Equal(t, aiv1.ReasonManualReviewRequired, testchain.ReadyReason(a))
+		assert.False(t, exists(env.Client, sys, name+"-workflow"))
+		return a
+	}
+
 	t.Run("OOMKilled Deployment: processing's facts → increase_resources → planned as is", func(t *testing.T) {
 		createRR("oom", "KubePodOOMKilled", "web")
 		rrPhase("oom", remediationv1.PhasePlanning)
@@ -147,29 +161,18 @@ func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 	})
 
 	t.Run("OOMKilled Deployment another controller controls: processing's owner chain → manual review, nothing planned", func(t *testing.T) {
-		createRR("operated", "KubePodOOMKilled", "fn")
-		rr := rrPhase("operated", remediationv1.PhaseCompleted)
-		assert.Equal(t, remediationv1.OutcomeManualReviewRequired, rr.Status.Outcome)
+		a := manualReview("operated", "KubePodOOMKilled", "fn")
 		rp := &processingv1.RemediationProcessing{}
 		require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "operated-processing"}, rp))
 		assert.Equal(t, []common.TargetResource{{APIVersion: "serving.knative.dev/v1", Kind: "Revision", Namespace: shop, Name: "fn-00001"}},
 			rp.Status.EnrichedSignal.KubernetesContext.OwnerChain)
-		a := &aiv1.AIAnalysis{}
-		require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "operated-analysis"}, a))
 		assert.Contains(t, a.Status.ManualReviewReason, "the fix would be increase_resources on Deployment/"+shop+"/fn, but serving.knative.dev/v1 Revision fn-00001 controls it")
 		assert.Contains(t, a.Status.RootCause, "OOMKilled", "the root cause the rule found stays")
-		assert.False(t, exists(env.Client, sys, "operated-workflow"))
 	})
 
 	t.Run("healthy Deployment with a latency alert: manual review, nothing planned", func(t *testing.T) {
-		createRR("latency", "HighRequestLatency", "api")
-		rr := rrPhase("latency", remediationv1.PhaseCompleted)
-		assert.Equal(t, remediationv1.OutcomeManualReviewRequired, rr.Status.Outcome)
-		a := &aiv1.AIAnalysis{}
-		require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "latency-analysis"}, a))
-		assert.Equal(t, aiv1.ReasonManualReviewRequired, testchain.ReadyReason(a))
+		a := manualReview("latency", "HighRequestLatency", "api")
 		assert.True(t, strings.Contains(a.Status.ManualReviewReason, "2 of 2 pods running and ready"), a.Status.ManualReviewReason)
-		assert.False(t, exists(env.Client, sys, "latency-workflow"))
 	})
 }
 
