@@ -281,10 +281,10 @@ func (e *Enricher) target(ctx context.Context, en *enrichment, t common.TargetRe
 	return true, nil
 }
 
-// controlledBy adds the workload's own controller, when it has one, to the owner chain: another
+// addController adds the workload's own controller, when it has one, to the owner chain: another
 // controller's resource (an operator's) that keeps the workload as that resource says, so that
 // the analysis sees who would undo a change made to the workload itself.
-func (en *enrichment) controlledBy(w client.Object) {
+func (en *enrichment) addController(w client.Object) {
 	if c := actions.OtherController(w); c != nil && len(en.kc.OwnerChain) < maxOwners {
 		en.kc.OwnerChain = append(en.kc.OwnerChain, ref(c.APIVersion, c.Kind, w.GetNamespace(), c.Name))
 	}
@@ -389,7 +389,7 @@ func (e *Enricher) deployment(ctx context.Context, en *enrichment, ns, name stri
 		return ok, err
 	}
 	en.workloadKind, en.workloadName = "Deployment", d.Name
-	en.controlledBy(d)
+	en.addController(d)
 	w := &common.WorkloadSummary{Kind: "Deployment", Name: d.Name, Replicas: d.Spec.Replicas, ReadyReplicas: d.Status.ReadyReplicas,
 		UpdatedReplicas: d.Status.UpdatedReplicas, AvailableReplicas: d.Status.AvailableReplicas, Paused: d.Spec.Paused,
 		Containers: specContainers(d.Spec.Template.Spec.Containers)}
@@ -513,7 +513,7 @@ func (e *Enricher) statefulSet(ctx context.Context, en *enrichment, ns, name str
 		return ok, err
 	}
 	en.workloadKind, en.workloadName = "StatefulSet", s.Name
-	en.controlledBy(s)
+	en.addController(s)
 	en.kc.Workload = &common.WorkloadSummary{Kind: "StatefulSet", Name: s.Name, Replicas: s.Spec.Replicas, ReadyReplicas: s.Status.ReadyReplicas,
 		UpdatedReplicas: s.Status.UpdatedReplicas, AvailableReplicas: s.Status.AvailableReplicas, Containers: specContainers(s.Spec.Template.Spec.Containers)}
 	en.kc.Replicas, en.kc.ReadyReplicas = s.Spec.Replicas, &s.Status.ReadyReplicas
@@ -553,7 +553,7 @@ func (e *Enricher) daemonSet(ctx context.Context, en *enrichment, ns, name strin
 		return ok, err
 	}
 	en.workloadKind, en.workloadName = "DaemonSet", d.Name
-	en.controlledBy(d)
+	en.addController(d)
 	desired := d.Status.DesiredNumberScheduled
 	en.kc.Workload = &common.WorkloadSummary{Kind: "DaemonSet", Name: d.Name, Replicas: &desired, ReadyReplicas: d.Status.NumberReady,
 		UpdatedReplicas: d.Status.UpdatedNumberScheduled, AvailableReplicas: d.Status.NumberAvailable, Containers: specContainers(d.Spec.Template.Spec.Containers)}

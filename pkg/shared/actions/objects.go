@@ -50,7 +50,6 @@ func OtherController(obj client.Object) *metav1.OwnerReference {
 
 // ControlledMessage says why a change to obj, controlled by ref (OtherController), is not made.
 func ControlledMessage(kind string, obj client.Object, ref *metav1.OwnerReference) string {
-	owner := ref.Kind + " " + ref.Name
-	return fmt.Sprintf("%s %s is controlled by %s %s, which would undo a change made to it: the change belongs in that %s, and a person must make it",
-		kind, describeKey(obj), ref.APIVersion, owner, ref.Kind)
+	return fmt.Sprintf("%s %s is controlled by %s %s %s, which would undo a change made to it: the change belongs in that %s, and a person must make it",
+		kind, describeKey(obj), ref.APIVersion, ref.Kind, ref.Name, ref.Kind)
 }
