@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	aiv1 "github.com/kubernaut/kubernaut/apis/aianalysis/v1alpha1"
+	common "github.com/kubernaut/kubernaut/apis/common/v1alpha1"
 	"github.com/kubernaut/kubernaut/pkg/aianalysis/investigator"
 	"github.com/kubernaut/kubernaut/pkg/shared/actions"
 )
@@ -48,6 +49,10 @@ type ApprovalPolicy struct {
 	GatedEnvironments []string `json:"gatedEnvironments"`
 	// Autonomy grants actions the right to earn unattended changes in gated environments.
 	Autonomy AutonomyPolicy `json:"autonomy"`
+	// RequireApprovalForGitOps: a change to a workload that Argo CD or Flux applies from Git
+	// needs a person, whatever the environment (default true): it drifts from Git, and the next
+	// sync or drift correction reverts it.
+	RequireApprovalForGitOps bool `json:"requireApprovalForGitOps"`
 }
 
 // DefaultApprovalPolicy is the policy used when the ConfigMap is absent.
@@ -60,6 +65,7 @@ func DefaultApprovalPolicy() ApprovalPolicy {
 		ApprovalTimeout:                metav1.Duration{Duration: 15 * time.Minute},
 		GatedEnvironments:              []string{"production", "unknown"},
 		Autonomy:                       DefaultAutonomyPolicy(),
+		RequireApprovalForGitOps:       true,
 	}
 }
 
@@ -124,6 +130,36 @@ func (p ApprovalPolicy) Requires(f investigator.Finding, environment, provider s
 		why = append(why, fmt.Sprintf("recommendations of the %s provider require approval", provider))
 	}
 	return why
+}
+
+// GitOpsRequires returns why a person must approve the top recommendation of f when one of its
+// steps changes the workload that kc says a GitOps tool applies from Git; nil otherwise, or when
+// the policy does not ask for it.
+func (p ApprovalPolicy) GitOpsRequires(f investigator.Finding, kc *common.KubernetesContext, namespace string) []string {
+	if !p.RequireApprovalForGitOps || f.Outcome != aiv1.OutcomeActionRecommended || len(f.Recommendations) == 0 ||
+		kc == nil || kc.Workload == nil || kc.Workload.GitOps == nil {
+		return nil
+	}
+	w, g := kc.Workload, kc.Workload.GitOps
+	for _, s := range f.Recommendations[0].WorkflowSteps {
+		if t := s.Target; t != nil && t.Kind == w.Kind && t.Name == w.Name && t.Namespace == namespace {
+			by := g.Name
+			if g.Namespace != "" {
+				by = g.Namespace + "/" + g.Name
+			}
+			return []string{fmt.Sprintf("%s %s/%s is applied from Git by %s %s %s: the change drifts from Git and the next sync or drift correction reverts it, so make it in Git as well",
+				w.Kind, namespace, w.Name, gitOpsTool(g.Tool), g.Kind, by)}
+		}
+	}
+	return nil
+}
+
+// gitOpsTool is a tool's name as people write it.
+func gitOpsTool(tool string) string {
+	if tool == "ArgoCD" {
+		return "Argo CD"
+	}
+	return tool
 }
 
 // PolicySource reads the approval policy ConfigMap (from the manager's cache, so a change

@@ -57,6 +57,27 @@ func TestApprovalPolicy(t *testing.T) {
 	}
 }
 
+// A change to a workload that Argo CD or Flux applies from Git waits for a person in every
+// environment, unless the policy lets it through; a step on another object does not.
+func TestApprovalPolicyGitOps(t *testing.T) {
+	kc := &common.KubernetesContext{Workload: &common.WorkloadSummary{Kind: "Deployment", Name: "web",
+		GitOps: &common.GitOpsSource{Tool: "ArgoCD", Kind: "Application", Namespace: "team-a", Name: "shop-web"}}}
+	onWeb := finding(0.95, aiv1.RiskMedium, "increase_resources")
+	onWeb.Recommendations[0].WorkflowSteps[0].Target = &common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}
+	onPod := finding(0.95, aiv1.RiskLow, "restart_pod")
+	onPod.Recommendations[0].WorkflowSteps[0].Target = &common.TargetResource{APIVersion: "v1", Kind: "Pod", Namespace: "shop", Name: "web-1"}
+
+	p := aianalysis.DefaultApprovalPolicy()
+	assert.Equal(t, []string{"Deployment shop/web is applied from Git by Argo CD Application team-a/shop-web: the change drifts from Git and the next sync or drift correction reverts it, so make it in Git as well"},
+		p.GitOpsRequires(onWeb, kc, "shop"))
+	assert.Nil(t, p.GitOpsRequires(onPod, kc, "shop"), "a pod's restart leaves the Deployment as Git has it")
+	assert.Nil(t, p.GitOpsRequires(onWeb, &common.KubernetesContext{Workload: &common.WorkloadSummary{Kind: "Deployment", Name: "web"}}, "shop"))
+
+	off, err := aianalysis.ParsePolicy("requireApprovalForGitOps: false\n")
+	require.NoError(t, err)
+	assert.Nil(t, off.GitOpsRequires(onWeb, kc, "shop"))
+}
+
 func TestParsePolicy(t *testing.T) {
 	p, err := aianalysis.ParsePolicy("minConfidence: 0.9\nrequireApprovalForLLMProviders: false\napprovalTimeout: 5m\nallowDrainNode: true\n")
 	require.NoError(t, err)

@@ -290,6 +290,41 @@ func (en *enrichment) addController(w client.Object) {
 	}
 }
 
+// Where GitOps tools say that they apply an object from Git.
+const (
+	annotationArgoCDTracking = "argocd.argoproj.io/tracking-id" // "<app>:<group>/<kind>:<namespace>/<name>"
+	labelFluxKustomization   = "kustomize.toolkit.fluxcd.io/name"
+	labelFluxKustomizationNS = "kustomize.toolkit.fluxcd.io/namespace"
+	labelFluxHelmRelease     = "helm.toolkit.fluxcd.io/name"
+	labelFluxHelmReleaseNS   = "helm.toolkit.fluxcd.io/namespace"
+)
+
+// gitOpsOf names the GitOps object that applies o from Git, from Argo CD's tracking-id annotation
+// (the default tracking method since Argo CD 3.0; an application in another namespace than Argo
+// CD's is "<namespace>_<name>") or Flux's ownership labels; nil when neither is there. Argo CD's
+// older label tracking (app.kubernetes.io/instance) is not read: Helm charts set that label too.
+func gitOpsOf(o metav1.Object) *common.GitOpsSource {
+	bound := func(s string) string { return text.TruncateBytes(s, 253) }
+	if id := o.GetAnnotations()[annotationArgoCDTracking]; id != "" {
+		app, _, _ := strings.Cut(id, ":")
+		ns, name, found := strings.Cut(app, "_")
+		if !found {
+			ns, name = "", app
+		}
+		if name != "" {
+			return &common.GitOpsSource{Tool: "ArgoCD", Kind: "Application", Namespace: bound(ns), Name: bound(name)}
+		}
+	}
+	l := o.GetLabels()
+	if name := l[labelFluxKustomization]; name != "" {
+		return &common.GitOpsSource{Tool: "Flux", Kind: "Kustomization", Namespace: bound(l[labelFluxKustomizationNS]), Name: bound(name)}
+	}
+	if name := l[labelFluxHelmRelease]; name != "" {
+		return &common.GitOpsSource{Tool: "Flux", Kind: "HelmRelease", Namespace: bound(l[labelFluxHelmReleaseNS]), Name: bound(name)}
+	}
+	return nil
+}
+
 // controlledBy keeps the objects whose controller is kind (any name, for name "").
 func controlledBy(kind, name string) func(metav1.Object) bool {
 	return func(o metav1.Object) bool {
@@ -392,7 +427,7 @@ func (e *Enricher) deployment(ctx context.Context, en *enrichment, ns, name stri
 	en.addController(d)
 	w := &common.WorkloadSummary{Kind: "Deployment", Name: d.Name, Replicas: d.Spec.Replicas, ReadyReplicas: d.Status.ReadyReplicas,
 		UpdatedReplicas: d.Status.UpdatedReplicas, AvailableReplicas: d.Status.AvailableReplicas, Paused: d.Spec.Paused,
-		Containers: specContainers(d.Spec.Template.Spec.Containers)}
+		Containers: specContainers(d.Spec.Template.Spec.Containers), GitOps: gitOpsOf(d)}
 	var progressing *appsv1.DeploymentCondition
 	for i, c := range d.Status.Conditions {
 		if c.Type == appsv1.DeploymentProgressing {
@@ -515,7 +550,8 @@ func (e *Enricher) statefulSet(ctx context.Context, en *enrichment, ns, name str
 	en.workloadKind, en.workloadName = "StatefulSet", s.Name
 	en.addController(s)
 	en.kc.Workload = &common.WorkloadSummary{Kind: "StatefulSet", Name: s.Name, Replicas: s.Spec.Replicas, ReadyReplicas: s.Status.ReadyReplicas,
-		UpdatedReplicas: s.Status.UpdatedReplicas, AvailableReplicas: s.Status.AvailableReplicas, Containers: specContainers(s.Spec.Template.Spec.Containers)}
+		UpdatedReplicas: s.Status.UpdatedReplicas, AvailableReplicas: s.Status.AvailableReplicas, Containers: specContainers(s.Spec.Template.Spec.Containers),
+		GitOps: gitOpsOf(s)}
 	en.kc.Replicas, en.kc.ReadyReplicas = s.Spec.Replicas, &s.Status.ReadyReplicas
 	if s.Status.CurrentRevision != "" || s.Status.UpdateRevision != "" {
 		h := &common.RolloutHistory{}
@@ -556,7 +592,8 @@ func (e *Enricher) daemonSet(ctx context.Context, en *enrichment, ns, name strin
 	en.addController(d)
 	desired := d.Status.DesiredNumberScheduled
 	en.kc.Workload = &common.WorkloadSummary{Kind: "DaemonSet", Name: d.Name, Replicas: &desired, ReadyReplicas: d.Status.NumberReady,
-		UpdatedReplicas: d.Status.UpdatedNumberScheduled, AvailableReplicas: d.Status.NumberAvailable, Containers: specContainers(d.Spec.Template.Spec.Containers)}
+		UpdatedReplicas: d.Status.UpdatedNumberScheduled, AvailableReplicas: d.Status.NumberAvailable, Containers: specContainers(d.Spec.Template.Spec.Containers),
+		GitOps: gitOpsOf(d)}
 	en.kc.Replicas, en.kc.ReadyReplicas = &desired, &d.Status.NumberReady
 	en.eventKeys = append(en.eventKeys, eventKey{"DaemonSet", ns, d.Name})
 	sel, _ := selectorOf(d.Spec.Selector)

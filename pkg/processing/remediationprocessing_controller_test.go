@@ -51,6 +51,7 @@ func TestProcessing(t *testing.T) {
 	t.Run("pod of a CronJob's Job", func(t *testing.T) { testCronJobPod(t, env, h) })
 	t.Run("DaemonSet", func(t *testing.T) { testDaemonSet(t, env, h) })
 	t.Run("StatefulSet an operator controls", func(t *testing.T) { testOperatorStatefulSet(t, env, h) })
+	t.Run("workloads applied from Git", func(t *testing.T) { testGitOpsWorkloads(t, env, h) })
 	t.Run("rollback makes an old revision current", func(t *testing.T) { testRollback(t, env, h) })
 	t.Run("HPA target: the HPA and the workload it scales", func(t *testing.T) { testHPATarget(t, env, h) })
 	t.Run("PVC target: size, class expansion and the pods that mount it", func(t *testing.T) { testPVCTarget(t, env, h) })

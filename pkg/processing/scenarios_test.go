@@ -389,6 +389,42 @@ func testOperatorStatefulSet(t *testing.T, env *testenv.Env, h *harness) {
 		rp.Status.EnrichedSignal.KubernetesContext.OwnerChain)
 }
 
+// Workloads that a GitOps tool applies from Git, marked as the tools mark them: Argo CD's
+// tracking-id annotation (its default tracking since 3.0; an application outside Argo CD's
+// namespace is "<namespace>_<name>"), Flux's kustomize-controller and helm-controller labels. A
+// Helm release's own labels say nothing of Git.
+func testGitOpsWorkloads(t *testing.T, env *testenv.Env, h *harness) {
+	ctx := context.Background()
+	ns := env.Namespace(t, nil)
+	tests := map[string]struct {
+		labels, annotations map[string]string
+		want                *common.GitOpsSource
+	}{
+		"argo-web": {annotations: map[string]string{"argocd.argoproj.io/tracking-id": "shop-web:apps/Deployment:" + ns + "/argo-web"},
+			want: &common.GitOpsSource{Tool: "ArgoCD", Kind: "Application", Name: "shop-web"}},
+		"argo-api": {annotations: map[string]string{"argocd.argoproj.io/tracking-id": "team-a_api:apps/Deployment:" + ns + "/argo-api"},
+			want: &common.GitOpsSource{Tool: "ArgoCD", Kind: "Application", Namespace: "team-a", Name: "api"}},
+		"flux-web": {labels: map[string]string{"kustomize.toolkit.fluxcd.io/name": "apps", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"},
+			want: &common.GitOpsSource{Tool: "Flux", Kind: "Kustomization", Namespace: "flux-system", Name: "apps"}},
+		"flux-chart": {labels: map[string]string{"helm.toolkit.fluxcd.io/name": "podinfo", "helm.toolkit.fluxcd.io/namespace": "apps", "app.kubernetes.io/managed-by": "Helm"},
+			want: &common.GitOpsSource{Tool: "Flux", Kind: "HelmRelease", Namespace: "apps", Name: "podinfo"}},
+		"helm-only": {labels: map[string]string{"app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/instance": "web", "helm.sh/chart": "web-1.2.0"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			d := h.deployment(ns, name, "shop/web:1", 1)
+			require.NoError(t, h.c.Get(ctx, keyOf(d), d))
+			d.Labels, d.Annotations = tc.labels, tc.annotations
+			require.NoError(t, h.c.Update(ctx, d))
+			rp := h.process(common.TargetResource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: ns, Name: name}, nil)
+			require.Equal(t, processingv1.PhaseCompleted, rp.Status.Phase, rp.Status.Message)
+			w := rp.Status.EnrichedSignal.KubernetesContext.Workload
+			require.NotNil(t, w)
+			assert.Equal(t, tc.want, w.GitOps)
+		})
+	}
+}
+
 // A rollback makes an old ReplicaSet current again: it becomes the current revision, and when
 // it became current comes from the Deployment's progress, not its creation.
 func testRollback(t *testing.T, env *testenv.Env, h *harness) {

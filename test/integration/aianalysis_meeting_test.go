@@ -101,6 +101,12 @@ func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 	fn.OwnerReferences = []metav1.OwnerReference{{APIVersion: "serving.knative.dev/v1", Kind: "Revision", Name: "fn-00001",
 		UID: "5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6", Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}
 	require.NoError(t, env.Client.Update(context.Background(), fn))
+	// site is applied from Git by Flux's kustomize-controller, which labels what it applies.
+	workload(t, env.Client, shop, "site", node.Name, oomStatus())
+	site := &appsv1.Deployment{}
+	require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: shop, Name: "site"}, site))
+	site.Labels = map[string]string{"kustomize.toolkit.fluxcd.io/name": "apps", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
+	require.NoError(t, env.Client.Update(context.Background(), site))
 
 	createRR := func(name, signal, deployment string) {
 		now := metav1.NewTime(time.Now().Truncate(time.Second))
@@ -168,6 +174,20 @@ func TestMeetingProcessingAnalysisOrchestrator(t *testing.T) {
 			rp.Status.EnrichedSignal.KubernetesContext.OwnerChain)
 		assert.Contains(t, a.Status.ManualReviewReason, "the fix would be increase_resources on Deployment/"+shop+"/fn, but serving.knative.dev/v1 Revision fn-00001 controls it")
 		assert.Contains(t, a.Status.RootCause, "OOMKilled", "the root cause the rule found stays")
+	})
+
+	t.Run("OOMKilled Deployment that Flux applies from Git: processing's facts → a person approves, even in staging", func(t *testing.T) {
+		createRR("gitops", "KubePodOOMKilled", "site")
+		rrPhase("gitops", remediationv1.PhaseAwaitingApproval)
+		a := &aiv1.AIAnalysis{}
+		require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: sys, Name: "gitops-analysis"}, a))
+		assert.Equal(t, &common.GitOpsSource{Tool: "Flux", Kind: "Kustomization", Namespace: "flux-system", Name: "apps"},
+			a.Spec.AnalysisRequest.AlertContext.KubernetesContext.Workload.GitOps)
+		if assert.NotNil(t, a.Status.Approval) {
+			assert.True(t, a.Status.Approval.Required)
+			assert.Contains(t, a.Status.Approval.Reason, "Deployment "+shop+"/site is applied from Git by Flux Kustomization flux-system/apps")
+		}
+		assert.False(t, exists(env.Client, sys, "gitops-workflow"))
 	})
 
 	t.Run("healthy Deployment with a latency alert: manual review, nothing planned", func(t *testing.T) {

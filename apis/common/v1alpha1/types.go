@@ -247,6 +247,31 @@ type WorkloadSummary struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=10
 	Containers []ContainerSpecSummary `json:"containers,omitempty"`
+	// gitOps names the GitOps object that applies the workload from Git, when its labels or
+	// annotations say so (Argo CD's tracking-id annotation, Flux's ownership labels): a change
+	// made to the workload drifts from Git, and the next sync or drift correction reverts it.
+	// +optional
+	GitOps *GitOpsSource `json:"gitOps,omitempty"`
+}
+
+// GitOpsSource is the GitOps object that applies a workload from Git.
+type GitOpsSource struct {
+	// tool is ArgoCD or Flux.
+	// +required
+	// +kubebuilder:validation:Enum=ArgoCD;Flux
+	Tool string `json:"tool"`
+	// kind of the GitOps object: Application (Argo CD), Kustomization or HelmRelease (Flux).
+	// +required
+	// +kubebuilder:validation:Enum=Application;Kustomization;HelmRelease
+	Kind string `json:"kind"`
+	// namespace of the GitOps object, when its tool says.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Namespace string `json:"namespace,omitempty"`
+	// name of the GitOps object.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
 }
 
 // ContainerSpecSummary is one container of a pod template.
