@@ -8,9 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -156,7 +160,42 @@ func (e *Env) AsService(t testing.TB, service, ns string) *rest.Config {
 		UserName: fmt.Sprintf("system:serviceaccount:%s:%s", ns, sa.Name),
 		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
 	}
+	// The API server's authorizer sees new bindings through its own watch, a moment after they
+	// are created: wait until it grants what they grant, so that a first request never races it.
+	var grants []authorizationv1.ResourceAttributes
+	if r := firstGrant(role.Rules, ""); r != nil {
+		grants = append(grants, *r)
+	}
+	if ElectsLeader(t, service) {
+		grants = append(grants, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "coordination.k8s.io", Resource: "leases"})
+	}
+	for _, g := range grants {
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: cfg.Impersonate.UserName, Groups: cfg.Impersonate.Groups, ResourceAttributes: &g}}
+			if assert.NoError(c, e.Client.Create(ctx, sar)) {
+				assert.True(c, sar.Status.Allowed, "%s may not %s %s/%s yet", cfg.Impersonate.UserName, g.Verb, g.Group, g.Resource)
+			}
+		}, 30*time.Second, 20*time.Millisecond, "the bindings of %s take effect", sa.Name)
+	}
 	return cfg
+}
+
+// firstGrant is a request the first resource rule of rules allows (in namespace ns), nil when
+// they have none.
+func firstGrant(rules []rbacv1.PolicyRule, ns string) *authorizationv1.ResourceAttributes {
+	for _, r := range rules {
+		if len(r.Verbs) == 0 || len(r.Resources) == 0 || len(r.APIGroups) == 0 {
+			continue
+		}
+		resource, sub, _ := strings.Cut(r.Resources[0], "/")
+		a := &authorizationv1.ResourceAttributes{Namespace: ns, Verb: r.Verbs[0], Group: r.APIGroups[0], Resource: resource, Subresource: sub}
+		if len(r.ResourceNames) > 0 {
+			a.Name = r.ResourceNames[0]
+		}
+		return a
+	}
+	return nil
 }
 
 func createOrReplace(ctx context.Context, c client.Client, obj client.Object) error {
