@@ -174,9 +174,9 @@ func (r *Reconciler) recommend(ctx context.Context, s *scope) error {
 		return perr // the ConfigMap could not be read: try again rather than guess
 	}
 	f := investigator.Finding{Outcome: a.Status.Outcome, Recommendations: a.Status.Recommendations, Evidence: a.Status.Evidence}
-	env := a.Spec.AnalysisRequest.AlertContext.Environment
-	why := policy.Requires(f, env, a.Status.Provider)
 	ac := a.Spec.AnalysisRequest.AlertContext
+	env := ac.Environment
+	why := policy.Requires(f, env, a.Status.Provider)
 	why = append(why, policy.GitOpsRequires(f, ac.KubernetesContext, ac.Namespace)...)
 	gated, earned := policy.Gate(ctx, f, env, r.TrackRecords, s.now)
 	why = append(why, gated...)

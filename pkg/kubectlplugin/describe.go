@@ -220,6 +220,13 @@ func renderContext(out io.Writer, r *Remediation, now time.Time) {
 		if wl.Paused {
 			line += ", paused"
 		}
+		if g := wl.GitOps; g != nil {
+			by := g.Name
+			if g.Namespace != "" {
+				by = g.Namespace + "/" + g.Name
+			}
+			line += fmt.Sprintf(", applied from Git by %s %s %s", g.Tool, g.Kind, by)
+		}
 		fmt.Fprintf(w, "  Workload:\t%s\n", line)
 		for _, c := range wl.Conditions {
 			if c.Status != "True" || c.Type == "Progressing" && c.Reason == "NewReplicaSetAvailable" {
@@ -316,6 +323,9 @@ func renderContext(out io.Writer, r *Remediation, now time.Time) {
 			if h.ScalingLimitedReason != "" {
 				line += " (" + h.ScalingLimitedReason + ")"
 			}
+		}
+		if c := h.Controller; c != nil {
+			line += fmt.Sprintf(", controlled by %s/%s", c.Kind, c.Name)
 		}
 		fmt.Fprintf(w, "  HPA:\t%s\n", line)
 	}

@@ -74,6 +74,7 @@ func kubernetesContext() *common.KubernetesContext {
 			Kind: "Deployment", Name: "web", Replicas: ptr.To[int32](3), ReadyReplicas: 1, UpdatedReplicas: 3, AvailableReplicas: 1,
 			Conditions: []common.ConditionSummary{{Type: "Available", Status: "False", Reason: "MinimumReplicasUnavailable", Message: "Deployment does not have minimum availability."}},
 			Containers: []common.ContainerSpecSummary{{Name: "app", Image: "shop/web:2.4.1", Requests: map[string]string{"memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}}},
+			GitOps:     &common.GitOpsSource{Tool: "Flux", Kind: "Kustomization", Namespace: "flux-system", Name: "apps"},
 		},
 		Rollout: &common.RolloutHistory{
 			Current:       &common.RevisionSummary{Revision: 7, Name: "web-7d9f8", Images: []string{"app=shop/web:2.4.1"}, BecameCurrentAt: atp(-3 * time.Hour), Replicas: 3, ReadyReplicas: 1},
@@ -85,7 +86,8 @@ func kubernetesContext() *common.KubernetesContext {
 			Containers: []common.ContainerSummary{{Name: "app", RestartCount: 5, State: "waiting", Reason: "CrashLoopBackOff", LastTerminationReason: "OOMKilled", LastExitCode: ptr.To[int32](137)}},
 		}},
 		Nodes: []common.NodeSummary{{Name: "node-1", Ready: "True", PodCount: 12, Taints: []string{"dedicated=web:NoSchedule"}}},
-		HPA:   &common.HPASummary{Name: "web", MinReplicas: 2, MaxReplicas: 3, CurrentReplicas: 3, DesiredReplicas: 3, AtMaximum: true},
+		HPA: &common.HPASummary{Name: "web", MinReplicas: 2, MaxReplicas: 3, CurrentReplicas: 3, DesiredReplicas: 3, AtMaximum: true,
+			Controller: &common.TargetResource{APIVersion: "keda.sh/v1alpha1", Kind: "ScaledObject", Namespace: "shop", Name: "web"}},
 		RecentEvents: []common.EventSummary{
 			{Type: "Warning", Reason: "BackOff", Message: "Back-off restarting failed container app", Object: "Pod/web-7d9f8-abcde", Count: 12},
 		},
