@@ -143,23 +143,11 @@ func (p ApprovalPolicy) GitOpsRequires(f investigator.Finding, kc *common.Kubern
 	w, g := kc.Workload, kc.Workload.GitOps
 	for _, s := range f.Recommendations[0].WorkflowSteps {
 		if t := s.Target; t != nil && t.Kind == w.Kind && t.Name == w.Name && t.Namespace == namespace {
-			by := g.Name
-			if g.Namespace != "" {
-				by = g.Namespace + "/" + g.Name
-			}
-			return []string{fmt.Sprintf("%s %s/%s is applied from Git by %s %s %s: the change drifts from Git and the next sync or drift correction reverts it, so make it in Git as well",
-				w.Kind, namespace, w.Name, gitOpsTool(g.Tool), g.Kind, by)}
+			return []string{fmt.Sprintf("%s %s/%s is applied from Git by %s: the change drifts from Git and the next sync or drift correction reverts it, so make it in Git as well",
+				w.Kind, namespace, w.Name, g)}
 		}
 	}
 	return nil
-}
-
-// gitOpsTool is a tool's name as people write it.
-func gitOpsTool(tool string) string {
-	if tool == "ArgoCD" {
-		return "Argo CD"
-	}
-	return tool
 }
 
 // PolicySource reads the approval policy ConfigMap (from the manager's cache, so a change

@@ -221,11 +221,7 @@ func renderContext(out io.Writer, r *Remediation, now time.Time) {
 			line += ", paused"
 		}
 		if g := wl.GitOps; g != nil {
-			by := g.Name
-			if g.Namespace != "" {
-				by = g.Namespace + "/" + g.Name
-			}
-			line += fmt.Sprintf(", applied from Git by %s %s %s", g.Tool, g.Kind, by)
+			line += ", applied from Git by " + g.String()
 		}
 		fmt.Fprintf(w, "  Workload:\t%s\n", line)
 		for _, c := range wl.Conditions {

@@ -811,7 +811,8 @@ func hpaSummary(h *autoscalingv2.HorizontalPodAutoscaler) *common.HPASummary {
 		s.MinReplicas = *h.Spec.MinReplicas
 	}
 	if c := actions.OtherController(h); c != nil {
-		s.Controller = &common.TargetResource{APIVersion: c.APIVersion, Kind: c.Kind, Namespace: h.Namespace, Name: c.Name}
+		t := ref(c.APIVersion, c.Kind, h.Namespace, c.Name)
+		s.Controller = &t
 	}
 	s.AtMaximum = s.MaxReplicas > 0 && s.CurrentReplicas >= s.MaxReplicas
 	for _, c := range h.Status.Conditions {

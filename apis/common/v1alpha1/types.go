@@ -274,6 +274,18 @@ type GitOpsSource struct {
 	Name string `json:"name"`
 }
 
+// String names the object for a person: "Argo CD Application team-a/shop-web".
+func (g *GitOpsSource) String() string {
+	tool, name := g.Tool, g.Name
+	if tool == "ArgoCD" {
+		tool = "Argo CD"
+	}
+	if g.Namespace != "" {
+		name = g.Namespace + "/" + g.Name
+	}
+	return tool + " " + g.Kind + " " + name
+}
+
 // ContainerSpecSummary is one container of a pod template.
 type ContainerSpecSummary struct {
 	// name of the container.

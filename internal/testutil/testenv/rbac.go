@@ -163,7 +163,7 @@ func (e *Env) AsService(t testing.TB, service, ns string) *rest.Config {
 	// The API server's authorizer sees new bindings through its own watch, a moment after they
 	// are created: wait until it grants what they grant, so that a first request never races it.
 	var grants []authorizationv1.ResourceAttributes
-	if r := firstGrant(role.Rules, ""); r != nil {
+	if r := firstGrant(role.Rules); r != nil {
 		grants = append(grants, *r)
 	}
 	if ElectsLeader(t, service) {
@@ -181,15 +181,14 @@ func (e *Env) AsService(t testing.TB, service, ns string) *rest.Config {
 	return cfg
 }
 
-// firstGrant is a request the first resource rule of rules allows (in namespace ns), nil when
-// they have none.
-func firstGrant(rules []rbacv1.PolicyRule, ns string) *authorizationv1.ResourceAttributes {
+// firstGrant is a request the first resource rule of rules allows, nil when they have none.
+func firstGrant(rules []rbacv1.PolicyRule) *authorizationv1.ResourceAttributes {
 	for _, r := range rules {
 		if len(r.Verbs) == 0 || len(r.Resources) == 0 || len(r.APIGroups) == 0 {
 			continue
 		}
 		resource, sub, _ := strings.Cut(r.Resources[0], "/")
-		a := &authorizationv1.ResourceAttributes{Namespace: ns, Verb: r.Verbs[0], Group: r.APIGroups[0], Resource: resource, Subresource: sub}
+		a := &authorizationv1.ResourceAttributes{Verb: r.Verbs[0], Group: r.APIGroups[0], Resource: resource, Subresource: sub}
 		if len(r.ResourceNames) > 0 {
 			a.Name = r.ResourceNames[0]
 		}
